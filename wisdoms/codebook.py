@@ -1,0 +1,443 @@
+"""The codebook: load, validate and save it; match passages and themes to its codes.
+
+A codebook is the research team's shared instrument, so validation is strict and every error names
+the file and line. Matching embeds each code's name and definition, inclusion note and examples;
+exclusion notes count against a code.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from numpy.typing import NDArray
+
+from .errors import CodebookError
+from .models import Code, Match, Passage, Records, Theme
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+CODE_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "examples", "status", "history")
+STATUSES = ("active", "retired")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+@dataclass(frozen=True, eq=False)
+class Codebook:
+    """A validated set of codes.
+
+    Attributes:
+        codes: Codes in file order.
+        name: The codebook's title.
+        version: Its version as written.
+        path: Where it was read from, if anywhere.
+    """
+
+    codes: tuple[Code, ...]
+    name: str = "Codebook"
+    version: str = "1"
+    path: str | None = None
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def get(self, code_id: str) -> Code:
+        """The code with ``code_id``.
+
+        Raises:
+            KeyError: No such code.
+        """
+        for code in self.codes:
+            if code.id == code_id:
+                return code
+        raise KeyError(code_id)
+
+    @property
+    def active(self) -> tuple[Code, ...]:
+        """Codes whose status is ``active``."""
+        return tuple(c for c in self.codes if c.status == "active")
+
+    def to_frame(self) -> Any:
+        """One row per code, for notebooks."""
+        return Records.of(Code, self.codes).to_frame()
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and validate a YAML codebook.
+
+    Raises:
+        CodebookError: Missing file, invalid YAML, or an invalid code (the message names the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CodebookError(
+            "codebook not found",
+            path=path,
+            hint="pass --codebook FILE, or create codebook/codebook.yaml (see codebook/README.md)",
+        )
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise CodebookError(
+            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            hint="check indentation (spaces, not tabs) and quoting on that line",
+        ) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("codes"), list) or not data["codes"]:
+        raise CodebookError(
+            "a codebook needs a non-empty 'codes:' list",
+            path=path,
+            line=1,
+            hint="see codebook/codebook.yaml for the layout: name, version, codes: [- id: ..., name: ..., definition: ...]",
+        )
+    lines = _code_lines(root)
+    codes = [
+        _code_from(item, path=path, line=lines[i] if i < len(lines) else None, index=i)
+        for i, item in enumerate(data["codes"])
+    ]
+    codebook = Codebook(
+        codes=tuple(codes),
+        name=str(data.get("name") or path.stem),
+        version=str(data.get("version", "1")),
+        path=str(path),
+    )
+    validate(codebook)
+    return codebook
+
+
+def _code_lines(root: yaml.Node | None) -> list[int]:
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if getattr(key, "value", None) == "codes" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v).strip() for v in value if v is not None)
+    return str(value).strip()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _code_from(item: Any, *, path: Path | None, line: int | None, index: int) -> Code:
+    where = {"path": path, "line": line}
+    if not isinstance(item, dict):
+        raise CodebookError(f"code number {index + 1} is not a mapping of field: value", **where,
+                            hint="start each code with '- id: ...' and indent its fields")
+    unknown = sorted(set(map(str, item)) - set(CODE_KEYS))
+    if unknown:
+        raise CodebookError(
+            f"code {item.get('id', index + 1)!r} has unknown field(s) {', '.join(unknown)}",
+            **where,
+            hint=f"use only: {', '.join(CODE_KEYS)}",
+        )
+    code_id = _text(item.get("id"))
+    if not code_id or not _ID.match(code_id):
+        raise CodebookError(
+            f"code number {index + 1} has a missing or invalid id {item.get('id')!r}",
+            **where,
+            hint="give every code a short id of letters, digits, '-', '_' or '.', e.g. 'joined-up'",
+        )
+    examples = item.get("examples") or []
+    if isinstance(examples, str):
+        examples = [examples]
+    if not isinstance(examples, list):
+        raise CodebookError(f"code {code_id!r}: 'examples' must be a list of quotes", **where)
+    history = item.get("history") or []
+    if not isinstance(history, list):
+        raise CodebookError(f"code {code_id!r}: 'history' must be a list of changes", **where)
+    parent = item.get("parent")
+    return Code(
+        id=code_id,
+        name=_text(item.get("name")),
+        definition=_text(item.get("definition")),
+        parent=None if parent in (None, "") else str(parent),
+        include=_text(item.get("include")),
+        exclude=_text(item.get("exclude")),
+        examples=tuple(_text(e) for e in examples if _text(e)),
+        status=_text(item.get("status")) or "active",
+        history=tuple(_plain(h) for h in history),
+        line=line,
+    )
+
+
+def validate(codebook: Codebook) -> None:
+    """Check a codebook's integrity.
+
+    Raises:
+        CodebookError: Empty name or definition, duplicate id or name, unknown status or parent,
+            or a parent cycle; the message names the file and line of the code at fault.
+    """
+    path = codebook.path
+    by_id: dict[str, Code] = {}
+    by_name: dict[str, Code] = {}
+    for code in codebook.codes:
+        where = {"path": path, "line": code.line}
+        if code.id in by_id:
+            first = by_id[code.id]
+            raise CodebookError(
+                f"duplicate code id {code.id!r} (first used at line {first.line})",
+                **where,
+                hint="ids must be unique: rename one, or merge the two codes",
+            )
+        by_id[code.id] = code
+        if not code.name:
+            raise CodebookError(f"code {code.id!r} has no name", **where, hint="add 'name: ...'")
+        if not code.definition:
+            raise CodebookError(
+                f"code {code.id!r} has an empty definition",
+                **where,
+                hint="add 'definition: ...': one to three sentences saying what the code captures",
+            )
+        key = code.name.casefold()
+        if key in by_name:
+            raise CodebookError(
+                f"code {code.id!r} has the same name as {by_name[key].id!r}: {code.name!r}",
+                **where,
+                hint="give each code a distinct name",
+            )
+        by_name[key] = code
+        if code.status not in STATUSES:
+            raise CodebookError(
+                f"code {code.id!r} has status {code.status!r}", **where, hint=f"use one of: {', '.join(STATUSES)}"
+            )
+    for code in codebook.codes:
+        if code.parent is not None and code.parent not in by_id:
+            raise CodebookError(
+                f"code {code.id!r} has unknown parent {code.parent!r}",
+                path=path,
+                line=code.line,
+                hint="set 'parent' to the id of another code in this codebook, or to null",
+            )
+    for code in codebook.codes:
+        seen = [code.id]
+        parent = code.parent
+        while parent is not None:
+            if parent in seen:
+                raise CodebookError(
+                    f"code {code.id!r} is its own ancestor: {' -> '.join([*seen, parent])}",
+                    path=path,
+                    line=code.line,
+                    hint="break the cycle by changing one of these parents",
+                )
+            seen.append(parent)
+            parent = by_id[parent].parent
+
+
+def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
+    """The YAML layout of a codebook, fields in canonical order, empty fields left out."""
+    codes = []
+    for code in codebook.codes:
+        entry: dict[str, Any] = {"id": code.id, "name": code.name, "parent": code.parent, "status": code.status,
+                                 "definition": code.definition}
+        if code.include:
+            entry["include"] = code.include
+        if code.exclude:
+            entry["exclude"] = code.exclude
+        if code.examples:
+            entry["examples"] = list(code.examples)
+        if code.history:
+            entry["history"] = [dict(h) for h in code.history]
+        codes.append(entry)
+    return {"name": codebook.name, "version": codebook.version, "codes": codes}
+
+
+@dataclass
+class _Descriptor:
+    code: int
+    label: str
+    text: str
+
+
+@dataclass
+class CodeMatcher:
+    """Scores passages and themes against a codebook's active codes by embedding similarity.
+
+    Construct, then :meth:`fit` with an embed function; scores are on the cosine scale.
+
+    Attributes:
+        codebook: The codebook.
+        settings: Threshold, margin, codes per passage.
+    """
+
+    codebook: Codebook
+    settings: Settings = field(default_factory=Settings)
+
+    def fit(self, embed: Any) -> CodeMatcher:
+        """Embed every code's descriptors with ``embed(texts) -> NDArray``; returns ``self``."""
+        self.codes_ = list(self.codebook.active)
+        positives: list[_Descriptor] = []
+        negatives: list[_Descriptor] = []
+        for i, code in enumerate(self.codes_):
+            positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}"))
+            if code.include:
+                positives.append(_Descriptor(i, "inclusion note", code.include))
+            for j, example in enumerate(code.examples, start=1):
+                positives.append(_Descriptor(i, f"example {j}", example))
+            if code.exclude:
+                negatives.append(_Descriptor(i, "exclusion note", code.exclude))
+        self.positives_ = positives
+        self.negatives_ = negatives
+        vectors = embed([d.text for d in positives + negatives])
+        self.positive_vectors_ = vectors[: len(positives)]
+        self.negative_vectors_ = vectors[len(positives) :]
+        return self
+
+    def score(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
+        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell."""
+        n, k = len(vectors), len(self.codes_)
+        sims = vectors @ self.positive_vectors_.T if n else np.zeros((0, len(self.positives_)))
+        definition = np.full((n, k), -1.0, dtype=np.float32)
+        best_other = np.full((n, k), -1.0, dtype=np.float32)
+        best_label = [["definition"] * k for _ in range(n)]
+        best_any = np.full((n, k), -1.0, dtype=np.float32)
+        for d, desc in enumerate(self.positives_):
+            col = sims[:, d]
+            if desc.label == "definition":
+                definition[:, desc.code] = col
+            else:
+                best_other[:, desc.code] = np.maximum(best_other[:, desc.code], col)
+            better = col > best_any[:, desc.code]
+            best_any[:, desc.code] = np.where(better, col, best_any[:, desc.code])
+            for row in np.flatnonzero(better):
+                best_label[row][desc.code] = desc.label
+        has_other = best_other > -1.0
+        scores = np.where(has_other, 0.5 * definition + 0.5 * best_other, definition)
+        if self.negatives_ and n:
+            neg = vectors @ self.negative_vectors_.T
+            for d, desc in enumerate(self.negatives_):
+                excess = np.clip(neg[:, d] - scores[:, desc.code], 0, None)
+                scores[:, desc.code] -= 0.5 * excess
+        return scores.astype(np.float32), best_label
+
+    def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32]) -> list[Match]:
+        """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores."""
+        scores, evidence = self.score(vectors)
+        s = self.settings
+        matches: list[Match] = []
+        for row, passage in enumerate(passages):
+            if not len(self.codes_):
+                break
+            order = np.argsort(-scores[row], kind="stable")
+            best = float(scores[row, order[0]])
+            for rank, col in enumerate(order[: s.max_codes_per_passage]):
+                value = float(scores[row, col])
+                assigned = value >= s.code_threshold and value >= best - s.code_margin
+                if rank > 0 and not assigned:
+                    break
+                matches.append(Match("passage", passage.id, self.codes_[col].id, round(value, 4),
+                                     evidence[row][col], assigned))
+        return matches
+
+    def match_themes(
+        self,
+        themes: Sequence[Theme],
+        passage_matches: Sequence[Match],
+        passage_scores: dict[str, NDArray[np.float32]],
+        centroids: dict[int, NDArray[np.float32]] | None = None,
+    ) -> dict[int, tuple[Match, ...]]:
+        """Codes for each theme, best first.
+
+        A theme gets a code when its centre (mean passage embedding) scores at least
+        ``settings.theme_code_threshold`` and within ``settings.code_margin`` of its best code, or when
+        at least a fifth of its passages are assigned the code. The score reported is the centre's score
+        (or the mean passage score when no centre is given); the evidence says why.
+        """
+        assigned: dict[str, set[str]] = {}
+        for m in passage_matches:
+            if m.assigned:
+                assigned.setdefault(m.target_id, set()).add(m.code)
+        s = self.settings
+        result: dict[int, tuple[Match, ...]] = {}
+        for theme in themes:
+            centre = centroids.get(theme.id) if centroids else None
+            if centre is not None:
+                centre_scores, centre_evidence = self.score(np.asarray(centre, dtype=np.float32)[None, :])
+                scores, evidence = centre_scores[0], centre_evidence[0]
+            else:
+                rows = [passage_scores[p] for p in theme.passage_ids if p in passage_scores]
+                scores = np.mean(rows, axis=0) if rows else np.zeros(len(self.codes_))
+                evidence = ["mean passage score"] * len(self.codes_)
+            best = float(np.max(scores)) if len(scores) else 0.0
+            found = []
+            for col, code in enumerate(self.codes_):
+                share = sum(code.id in assigned.get(p, ()) for p in theme.passage_ids) / max(1, theme.passages)
+                score = float(scores[col])
+                by_centre = centre is not None and score >= s.theme_code_threshold and score >= best - s.code_margin
+                if by_centre or share >= 0.2:
+                    why = f"{share:.0%} of its passages"
+                    if by_centre:
+                        why = f"theme centre matches {evidence[col]}; {why}"
+                    found.append((score, share, code.id, why))
+            found.sort(key=lambda x: (-x[0], -x[1], x[2]))
+            result[theme.id] = tuple(
+                Match("theme", str(theme.id), cid, round(score, 4), why, True) for score, _share, cid, why in found
+            )
+        return result
+
+
+@dataclass(frozen=True)
+class CodeCoverage:
+    """How much evidence one code has in a run.
+
+    Attributes:
+        code: Code id.
+        name: Code name.
+        passages: Passages assigned the code.
+        participants: Distinct participants with such a passage.
+        themes: Ids of themes that match the code.
+    """
+
+    code: str
+    name: str
+    passages: int
+    participants: int
+    themes: tuple[int, ...]
+
+
+def coverage(
+    codebook: Codebook, passages: Sequence[Passage], passage_matches: Sequence[Match], themes: Sequence[Theme]
+) -> list[CodeCoverage]:
+    """Evidence per active code: passages, participants and themes (codes with none are listed too)."""
+    participant_of = {p.id: p.participant for p in passages}
+    result = []
+    for code in codebook.active:
+        hits = [m.target_id for m in passage_matches if m.assigned and m.code == code.id]
+        result.append(
+            CodeCoverage(
+                code=code.id,
+                name=code.name,
+                passages=len(hits),
+                participants=len({participant_of[h] for h in hits if h in participant_of}),
+                themes=tuple(t.id for t in themes if any(m.code == code.id for m in t.codes)),
+            )
+        )
+    return result

@@ -1,0 +1,337 @@
+"""Plain-text and Markdown transcripts with speaker labels and optional YAML front matter.
+
+::
+
+    ---
+    participant: P01
+    area: North
+    ---
+    Interviewer: How did that feel?
+
+    Participant: Honestly? Like nobody was listening.
+    A paragraph with no label continues the same speaker's turn.
+
+Offsets are code-point offsets into the file text as decoded (a UTF-8 byte-order mark is not
+part of the text; Windows line endings are kept as they are).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import yaml
+
+from .._files import sha256_file
+from ..errors import TranscriptError
+from ..models import Transcript, Turn
+from .speakers import (  # noqa: F401  (role_of and the label sets are part of this module's API)
+    _NUMBERED_SPEAKER,
+    INTERVIEWER_LABELS,
+    PARTICIPANT_LABELS,
+    FileOptions,
+    SpeakerRule,
+    builtin_role,
+    parse_rules,
+    resolve_speakers,
+    role_of,
+)
+
+#: Keys of the front matter that are not participant attributes.
+RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "title", "notes"}
+
+# A label at the start of a line: optional [00:03:12] timestamp, optional **bold**, a short name, a colon.
+_LABEL = re.compile(
+    r"^[ \t]*(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\][ \t]*)?"
+    r"(?P<bold>\*\*)?(?P<label>[A-Za-z][A-Za-z0-9 .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)[ \t]*",
+    re.MULTILINE,
+)
+_NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z0-9][\w.'\-]*){0,2}$")
+_FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode file bytes: UTF-8 (with or without BOM), else Windows-1252.
+
+    Returns:
+        The text and the encoding used.
+
+    Raises:
+        TranscriptError: The file is empty or binary.
+    """
+    if not data.strip():
+        raise TranscriptError(
+            "the file is empty", path=path, hint="remove it, or add the conversation's text"
+        )
+    if b"\x00" in data[:4096]:
+        raise TranscriptError(
+            "the file looks binary, not text",
+            path=path,
+            hint="save it as plain text (UTF-8), or use a supported format such as .docx",
+        )
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict, int]:
+    """Parse a leading ``---`` YAML block.
+
+    Returns:
+        The front matter (empty when there is none) and the offset where the body starts.
+
+    Raises:
+        TranscriptError: The block is not closed, is not valid YAML, or is not a mapping.
+    """
+    if not re.match(r"---[ \t]*\r?\n", text):
+        return {}, 0
+    closing = _FRONT_MATTER_END.search(text, text.index("\n") + 1)
+    if closing is None:
+        raise TranscriptError(
+            "front matter starts with '---' on line 1 but is never closed",
+            path=path,
+            line=1,
+            hint="end the front matter with a line holding only '---'",
+        )
+    block = text[text.index("\n") + 1 : closing.start()]
+    try:
+        data = yaml.safe_load(block) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise TranscriptError(
+            f"invalid front matter: {problem}",
+            path=path,
+            line=line,
+            hint="write one 'key: value' per line, e.g. 'participant: P01'",
+        ) from exc
+    if not isinstance(data, dict):
+        raise TranscriptError(
+            "invalid front matter: expected 'key: value' lines",
+            path=path,
+            line=2,
+            hint="write one 'key: value' per line, e.g. 'participant: P01'",
+        )
+    body = closing.end()
+    if text.startswith("\r\n", body):
+        body += 2
+    elif text.startswith("\n", body):
+        body += 1
+    return data, body
+
+
+def read_text_transcript(
+    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+) -> Transcript:
+    """Read a labelled plain-text or Markdown transcript.
+
+    Args:
+        path: The file.
+        transcript_id: Its id (path relative to the transcripts folder).
+        options: What the folder's ``speakers.yaml`` says about this file.
+        notes: Decisions worth showing to the user (guessed roles) are appended here.
+
+    Raises:
+        TranscriptError: Empty or binary file, invalid front matter, text before the first label,
+            speakers that cannot be placed, or no participant speech.
+    """
+    text, encoding = decode(path.read_bytes(), path)
+    if encoding != "utf-8" and notes is not None:
+        notes.append("not UTF-8: read as Windows-1252")
+    turns, people = parse_labelled(text, path, transcript_id, options=options, notes=notes)
+    return Transcript(
+        id=transcript_id,
+        path=str(path.resolve()),
+        text=text,
+        format="markdown" if path.suffix.lower() == ".md" else "text",
+        participants=people,
+        turns=turns,
+        sha256=sha256_file(path),
+    )
+
+
+def parse_labelled(
+    text: str,
+    path: Path,
+    transcript_id: str,
+    *,
+    options: FileOptions | None = None,
+    notes: list[str] | None = None,
+    unit: Callable[[int], int] | None = None,
+    unit_name: str = "line",
+) -> tuple[tuple[Turn, ...], dict[str, dict[str, str]]]:
+    """Split labelled text (optional front matter, then ``Label: speech`` turns) into turns.
+
+    Args:
+        text: The text every offset refers to.
+        path: The source file, for errors.
+        transcript_id: The transcript id; its stem is the participant id when nothing else gives one.
+        options: Folder-level speaker rules; the front matter's ``speakers:`` wins over them.
+        notes: Decisions worth showing to the user are appended here.
+        unit: Maps an offset to the number of the ``unit_name`` holding it (paragraph of a Word file);
+            by default errors cite the line.
+        unit_name: What ``unit`` counts.
+
+    Returns:
+        The turns and the participants (id -> attributes) who speak.
+
+    Raises:
+        TranscriptError: As :func:`read_text_transcript`.
+    """
+    meta, body_start = split_front_matter(text, path)
+    rules = dict(options.speakers) if options else {}
+    rules.update(parse_rules(meta.get("speakers"), path=path, line=2, where="invalid front matter"))
+    participants = _participants(meta, path, fallback_id=Path(transcript_id).stem)
+
+    def where(offset: int) -> str:
+        return f"{unit_name} {unit(offset) if unit else line_of(text, offset)}"
+
+    def error(message: str, offset: int, hint: str) -> TranscriptError:
+        if unit is None:
+            return TranscriptError(message, path=path, line=line_of(text, offset), hint=hint)
+        return TranscriptError(f"{where(offset)}: {message}", path=path, hint=hint)
+
+    labels = [m for m in _LABEL.finditer(text, body_start) if _is_line_start(text, m.start())]
+    known = _speaker_labels(labels, rules)
+    first_words = re.search(r"\S", text[body_start:])
+    if first_words is None:
+        raise TranscriptError(
+            "the file has front matter but no conversation",
+            path=path,
+            hint="add the conversation below the front matter",
+        )
+    first = body_start + first_words.start()
+    if not known or known[0].start() > first and text[first : known[0].start()].strip():
+        found = text[first : text.find("\n", first) if "\n" in text[first:] else len(text)][:60]
+        raise error(
+            f"unknown speaker format: cannot tell who is speaking: expected a speaker label such as "
+            f"'Interviewer:' or 'Participant:' at the start of the {unit_name}, found {found.strip()!r}",
+            first,
+            "start each turn with a label ('Interviewer:', 'Participant:', 'I:', 'P1:', 'Speaker 2:'), "
+            "or map your labels in the front matter, e.g. 'speakers: {Jo: interviewer, Sam: participant}'",
+        )
+
+    spans: list[tuple[re.Match, int, int]] = []
+    for i, match in enumerate(known):
+        end_limit = known[i + 1].start() if i + 1 < len(known) else len(text)
+        start = match.end()
+        end = start + len(text[start:end_limit].rstrip())
+        if end > start:
+            spans.append((match, start, end))
+    group = {
+        attrs["_label"]: pid for pid, attrs in participants.items() if "_label" in attrs
+    } if meta.get("participants") is not None else None
+    single = next(iter(participants))
+    speakers = resolve_speakers(
+        [(m.group("label"), text[s:e], where(m.start())) for m, s, e in spans],
+        path=path,
+        rules=rules,
+        group=group,
+        single_id=single,
+        base_id=str(meta.get("participant") or Path(transcript_id).stem),
+        notes=notes,
+    )
+    turns: list[Turn] = []
+    for match, start, end in spans:
+        speaker = speakers[match.group("label").strip().lower()]
+        turns.append(
+            Turn(
+                speaker=speaker.shown,
+                role=speaker.role,
+                participant=speaker.participant,
+                start=start,
+                end=end,
+                line=line_of(text, match.start()),
+                time=match.group("time"),
+            )
+        )
+    if not any(t.role == "participant" for t in turns):
+        raise TranscriptError(
+            "no participant speech: every turn is the interviewer's",
+            path=path,
+            hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
+            "in the front matter or in speakers.yaml)",
+        )
+    used = [t.participant for t in turns if t.participant]
+    people = {
+        pid: {k: v for k, v in participants.get(pid, {}).items() if k != "_label"}
+        for pid in dict.fromkeys(used)
+    }
+    return tuple(turns), people
+
+
+def _is_line_start(text: str, offset: int) -> bool:
+    return offset == 0 or text[offset - 1] == "\n"
+
+
+def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) -> list[re.Match]:
+    """The label matches that start turns.
+
+    Conventional labels (``Interviewer``, ``P1``, ``Speaker 2``) and labels named in the rules always
+    do; another capitalised, name-like label (``Sam``, ``Jo Bloggs``) does when it starts two or more
+    lines, since a single ``Note:`` inside a turn is more likely speech than a speaker.
+    """
+    counts: dict[str, int] = {}
+    for m in labels:
+        key = m.group("label").strip().lower()
+        counts[key] = counts.get(key, 0) + 1
+    chosen = []
+    for m in labels:
+        label = m.group("label").strip()
+        key = label.lower()
+        if key in rules or builtin_role(label) is not None or _NUMBERED_SPEAKER.match(label):
+            chosen.append(m)
+        elif counts[key] >= 2 and _NAME_LIKE.match(label):
+            chosen.append(m)
+    return chosen
+
+
+def _participants(meta: dict, path: Path, *, fallback_id: str) -> dict[str, dict[str, str]]:
+    """Participant id -> attributes from the front matter."""
+    attributes = {
+        str(k): _attribute(v) for k, v in meta.items() if k not in RESERVED_KEYS and v is not None
+    }
+    group = meta.get("participants")
+    if group is not None:
+        if not isinstance(group, dict):
+            raise TranscriptError(
+                "invalid front matter: 'participants' must map speaker labels to participants",
+                path=path,
+                line=2,
+                hint="e.g. 'participants: {P1: {id: P03, area: North}, P2: {id: P04}}'",
+            )
+        result: dict[str, dict[str, str]] = {}
+        for label, info in group.items():
+            info = info if isinstance(info, dict) else {"id": info}
+            pid = str(info.get("id") or label)
+            result[pid] = {
+                **attributes,
+                **{str(k): _attribute(v) for k, v in info.items() if k != "id" and v is not None},
+                "_label": str(label),
+            }
+        return result
+    pid = meta.get("participant", fallback_id)
+    if not isinstance(pid, (str, int)) or not str(pid).strip():
+        raise TranscriptError(
+            f"invalid front matter: participant id {pid!r}",
+            path=path,
+            line=2,
+            hint="give a pseudonym id such as 'participant: P01'",
+        )
+    return {str(pid).strip(): attributes}
+
+
+def _attribute(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+

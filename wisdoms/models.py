@@ -1,0 +1,256 @@
+"""Small frozen dataclasses shared by every stage.
+
+Offsets are Unicode code-point offsets into ``Transcript.text`` (the file's text as decoded), so
+``transcript.text[passage.start:passage.end] == passage.text`` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Generic, Literal, TypeVar
+
+Role = Literal["participant", "interviewer"]
+
+#: Transcription markers such as ``[inaudible]`` or ``[NAME]``: quoted verbatim, never analysed as words.
+MARKER_PATTERN = re.compile(r"\[[^\[\]\n]{1,40}\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker's turn: the span of their words in the transcript (label excluded).
+
+    Attributes:
+        speaker: The label as written (``Participant``, ``P1``, ``Interviewer``).
+        role: ``participant`` or ``interviewer``.
+        participant: The participant id whose words these are (``None`` for interviewers).
+        start: Offset of the first character of the speech.
+        end: Offset just past the last character of the speech.
+        line: 1-based line where the turn starts.
+        time: Timestamp of the turn where the source has one (``00:03:12``), else ``None``.
+    """
+
+    speaker: str
+    role: Role
+    participant: str | None
+    start: int
+    end: int
+    line: int
+    time: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Transcript:
+    """A conversation as read from one file.
+
+    Attributes:
+        id: The file path relative to the transcripts folder, with ``/`` separators.
+        path: Absolute path of the file.
+        text: The whole file text as decoded; every offset refers to it.
+        format: The reader that read it (``text``, ``docx``, ``vtt`` ...).
+        participants: Participant id -> attributes (area, age band, ...), in order of appearance.
+        turns: Every turn, interviewer turns included, in order.
+        sha256: Hash of the file's bytes, for the run manifest.
+    """
+
+    id: str
+    path: str
+    text: str
+    format: str
+    participants: Mapping[str, Mapping[str, str]]
+    turns: tuple[Turn, ...]
+    sha256: str
+
+    def participant_turns(self) -> tuple[Turn, ...]:
+        """The turns whose words are a participant's."""
+        return tuple(t for t in self.turns if t.role == "participant")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One or a few consecutive sentences of one participant turn.
+
+    Attributes:
+        id: Stable id ``<transcript>#<start>-<end>``.
+        transcript: Transcript id (relative path).
+        participant: Participant id.
+        start: Offset of the first character.
+        end: Offset just past the last character.
+        text: ``transcript.text[start:end]``, verbatim.
+        turn: Index of the turn in ``Transcript.turns``.
+        sentences: How many sentences it holds.
+    """
+
+    id: str
+    transcript: str
+    participant: str
+    start: int
+    end: int
+    text: str
+    turn: int
+    sentences: int = 1
+
+    @property
+    def analysis_text(self) -> str:
+        """The text used for embedding: markers like ``[inaudible]`` removed, spaces collapsed."""
+        return " ".join(MARKER_PATTERN.sub(" ", self.text).split())
+
+    @property
+    def words(self) -> int:
+        """Number of words the participant said here (markers excluded)."""
+        return len(self.analysis_text.split())
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A verbatim quote with its citation."""
+
+    transcript: str
+    participant: str
+    start: int
+    end: int
+    text: str
+    passage: str
+
+    @property
+    def citation(self) -> str:
+        """``transcript:start-end``, the form reports print."""
+        return f"{self.transcript}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class Code:
+    """One code of a codebook.
+
+    Attributes:
+        id: Stable identifier (never reused).
+        name: Short, plain-language name.
+        definition: What the code captures.
+        parent: Id of the parent code, or ``None`` at the top level.
+        include: When to apply it.
+        exclude: When not to apply it.
+        examples: Example quotes.
+        status: ``active`` or ``retired``.
+        line: Line in the codebook file where the code starts (for error messages), if known.
+    """
+
+    id: str
+    name: str
+    definition: str
+    parent: str | None = None
+    include: str = ""
+    exclude: str = ""
+    examples: tuple[str, ...] = ()
+    status: str = "active"
+    history: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A passage or theme matched to a code.
+
+    Attributes:
+        target: ``passage`` or ``theme``.
+        target_id: Passage id, or theme id as a string.
+        code: Code id.
+        score: Similarity score in [-1, 1]; higher is closer.
+        evidence: Which part of the code matched best (``definition``, ``example 2`` ...).
+        assigned: Whether the score clears the assignment threshold.
+    """
+
+    target: Literal["passage", "theme"]
+    target_id: str
+    code: str
+    score: float
+    evidence: str
+    assigned: bool
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A candidate theme found in the participants' words.
+
+    Attributes:
+        id: Theme number, 0 for the largest.
+        label: Short label built from the keywords.
+        keywords: Most distinctive words and phrases, best first.
+        passage_ids: Passages in the theme.
+        participants: Number of distinct participants with a passage in the theme.
+        status: ``candidate`` until a person accepts, renames or rejects it.
+        quotes: Representative verbatim quotes, from different participants where possible.
+        codes: Codes the theme matches, best first.
+    """
+
+    id: int
+    label: str
+    keywords: tuple[str, ...]
+    passage_ids: tuple[str, ...]
+    participants: int
+    status: str = "candidate"
+    quotes: tuple[Quote, ...] = ()
+    codes: tuple[Match, ...] = ()
+
+    @property
+    def passages(self) -> int:
+        """Number of passages in the theme."""
+        return len(self.passage_ids)
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """A passage that is not (yet) in any theme, and why. Kept and reported, never dropped."""
+
+    passage: str
+    transcript: str
+    participant: str
+    start: int
+    end: int
+    reason: str
+
+
+T = TypeVar("T")
+
+
+class Records(tuple, Generic[T]):  # type: ignore[type-arg]
+    """A tuple of dataclass records that a notebook can turn into a DataFrame."""
+
+    _kind: Any = None
+    _extra: Mapping[str, Any] | None = None
+
+    def to_frame(self) -> Any:
+        """Return a ``pandas.DataFrame`` with one row per record and one column per field."""
+        import pandas as pd
+
+        rows = [_row(r) for r in self]
+        if rows:
+            frame = pd.DataFrame(rows)
+        else:
+            frame = pd.DataFrame(columns=[f.name for f in fields(self._kind)] if self._kind else [])
+        for column, values in (self._extra or {}).items():
+            frame[column] = list(values)
+        return frame
+
+    @classmethod
+    def of(cls, kind: type, items: Iterable[Any], *, extra: Mapping[str, Iterable[Any]] | None = None) -> Records[Any]:
+        """Records of one dataclass ``kind``; ``extra`` adds columns (one value per record) to the frame."""
+        records = cls(items)
+        records._kind = kind
+        records._extra = {k: list(v) for k, v in (extra or {}).items()}
+        return records
+
+
+def _row(record: Any) -> dict[str, Any]:
+    row = asdict(record)
+    for key, value in list(row.items()):
+        if isinstance(value, (tuple, list)) and value and isinstance(value[0], dict):
+            row[key] = len(value)
+        elif isinstance(value, tuple):
+            row[key] = list(value)
+    if isinstance(record, Theme):
+        row["passages"] = record.passages
+        row.pop("passage_ids")
+        row["codes"] = [m.code for m in record.codes if m.assigned]
+        row["quotes"] = [q.citation for q in record.quotes]
+    return row

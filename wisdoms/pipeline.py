@@ -1,0 +1,323 @@
+"""The one place that knows the order of the stages.
+
+``run()`` reads transcripts, splits participants' words into passages, embeds them (cached), finds
+candidate themes, matches passages and themes to the codebook and writes the reports. It returns an
+:class:`Analysis` whose parts a notebook can turn into DataFrames.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._files import sha256_file
+from .codebook import Codebook, CodeCoverage, CodeMatcher, coverage, load_codebook
+from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
+from .errors import OutputError
+from .ingest import read_folder
+from .models import Match, Passage, Records, Theme, Transcript, Unassigned
+from .progress import Progress
+from .segment import load_spacy, segment, spacy_model_id
+from .settings import Settings
+from .themes import find_themes
+
+log = logging.getLogger(__name__)
+
+#: Packages whose versions every manifest records.
+RECORDED_PACKAGES = (
+    "numpy", "pandas", "spacy", "torch", "sentence-transformers", "transformers", "bertopic",
+    "umap-learn", "hdbscan", "scikit-learn", "onnxruntime",
+)
+
+
+@dataclass
+class Analysis:
+    """Everything a run produced.
+
+    Attributes:
+        transcripts: The conversations read.
+        passages: Every participant passage (``.to_frame()`` adds theme and code columns).
+        themes: Candidate themes, largest first, with quotes and codes.
+        matches: Passage and theme matches to codes, with scores and evidence.
+        unassigned: Passages not yet in a theme, with the reason.
+        codebook: The codebook used.
+        coverage: Evidence for each code.
+        manifest: Seed, models, versions, inputs with hashes, timings.
+        out_dir: Where the reports were written (``None`` if not written).
+    """
+
+    transcripts: list[Transcript]
+    passages: Records[Passage]
+    themes: Records[Theme]
+    matches: Records[Match]
+    unassigned: Records[Unassigned]
+    codebook: Codebook
+    coverage: list[CodeCoverage]
+    manifest: dict[str, Any]
+    out_dir: Path | None = None
+    embeddings: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def participants(self) -> dict[str, dict[str, str]]:
+        """Participant id -> attributes, across all transcripts."""
+        people: dict[str, dict[str, str]] = {}
+        for t in self.transcripts:
+            for pid, attrs in t.participants.items():
+                people.setdefault(pid, dict(attrs))
+        return people
+
+    def transcript(self, transcript_id: str) -> Transcript:
+        """The transcript with this id (its path relative to the transcripts folder)."""
+        for t in self.transcripts:
+            if t.id == transcript_id:
+                return t
+        raise KeyError(transcript_id)
+
+    def summary(self) -> dict[str, int]:
+        """Counts a person would want first."""
+        return {
+            "transcripts": len(self.transcripts),
+            "participants": len(self.participants),
+            "passages": len(self.passages),
+            "themes": len(self.themes),
+            "unassigned": len(self.unassigned),
+        }
+
+    def candidate_new_codes(self) -> list[Theme]:
+        """Themes that match no code: candidates for new codes."""
+        return [t for t in self.themes if not t.codes]
+
+    def uncovered_codes(self) -> list[CodeCoverage]:
+        """Active codes with no supporting passage."""
+        return [c for c in self.coverage if c.passages == 0]
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):  # noqa: ANN202
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def run(
+    transcripts: str | Path = "transcripts",
+    *,
+    codebook: str | Path | Codebook = "codebook/codebook.yaml",
+    out: str | Path | None = None,
+    seed: int | None = None,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    write: bool = True,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Run the whole analysis on a folder of transcripts.
+
+    Args:
+        transcripts: Folder of transcript files.
+        codebook: Codebook YAML path, or a loaded :class:`Codebook`.
+        out: Output folder; default ``reports/<timestamp>/``.
+        seed: Overrides ``settings.seed``.
+        settings: All other options (see :class:`~wisdoms.settings.Settings`).
+        embedder: Use this embedder instead of the configured model (tests pass a small fake one).
+        write: Write the reports (``False`` in notebooks that only want the DataFrames).
+        progress: Told about each long step (the CLI passes a progress bar).
+
+    Raises:
+        TranscriptError: A transcript cannot be read (the message names file and line).
+        CodebookError: The codebook is missing or invalid.
+        CorpusTooSmallError: Too little participant speech to look for themes.
+        ModelUnavailableError: A model is not installed.
+    """
+    settings = (settings or Settings()).with_overrides(seed=seed)
+    timer = _Timer()
+    started = _dt.datetime.now(_dt.timezone.utc)
+    folder = Path(transcripts)
+
+    with timer.stage("codebook"):
+        book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    with timer.stage("ingest"):
+        docs = read_folder(folder)
+    _step(progress, "Read transcripts", f"{len(docs)} conversations")
+
+    with timer.stage("segment"):
+        nlp = load_spacy(settings.spacy_model)
+        passages = segment(docs, settings=settings, nlp=nlp)
+    _step(progress, "Split into passages", f"{len(passages)} passages")
+
+    with timer.stage("embed"):
+        embedder = embedder or make_embedder(settings.model, encoder=settings.encoder)
+        cache = EmbeddingCache(settings.resolved_cache_dir())
+        if progress:
+            progress.start("Embedding passages", len(passages))
+        vectors, cache_stats = embed_texts(
+            [p.analysis_text for p in passages], embedder, cache,
+            progress=progress.advance if progress else None,
+        )
+    _step(progress, "Embedded passages", f"{cache_stats.encoded} encoded, {cache_stats.cached} from cache")
+
+    analysable = [i for i, p in enumerate(passages) if p.words >= settings.min_passage_words]
+    with timer.stage("themes"):
+        result = find_themes(
+            [passages[i] for i in analysable], vectors[analysable], settings=settings,
+            embed=lambda texts: embed_texts(texts, embedder, cache)[0],
+        )
+    _step(progress, "Found candidate themes", f"{len(result.themes)} themes")
+
+    with timer.stage("codebook_matching"):
+        matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0])
+        passage_matches = matcher.match_passages(passages, vectors)
+        scores, _evidence = matcher.score(vectors)
+        theme_codes = matcher.match_themes(
+            result.themes, passage_matches, {p.id: scores[i] for i, p in enumerate(passages)}, result.centroids
+        )
+        themes = [_with_codes(t, theme_codes.get(t.id, ())) for t in result.themes]
+        code_coverage = coverage(book, passages, passage_matches, themes)
+
+    unassigned = _unassigned(passages, analysable, result.assignments, settings)
+    theme_of = {pid: t.id for t in themes for pid in t.passage_ids}
+    label_of = {t.id: t.label for t in themes}
+    codes_of: dict[str, list[str]] = {}
+    for m in passage_matches:
+        if m.assigned:
+            codes_of.setdefault(m.target_id, []).append(m.code)
+    passage_records = Records.of(
+        Passage,
+        passages,
+        extra={
+            "theme": [theme_of.get(p.id) for p in passages],
+            "theme_label": [label_of.get(theme_of.get(p.id, -1), "") for p in passages],
+            "codes": [codes_of.get(p.id, []) for p in passages],
+            "words": [p.words for p in passages],
+        },
+    )
+    _account_for_every_passage(passages, themes, unassigned)
+
+    analysis = Analysis(
+        transcripts=docs,
+        passages=passage_records,
+        themes=Records.of(Theme, themes),
+        matches=Records.of(Match, [*passage_matches, *(m for t in themes for m in t.codes)]),
+        unassigned=Records.of(Unassigned, unassigned),
+        codebook=book,
+        coverage=code_coverage,
+        manifest={},
+        embeddings=vectors,
+    )
+    analysis.manifest = _manifest(
+        analysis, folder=folder, settings=settings, embedder=embedder, nlp=nlp, started=started,
+        timer=timer, cache_stats=cache_stats, theme_params=result.params,
+    )
+    if write:
+        out_dir = Path(out) if out else Path("reports") / started.strftime("%Y%m%d-%H%M%S")
+        with timer.stage("report"):
+            from .report import write_reports
+
+            write_reports(analysis, out_dir)
+        analysis.out_dir = out_dir
+        _step(progress, "Wrote reports", str(out_dir))
+    return analysis
+
+
+def _step(progress: Progress | None, step: str, note: str) -> None:
+    log.info("%s: %s", step, note)
+    if progress:
+        progress.finish(step, note)
+
+
+def _with_codes(theme: Theme, codes: Sequence[Match]) -> Theme:
+    from dataclasses import replace
+
+    return replace(theme, codes=tuple(codes))
+
+
+def _unassigned(
+    passages: Sequence[Passage], analysable: Sequence[int], assignments: dict[str, int], settings: Settings
+) -> list[Unassigned]:
+    analysable_ids = {passages[i].id for i in analysable}
+    out = []
+    for p in passages:
+        if p.id not in analysable_ids:
+            reason = f"too short to theme (fewer than {settings.min_passage_words} words)"
+        elif assignments.get(p.id, -1) < 0:
+            reason = "not close enough to any theme"
+        else:
+            continue
+        out.append(Unassigned(p.id, p.transcript, p.participant, p.start, p.end, reason))
+    return out
+
+
+def _account_for_every_passage(passages: Sequence[Passage], themes: Sequence[Theme], unassigned: Sequence[Unassigned]) -> None:
+    """Every passage is in exactly one theme or in the unassigned list; anything else is a bug."""
+    in_themes = [pid for t in themes for pid in t.passage_ids]
+    placed = in_themes + [u.passage for u in unassigned]
+    if len(placed) != len(passages) or set(placed) != {p.id for p in passages}:
+        raise RuntimeError(
+            f"passage accounting failed: {len(passages)} passages, {len(in_themes)} in themes, "
+            f"{len(unassigned)} unassigned"
+        )
+
+
+def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]:
+    """Installed versions of ``names`` (``not installed`` where missing)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder: Embedder, nlp: Any,
+              started: _dt.datetime, timer: _Timer, cache_stats: CacheStats, theme_params: dict) -> dict[str, Any]:
+    book = analysis.codebook
+    return {
+        "wisdoms": __version__,
+        "created": started.isoformat(timespec="seconds"),
+        "seed": settings.seed,
+        "settings": settings.to_dict(),
+        "models": {"embedding": embedder.describe(), "spacy": spacy_model_id(nlp)},
+        "themes": {k: v for k, v in theme_params.items()},
+        "inputs": {
+            "transcripts_folder": str(folder),
+            "transcripts": [{"id": t.id, "format": t.format, "sha256": t.sha256} for t in analysis.transcripts],
+            "codebook": {"path": book.path, "name": book.name, "version": book.version,
+                         "sha256": sha256_file(book.path) if book.path and Path(book.path).is_file() else None},
+        },
+        "counts": analysis.summary(),
+        "embedding_cache": {"cached": cache_stats.cached, "encoded": cache_stats.encoded},
+        "timings_seconds": timer.seconds,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+    }
+
+
+def ensure_out_dir(path: Path) -> Path:
+    """Create the output folder.
+
+    Raises:
+        OutputError: ``path`` exists and is not a folder.
+    """
+    if path.exists() and not path.is_dir():
+        raise OutputError("output path exists and is not a folder", path=path, hint="choose another --out")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

