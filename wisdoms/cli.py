@@ -52,6 +52,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="read a transcripts folder and report what each file holds, before analysis",
+        description="Read every transcript (text, Markdown, Word, WebVTT, SubRip, CSV, Excel) and print a "
+        "table: file, format, participants, turns, participant words, warnings. Exits 1 on any error.",
+    )
+    p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .ingest.check import check_folder
+
+    report = check_folder(args.transcripts)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
 def _progress(args: argparse.Namespace):  # noqa: ANN202
     """A progress reporter for interactive terminals; silent otherwise (CI, tests, pipes)."""
     if args.quiet or not sys.stderr.isatty():
@@ -59,6 +78,199 @@ def _progress(args: argparse.Namespace):  # noqa: ANN202
     from .progress import RichProgress
 
     return RichProgress()
+
+
+def _add_privacy(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("privacy", help="find identifiers, pseudonymise, sign quotes off",
+                       description="The privacy gate: scan for identifiers, apply a reviewed pseudonymisation, sign quotes off.")
+    psub = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    scan = psub.add_parser("scan", help="find identifiers in a transcripts folder or a CSV/JSONL of texts")
+    scan.add_argument("input", help="transcripts folder, or a .csv (id,text) / .jsonl ({id, text}) file")
+    scan.add_argument("--out", default="privacy/findings.csv", help="findings CSV; the review sheet, HTML view and "
+                      "summary are written beside it (default: privacy/findings.csv)")
+    scan.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
+    scan.set_defaults(func=_cmd_privacy_scan)
+    apply = psub.add_parser("apply", help="write a pseudonymised working copy from a decided review sheet")
+    apply.add_argument("review", help="the review sheet (.csv or .xlsx) with every decision filled in")
+    apply.add_argument("transcripts", help="the original transcripts folder (never changed)")
+    apply.add_argument("--out", required=True, help="folder for the pseudonymised working copy")
+    apply.add_argument("--log", required=True, help="redaction log CSV, kept apart from outputs")
+    apply.add_argument("--reviewer", default=None, help="who decided, for rows whose reviewer column is empty")
+    apply.set_defaults(func=_cmd_privacy_apply)
+    sign = psub.add_parser("sign-off", help="record that a quote, exactly as written, may be shared")
+    sign.add_argument("--text", action="append", required=True, help="the quote text (repeat for several)")
+    sign.add_argument("--by", required=True, help="the reviewer's name")
+    sign.add_argument("--note", default="", help="why it is safe to share")
+    sign.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
+    sign.add_argument("--signoffs", default="privacy/signoffs.yaml", help="sign-off file (default: privacy/signoffs.yaml)")
+    sign.set_defaults(func=_cmd_privacy_sign_off)
+
+
+def _cmd_privacy_scan(args: argparse.Namespace) -> int:
+    from .privacy.detectors import Detector
+    from .privacy.lexicon import NameList
+    from .privacy.scan import scan, summary_rows, write_outputs
+
+    result = scan(args.input, detector=Detector(names=NameList.load(args.names)))
+    paths = write_outputs(result, args.out)
+    for source, kind, count in summary_rows(result.findings):
+        print(f"{source}\t{kind}\t{count}")
+    print(f"{len(result.findings)} findings in {len(result.texts)} texts.")
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def _cmd_privacy_apply(args: argparse.Namespace) -> int:
+    from .privacy.review import apply_review
+
+    counts = apply_review(args.review, args.transcripts, args.out, log_path=args.log, reviewer=args.reviewer)
+    print(f"{counts['replaced']} spans replaced, {counts['kept']} kept, {counts['files']} files in {args.out}; "
+          f"redaction log: {args.log}")
+    return 0
+
+
+def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
+    from .privacy.detectors import Detector
+    from .privacy.gate import SignOffs
+    from .privacy.lexicon import NameList
+
+    detector = Detector(names=NameList.load(args.names)).fit()
+    signoffs = SignOffs.load(args.signoffs) if Path(args.signoffs).exists() else SignOffs(path=args.signoffs)
+    for text in args.text:
+        signoffs = signoffs.add(text, by=args.by, detector_version=detector.version,
+                                names_version=detector.names_version, note=args.note)
+    print(f"{len(args.text)} quote(s) signed off in {signoffs.save(args.signoffs)}")
+    return 0
+
+
+def _codebook_embed(args: argparse.Namespace):  # noqa: ANN202
+    from .embed import EmbeddingCache, embed_texts, make_embedder
+    from .settings import Settings
+
+    settings = Settings.from_file(args.settings) if getattr(args, "settings", None) else Settings()
+    embedder = make_embedder(settings.model)
+    cache = EmbeddingCache(args.cache_dir or settings.resolved_cache_dir())
+    return settings, lambda texts: embed_texts(list(texts), embedder, cache)[0]
+
+
+def _add_code(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("code", help="code every row of a CSV/JSONL of free-text answers against a codebook",
+                       description="Score every answer against every active code; write id, code, score, assigned.")
+    p.add_argument("input", help="answers: .csv (header row) or .jsonl (reads 'text' and 'id')")
+    p.add_argument("--codebook", required=True, help="codebook (.yaml, .jsonl, .csv, .xlsx or .qdc)")
+    p.add_argument("--learn", default=None, help="decisions file (.yaml/.csv) to learn from")
+    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--text-column", default="text", help="column/field holding the answer (default: text)")
+    p.add_argument("--id-column", default="id", help="column/field holding the id (default: id; else row number)")
+    p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
+    p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
+    p.set_defaults(func=_cmd_code)
+
+
+def _cmd_code(args: argparse.Namespace) -> int:
+    from .codebook import code_answers, load_codebook, load_decisions, read_answers, write_coding
+
+    book = load_codebook(args.codebook)
+    answers = read_answers(args.input, text_column=args.text_column, id_column=args.id_column)
+    decisions = load_decisions(args.learn) if args.learn else []
+    settings, embed = _codebook_embed(args)
+    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
+    write_coding(rows, args.out)
+    print(f"Coded {len(answers)} answers against {len(book.active)} codes "
+          f"({sum(r['assigned'] for r in rows)} assignments): {args.out}")
+    return 0
+
+
+def _add_codebook(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("codebook", help="convert a codebook, or export/import a review sheet of matches")
+    ops = p.add_subparsers(dest="codebook_command", metavar="ACTION", required=True)
+    c = ops.add_parser("convert", help="validate a codebook and write it in another format (by suffix)")
+    c.add_argument("source", help="codebook (.yaml, .jsonl, .csv, .xlsx or .qdc)")
+    c.add_argument("target", help="output (.yaml, .jsonl, .csv, .xlsx or .qdc)")
+    c.set_defaults(func=_cmd_codebook_convert)
+    r = ops.add_parser("review", help="export suggested codes for review, or import a reviewed sheet")
+    r.add_argument("input", help="to export: answers (.csv/.jsonl); to import: the filled-in sheet")
+    r.add_argument("--codebook", required=True, help="codebook file")
+    r.add_argument("--sheet", default=None, help="review sheet to write (.csv or .xlsx)")
+    r.add_argument("--decisions", default=None, help="with --import: decisions file (.yaml/.csv) to add to")
+    r.add_argument("--import", dest="do_import", action="store_true", help="import INPUT as a filled-in sheet")
+    r.add_argument("--who", default="", help="reviewer name recorded where the sheet's 'who' cell is empty")
+    r.add_argument("--text-column", default="text")
+    r.add_argument("--id-column", default="id")
+    r.add_argument("--learn", default=None, help="decisions file to learn from when suggesting")
+    r.add_argument("--settings", default=None)
+    r.add_argument("--cache-dir", default=None)
+    r.set_defaults(func=_cmd_codebook_review)
+
+
+def _cmd_codebook_convert(args: argparse.Namespace) -> int:
+    from .codebook import load_codebook, save_codebook
+
+    book = load_codebook(args.source)
+    save_codebook(book, args.target)
+    print(f"{len(book)} codes: {args.target}")
+    return 0
+
+
+def _cmd_codebook_review(args: argparse.Namespace) -> int:
+    from pathlib import Path as _Path
+
+    from .codebook import (code_answers, load_codebook, load_decisions, merge_decisions, read_answers,
+                           read_review_sheet, save_decisions, write_review_sheet)
+    from .errors import CodebookError
+
+    book = load_codebook(args.codebook)
+    if args.do_import:
+        if not args.decisions:
+            raise CodebookError("--import needs --decisions FILE to store the decisions in",
+                                hint="e.g. --decisions codebook/decisions.yaml")
+        new = read_review_sheet(args.input, who=args.who)
+        unknown = sorted({d.code for d in new} - {c.id for c in book.codes})
+        if unknown:
+            raise CodebookError(f"the sheet names unknown code(s) {', '.join(unknown)}", path=args.input,
+                                hint="check the codebook passed with --codebook")
+        old = load_decisions(args.decisions) if _Path(args.decisions).is_file() else []
+        save_decisions(merge_decisions(old, new), args.decisions)
+        print(f"Imported {len(new)} decisions into {args.decisions}")
+        return 0
+    if not args.sheet:
+        raise CodebookError("exporting a review sheet needs --sheet FILE (.csv or .xlsx)")
+    answers = read_answers(args.input, text_column=args.text_column, id_column=args.id_column)
+    decisions = load_decisions(args.learn) if args.learn else []
+    settings, embed = _codebook_embed(args)
+    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
+    texts = {a.id: a.text for a in answers}
+    names = {c.id: c.name for c in book.codes}
+    seen: set[str] = set()
+    sheet = []
+    for row in rows:  # assigned codes, plus each answer's best code when none is assigned
+        if row["assigned"] or row["id"] not in seen:
+            sheet.append({"target_id": row["id"], "text": texts[row["id"]], "code": row["code"],
+                          "code_name": names[row["code"]], "score": row["score"],
+                          "suggested": "yes" if row["assigned"] else "no"})
+        seen.add(row["id"])
+    write_review_sheet(sheet, args.sheet)
+    print(f"Wrote {len(sheet)} suggestions for review: {args.sheet}")
+    return 0
+
+
+def _add_agreement(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("agreement", help="Cohen's kappa and Krippendorff's alpha between two codings",
+                       description="Compare two coding CSVs (id, code[, assigned]) per code and overall.")
+    p.add_argument("a", help="first coding CSV")
+    p.add_argument("b", help="second coding CSV")
+    p.set_defaults(func=_cmd_agreement)
+
+
+def _cmd_agreement(args: argparse.Namespace) -> int:
+    from .codebook import agreement, read_assignments
+
+    rows = agreement(read_assignments(args.a), read_assignments(args.b))
+    print(f"{'code':40s} {'units':>6s} {'A':>5s} {'B':>5s} {'kappa':>7s} {'alpha':>7s}")
+    for r in rows:
+        print(f"{r.code[:40]:40s} {r.units:6d} {r.a_count:5d} {r.b_count:5d} {r.kappa:7.3f} {r.alpha:7.3f}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_run,):
+    for add in (_add_run, _add_check, _add_privacy, _add_code, _add_codebook, _add_agreement):
         add(sub)
     return parser
 

@@ -27,7 +27,7 @@ from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
 from .speakers import (  # noqa: F401  (role_of and the label sets are part of this module's API)
-    _NUMBERED_SPEAKER,
+    NUMBERED_SPEAKER,
     INTERVIEWER_LABELS,
     PARTICIPANT_LABELS,
     FileOptions,
@@ -104,7 +104,8 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, int]:
     try:
         data = yaml.safe_load(block) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The context mark (where the broken construct opened) is nearer the mistake than the problem mark.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise TranscriptError(
@@ -287,7 +288,7 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
     for m in labels:
         label = m.group("label").strip()
         key = label.lower()
-        if key in rules or builtin_role(label) is not None or _NUMBERED_SPEAKER.match(label):
+        if key in rules or builtin_role(label) is not None or NUMBERED_SPEAKER.match(label):
             chosen.append(m)
         elif counts[key] >= 2 and _NAME_LIKE.match(label):
             chosen.append(m)

@@ -1,0 +1,174 @@
+"""The whole run: what a user gets from `wisdoms run` and `wisdoms.run()`."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CODEBOOK, SAMPLE
+from wisdoms.cli import main
+from wisdoms.errors import CodebookError, CorpusTooSmallError
+from wisdoms.pipeline import run
+from wisdoms.settings import Settings
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _five(tmp_path: Path) -> Path:
+    folder = tmp_path / "five"
+    folder.mkdir()
+    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:5]:
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+def check_quotes_and_accounting(analysis, out: Path) -> None:  # noqa: ANN001
+    """The promises every report makes: verbatim, traceable quotes; every passage accounted for."""
+    texts = {t.id: t.text for t in analysis.transcripts}
+    turns = {t.id: t.turns for t in analysis.transcripts}
+    doc = json.loads((out / "themes.json").read_text(encoding="utf-8"))
+    md = (out / "report.md").read_text(encoding="utf-8")
+    page_text = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    for theme in doc["themes"]:
+        assert 1 <= len(theme["quotes"]) <= 5
+        assert theme["status"] == "candidate"
+        for q in theme["quotes"]:
+            assert texts[q["transcript"]][q["start"] : q["end"]] == q["text"]
+            inside = [t for t in turns[q["transcript"]] if t.start <= q["start"] and q["end"] <= t.end]
+            assert inside and inside[0].role == "participant", "interviewer words are never quoted"
+            assert inside[0].participant == q["participant"]
+            assert q["text"] in page_text, "quotes appear verbatim in the HTML report"
+            assert q["text"].splitlines()[0] in md
+    for u in doc["unassigned"]:
+        assert 0 <= u["start"] < u["end"] <= len(texts[u["transcript"]])
+    in_themes = sum(t["passages"] for t in doc["themes"])
+    assert in_themes + len(doc["unassigned"]) == doc["passages_total"] == len(analysis.passages)
+    assert doc["participants_total"] == len(analysis.participants)
+    for theme in doc["themes"]:
+        assert theme["participants"] == len(theme["participant_ids"]) <= doc["participants_total"]
+
+
+def test_five_conversations_give_themes(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = _five(tmp_path)
+    before = _hashes(folder)
+    out = tmp_path / "out"
+    analysis = run(folder, codebook=CODEBOOK, out=out, embedder=fake_embedder,
+                   settings=Settings(cache_dir=str(tmp_path / "cache")))
+    assert analysis.themes, "a five-conversation study still gives themes"
+    assert {p.name for p in out.iterdir()} >= {"manifest.json", "passages.csv", "report.html", "report.md", "themes.json"}
+    check_quotes_and_accounting(analysis, out)
+    assert _hashes(folder) == before, "inputs are never modified"
+    frame = analysis.passages.to_frame()
+    assert {"transcript", "participant", "start", "end", "text", "theme", "codes"} <= set(frame.columns)
+    assert len(analysis.themes.to_frame()) == len(analysis.themes)
+    assert set(analysis.matches.to_frame()["target"]) <= {"passage", "theme"}
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 42 and manifest["models"]["embedding"]["model"] == "fake-hashing-embedder"
+    assert {t["id"] for t in manifest["inputs"]["transcripts"]} == {p.name for p in folder.iterdir()}
+    assert set(manifest["timings_seconds"]) >= {"ingest", "segment", "embed", "themes", "codebook_matching"}
+
+
+def test_rerun_uses_the_cache(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = _five(tmp_path)
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    run(folder, codebook=CODEBOOK, embedder=fake_embedder, settings=settings, write=False)
+    first = sum(fake_embedder.calls)
+    second = run(folder, codebook=CODEBOOK, embedder=fake_embedder, settings=settings, write=False)
+    assert sum(fake_embedder.calls) == first, "a re-run encodes nothing new"
+    assert second.manifest["embedding_cache"]["encoded"] == 0
+
+
+def test_too_small_corpus_message_not_crash(tmp_path: Path, fake_embedder, capsys) -> None:  # noqa: ANN001
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "conversation-01.txt", folder)
+    with pytest.raises(CorpusTooSmallError):
+        run(folder, codebook=CODEBOOK, embedder=fake_embedder, write=False,
+            settings=Settings(cache_dir=str(tmp_path / "c")))
+    code = main(["run", str(folder), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "too little to look for themes" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message", "line"),
+    [
+        ("codes:\n  - id: a\n    name: A\n    definition: x\n  - id: a\n    name: B\n    definition: y\n", "duplicate code id 'a'", 5),
+        ("codes:\n  - id: a\n    name: A\n    definition: ''\n", "empty definition", 2),
+        ("codes:\n  - id: a\n    name: A\n", "empty definition", 2),
+        ("name: x\n", "non-empty 'codes:' list", 1),
+        ("codes:\n  - id: a\n    name: A\n    definition: x\n    parent: zz\n", "unknown parent 'zz'", 2),
+    ],
+)
+def test_invalid_codebook_names_file_and_line(tmp_path: Path, yaml_text: str, message: str, line: int, capsys) -> None:  # noqa: ANN001
+    book = tmp_path / "cb.yaml"
+    book.write_text(yaml_text, encoding="utf-8")
+    code = main(["run", str(SAMPLE), "--codebook", str(book), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and f"cb.yaml:{line}" in err, err
+    with pytest.raises(CodebookError):
+        run(SAMPLE, codebook=book, write=False)
+
+
+def test_missing_codebook_and_bad_transcript(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    assert main(["run", str(SAMPLE), "--codebook", str(tmp_path / "none.yaml")]) == 2
+    assert "codebook not found" in capsys.readouterr().err
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.txt").write_text("---\nparticipant: [P1\n---\nParticipant: hi\n", encoding="utf-8")
+    assert main(["run", str(folder), "--codebook", str(CODEBOOK)]) == 2
+    err = capsys.readouterr().err
+    assert "a.txt:2" in err and "invalid front matter" in err
+
+
+def test_outputs_are_atomic(tmp_path: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    import wisdoms.report as report
+
+    folder = _five(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "themes.json").write_text("previous run", encoding="utf-8")
+
+    def broken(analysis):  # noqa: ANN001, ANN202
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(report, "render_html", broken)
+    with pytest.raises(RuntimeError):
+        run(folder, codebook=CODEBOOK, out=out, embedder=fake_embedder, settings=Settings(cache_dir=str(tmp_path / "c")))
+    assert (out / "themes.json").read_text(encoding="utf-8") == "previous run", "nothing half-written replaces a file"
+    assert not list(out.glob(".*tmp")), "no temporary files are left behind"
+
+
+@pytest.mark.slow
+def test_real_models_on_the_sample(real_run) -> None:  # noqa: ANN001
+    """The shipped sample through real spaCy, MiniLM and BERTopic."""
+    out = real_run.out_dir
+    check_quotes_and_accounting(real_run, out)
+    doc = json.loads((out / "themes.json").read_text(encoding="utf-8"))
+    assert len(doc["themes"]) >= 5, "the sample's recurring experiences show up as themes"
+    assert doc["participants_total"] == 12
+    assert any(t["codes"] for t in doc["themes"]), "some themes match the starter codebook"
+    assert doc["codebook"]["candidate_new_codes"], "the sample holds experiences the codebook lacks"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["models"]["embedding"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["models"]["spacy"].startswith("en_core_web_sm")
+    assert manifest["packages"]["bertopic"] != "not installed"
+    big = max(doc["themes"], key=lambda t: t["participants"])
+    assert len({q["participant"] for q in big["quotes"]}) >= 3, "quotes come from different people"
+
+
+@pytest.mark.slow
+def test_same_input_and_seed_give_identical_themes(real_run, tmp_path: Path) -> None:  # noqa: ANN001
+    again = run(SAMPLE, codebook=CODEBOOK, out=tmp_path / "again")
+    first = (real_run.out_dir / "themes.json").read_bytes()
+    assert (tmp_path / "again" / "themes.json").read_bytes() == first
+    assert [t.passage_ids for t in again.themes] == [t.passage_ids for t in real_run.themes]

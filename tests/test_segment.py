@@ -1,0 +1,107 @@
+"""Passages: sentences of one participant turn, exact offsets, markers never cut, nothing lost."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from wisdoms.ingest import read_folder, read_transcript
+from wisdoms.segment import group_sentences, load_spacy, paragraphs, segment, sentence_spans
+from wisdoms.settings import Settings
+
+TEXT = """---
+participant: P1
+---
+Interviewer: Tell me about the hostel. Was the zebracrossing team helpful?
+
+Participant: Yeah. It was loud, honestly, people shouting all night and the door never locked. [laughs] I used to sleep in my coat.
+I kept asking for a move and they kept saying wait.
+
+Interviewer: Mm.
+
+Participant: Okay.
+"""
+
+
+@pytest.fixture(scope="module")
+def nlp():  # noqa: ANN201
+    return load_spacy("auto")
+
+
+@pytest.fixture
+def transcript(tmp_path: Path):  # noqa: ANN201
+    path = tmp_path / "t.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return read_transcript(path, tmp_path)
+
+
+def test_passages_are_exact_and_participant_only(transcript, nlp) -> None:  # noqa: ANN001
+    passages = segment([transcript], nlp=nlp)
+    assert passages, "participant speech gives passages"
+    for p in passages:
+        assert transcript.text[p.start : p.end] == p.text
+        turn = transcript.turns[p.turn]
+        assert turn.role == "participant" and turn.start <= p.start and p.end <= turn.end
+        assert "zebracrossing" not in p.text, "interviewer words never become passages"
+    assert {p.participant for p in passages} == {"P1"}
+
+
+def test_every_participant_word_in_exactly_one_passage(transcript, nlp) -> None:  # noqa: ANN001
+    passages = segment([transcript], nlp=nlp)
+    covered = [0] * len(transcript.text)
+    for p in passages:
+        for i in range(p.start, p.end):
+            covered[i] += 1
+    for turn in transcript.participant_turns():
+        for m in re.finditer(r"\S+", transcript.text[turn.start : turn.end]):
+            start = turn.start + m.start()
+            assert all(covered[i] == 1 for i in range(start, start + len(m.group()))), m.group()
+
+
+def test_markers_are_kept_whole_and_not_counted_as_words(transcript, nlp) -> None:  # noqa: ANN001
+    passages = segment([transcript], nlp=nlp)
+    with_marker = [p for p in passages if "[laughs]" in p.text]
+    assert with_marker, "the marker stays verbatim in a passage"
+    assert all("laughs" not in p.analysis_text for p in with_marker)
+    assert not any(re.search(r"(^|[^\[])laughs\]|\[laughs($|[^\]])", p.text) for p in passages)
+
+
+def test_short_sentences_join_neighbours_but_lone_turns_stay() -> None:
+    settings = Settings()
+    sentences = [(0, 5, 1), (6, 80, 14), (81, 90, 2)]
+    groups = group_sentences(sentences, settings=settings)
+    assert [len(g) for g in groups] == [3] or sum(len(g) for g in groups) == 3
+    assert group_sentences([(0, 5, 1)], settings=settings) == [[(0, 5, 1)]]
+
+
+def test_long_turns_split_at_max_words() -> None:
+    settings = Settings(max_words=40, max_sentences=3)
+    sentences = [(i * 100, i * 100 + 90, 15) for i in range(6)]
+    groups = group_sentences(sentences, settings=settings)
+    assert all(sum(s[2] for s in g) <= 40 for g in groups)
+    assert [s for g in groups for s in g] == sentences
+
+
+def test_boundary_inside_marker_moves_to_marker_start() -> None:
+    text = "I was fine. [inaudible] then not."
+    spans = sentence_spans(text, 0, len(text), [0, 13])
+    assert [text[s:e] for s, e, _ in spans] == ["I was fine.", "[inaudible] then not."]
+    assert spans[1][2] == 2
+
+
+def test_paragraphs_trim_edges() -> None:
+    text = "  one\n\n  two  \n \n three"
+    assert [text[s:e] for s, e in paragraphs(text, 0, len(text))] == ["one", "two", "three"]
+
+
+def test_sample_offsets_hold_everywhere(nlp) -> None:  # noqa: ANN001
+    from conftest import SAMPLE
+
+    transcripts = read_folder(SAMPLE)
+    by_id = {t.id: t for t in transcripts}
+    passages = segment(transcripts, nlp=nlp)
+    assert len(passages) > 500
+    assert all(by_id[p.transcript].text[p.start : p.end] == p.text for p in passages)
+    assert len({p.id for p in passages}) == len(passages)

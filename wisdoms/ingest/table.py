@@ -1,0 +1,198 @@
+"""Spreadsheets of open-ended answers (``.csv``, ``.xlsx``): one row a respondent.
+
+The text columns hold the respondent's own words; the id column (``participant``, ``id``,
+``respondent`` ...) names the respondent; every other column becomes an attribute (area, age band ...).
+Text columns are the ones named under ``text_columns:`` for the file in ``speakers.yaml``, else the
+columns whose answers average at least :data:`MIN_TEXT_WORDS` words.
+
+The transcript text is rebuilt with one answer a paragraph, ``<id> (<column>): <answer>``; offsets
+refer to that text. Errors cite the spreadsheet row (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from .._files import sha256_file
+from ..errors import TranscriptError
+from ..models import Transcript, Turn
+from .speakers import FileOptions
+from .text import decode, line_of
+
+#: Header names (lower-cased) taken as the respondent id column.
+ID_COLUMNS = ("participant", "participant id", "participant_id", "id", "respondent", "respondent id",
+              "respondent_id", "response id", "response_id", "pid")
+#: A column is free text when its non-empty answers average at least this many words.
+MIN_TEXT_WORDS = 5.0
+
+
+def read_table_transcript(
+    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+) -> Transcript:
+    """Read a spreadsheet of open-ended answers.
+
+    Raises:
+        TranscriptError: Empty, binary or unreadable file; no header; a chosen column that does not
+            exist; no free-text column; a missing or duplicate respondent id; no answers at all.
+    """
+    options = options or FileOptions()
+    header, rows = _read_rows(path, notes)
+    if not header or not any(h.strip() for h in header):
+        raise TranscriptError("the spreadsheet has no header row", path=path, line=1,
+                              hint="put the column names (id, questions, attributes) in row 1")
+    names = [h.strip() for h in header]
+    lowered = [h.lower() for h in names]
+    id_col = _id_column(lowered, options, path, names)
+    text_cols = _text_columns(names, lowered, rows, id_col, options, path)
+    attr_cols = [i for i in range(len(names)) if i != id_col and i not in text_cols and names[i]]
+
+    text = ""
+    turns: list[Turn] = []
+    participants: dict[str, dict[str, str]] = {}
+    seen: dict[str, int] = {}
+    stem = Path(transcript_id).stem
+    for row_no, row in rows:
+        cells = [*row, *[""] * (len(names) - len(row))]
+        answers = [(names[i], cells[i].strip()) for i in text_cols if cells[i].strip()]
+        if id_col is None:
+            pid = f"{stem}-r{row_no}"
+        else:
+            pid = cells[id_col].strip()
+            if not pid:
+                if not answers:
+                    continue
+                raise TranscriptError(
+                    f"row {row_no}: no respondent id in column {names[id_col]!r}",
+                    path=path,
+                    line=row_no,
+                    hint="give every respondent an id (a pseudonym such as R017), or delete the row",
+                )
+            if pid in seen:
+                raise TranscriptError(
+                    f"row {row_no}: duplicate participant id {pid!r} (also in row {seen[pid]})",
+                    path=path,
+                    line=row_no,
+                    hint="give each respondent their own id; one row per respondent",
+                )
+            seen[pid] = row_no
+        if not answers:
+            if notes is not None:
+                notes.append(f"row {row_no}: no answer in the text columns; respondent {pid} skipped")
+            continue
+        participants[pid] = {names[i]: cells[i].strip() for i in attr_cols if cells[i].strip()}
+        for column, answer in answers:
+            if text:
+                text += "\n\n"
+            prefix = f"{pid} ({column}): "
+            start = len(text) + len(prefix)
+            text += prefix + answer
+            turns.append(Turn(speaker=pid, role="participant", participant=pid, start=start,
+                              end=len(text), line=line_of(text, start)))
+    if not turns:
+        raise TranscriptError(
+            "no participant speech: every answer in the text columns is empty",
+            path=path,
+            hint="check the export holds the answers, or name the answer columns under 'text_columns:'",
+        )
+    return Transcript(
+        id=transcript_id,
+        path=str(path.resolve()),
+        text=text + "\n",
+        format="xlsx" if path.suffix.lower() == ".xlsx" else "csv",
+        participants=participants,
+        turns=tuple(turns),
+        sha256=sha256_file(path),
+    )
+
+
+def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the ``(row number, cells)`` of every other row."""
+    if path.suffix.lower() == ".xlsx":
+        table = _xlsx_rows(path, notes)
+    else:
+        text, encoding = decode(path.read_bytes(), path)
+        if encoding != "utf-8" and notes is not None:
+            notes.append("not UTF-8: read as Windows-1252")
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel  # type: ignore[assignment]
+        try:
+            table = [[str(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+        except csv.Error as exc:
+            raise TranscriptError(f"not a readable CSV file: {exc}", path=path,
+                                  hint="save it again from the spreadsheet as CSV (UTF-8)") from exc
+    numbered = [(n, row) for n, row in enumerate(table, 1) if any(c.strip() for c in row)]
+    if not numbered:
+        raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
+    return numbered[0][1], numbered[1:]
+
+
+def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    if not path.read_bytes().strip():
+        raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001  (any parser failure on a user file is "cannot open")
+        raise TranscriptError(
+            f"not an Excel workbook: cannot open it as .xlsx ({exc.__class__.__name__})",
+            path=path,
+            hint="open it in Excel and save it again as .xlsx, or export it as CSV",
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        if len(workbook.worksheets) > 1 and notes is not None:
+            notes.append(f"read the first sheet {sheet.title!r} only, of {len(workbook.worksheets)}")
+        return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _id_column(lowered: list[str], options: FileOptions, path: Path, names: list[str]) -> int | None:
+    if options.id_column:
+        if options.id_column.strip().lower() not in lowered:
+            raise TranscriptError(
+                f"id column {options.id_column!r} (from {options.source or 'speakers.yaml'}) is not in the header",
+                path=path,
+                line=1,
+                hint=f"use one of the columns: {', '.join(repr(n) for n in names if n)}",
+            )
+        return lowered.index(options.id_column.strip().lower())
+    return next((lowered.index(c) for c in ID_COLUMNS if c in lowered), None)
+
+
+def _text_columns(
+    names: list[str], lowered: list[str], rows: list[tuple[int, list[str]]], id_col: int | None,
+    options: FileOptions, path: Path,
+) -> list[int]:
+    if options.text_columns:
+        chosen = []
+        for column in options.text_columns:
+            if column.strip().lower() not in lowered:
+                raise TranscriptError(
+                    f"text column {column!r} (from {options.source or 'speakers.yaml'}) is not in the header",
+                    path=path,
+                    line=1,
+                    hint=f"use one of the columns: {', '.join(repr(n) for n in names if n)}",
+                )
+            chosen.append(lowered.index(column.strip().lower()))
+        return chosen
+    chosen = []
+    for i in range(len(names)):
+        values = [row[i].strip() for _n, row in rows if i < len(row) and row[i].strip()]
+        if i != id_col and values and sum(len(v.split()) for v in values) / len(values) >= MIN_TEXT_WORDS:
+            chosen.append(i)
+    if not chosen:
+        raise TranscriptError(
+            "no column of free-text answers found (no column averages "
+            f"{MIN_TEXT_WORDS:g} or more words an answer)",
+            path=path,
+            line=1,
+            hint="name the answer columns in speakers.yaml beside the file, e.g. "
+            f"'files: {{{path.name}: {{text_columns: [What helped?]}}}}'",
+        )
+    return chosen
