@@ -33,6 +33,13 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): embed on its workers")
+    p.add_argument(
+        "--allow-unreviewed",
+        action="store_true",
+        help="private drafts only: write quotes the privacy gate has not cleared, every page stamped NOT FOR SHARING",
+    )
+    p.add_argument("--decisions", default=None, help="panel decisions file to apply (from 'wisdoms panel import')")
     p.set_defaults(func=_cmd_run)
 
 
@@ -41,8 +48,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .settings import Settings
 
     settings = Settings.from_file(args.settings) if args.settings else Settings()
-    settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir)
-    analysis = run(args.transcripts, codebook=args.codebook, out=args.out, settings=settings, progress=_progress(args))
+    settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir, scheduler=args.scheduler)
+    embedder = None
+    if settings.scheduler:
+        from .distributed import DaskEmbedder
+        from .embed import make_embedder
+
+        local = make_embedder(settings.model, encoder=settings.encoder, cache_dir=settings.resolved_cache_dir())
+        embedder = DaskEmbedder(local, settings.scheduler)
+    analysis = run(
+        args.transcripts, codebook=args.codebook, out=args.out, settings=settings,
+        allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args), embedder=embedder,
+    )
     s = analysis.summary()
     print(
         f"{s['themes']} candidate themes from {s['passages']} passages "
@@ -69,6 +86,69 @@ def _cmd_check(args: argparse.Namespace) -> int:
     report = check_folder(args.transcripts)
     print(report.render())
     return 0 if report.ok else 1
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a run to other software",
+                       description="Export a run folder to qualitative data analysis software.")
+    fmt = p.add_subparsers(dest="export_format", metavar="FORMAT", required=True)
+    q = fmt.add_parser("qdpx", help="REFI-QDA project (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder",
+                       description="Write the transcripts, codebook, themes, coded passages, participants (as cases "
+                       "with variables) and panel notes as a REFI-QDA .qdpx project.")
+    q.add_argument("run_dir", help="folder written by 'wisdoms run'")
+    q.add_argument("--out", required=True, help="the .qdpx file to write")
+    q.add_argument("--transcripts", default=None, help="transcripts folder, if not where the run manifest says")
+    q.add_argument("--codebook", default=None, help="codebook file, if not where the run manifest says")
+    q.add_argument("--decisions", default=None, help="panel decisions YAML: verdicts become notes on the theme codes")
+    q.set_defaults(func=_cmd_export_qdpx)
+
+
+def _cmd_export_qdpx(args: argparse.Namespace) -> int:
+    from .report.qdpx import export_qdpx
+
+    path = export_qdpx(args.run_dir, args.out, transcripts=args.transcripts, codebook=args.codebook,
+                       decisions=args.decisions)
+    print(f"Wrote {path}")
+    return 0
+
+
+def _add_panel(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("panel", help="co-production panel: theme cards out, verdicts in",
+                       description="Make plain-language theme cards for a co-production panel, and record its verdicts.")
+    cmds = p.add_subparsers(dest="panel_command", metavar="ACTION", required=True)
+    pack = cmds.add_parser("pack", help="write theme cards (HTML, Word) and a response sheet (Excel, CSV)")
+    pack.add_argument("run_dir", help="folder written by 'wisdoms run'")
+    pack.add_argument("--out", required=True, help="folder for the pack")
+    pack.add_argument("--large-print", action="store_true", help="bigger type on the cards")
+    pack.add_argument("--decisions", default=None, help="earlier decisions: leave out the quotes panels withdrew")
+    pack.set_defaults(func=_cmd_panel_pack)
+    imp = cmds.add_parser("import", help="record a panel's filled-in response sheet in the decisions file")
+    imp.add_argument("responses", help="the filled-in responses.xlsx or responses.csv")
+    imp.add_argument("--panel", required=True, help="the panel's name")
+    imp.add_argument("--date", required=True, help="the date the panel met, YYYY-MM-DD")
+    imp.add_argument("--decisions", default="decisions.yaml", help="decisions file to add to (default: decisions.yaml)")
+    imp.set_defaults(func=_cmd_panel_import)
+
+
+def _cmd_panel_pack(args: argparse.Namespace) -> int:
+    from .panel import make_pack
+
+    written = make_pack(args.run_dir, args.out, large_print=args.large_print, decisions=args.decisions)
+    print(f"Wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
+    return 0
+
+
+def _cmd_panel_import(args: argparse.Namespace) -> int:
+    from .panel import import_responses
+
+    document = import_responses(args.responses, panel=args.panel, date=args.date, decisions=args.decisions)
+    entry = document["panels"][-1]
+    outcomes: dict[str, int] = {}
+    for v in entry["verdicts"]:
+        outcomes[v["outcome"]] = outcomes.get(v["outcome"], 0) + 1
+    print(f"Recorded {len(entry['verdicts'])} verdicts ({', '.join(f'{n} {k}' for k, n in sorted(outcomes.items())) or 'none'}) "
+          f"and {len(entry['flagged_quotes'])} withdrawn quotes in {args.decisions}")
+    return 0
 
 
 def _progress(args: argparse.Namespace):  # noqa: ANN202
@@ -282,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_run, _add_check, _add_privacy, _add_code, _add_codebook, _add_agreement):
+    for add in (_add_run, _add_check, _add_privacy, _add_code, _add_codebook, _add_agreement, _add_export, _add_panel):
         add(sub)
     return parser
 

@@ -80,3 +80,11 @@ class PrivacyError(WisdomsError):
 
 class ExportBlockedError(PrivacyError):
     """The privacy gate refused to write an output: it holds an identifier nobody has signed off."""
+
+
+class RunFolderError(WisdomsError):
+    """A run folder (themes.json, passages.csv, manifest.json) is incomplete, or its inputs changed since the run."""
+
+
+class PanelError(WisdomsError):
+    """A panel response sheet or decisions file is invalid; the message names the row and column."""

@@ -126,6 +126,8 @@ def run(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     write: bool = True,
+    allow_unreviewed: bool = False,
+    decisions: str | Path | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
     """Run the whole analysis on a folder of transcripts.
@@ -138,6 +140,10 @@ def run(
         settings: All other options (see :class:`~wisdoms.settings.Settings`).
         embedder: Use this embedder instead of the configured model (tests pass a small fake one).
         write: Write the reports (``False`` in notebooks that only want the DataFrames).
+        allow_unreviewed: Private drafts only: write quotes the privacy gate has not cleared, with
+            every page stamped NOT FOR SHARING.
+        decisions: A panel decisions file (``wisdoms panel import``): theme statuses, names and
+            withdrawn quotes are applied before the reports are written.
         progress: Told about each long step (the CLI passes a progress bar).
 
     Raises:
@@ -145,6 +151,7 @@ def run(
         CodebookError: The codebook is missing or invalid.
         CorpusTooSmallError: Too little participant speech to look for themes.
         ModelUnavailableError: A model is not installed.
+        ExportBlockedError: The privacy gate blocked a quote or the rendered output; nothing is written.
     """
     settings = (settings or Settings()).with_overrides(seed=seed)
     timer = _Timer()
@@ -225,12 +232,16 @@ def run(
         analysis, folder=folder, settings=settings, embedder=embedder, nlp=nlp, started=started,
         timer=timer, cache_stats=cache_stats, theme_params=result.params,
     )
+    if decisions:
+        from .panel import apply_decisions
+
+        analysis = apply_decisions(analysis, decisions)
     if write:
         out_dir = Path(out) if out else Path("reports") / started.strftime("%Y%m%d-%H%M%S")
         with timer.stage("report"):
             from .report import write_reports
 
-            write_reports(analysis, out_dir)
+            write_reports(analysis, out_dir, allow_unreviewed=allow_unreviewed)
         analysis.out_dir = out_dir
         _step(progress, "Wrote reports", str(out_dir))
     return analysis

@@ -34,8 +34,8 @@ class Settings:
     Attributes:
         seed: The one source of randomness (UMAP, sampling).
         model: Sentence-transformer model id; the default is the installed all-MiniLM-L6-v2.
-        encoder: ``auto`` (ONNX int8 when it is built and agrees with torch, else torch), ``torch``
-            or ``onnx``.
+        encoder: ``auto`` (torch on a CUDA GPU; else the int8 ONNX build, made once in the cache
+            and used only if it agrees with torch, falling back to torch), ``torch`` or ``onnx``.
         spacy_model: spaCy pipeline name, or ``auto`` for en_core_web_sm (or its pinned re-upload).
         cache_dir: Embedding cache folder; ``None`` means :func:`default_cache_dir`.
         max_sentences: Most sentences in one passage.
@@ -52,11 +52,15 @@ class Settings:
         code_margin: A code is assigned only if within this margin of the passage's best code.
         theme_code_threshold: Score of a theme's centre at or above which the theme gets the code.
         max_codes_per_passage: Most codes assigned to one passage.
+        learned_threshold: Probability at or above which a code learned from people's decisions is
+            assigned.
+        scheduler: Dask scheduler address (``tcp://host:8786``) to segment and embed on a cluster;
+            ``None`` runs in this process.
     """
 
     seed: int = 42
     model: str = DEFAULT_MODEL
-    encoder: str = "torch"
+    encoder: str = "auto"
     spacy_model: str = "auto"
     cache_dir: str | None = None
     max_sentences: int = 3
@@ -72,6 +76,8 @@ class Settings:
     code_margin: float = 0.08
     theme_code_threshold: float = 0.38
     max_codes_per_passage: int = 3
+    learned_threshold: float = 0.5
+    scheduler: str | None = None
 
     def resolved_cache_dir(self) -> Path:
         """The cache folder to use."""

@@ -74,9 +74,38 @@ def choose_reduction(n_passages: int, setting: str) -> str:
     return "umap" if n_passages >= UMAP_FROM else "pca"
 
 
+def _cache_numba_compilation(settings: Settings) -> None:
+    """Keep UMAP's and pynndescent's numba compilations on disk in the wisdoms cache.
+
+    Most of their jitted functions are not declared ``cache=True``, so every new process spent
+    10-60 s compiling them. Enabling caching on every dispatcher of those packages, with numba's
+    cache folder in ``<cache>/numba``, lets later processes load the machine code instead.
+    """
+    import importlib
+    import sys
+
+    import numba
+    from numba.core.registry import CPUDispatcher
+
+    folder = settings.resolved_cache_dir() / "numba"
+    if getattr(numba.config, "CACHE_DIR", "") == str(folder):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    numba.config.CACHE_DIR = str(folder)
+    importlib.import_module("umap.umap_")
+    for name in [m for m in list(sys.modules) if m.split(".")[0] in ("umap", "pynndescent")]:
+        for value in list(vars(sys.modules[name]).values()):
+            if isinstance(value, CPUDispatcher):
+                try:
+                    value.enable_caching()
+                except Exception as exc:  # noqa: BLE001 - a function numba cannot cache just compiles as before
+                    log.debug("numba cannot cache %s.%s: %s", name, getattr(value, "__name__", value), exc)
+
+
 def _reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
     dims = max(2, min(settings.reduced_dims, n - 2))
     if kind == "umap":
+        _cache_numba_compilation(settings)
         from umap import UMAP
 
         return UMAP(

@@ -1,8 +1,10 @@
-"""``report.md``: the theme report as Markdown, for wikis and version control."""
+"""``report.md``: the theme report as Markdown, for wikis and version control (same content as the HTML)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from .view import SUPPRESSED, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
@@ -12,61 +14,80 @@ def _quote_block(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in text.splitlines())
 
 
-def render_markdown(analysis: Analysis) -> str:
-    """The report as Markdown: summary, themes with verbatim quotes and citations, coverage, method."""
-    s = analysis.summary()
+def _cell(text: str) -> str:
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
+    """The report as Markdown: what was listened to, themes with quotes and citations, coverage, matrix, method."""
+    v = build_view(analysis, group_by=group_by)
+    s = v.summary
     total = s["participants"]
-    names = {c.id: c.name for c in analysis.codebook.codes}
     lines = [
-        "# Themes from the listening conversations",
+        f"# {v.title}",
         "",
-        f"{s['transcripts']} conversations with {total} participants; {s['passages']} passages of the "
-        f"participants' own words. {s['themes']} candidate themes; {s['unassigned']} passages not yet in a theme.",
+        f"{s['transcripts']} conversations with {total} participants; {s['passages']} passages and {v.words:,} words "
+        f"of the participants' own words. {s['themes']} themes; {s['unassigned']} passages not yet in a theme.",
         "",
-        "Themes are **candidates** found by a machine. They stay candidates until people (the research team and "
-        "a co-production panel) accept, rename or reject them. Prevalence is counted in people, not passages; "
-        "interviewers' words are never counted.",
+        "Themes start as **candidates** found by a machine. They stay candidates until people (the research team and "
+        "a co-production panel) validate, rename, merge or reject them. Prevalence is counted in people, not passages; "
+        f"interviewers' words are never counted. In breakdowns by group, any number of people under 5 is shown as "
+        f"\"{SUPPRESSED}\".",
+        "",
+        "## What was listened to",
         "",
     ]
-    for t in analysis.themes:
-        codes = ", ".join(f"{names.get(m.code, m.code)} ({m.score:.2f})" for m in t.codes) or "none — candidate new code"
+    for attr, rows in v.listened.items():
+        name = attr.replace("_", " ")
+        lines += [f"**By {name}**", "", f"| {name.capitalize()} | People | Conversations | Words |", "|---|---:|---:|---:|"]
+        lines += [f"| {_cell(r.group)} | {r.shown} | {r.extra['conversations']} | {r.extra['words']} |" for r in rows]
+        lines.append("")
+    lines += ["## Themes", ""]
+    for t in v.themes:
+        codes = "; ".join(f"{c['name']} ({c['score']:.2f}, {c['evidence']})" for c in t.codes) or "none — candidate new code"
+        status = t.status_text + (f" (into theme {t.merged_into})" if t.merged_into is not None else "")
         lines += [
-            f"## Theme {t.id}: {t.label}",
+            f"### Theme {t.theme.id}: {t.label}",
             "",
-            f"- Status: {t.status}",
-            f"- Heard from: {t.participants} of {total} participants ({t.passages} passages)",
-            f"- Keywords: {', '.join(t.keywords)}",
-            f"- Codes: {codes}",
-            "",
+            f"- Status: **{t.status}** — {status}",
+            f"- Heard from: {t.theme.participants} of {total} participants ({t.theme.passages} passages)",
+            f"- Keywords: {', '.join(t.theme.keywords)}",
+            f"- Matched codes: {codes}",
         ]
+        if v.group_by and t.groups:
+            lines.append(f"- Who it came from, by {v.group_by.replace('_', ' ')}: "
+                         + "; ".join(f"{g.group}: {g.shown}" for g in t.groups))
+        for vd in t.verdicts:
+            lines.append(f"- Panel \"{vd['panel']}\" on {vd['date']}: rings true — {vd['rings_true']}"
+                         + (f"; would call it \"{vd['call_it']}\"" if vd.get("call_it") else "")
+                         + (f"; missing: {vd['missing']}" if vd.get("missing") else "") + f". Outcome: {vd['outcome']}.")
+        lines += ["", t.description, ""]
         for q in t.quotes:
             lines += [_quote_block(q.text), f">\n> — {q.participant}, `{q.citation}`", ""]
-    lines += ["## Codebook coverage", "", "| Code | Passages | Participants | Themes |", "|---|---:|---:|---|"]
-    for c in analysis.coverage:
-        lines.append(f"| {c.name} | {c.passages} | {c.participants} | {', '.join(map(str, c.themes)) or '—'} |")
-    uncovered = analysis.uncovered_codes()
-    lines += ["", "Codes with no supporting passage: " + (", ".join(c.name for c in uncovered) or "none") + ".", ""]
-    candidates = analysis.candidate_new_codes()
-    if candidates:
+    lines += ["## Codebook coverage", "", f"Codebook: {v.codebook.name} (version {v.codebook.version}).", "",
+              "| Code | Passages | Participants | Themes |", "|---|---:|---:|---|"]
+    for c in v.coverage:
+        lines.append(f"| {_cell(c.name)} | {c.passages} | {c.participants} | {', '.join(map(str, c.themes)) or '—'} |")
+    lines += ["", "Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".", ""]
+    if v.candidate_new_codes:
         lines += ["Themes no code covers (candidate new codes): "
-                  + "; ".join(f"Theme {t.id} ({t.label})" for t in candidates) + ".", ""]
-    lines += ["## Passages not yet in a theme", ""]
-    reasons: dict[str, int] = {}
-    for u in analysis.unassigned:
-        reasons[u.reason] = reasons.get(u.reason, 0) + 1
-    for reason, count in sorted(reasons.items()):
-        lines.append(f"- {count} passages: {reason}")
-    lines += ["", "They are listed in `themes.json` and `passages.csv`; none is dropped.", ""]
-    m = analysis.manifest
-    lines += [
-        "## Method and run",
-        "",
-        f"- Seed: {m.get('seed')}",
-        f"- Embedding model: {m.get('models', {}).get('embedding', {}).get('model')}",
-        f"- spaCy pipeline: {m.get('models', {}).get('spacy')}",
-        f"- Themes: BERTopic with {m.get('themes', {}).get('reduction')} reduction and HDBSCAN "
-        f"(smallest theme {m.get('themes', {}).get('min_cluster_size')} passages)",
-        f"- Run: {m.get('created')}, wisdoms {m.get('wisdoms')}",
-        "",
-    ]
+                  + "; ".join(f"Theme {t.theme.id} ({t.label})" for t in v.candidate_new_codes) + ".", ""]
+    lines += ["## Framework matrix", "", "Participants by theme; each cell a short quote with its citation.", "",
+              "| Participant | " + " | ".join(_cell(t.label) for t in v.matrix_themes) + " |",
+              "|---|" + "---|" * len(v.matrix_themes)]
+    for pid, cells in v.matrix:
+        lines.append(f"| {pid} | " + " | ".join(f"\"{_cell(c[0])}\" `{c[1]}`" if c else "" for c in cells) + " |")
+    lines += ["", "## Language check", ""]
+    if v.language_flags:
+        lines += [f"- {f.kind.capitalize()} {f.id} \"{f.name}\" uses \"{f.term}\": consider \"{f.suggestion}\"."
+                  for f in v.language_flags]
+    else:
+        lines.append("No listed term was found in theme labels or codebook names.")
+    lines += ["", "## Passages not yet in a theme", ""]
+    lines += [f"- {count} passages: {reason}" for reason, count in v.unassigned_reasons]
+    lines += ["", "They are listed in `themes.json` and `passages.csv`; none is dropped.", "", "## Method and run", ""]
+    lines += [f"- {k}: {val}" for k, val in v.method]
+    for p in v.panels:
+        lines.append(f"- Panel: {p['panel']}, {p['date']} ({p['verdicts']} verdicts, {p['flagged_quotes']} quotes withdrawn)")
+    lines.append("")
     return "\n".join(lines)

@@ -1,8 +1,7 @@
-"""The codebook: load, validate and save it; match passages and themes to its codes.
+"""The codebook model: the :class:`Codebook`, its YAML form, and strict validation.
 
 A codebook is the research team's shared instrument, so validation is strict and every error names
-the file and line. Matching embeds each code's name and definition, inclusion note and examples;
-exclusion notes count against a code.
+the file and line (or row) of the code at fault.
 """
 
 from __future__ import annotations
@@ -10,23 +9,21 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
-from numpy.typing import NDArray
 
-from .errors import CodebookError
-from .models import Code, Match, Passage, Records, Theme
-from .settings import Settings
+from ..errors import CodebookError
+from ..models import Code, Records
 
 log = logging.getLogger(__name__)
 
 CODE_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "examples", "status", "history")
-STATUSES = ("active", "retired")
+#: ``group`` codes only organise others (REFI-QDA ``isCodable="false"``); they are never matched.
+STATUSES = ("active", "retired", "group")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
@@ -73,7 +70,7 @@ class Codebook:
         return Records.of(Code, self.codes).to_frame()
 
 
-def load_codebook(path: str | Path) -> Codebook:
+def load_yaml_codebook(path: str | Path) -> Codebook:
     """Read and validate a YAML codebook.
 
     Raises:
@@ -268,176 +265,3 @@ def codebook_to_dict(codebook: Codebook) -> dict[str, Any]:
             entry["history"] = [dict(h) for h in code.history]
         codes.append(entry)
     return {"name": codebook.name, "version": codebook.version, "codes": codes}
-
-
-@dataclass
-class _Descriptor:
-    code: int
-    label: str
-    text: str
-
-
-@dataclass
-class CodeMatcher:
-    """Scores passages and themes against a codebook's active codes by embedding similarity.
-
-    Construct, then :meth:`fit` with an embed function; scores are on the cosine scale.
-
-    Attributes:
-        codebook: The codebook.
-        settings: Threshold, margin, codes per passage.
-    """
-
-    codebook: Codebook
-    settings: Settings = field(default_factory=Settings)
-
-    def fit(self, embed: Any) -> CodeMatcher:
-        """Embed every code's descriptors with ``embed(texts) -> NDArray``; returns ``self``."""
-        self.codes_ = list(self.codebook.active)
-        positives: list[_Descriptor] = []
-        negatives: list[_Descriptor] = []
-        for i, code in enumerate(self.codes_):
-            positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}"))
-            if code.include:
-                positives.append(_Descriptor(i, "inclusion note", code.include))
-            for j, example in enumerate(code.examples, start=1):
-                positives.append(_Descriptor(i, f"example {j}", example))
-            if code.exclude:
-                negatives.append(_Descriptor(i, "exclusion note", code.exclude))
-        self.positives_ = positives
-        self.negatives_ = negatives
-        vectors = embed([d.text for d in positives + negatives])
-        self.positive_vectors_ = vectors[: len(positives)]
-        self.negative_vectors_ = vectors[len(positives) :]
-        return self
-
-    def score(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
-        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell."""
-        n, k = len(vectors), len(self.codes_)
-        sims = vectors @ self.positive_vectors_.T if n else np.zeros((0, len(self.positives_)))
-        definition = np.full((n, k), -1.0, dtype=np.float32)
-        best_other = np.full((n, k), -1.0, dtype=np.float32)
-        best_label = [["definition"] * k for _ in range(n)]
-        best_any = np.full((n, k), -1.0, dtype=np.float32)
-        for d, desc in enumerate(self.positives_):
-            col = sims[:, d]
-            if desc.label == "definition":
-                definition[:, desc.code] = col
-            else:
-                best_other[:, desc.code] = np.maximum(best_other[:, desc.code], col)
-            better = col > best_any[:, desc.code]
-            best_any[:, desc.code] = np.where(better, col, best_any[:, desc.code])
-            for row in np.flatnonzero(better):
-                best_label[row][desc.code] = desc.label
-        has_other = best_other > -1.0
-        scores = np.where(has_other, 0.5 * definition + 0.5 * best_other, definition)
-        if self.negatives_ and n:
-            neg = vectors @ self.negative_vectors_.T
-            for d, desc in enumerate(self.negatives_):
-                excess = np.clip(neg[:, d] - scores[:, desc.code], 0, None)
-                scores[:, desc.code] -= 0.5 * excess
-        return scores.astype(np.float32), best_label
-
-    def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32]) -> list[Match]:
-        """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores."""
-        scores, evidence = self.score(vectors)
-        s = self.settings
-        matches: list[Match] = []
-        for row, passage in enumerate(passages):
-            if not len(self.codes_):
-                break
-            order = np.argsort(-scores[row], kind="stable")
-            best = float(scores[row, order[0]])
-            for rank, col in enumerate(order[: s.max_codes_per_passage]):
-                value = float(scores[row, col])
-                assigned = value >= s.code_threshold and value >= best - s.code_margin
-                if rank > 0 and not assigned:
-                    break
-                matches.append(Match("passage", passage.id, self.codes_[col].id, round(value, 4),
-                                     evidence[row][col], assigned))
-        return matches
-
-    def match_themes(
-        self,
-        themes: Sequence[Theme],
-        passage_matches: Sequence[Match],
-        passage_scores: dict[str, NDArray[np.float32]],
-        centroids: dict[int, NDArray[np.float32]] | None = None,
-    ) -> dict[int, tuple[Match, ...]]:
-        """Codes for each theme, best first.
-
-        A theme gets a code when its centre (mean passage embedding) scores at least
-        ``settings.theme_code_threshold`` and within ``settings.code_margin`` of its best code, or when
-        at least a fifth of its passages are assigned the code. The score reported is the centre's score
-        (or the mean passage score when no centre is given); the evidence says why.
-        """
-        assigned: dict[str, set[str]] = {}
-        for m in passage_matches:
-            if m.assigned:
-                assigned.setdefault(m.target_id, set()).add(m.code)
-        s = self.settings
-        result: dict[int, tuple[Match, ...]] = {}
-        for theme in themes:
-            centre = centroids.get(theme.id) if centroids else None
-            if centre is not None:
-                centre_scores, centre_evidence = self.score(np.asarray(centre, dtype=np.float32)[None, :])
-                scores, evidence = centre_scores[0], centre_evidence[0]
-            else:
-                rows = [passage_scores[p] for p in theme.passage_ids if p in passage_scores]
-                scores = np.mean(rows, axis=0) if rows else np.zeros(len(self.codes_))
-                evidence = ["mean passage score"] * len(self.codes_)
-            best = float(np.max(scores)) if len(scores) else 0.0
-            found = []
-            for col, code in enumerate(self.codes_):
-                share = sum(code.id in assigned.get(p, ()) for p in theme.passage_ids) / max(1, theme.passages)
-                score = float(scores[col])
-                by_centre = centre is not None and score >= s.theme_code_threshold and score >= best - s.code_margin
-                if by_centre or share >= 0.2:
-                    why = f"{share:.0%} of its passages"
-                    if by_centre:
-                        why = f"theme centre matches {evidence[col]}; {why}"
-                    found.append((score, share, code.id, why))
-            found.sort(key=lambda x: (-x[0], -x[1], x[2]))
-            result[theme.id] = tuple(
-                Match("theme", str(theme.id), cid, round(score, 4), why, True) for score, _share, cid, why in found
-            )
-        return result
-
-
-@dataclass(frozen=True)
-class CodeCoverage:
-    """How much evidence one code has in a run.
-
-    Attributes:
-        code: Code id.
-        name: Code name.
-        passages: Passages assigned the code.
-        participants: Distinct participants with such a passage.
-        themes: Ids of themes that match the code.
-    """
-
-    code: str
-    name: str
-    passages: int
-    participants: int
-    themes: tuple[int, ...]
-
-
-def coverage(
-    codebook: Codebook, passages: Sequence[Passage], passage_matches: Sequence[Match], themes: Sequence[Theme]
-) -> list[CodeCoverage]:
-    """Evidence per active code: passages, participants and themes (codes with none are listed too)."""
-    participant_of = {p.id: p.participant for p in passages}
-    result = []
-    for code in codebook.active:
-        hits = [m.target_id for m in passage_matches if m.assigned and m.code == code.id]
-        result.append(
-            CodeCoverage(
-                code=code.id,
-                name=code.name,
-                passages=len(hits),
-                participants=len({participant_of[h] for h in hits if h in participant_of}),
-                themes=tuple(t.id for t in themes if any(m.code == code.id for m in t.codes)),
-            )
-        )
-    return result

@@ -1,0 +1,248 @@
+"""Tests for the codebook package: formats, validation, matching, learning, review, agreement."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wisdoms import cli
+from wisdoms.codebook import (
+    CodeMatcher,
+    Decision,
+    agreement,
+    code_answers,
+    code_guid,
+    cohen_kappa,
+    krippendorff_alpha,
+    load_codebook,
+    load_decisions,
+    read_answers,
+    read_review_sheet,
+    save_codebook,
+    save_decisions,
+    write_review_sheet,
+)
+from wisdoms.errors import CodebookError
+from wisdoms.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = _SHARED if _SHARED.is_dir() else Path(__file__).resolve().parents[1].parent / "shared"
+XSD = SHARED / "refi-qda" / "Codebook.xsd"
+BENCH = SHARED / "bench" / "nhs_fft"
+
+
+def fake_embed(texts, dim: int = 256):
+    """Deterministic hashing bag-of-words embedder: shared words make vectors similar."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in re.findall(r"[a-z]+", text.lower()):
+            out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
+        norm = np.linalg.norm(out[i])
+        out[i] = out[i] / norm if norm else out[i]
+    return out
+
+
+SMALL = """name: Test book
+version: 2
+codes:
+  - id: waiting
+    name: Waiting
+    definition: Waiting a long time for a reply, queue or appointment.
+    examples: [I waited weeks for a reply, the queue was months long]
+  - id: money
+    name: Money and benefits
+    definition: Benefits, money, debt and payments.
+    include: sanctions, universal credit
+    exclude: waiting for a payment decision
+    examples: [my benefits were cut, debt and payments worried me]
+  - id: sanctions
+    name: Sanctions
+    parent: money
+    definition: Benefit sanctions.
+    examples: [they sanctioned me for missing the appointment]
+"""
+
+
+@pytest.fixture()
+def book(tmp_path):
+    path = tmp_path / "book.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    return load_codebook(path)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".jsonl", ".csv", ".xlsx", ".qdc"])
+def test_every_format_round_trips(book, tmp_path, suffix):
+    out = save_codebook(book, tmp_path / f"copy{suffix}")
+    again = load_codebook(out)
+    assert sorted(again.codes, key=lambda c: c.id) == sorted(book.codes, key=lambda c: c.id)
+
+
+def test_qdc_is_valid_against_refi_schema_with_stable_guids(book, tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    if not XSD.is_file():
+        pytest.skip(f"REFI-QDA schema not found at {XSD} (../shared is absent)")
+    first = save_codebook(book, tmp_path / "a.qdc").read_bytes()
+    second = save_codebook(load_codebook(tmp_path / "a.qdc"), tmp_path / "b.qdc").read_bytes()
+    xmlschema.XMLSchema(str(XSD)).validate(str(tmp_path / "a.qdc"))
+    assert first[first.index(b"<Codes>"):] == second[second.index(b"<Codes>"):]  # same codes, same GUIDs
+    assert code_guid("money").encode() in first and b"Include: sanctions" in first
+    # the child code is nested under its parent
+    assert first.index(code_guid("sanctions").encode()) > first.index(code_guid("money").encode())
+
+
+def test_bench_jsonl_is_read_as_it_is():
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark not found at {BENCH} (../shared is absent)")
+    book = load_codebook(BENCH / "codebook.jsonl")
+    assert len(book.active) == 32
+    assert book.get("parking").parent == "group-service-location-travel-transport"
+    assert book.get("group-general").status == "group"
+
+
+CSV_HEADER = "id,name,parent,status,definition,include,exclude,examples\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "row", "words"),
+    [
+        ("a,A,,active,Def a,,,\na,B,,active,Def b,,,\n", 3, "duplicate code id 'a'"),
+        ("a,A,zz,active,Def a,,,\n", 2, "unknown parent 'zz'"),
+        ("a,A,b,active,Def a,,,\nb,B,a,active,Def b,,,\n", 2, "its own ancestor"),
+        ("a,A,,active,Def a,,,\nb,B,,active,,,,\n", 3, "empty definition"),
+        ("a,Same,,active,Def a,,,\nb,same,,active,Def b,,,\n", 3, "same name"),
+    ],
+)
+def test_csv_validation_names_file_and_row(tmp_path, rows, row, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(CSV_HEADER + rows, encoding="utf-8")
+    with pytest.raises(CodebookError) as err:
+        load_codebook(path)
+    assert f"bad.csv:{row}" in str(err.value) and words in str(err.value)
+
+
+def test_jsonl_and_qdc_errors_name_the_line(tmp_path):
+    jl = tmp_path / "bad.jsonl"
+    jl.write_text('{"id": "a", "name": "A", "definition": "x"}\n{"id": "a", "name": "B", "definition": "y"}\n')
+    with pytest.raises(CodebookError, match=r"bad\.jsonl:2: duplicate code id"):
+        load_codebook(jl)
+    qdc = tmp_path / "bad.qdc"
+    qdc.write_text('<?xml version="1.0"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>\n'
+                   f'<Code guid="{code_guid("x")}" name="X" isCodable="true"/>\n</Codes></CodeBook>\n')
+    with pytest.raises(CodebookError, match=r"bad\.qdc:3: code 'x' has an empty definition"):
+        load_codebook(qdc)
+
+
+def test_zero_shot_matching_uses_examples_and_exclusions(book):
+    matcher = CodeMatcher(book, Settings(code_threshold=0.0)).fit(fake_embed)
+    texts = ["I waited weeks and weeks for a reply", "they sanctioned me for missing the appointment"]
+    scores, evidence = matcher.score(fake_embed(texts))
+    ids = [c.id for c in matcher.codes_]
+    assert ids[int(np.argmax(scores[0]))] == "waiting"
+    assert ids[int(np.argmax(scores[1]))] == "sanctions"
+    assert evidence[1][ids.index("sanctions")] == "example 1"
+    # the exclusion note lowers money's score for a text about waiting for a payment decision
+    plain = CodeMatcher(book.__class__(codes=tuple(c if c.id != "money" else c.__class__(
+        **{**c.__dict__, "exclude": ""}) for c in book.codes)), Settings()).fit(fake_embed)
+    text = fake_embed(["waiting for a payment decision"])
+    col = ids.index("money")
+    assert matcher.score(text)[0][0, col] < plain.score(text)[0][0, col]
+
+
+def test_learning_from_decisions_changes_matches(book):
+    text = "I waited for the jobcentre letter"
+    before = CodeMatcher(book, Settings()).fit(fake_embed)
+    ids = [c.id for c in before.codes_]
+    decisions = [Decision(f"p{i}", "sanctions", "confirm", t, "ana", "2024-05-01") for i, t in
+                 enumerate(["waited for the jobcentre letter", "jobcentre letter about my claim", "the letter came late"])]
+    decisions += [Decision("p9", "waiting", "confirm", "waited in the queue all day", "ana", "2024-05-01")]
+    after = CodeMatcher(book, Settings(), decisions=decisions).fit(fake_embed)
+    s_before = before.score(fake_embed([text]))[0][0]
+    s_after = after.score(fake_embed([text]))[0][0]
+    assert ids[int(np.argmax(s_after))] == "sanctions"
+    assert ids[int(np.argmax(s_before))] == "waiting"
+    assert after.assigned(after.score(fake_embed([text]))[0])[0, ids.index("sanctions")]
+
+
+def test_decisions_and_review_sheet_round_trip(book, tmp_path):
+    decisions = [Decision("p1", "money", "confirm", "my benefits were cut", "ana", "2024-05-01"),
+                 Decision("p2", "waiting", "reject", "debt worried me", "bo", "2024-05-02")]
+    for suffix in (".yaml", ".csv"):
+        assert load_decisions(save_decisions(decisions, tmp_path / f"d{suffix}")) == decisions
+    for suffix in (".csv", ".xlsx"):
+        sheet = write_review_sheet([{"target_id": "p1", "text": "my benefits were cut", "code": "money",
+                                     "code_name": "Money", "score": 0.5, "suggested": "yes"},
+                                    {"target_id": "p2", "text": "no idea", "code": "waiting",
+                                     "code_name": "Waiting", "score": 0.1, "suggested": "no"}],
+                                   tmp_path / f"review{suffix}")
+        assert read_review_sheet(sheet) == []  # nobody has decided yet
+    path = tmp_path / "review.csv"
+    path.write_text(path.read_text().replace("yes,,,", "yes,confirm,,").replace("no,,,", "no,maybe,,"))
+    with pytest.raises(CodebookError, match=r"review\.csv:3: decision 'maybe'"):
+        read_review_sheet(path, who="ana")
+    path.write_text(path.read_text().replace("maybe", "reject"))
+    got = read_review_sheet(path, who="ana", today="2024-06-01")
+    assert [(d.code, d.verdict, d.who, d.when) for d in got] == [("money", "confirm", "ana", "2024-06-01"),
+                                                                  ("waiting", "reject", "ana", "2024-06-01")]
+
+
+def test_code_command_writes_one_row_per_answer_and_code(book, tmp_path, monkeypatch):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps({"id": f"r{i}", "text": t}) for i, t in
+                                 enumerate(["I waited weeks for a reply", "my benefits were cut"])) + "\n")
+    (tmp_path / "book.yaml").write_text(SMALL)
+    monkeypatch.setattr(cli, "_codebook_embed", lambda args: (Settings(), fake_embed))
+    out = tmp_path / "coded.csv"
+    assert cli.main(["code", str(answers), "--codebook", str(tmp_path / "book.yaml"), "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "id,code,score,assigned,evidence" and len(lines) == 1 + 2 * 3
+    assigned = {tuple(l.split(",")[:2]) for l in lines[1:] if l.split(",")[3] == "true"}
+    assert ("r0", "waiting") in assigned and ("r1", "money") in assigned
+
+
+def test_read_answers_reports_duplicate_ids(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,answer\n1,yes\n1,no\n")
+    with pytest.raises(CodebookError, match=r"a\.csv:3: duplicate id '1'"):
+        read_answers(path, text_column="answer")
+
+
+def test_agreement_statistics_match_hand_computed_values(tmp_path, capsys):
+    a = [True, True, False, False, True, False, False, False]
+    b = [True, False, False, False, True, False, True, False]
+    # observed 6/8, expected .375*.375+.625*.625 = .53125 -> kappa = .21875/.46875
+    assert cohen_kappa(a, b) == pytest.approx(0.466667, abs=1e-5)
+    # nominal alpha, 2 coders: 1 - (n-1) * D_o / sum-of-pairs; n=16, 6 ones, 10 zeros, 2 disagreeing units
+    assert krippendorff_alpha(a, b) == pytest.approx(1 - (15 * 4) / (2 * 6 * 10), abs=1e-9)
+    assert cohen_kappa(a, a) == 1.0 and krippendorff_alpha(a, a) == 1.0
+    fa, fb = tmp_path / "a.csv", tmp_path / "b.csv"
+    fa.write_text("id,code,assigned\n" + "".join(f"u{i},x,{v}\n" for i, v in enumerate(a)) + "u7,y,true\n")
+    fb.write_text("id,code,score,assigned\n" + "".join(f"u{i},x,0.5,{str(v).lower()}\n" for i, v in enumerate(b))
+                  + "u7,y,0.9,true\n")
+    rows = {r.code: r for r in agreement(*(__import__("wisdoms.codebook", fromlist=["x"]).read_assignments(p)
+                                           for p in (fa, fb)))}
+    assert rows["y"].kappa == 1.0 and rows["x"].kappa == pytest.approx(0.466667, abs=1e-5)
+    assert rows["overall"].units == 2 * 8
+    assert cli.main(["agreement", str(fa), str(fb)]) == 0
+    assert "overall" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_real_model_zero_shot_on_a_bench_slice():
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark not found at {BENCH} (../shared is absent)")
+    from wisdoms.embed import make_embedder
+
+    book = load_codebook(BENCH / "codebook.jsonl")
+    comments = [json.loads(line) for line in (BENCH / "comments.jsonl").read_text().splitlines()[:400]]
+    embedder = make_embedder()
+    matcher = CodeMatcher(book, Settings()).fit(embedder.encode)
+    scores, _ = matcher.score(embedder.encode([c["text"] for c in comments]))
+    ids = [c.id for c in matcher.codes_]
+    hits = sum(ids[int(np.argmax(row))] in c["codes"] for row, c in zip(scores, comments))
+    assert hits / len(comments) > 0.5  # top-1 naive baseline is about 0.2

@@ -1,0 +1,58 @@
+"""Segmentation and embedding on a local Dask cluster give exactly the single-process results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="dask distributed is not installed (pip install 'wisdoms[distributed]')")
+
+from wisdoms.distributed import DaskEmbedder, segment_distributed, transcript_partitions  # noqa: E402
+from wisdoms.ingest import read_folder  # noqa: E402
+from wisdoms.settings import Settings  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parents[1] / "transcripts"
+
+
+def test_partitions_keep_every_transcript_once_in_order() -> None:
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the shipped sample {SAMPLE} is absent")
+    docs = read_folder(SAMPLE)
+    chunks = transcript_partitions(docs, 4)
+    assert 1 < len(chunks) <= 4
+    assert [t.id for c in chunks for t in c] == [t.id for t in docs]
+
+
+@pytest.fixture(scope="module")
+def client():  # noqa: ANN201
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.mark.slow
+def test_cluster_results_equal_single_process(client) -> None:  # noqa: ANN001
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the shipped sample {SAMPLE} is absent")
+    from wisdoms.embed import SentenceTransformerEmbedder
+    from wisdoms.segment import segment
+
+    docs = read_folder(SAMPLE)[:3]
+    settings = Settings()
+    here = segment(docs, settings=settings)
+    there = segment_distributed(docs, settings=settings, scheduler=client, partitions=3)
+    assert there == here
+
+    texts = [p.analysis_text for p in here][:300]
+    local = SentenceTransformerEmbedder(batch_size=8)  # encodes 256-text chunks: 300 texts, 2 partitions
+    remote = DaskEmbedder(SentenceTransformerEmbedder(batch_size=8), client, partition_size=64)
+    progress: list[int] = []
+    ours = remote.encode(texts, progress=lambda done, total: progress.append(done))
+    np.testing.assert_array_equal(ours, local.encode(texts))
+    assert sorted(progress) == progress and progress[-1] == len(texts) and len(progress) == 2
+    assert remote.fingerprint == local.fingerprint and remote.model_id == local.model_id

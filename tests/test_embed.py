@@ -1,0 +1,117 @@
+"""Embedding cache, only-new-texts encoding, the ONNX encoder and its fallback to torch."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+
+from wisdoms.embed import (
+    AGREEMENT_PROBES,
+    MIN_AGREEMENT,
+    Embedder,
+    EmbeddingCache,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    build_onnx,
+    embed_texts,
+    make_embedder,
+    onnx_build_dir,
+)
+from wisdoms.errors import SettingsError
+
+
+class CountingEmbedder(Embedder):
+    """Deterministic vectors from text hashes; remembers what it was asked to encode."""
+
+    def __init__(self, model_id: str = "fake", fingerprint: str = "v1") -> None:
+        self.model_id, self.fingerprint, self.dim = model_id, fingerprint, 8
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], *, progress=None):  # noqa: ANN001, ANN201
+        self.seen.extend(texts)
+        rows = [np.random.default_rng(abs(hash(t)) % 2**32).normal(size=self.dim) for t in texts]
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        if progress:
+            progress(len(texts), len(texts))
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_cache_key_depends_on_model_fingerprint_and_text() -> None:
+    a, b, c = CountingEmbedder("m", "v1"), CountingEmbedder("m", "v2"), CountingEmbedder("m+onnx", "v1")
+    keys = {EmbeddingCache.key(e, "hello") for e in (a, b, c)} | {EmbeddingCache.key(a, "hello!")}
+    assert len(keys) == 4
+    assert EmbeddingCache.key(a, "hello") == EmbeddingCache.key(CountingEmbedder("m", "v1"), "hello")
+
+
+def test_put_then_get_round_trips_vectors(tmp_path) -> None:  # noqa: ANN001
+    cache = EmbeddingCache(tmp_path)
+    vec = np.arange(4, dtype=np.float32)
+    cache.put_many({"k1": vec})
+    got = cache.get_many(["k1", "missing"])
+    assert list(got) == ["k1"]
+    np.testing.assert_array_equal(got["k1"], vec)
+
+
+def test_only_new_texts_are_encoded_on_the_second_run(tmp_path) -> None:  # noqa: ANN001
+    cache = EmbeddingCache(tmp_path)
+    first = CountingEmbedder()
+    vectors, stats = embed_texts(["a b", "c d", "a b"], first, cache)
+    assert (stats.cached, stats.encoded) == (0, 2) and first.seen == ["a b", "c d"]
+    second = CountingEmbedder()
+    progress: list[tuple[int, int]] = []
+    again, stats = embed_texts(["a b", "c d", "e f"], second, cache, progress=lambda d, t: progress.append((d, t)))
+    assert (stats.cached, stats.encoded) == (2, 1)
+    assert second.seen == ["e f"] and progress == [(1, 1)]
+    np.testing.assert_array_equal(again[:2], vectors[:2])
+
+
+def _fake_build(tmp_path, mean: float) -> None:  # noqa: ANN001
+    folder = onnx_build_dir(cache_dir=tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(b"not used until encode")
+    (folder / "tokenizer.json").write_text("{}")
+    (folder / "build.json").write_text(json.dumps({"fingerprint": "abc", "mean_cosine": mean, "min_cosine": mean}))
+
+
+def test_onnx_build_that_disagrees_falls_back_to_torch_with_a_reason(tmp_path, caplog) -> None:  # noqa: ANN001
+    _fake_build(tmp_path, MIN_AGREEMENT - 0.1)
+    with caplog.at_level(logging.WARNING, logger="wisdoms.embed"):
+        embedder = make_embedder(encoder="onnx", cache_dir=tmp_path)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert "below 0.98" in caplog.text
+
+
+def test_auto_uses_an_agreeing_onnx_build_with_its_own_cache_identity(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr("wisdoms.embed.cuda_available", lambda: False)
+    _fake_build(tmp_path, 0.995)
+    embedder = make_embedder(encoder="auto", cache_dir=tmp_path)
+    assert isinstance(embedder, OnnxEmbedder)
+    torch_embedder = make_embedder(encoder="torch")
+    assert embedder.model_id != torch_embedder.model_id and embedder.fingerprint == "abc"
+    assert EmbeddingCache.key(embedder, "x") != EmbeddingCache.key(torch_embedder, "x")
+
+
+def test_unknown_encoder_is_refused() -> None:
+    with pytest.raises(SettingsError, match="encoder 'tensorflow'"):
+        make_embedder(encoder="tensorflow")
+
+
+@pytest.mark.slow
+def test_onnx_build_agrees_with_torch_and_is_reused(tmp_path) -> None:  # noqa: ANN001
+    build = build_onnx(cache_dir=tmp_path)
+    assert build.agrees and build.mean_cosine >= MIN_AGREEMENT
+    assert build_onnx(cache_dir=tmp_path) == build
+    onnx = make_embedder(encoder="onnx", cache_dir=tmp_path)
+    assert isinstance(onnx, OnnxEmbedder)
+    texts = ["The nurse explained everything.", "I waited months for housing.", *AGREEMENT_PROBES[:5]]
+    ours = onnx.encode(texts)
+    torch = SentenceTransformerEmbedder().encode(texts)
+    assert ours.shape == torch.shape == (len(texts), 384)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert float(np.mean(np.sum(ours * torch, axis=1))) >= MIN_AGREEMENT
+    order, step = onnx.batch_order(texts)
+    assert sorted(order) == list(range(len(texts))) and step == onnx.batch_size

@@ -1,0 +1,30 @@
+"""The codebook: load, validate and save it in every format; match passages and themes to its codes;
+learn from people's decisions; measure agreement.
+
+The front door re-exports what the pipeline and notebooks use.
+"""
+
+from __future__ import annotations
+
+from ._model import CODE_KEYS, STATUSES, Codebook, codebook_to_dict, load_yaml_codebook, validate
+from .agreement import Agreement, agreement, cohen_kappa, krippendorff_alpha, read_assignments
+from .coding import Answer, code_answers, read_answers, write_coding
+from .coverage import CodeCoverage, coverage
+from .decisions import (
+    Decision,
+    load_decisions,
+    merge_decisions,
+    read_review_sheet,
+    save_decisions,
+    write_review_sheet,
+)
+from .formats import QDC_NAMESPACE, SUFFIXES, code_guid, load_codebook, qdc_bytes, save_codebook
+from .matching import NONRESPONSE_PHRASES, CodeMatcher, assign
+
+__all__ = [
+    "CODE_KEYS", "NONRESPONSE_PHRASES", "QDC_NAMESPACE", "STATUSES", "SUFFIXES", "Agreement", "Answer",
+    "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "agreement", "assign", "code_answers", "code_guid",
+    "codebook_to_dict", "cohen_kappa", "coverage", "krippendorff_alpha", "load_codebook", "load_decisions",
+    "load_yaml_codebook", "merge_decisions", "qdc_bytes", "read_answers", "read_assignments",
+    "read_review_sheet", "save_codebook", "save_decisions", "validate", "write_coding", "write_review_sheet",
+]

@@ -1,0 +1,96 @@
+"""Coding a table of free-text answers (CSV or JSONL) against a codebook, one row per (id, code)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .._files import write_text
+from ..errors import CodebookError
+from ..settings import Settings
+from ._model import Codebook
+from .decisions import Decision
+from .matching import CodeMatcher, EmbedFn
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One free-text answer: its id, text and the 1-based line or row it came from."""
+
+    id: str
+    text: str
+    row: int
+
+
+def read_answers(path: str | Path, *, text_column: str = "text", id_column: str = "id") -> list[Answer]:
+    """Answers from a CSV (header row) or JSONL file; ids default to the row number when absent.
+
+    Raises:
+        CodebookError: Missing file, unknown suffix, invalid JSON, a missing text column or a duplicate id.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CodebookError("input not found", path=path, hint="pass a .csv or .jsonl file of answers")
+    records: list[tuple[int, dict]] = []
+    if path.suffix.lower() == ".jsonl":
+        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+            if line.strip():
+                try:
+                    item = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
+                                        hint="write one JSON object per line") from exc
+                records.append((number, item if isinstance(item, dict) else {}))
+    elif path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if text_column not in (reader.fieldnames or []):
+                raise CodebookError(f"no column {text_column!r}; columns are {reader.fieldnames}", path=path,
+                                    line=1, hint="name the text column with --text-column")
+            records = [(i, row) for i, row in enumerate(reader, start=2)]
+    else:
+        raise CodebookError(f"unknown input format {path.suffix!r}", path=path, hint="use .csv or .jsonl")
+    answers: list[Answer] = []
+    seen: dict[str, int] = {}
+    for number, item in records:
+        if text_column not in item:
+            raise CodebookError(f"no {text_column!r} field", path=path, line=number,
+                                hint="name the text field with --text-column")
+        answer_id = str(item.get(id_column) or number)
+        if answer_id in seen:
+            raise CodebookError(f"duplicate id {answer_id!r} (first at line {seen[answer_id]})", path=path,
+                                line=number, hint="give every answer a unique id, or name another --id-column")
+        seen[answer_id] = number
+        answers.append(Answer(answer_id, str(item[text_column] or ""), number))
+    return answers
+
+
+def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, *,
+                 decisions: Sequence[Decision] = (), settings: Settings | None = None) -> list[dict]:
+    """Rows ``id, code, score, assigned`` for every answer and active code, best first per answer.
+
+    Each answer gets its best code assigned where it clears the threshold; further codes within the margin.
+    """
+    matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(embed)
+    vectors = embed([a.text for a in answers])
+    scores, evidence = matcher.score(vectors)
+    chosen = matcher.assigned(scores)
+    rows = []
+    for r, answer in enumerate(answers):
+        for c in sorted(range(len(matcher.codes_)), key=lambda c: -scores[r, c]):
+            rows.append({"id": answer.id, "code": matcher.codes_[c].id, "score": round(float(scores[r, c]), 4),
+                         "assigned": bool(chosen[r, c]), "evidence": evidence[r][c]})
+    return rows
+
+
+def write_coding(rows: Sequence[dict], path: str | Path) -> Path:
+    """Write coding rows (``id, code, score, assigned, evidence``) as CSV, atomically."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["id", "code", "score", "assigned", "evidence"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**r, "assigned": "true" if r["assigned"] else "false"} for r in rows)
+    return write_text(path, buf.getvalue())

@@ -1,0 +1,310 @@
+"""Codebook files: YAML, JSONL, CSV, XLSX and REFI-QDA ``.qdc``, read and written by suffix.
+
+Every reader builds codes with the same field checks as the YAML reader and then runs
+:func:`validate`, so a duplicate id, unknown parent, cycle, empty definition or repeated name is
+reported with the file and the line (or spreadsheet row) of the code at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._files import write_bytes, write_text
+from ..errors import CodebookError
+from ..models import Code
+from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, validate
+
+QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
+#: Namespace of the uuid5 GUIDs, so a code id always gets the same GUID in every export.
+GUID_NAMESPACE = uuid.UUID("6f1d0c0e-8a57-5b1e-9c52-77697364f06d")
+TABLE_COLUMNS = ("id", "name", "parent", "status", "definition", "include", "exclude", "examples")
+SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv", ".xlsx", ".qdc")
+
+
+def code_guid(code_id: str) -> str:
+    """The REFI-QDA GUID of a code: a uuid5 of its id, stable across exports."""
+    return str(uuid.uuid5(GUID_NAMESPACE, code_id))
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and validate a codebook, choosing the reader by suffix (see :data:`SUFFIXES`).
+
+    Raises:
+        CodebookError: Missing file, unknown suffix, unreadable content or an invalid code; the
+            message names the file and the line or row.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return load_yaml_codebook(path)
+    if suffix not in SUFFIXES:
+        raise CodebookError(f"unknown codebook format {suffix or '(no suffix)'!r}", path=path,
+                            hint=f"use one of: {', '.join(SUFFIXES)}")
+    if not path.is_file():
+        raise CodebookError("codebook not found", path=path, hint="check the path passed as --codebook")
+    reader = {".jsonl": _read_jsonl, ".csv": _read_csv, ".xlsx": _read_xlsx, ".qdc": _read_qdc}[suffix]
+    codes = reader(path)
+    if not codes:
+        raise CodebookError("the codebook has no codes", path=path, line=1, hint="add at least one code")
+    codebook = Codebook(codes=tuple(codes), name=path.stem, version="1", path=str(path))
+    validate(codebook)
+    return codebook
+
+
+def save_codebook(codebook: Codebook, path: str | Path) -> Path:
+    """Write ``codebook`` atomically in the format its suffix names; returns the path.
+
+    Raises:
+        CodebookError: Unknown suffix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        text = yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
+        return write_text(path, text)
+    if suffix == ".jsonl":
+        lines = [json.dumps(_jsonl_item(c), ensure_ascii=False) for c in codebook.codes]
+        return write_text(path, "\n".join(lines) + "\n")
+    if suffix == ".csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(TABLE_COLUMNS)
+        writer.writerows(_table_row(c) for c in codebook.codes)
+        return write_text(path, buf.getvalue())
+    if suffix == ".xlsx":
+        return write_bytes(path, _xlsx_bytes(codebook))
+    if suffix == ".qdc":
+        return write_bytes(path, qdc_bytes(codebook))
+    raise CodebookError(f"unknown codebook format {suffix or '(no suffix)'!r}", path=path,
+                        hint=f"use one of: {', '.join(SUFFIXES)}")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "code"
+
+
+def _read_jsonl(path: Path) -> list[Code]:
+    """The benchmark layout: one JSON object a line; ``parent`` may name a category, not a code."""
+    items: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
+                                hint="write one JSON object per line") from exc
+        if not isinstance(item, dict):
+            raise CodebookError("a line is not a JSON object", path=path, line=number,
+                                hint='write {"id": ..., "name": ..., "definition": ...}')
+        items.append((number, item))
+    ids = {str(item.get("id")) for _n, item in items}
+    names = {str(item.get("name", "")).casefold(): str(item.get("id")) for _n, item in items}
+    groups: dict[str, list[str]] = {}
+    codes = []
+    for index, (number, item) in enumerate(items):
+        parent = item.get("parent")
+        if parent not in (None, "") and parent not in ids:
+            if str(parent).casefold() in names:
+                item = {**item, "parent": names[str(parent).casefold()]}
+            else:
+                groups.setdefault(str(parent), []).append(str(item.get("name", item.get("id"))))
+                item = {**item, "parent": "group-" + _slug(str(parent))}
+        codes.append(_code_from(item, path=path, line=number, index=index))
+    for label, members in groups.items():
+        codes.append(Code(id="group-" + _slug(label), name=label, status="group",
+                          definition=f"Category grouping {len(members)} codes: {'; '.join(members)}.",
+                          line=None))
+    return codes
+
+
+def _jsonl_item(code: Code) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": code.id, "name": code.name, "parent": code.parent, "definition": code.definition}
+    item.update({k: getattr(code, k) for k in ("include", "exclude") if getattr(code, k)})
+    if code.status != "active":
+        item["status"] = code.status
+    item["examples"] = list(code.examples)
+    return item
+
+
+def _table_row(code: Code) -> list[str]:
+    return [code.id, code.name, code.parent or "", code.status, code.definition, code.include, code.exclude,
+            "\n".join(code.examples)]
+
+
+def _codes_from_table(header: list[str], rows: list[tuple[int, list[Any]]], path: Path) -> list[Code]:
+    columns = [str(h or "").strip().casefold() for h in header]
+    missing = [c for c in ("id", "name", "definition") if c not in columns]
+    if missing:
+        raise CodebookError(f"the header row lacks column(s) {', '.join(missing)}", path=path, line=1,
+                            hint=f"name the columns: {', '.join(TABLE_COLUMNS)}")
+    unknown = [c for c in columns if c and c not in TABLE_COLUMNS]
+    if unknown:
+        raise CodebookError(f"unknown column(s) {', '.join(unknown)}", path=path, line=1,
+                            hint=f"use only: {', '.join(TABLE_COLUMNS)}")
+    codes = []
+    for index, (row_number, row) in enumerate(rows):
+        item = {col: ("" if value is None else str(value)) for col, value in zip(columns, row) if col}
+        item["examples"] = [e.strip() for e in item.get("examples", "").splitlines() if e.strip()]
+        item["parent"] = item.get("parent") or None
+        codes.append(_code_from(item, path=path, line=row_number, index=index))
+    return codes
+
+
+def _read_csv(path: Path) -> list[Code]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        records = list(csv.reader(fh))
+    if not records:
+        raise CodebookError("the CSV file is empty", path=path, line=1,
+                            hint=f"start with a header row: {', '.join(TABLE_COLUMNS)}")
+    rows = [(i, r) for i, r in enumerate(records[1:], start=2) if any(cell.strip() for cell in r)]
+    return _codes_from_table(records[0], rows, path)
+
+
+def _read_xlsx(path: Path) -> list[Code]:
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise CodebookError(f"cannot read the workbook: {exc}", path=path,
+                            hint="save it again from Excel or LibreOffice as .xlsx") from exc
+    records = [list(r) for r in sheet.iter_rows(values_only=True)]
+    if not records:
+        raise CodebookError("the first sheet is empty", path=path, line=1,
+                            hint=f"start with a header row: {', '.join(TABLE_COLUMNS)}")
+    rows = [(i, r) for i, r in enumerate(records[1:], start=2) if any(c not in (None, "") for c in r)]
+    return _codes_from_table(records[0], rows, path)
+
+
+def _xlsx_bytes(codebook: Codebook) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "codes"
+    sheet.append(list(TABLE_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for code in codebook.codes:
+        sheet.append(_table_row(code))
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+_SECTIONS = ("Include", "Exclude", "Examples", "Status", "Id")
+
+
+def _description(code: Code) -> str:
+    parts = [code.definition]
+    if code.include:
+        parts.append(f"Include: {code.include}")
+    if code.exclude:
+        parts.append(f"Exclude: {code.exclude}")
+    if code.examples:
+        parts.append("Examples:\n" + "\n".join(f"- {e}" for e in code.examples))
+    if code.status not in ("active", "group"):
+        parts.append(f"Status: {code.status}")
+    parts.append(f"Id: {code.id}")
+    return "\n\n".join(parts)
+
+
+def _parse_description(text: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {"definition": [], "examples": []}
+    current = "definition"
+    for block in re.split(r"\n\s*\n", text.strip()):
+        head, _, rest = block.partition(":")
+        if head.strip() in _SECTIONS and "\n" not in head:
+            current = head.strip().casefold()
+            block = rest.strip()
+        if current == "examples":
+            fields["examples"] += [ln.strip()[1:].strip() if ln.strip().startswith("-") else ln.strip()
+                                   for ln in block.splitlines() if ln.strip()]
+        elif current == "definition":
+            fields["definition"].append(block)
+        else:
+            fields[current] = block
+    fields["definition"] = "\n\n".join(b for b in fields["definition"] if b)
+    return fields
+
+
+def qdc_bytes(codebook: Codebook) -> bytes:
+    """The REFI-QDA codebook XML: codes nested by parent, GUIDs from :func:`code_guid`."""
+    from xml.etree import ElementTree as ET
+
+    ET.register_namespace("", QDC_NAMESPACE)
+    q = f"{{{QDC_NAMESPACE}}}"
+    root = ET.Element(f"{q}CodeBook", {"origin": f"wisdoms {codebook.name} v{codebook.version}"})
+    codes_el = ET.SubElement(root, f"{q}Codes")
+    children: dict[str | None, list[Code]] = {}
+    for code in codebook.codes:
+        children.setdefault(code.parent, []).append(code)
+
+    def add(parent_el: Any, code: Code) -> None:
+        el = ET.SubElement(parent_el, f"{q}Code", {"guid": code_guid(code.id), "name": code.name,
+                                                    "isCodable": "false" if code.status == "group" else "true"})
+        ET.SubElement(el, f"{q}Description").text = _description(code)
+        for child in children.get(code.id, []):
+            add(el, child)
+
+    for code in children.get(None, []):
+        add(codes_el, code)
+    ET.indent(root)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
+
+
+def _read_qdc(path: Path) -> list[Code]:
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise CodebookError(f"invalid XML: {exc.msg}", path=path, line=exc.lineno,
+                            hint="export the codebook again from your QDA tool") from exc
+    if etree.QName(root).localname != "CodeBook" or etree.QName(root).namespace != QDC_NAMESPACE:
+        raise CodebookError(f"root element is {root.tag!r}, not a REFI-QDA CodeBook", path=path,
+                            line=root.sourceline, hint=f"expected <CodeBook xmlns=\"{QDC_NAMESPACE}\">")
+    return codes_from_qdc_elements(root, path)
+
+
+def codes_from_qdc_elements(root: Any, path: Path) -> list[Code]:
+    """Codes from the ``<Code>`` elements under ``root`` (a .qdc CodeBook or a .qde Project)."""
+    ns = root.nsmap.get(None) or QDC_NAMESPACE
+    codes: list[Code] = []
+    taken: set[str] = set()
+
+    def walk(el: Any, parent: str | None) -> None:
+        for child in el.findall(f"{{{ns}}}Code"):
+            desc_el = child.find(f"{{{ns}}}Description")
+            fields = _parse_description(desc_el.text or "" if desc_el is not None else "")
+            name = child.get("name", "")
+            code_id = fields.get("id") or _slug(name)
+            while code_id in taken and not fields.get("id"):
+                code_id += "-2"
+            taken.add(code_id)
+            codable = child.get("isCodable", "true").strip() in ("true", "1")
+            item = {"id": code_id, "name": name, "parent": parent,
+                    "definition": fields["definition"] or ("" if codable else f"Category: {name}."),
+                    "include": fields.get("include", ""), "exclude": fields.get("exclude", ""),
+                    "examples": fields["examples"],
+                    "status": fields.get("status") or ("active" if codable else "group")}
+            codes.append(_code_from(item, path=path, line=child.sourceline, index=len(codes)))
+            walk(child, code_id)
+
+    codes_el = root.find(f"{{{ns}}}Codes")
+    if codes_el is not None:
+        walk(codes_el, None)
+    return codes

@@ -1,0 +1,263 @@
+"""Matching passages and themes to codes, zero-shot from the codebook or learned from decisions.
+
+Zero-shot, each code is described by several texts (its name and definition, its inclusion note,
+each example); a passage's score for a code blends its similarity to the code's best few
+descriptors, to "name: definition", and the probability of a small logistic regression trained on
+the descriptors themselves (which calibrates codes against each other). Exclusion notes count
+against a code. With confirmed or rejected examples, a one-vs-rest logistic regression per code is
+trained on the people's decisions, with the codebook's descriptors as down-weighted priors.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..models import Match, Passage, Theme
+from ..settings import Settings
+from ._model import Codebook
+from .decisions import Decision
+
+log = logging.getLogger(__name__)
+
+EmbedFn = Callable[[Sequence[str]], NDArray[np.float32]]
+
+#: A definition with one of these cues describes a non-response code (blank or missing answers).
+_NONRESPONSE_CUE = re.compile(r"\b(blank|no answer|no response|non-response|not answered|unanswered)\b", re.I)
+#: Generic phrasings of a missing survey answer, added as descriptors of a non-response code.
+NONRESPONSE_PHRASES = ("no answer", "not answered", "no response", "left blank", "no comment", "blank")
+_TOP_DESCRIPTORS = 3
+_POOL_WEIGHT = 0.7
+_PRIOR_WEIGHT = 0.3
+_LR_WEIGHT = 0.3
+_EXCLUDE_PENALTY = 0.5
+
+
+@dataclass
+class _Descriptor:
+    code: int
+    label: str
+    text: str
+
+
+def assign(scores: NDArray[np.float32], *, threshold: float, margin: float, max_codes: int,
+           always_top: bool = False) -> NDArray[np.bool_]:
+    """Which cells are assigned: at or above ``threshold``, within ``margin`` of the row's best, at most
+    ``max_codes`` a row; with ``always_top`` every row gets its best code."""
+    n, k = scores.shape
+    out = np.zeros((n, k), dtype=bool)
+    if not n or not k:
+        return out
+    order = np.argsort(-scores, axis=1, kind="stable")[:, : max(1, max_codes)]
+    best = scores[np.arange(n), order[:, 0]][:, None]
+    ranked = np.take_along_axis(scores, order, axis=1)
+    keep = (ranked >= threshold) & (ranked >= best - margin)
+    if always_top:
+        keep[:, 0] = True
+    np.put_along_axis(out, order, keep, axis=1)
+    return out
+
+
+@dataclass
+class CodeMatcher:
+    """Scores passages and themes against a codebook's active codes.
+
+    Construct, then :meth:`fit` with an embed function. Zero-shot scores are on the cosine scale;
+    with ``decisions`` they are probabilities from classifiers trained on them.
+
+    Attributes:
+        codebook: The codebook.
+        settings: Threshold, margin, codes per passage, seed.
+        decisions: People's confirmations and rejections to learn from (see :mod:`.decisions`).
+    """
+
+    codebook: Codebook
+    settings: Settings = field(default_factory=Settings)
+    decisions: Sequence[Decision] = ()
+
+    def fit(self, embed: EmbedFn) -> CodeMatcher:
+        """Embed every code's descriptors (and the decided texts) and train; returns ``self``."""
+        self.codes_ = list(self.codebook.active)
+        index = {c.id: i for i, c in enumerate(self.codes_)}
+        positives: list[_Descriptor] = []
+        negatives: list[_Descriptor] = []
+        for i, code in enumerate(self.codes_):
+            positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}"))
+            positives.append(_Descriptor(i, "name", code.name))
+            if code.include:
+                positives.append(_Descriptor(i, "inclusion note", code.include))
+            positives += [_Descriptor(i, f"example {j}", e) for j, e in enumerate(code.examples, start=1)]
+            if _NONRESPONSE_CUE.search(f"{code.name} {code.definition} {code.include}"):
+                positives += [_Descriptor(i, "non-response phrasing", p) for p in NONRESPONSE_PHRASES]
+            if code.exclude:
+                negatives.append(_Descriptor(i, "exclusion note", code.exclude))
+        usable = [d for d in self.decisions if d.code in index and d.text.strip()]
+        skipped = len(self.decisions) - len(usable)
+        if skipped:
+            log.info("%d decisions name a code that is not active here or have no text; not learned from", skipped)
+        texts = [d.text for d in positives + negatives] + [d.text for d in usable]
+        vectors = embed(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+        n_pos, n_neg = len(positives), len(negatives)
+        self.positives_, self.negatives_ = positives, negatives
+        self.positive_vectors_ = vectors[:n_pos]
+        self.negative_vectors_ = vectors[n_pos : n_pos + n_neg]
+        self.decision_vectors_ = vectors[n_pos + n_neg :]
+        self.decisions_ = usable
+        self._fit_descriptor_classifier()
+        self._fit_learned(index)
+        return self
+
+    def _descriptor_labels(self) -> NDArray[np.int64]:
+        return np.array([d.code for d in self.positives_], dtype=np.int64)
+
+    def _fit_descriptor_classifier(self) -> None:
+        self.descriptor_model_ = None
+        labels = self._descriptor_labels()
+        if len(set(labels.tolist())) < 2:
+            return
+        from sklearn.linear_model import LogisticRegression
+
+        self.descriptor_model_ = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(
+            self.positive_vectors_, labels
+        )
+
+    def _fit_learned(self, index: dict[str, int]) -> None:
+        self.learned_ = []
+        if not self.decisions_:
+            return
+        from sklearn.linear_model import LogisticRegression
+
+        # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
+        texts: dict[str, int] = {}
+        for d in self.decisions_:
+            texts.setdefault(d.text, len(texts))
+        rows = np.zeros((len(texts), self.decision_vectors_.shape[1]), dtype=np.float32)
+        target = np.zeros((len(texts), len(self.codes_)), dtype=np.int8)  # 1 confirm, -1 reject, 0 unknown
+        for d, vec in zip(self.decisions_, self.decision_vectors_):
+            r = texts[d.text]
+            rows[r] = vec
+            target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
+        confirmed_any = (target == 1).any(axis=1)
+        labels = self._descriptor_labels()
+        for k in range(len(self.codes_)):
+            y_dec = target[:, k] == 1
+            use = (target[:, k] != 0) | confirmed_any
+            x = np.vstack([rows[use], self.positive_vectors_])
+            y = np.concatenate([y_dec[use], labels == k])
+            w = np.concatenate([np.ones(int(use.sum())), np.full(len(labels), _PRIOR_WEIGHT)])
+            model = LogisticRegression(C=4.0, max_iter=1000, class_weight="balanced")
+            self.learned_.append(model.fit(x, y, sample_weight=w))
+
+    def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
+        n, k = len(vectors), len(self.codes_)
+        sims = vectors @ self.positive_vectors_.T
+        prior = np.full((n, k), -1.0, dtype=np.float32)
+        pool = np.zeros((n, k), dtype=np.float32)
+        evidence = [["definition"] * k for _ in range(n)]
+        for c in range(k):
+            cols = [j for j, d in enumerate(self.positives_) if d.code == c]
+            prior[:, c] = sims[:, cols[0]]  # "name: definition" comes first
+            others = [j for j in cols if self.positives_[j].label not in ("definition", "name")] or cols[:1]
+            block = sims[:, others]
+            top = -np.sort(-block, axis=1)[:, :_TOP_DESCRIPTORS]
+            pool[:, c] = top.mean(axis=1)
+            best = np.argmax(sims[:, cols], axis=1)
+            for row in range(n):
+                evidence[row][c] = self.positives_[cols[best[row]]].label
+        scores = _POOL_WEIGHT * pool + (1 - _POOL_WEIGHT) * prior
+        if self.descriptor_model_ is not None:
+            proba = np.zeros((n, k), dtype=np.float32)
+            proba[:, self.descriptor_model_.classes_] = self.descriptor_model_.predict_proba(vectors)
+            scores = (1 - _LR_WEIGHT) * scores + _LR_WEIGHT * proba
+        if self.negatives_:
+            neg = vectors @ self.negative_vectors_.T
+            for d, desc in enumerate(self.negatives_):
+                excess = np.clip(neg[:, d] - scores[:, desc.code], 0, None)
+                scores[:, desc.code] -= _EXCLUDE_PENALTY * excess
+        return scores.astype(np.float32), evidence
+
+    def score(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
+        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell."""
+        n, k = len(vectors), len(self.codes_)
+        if not n or not k:
+            return np.zeros((n, k), dtype=np.float32), [[] for _ in range(n)]
+        scores, evidence = self._zero_shot(vectors)
+        if self.learned_:
+            learned = np.column_stack([m.predict_proba(vectors)[:, 1] for m in self.learned_]).astype(np.float32)
+            evidence = [[f"learned from decisions ({e})" for e in row] for row in evidence]
+            scores = learned
+        return scores, evidence
+
+    def assigned(self, scores: NDArray[np.float32], *, always_top: bool = False) -> NDArray[np.bool_]:
+        """The assignment of :func:`assign` with this matcher's settings."""
+        s = self.settings
+        threshold = s.learned_threshold if self.learned_ else s.code_threshold
+        return assign(scores, threshold=threshold, margin=s.code_margin, max_codes=s.max_codes_per_passage,
+                      always_top=always_top)
+
+    def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32]) -> list[Match]:
+        """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores."""
+        scores, evidence = self.score(vectors)
+        chosen = self.assigned(scores)
+        matches: list[Match] = []
+        for row, passage in enumerate(passages):
+            if not len(self.codes_):
+                break
+            order = np.argsort(-scores[row], kind="stable")
+            for rank, col in enumerate(order[: self.settings.max_codes_per_passage]):
+                if rank > 0 and not chosen[row, col]:
+                    break
+                matches.append(Match("passage", passage.id, self.codes_[col].id, round(float(scores[row, col]), 4),
+                                     evidence[row][col], bool(chosen[row, col])))
+        return matches
+
+    def match_themes(
+        self,
+        themes: Sequence[Theme],
+        passage_matches: Sequence[Match],
+        passage_scores: dict[str, NDArray[np.float32]],
+        centroids: dict[int, NDArray[np.float32]] | None = None,
+    ) -> dict[int, tuple[Match, ...]]:
+        """Codes for each theme, best first.
+
+        A theme gets a code when its centre (mean passage embedding) scores at least
+        ``settings.theme_code_threshold`` and within ``settings.code_margin`` of its best code, or when
+        at least a fifth of its passages are assigned the code. The score reported is the centre's score
+        (or the mean passage score when no centre is given); the evidence says why.
+        """
+        assigned: dict[str, set[str]] = {}
+        for m in passage_matches:
+            if m.assigned:
+                assigned.setdefault(m.target_id, set()).add(m.code)
+        s = self.settings
+        result: dict[int, tuple[Match, ...]] = {}
+        for theme in themes:
+            centre = centroids.get(theme.id) if centroids else None
+            if centre is not None:
+                centre_scores, centre_evidence = self.score(np.asarray(centre, dtype=np.float32)[None, :])
+                scores, evidence = centre_scores[0], centre_evidence[0]
+            else:
+                rows = [passage_scores[p] for p in theme.passage_ids if p in passage_scores]
+                scores = np.mean(rows, axis=0) if rows else np.zeros(len(self.codes_))
+                evidence = ["mean passage score"] * len(self.codes_)
+            best = float(np.max(scores)) if len(scores) else 0.0
+            found = []
+            for col, code in enumerate(self.codes_):
+                share = sum(code.id in assigned.get(p, ()) for p in theme.passage_ids) / max(1, theme.passages)
+                score = float(scores[col])
+                by_centre = centre is not None and score >= s.theme_code_threshold and score >= best - s.code_margin
+                if by_centre or share >= 0.2:
+                    why = f"{share:.0%} of its passages"
+                    if by_centre:
+                        why = f"theme centre matches {evidence[col]}; {why}"
+                    found.append((score, share, code.id, why))
+            found.sort(key=lambda x: (-x[0], -x[1], x[2]))
+            result[theme.id] = tuple(
+                Match("theme", str(theme.id), cid, round(score, 4), why, True) for score, _share, cid, why in found
+            )
+        return result

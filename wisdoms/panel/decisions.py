@@ -1,0 +1,278 @@
+"""``wisdoms panel import``: a panel's response sheet -> verdicts in a decisions file (YAML).
+
+The decisions file is human-readable and versioned with the project. Each import appends one panel
+(name, date, the sheet it came from and its hash, one verdict per theme, the quotes withdrawn). A
+malformed sheet raises :class:`~wisdoms.errors.PanelError` naming every bad row and column, and the
+decisions file is left as it was.
+
+Outcomes: ``no`` -> rejected; a card number under "same as another card" -> merged into that theme;
+``yes``/``partly`` with a new name -> renamed; ``yes`` -> validated; ``partly`` with no new name ->
+stays a candidate (the verdict is still recorded and shown). Withdrawn quotes are never used again:
+:func:`apply_decisions` removes them from every theme, and reports and packs leave them out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import logging
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .._files import sha256_file, write_text
+from ..errors import PanelError
+from . import sheet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import Analysis
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "wisdoms.decisions/1"
+_RINGS = {"yes": "yes", "y": "yes", "partly": "partly", "partially": "partly", "part": "partly",
+          "somewhat": "partly", "no": "no", "n": "no"}
+_NONE = {"", "none", "no", "n/a", "na", "-", "nope", "all fine"}
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise PanelError("response sheet not found", path=path, hint="pass the responses.xlsx or responses.csv from the pack")
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            table = [[c or "" for c in row] for row in csv.reader(fh)]
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise PanelError(f"cannot open the Excel sheet: {exc}", path=path, hint="save it again from Excel as .xlsx") from exc
+        table = [["" if c is None else str(c) for c in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
+        wb.close()
+    else:
+        raise PanelError(f"unsupported response sheet type {path.suffix!r}", path=path, hint="use .xlsx or .csv")
+    if not table:
+        raise PanelError("the response sheet is empty", path=path, line=1, hint="use the responses sheet from 'wisdoms panel pack'")
+    header = [h.strip() for h in table[0]]
+    missing = [c for c in sheet.COLUMNS if c not in header]
+    if missing:
+        raise PanelError(f"the header row lacks the column(s): {', '.join(repr(m) for m in missing)}", path=path, line=1,
+                         hint="use the responses sheet from 'wisdoms panel pack' and keep its header row")
+    rows = []
+    for values in table[1:]:
+        rows.append({h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header) if h})
+    return rows
+
+
+def _quote_numbers(text: str) -> list[int] | None:
+    clean = text.strip().lower()
+    if clean in _NONE:
+        return []
+    rest = re.sub(r"\b(quotes?|q|and|numbers?|nos?\.?)\b|[,;&+/]", " ", clean)
+    if not re.fullmatch(r"[\s\d]*", rest):
+        return None
+    return [int(n) for n in rest.split()]
+
+
+def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Verdicts and withdrawn quotes from a response sheet.
+
+    Raises:
+        PanelError: Every problem found, each with its row (as in the spreadsheet) and column.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    problems: list[str] = []
+    parsed = []
+    card_theme: dict[str, int] = {}
+    for n, row in enumerate(rows, start=2):
+        if not any(row.get(c) for c in sheet.COLUMNS):
+            continue
+        m = sheet.THEME_REF_PATTERN.match(row.get(sheet.THEME_REF, ""))
+        if not m:
+            problems.append(f"row {n}, column {sheet.THEME_REF!r}: {row.get(sheet.THEME_REF)!r} is not 'theme <number> / <label>'"
+                            " (this column must not be changed)")
+            continue
+        card = row.get(sheet.CARD, "")
+        if card in card_theme:
+            problems.append(f"row {n}, column {sheet.CARD!r}: card {card} appears twice (one row per card)")
+        card_theme[card] = int(m.group(1))
+        parsed.append((n, row, int(m.group(1)), m.group(2)))
+    verdicts, flagged = [], []
+    for n, row, theme_id, label in parsed:
+        answers = {c: row.get(c, "") for c in sheet.ANSWERS}
+        if not any(answers.values()):
+            log.info("row %d (card %s): no answers; no verdict recorded", n, row.get(sheet.CARD))
+            continue
+        rings = _RINGS.get(answers[sheet.RINGS_TRUE].lower())
+        if rings is None:
+            problems.append(f"row {n}, column {sheet.RINGS_TRUE!r}: {answers[sheet.RINGS_TRUE]!r} is not an answer; "
+                            "write yes, partly or no")
+            continue
+        refs = dict(sheet.QUOTE_REF_PATTERN.findall(row.get(sheet.QUOTE_REFS, "")))
+        numbers = _quote_numbers(answers[sheet.QUOTES])
+        if numbers is None:
+            problems.append(f"row {n}, column {sheet.QUOTES!r}: {answers[sheet.QUOTES]!r} is not a list of quote numbers; "
+                            "write e.g. 2 or 1, 3 (or leave it empty)")
+            continue
+        for q in numbers:
+            if str(q) not in refs:
+                problems.append(f"row {n}, column {sheet.QUOTES!r}: the card has no quote {q} (it has {len(refs)})")
+            else:
+                flagged.append({"citation": refs[str(q)], "theme": theme_id, "quote": q})
+        merged_into = None
+        same = answers[sheet.SAME_AS].strip().lower().removeprefix("card").strip()
+        if same and same not in _NONE:
+            if same not in card_theme:
+                problems.append(f"row {n}, column {sheet.SAME_AS!r}: {answers[sheet.SAME_AS]!r} is not a card number on this sheet")
+                continue
+            if card_theme[same] == theme_id:
+                problems.append(f"row {n}, column {sheet.SAME_AS!r}: a card cannot be the same as itself")
+                continue
+            merged_into = card_theme[same]
+        name = answers[sheet.CALL_IT]
+        if merged_into is not None:
+            outcome = "merged"
+        elif rings == "no":
+            outcome = "rejected"
+        elif name:
+            outcome = "renamed"
+        elif rings == "yes":
+            outcome = "validated"
+        else:
+            outcome = "candidate"
+        verdicts.append({
+            "theme": theme_id, "label": label, "rings_true": rings, "call_it": name, "missing": answers[sheet.MISSING],
+            "outcome": outcome, "new_label": name if outcome == "renamed" else None, "merged_into": merged_into,
+        })
+    if problems:
+        raise PanelError("the response sheet has problems; nothing was recorded:\n  - " + "\n  - ".join(problems),
+                         path=path, hint="correct those cells and import again")
+    return verdicts, flagged
+
+
+def read_decisions(path: str | Path) -> dict[str, Any]:
+    """Read a decisions file (an empty one if it does not exist yet).
+
+    Raises:
+        PanelError: The file is not a valid decisions document.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {"schema": SCHEMA, "panels": []}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise PanelError(f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("panels"), list):
+        raise PanelError(f"not a decisions file (expected 'schema: {SCHEMA}' and a 'panels:' list)", path=path, line=1,
+                         hint="pass the file 'wisdoms panel import' writes")
+    for i, panel in enumerate(data["panels"], start=1):
+        if not isinstance(panel, dict) or not isinstance(panel.get("verdicts"), list):
+            raise PanelError(f"panel entry {i} has no 'verdicts:' list", path=path)
+    return data
+
+
+def flagged_citations(decisions: dict[str, Any]) -> set[str]:
+    """Every citation any panel withdrew."""
+    return {q["citation"] for p in decisions.get("panels", []) for q in p.get("flagged_quotes", []) or []}
+
+
+def import_responses(responses: str | Path, *, panel: str, date: str, decisions: str | Path) -> dict[str, Any]:
+    """Record a panel's response sheet in the decisions file and return the updated document.
+
+    Raises:
+        PanelError: Bad sheet, date or panel name, or this panel and date are already recorded; nothing is written.
+    """
+    if not panel.strip():
+        raise PanelError("the panel name is empty", hint="pass --panel 'Name of the panel'")
+    try:
+        day = _dt.date.fromisoformat(date)
+    except ValueError as exc:
+        raise PanelError(f"date {date!r} is not a date like 2025-03-14", hint="pass --date YYYY-MM-DD") from exc
+    path = Path(decisions)
+    document = read_decisions(path)
+    if any(p.get("panel") == panel and str(p.get("date")) == day.isoformat() for p in document["panels"]):
+        raise PanelError(f"panel {panel!r} on {day.isoformat()} is already recorded", path=path,
+                         hint="remove that entry from the decisions file to import it again")
+    verdicts, flagged = parse_responses(responses)
+    document["panels"].append({
+        "panel": panel.strip(), "date": day.isoformat(), "source": Path(responses).name,
+        "source_sha256": sha256_file(responses), "verdicts": verdicts, "flagged_quotes": flagged,
+    })
+    header = ("# Co-production panel decisions, written by 'wisdoms panel import'. One entry per panel; later\n"
+              "# panels override earlier ones for the same theme. Withdrawn quotes are never used again.\n")
+    write_text(path, header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    log.info("recorded %d verdicts and %d withdrawn quotes from %s in %s", len(verdicts), len(flagged), panel, path)
+    return document
+
+
+def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
+    """A copy of ``analysis`` with the panels' verdicts applied to its themes.
+
+    A verdict applies to the theme with the same id and the label the panel saw (then to the only theme
+    with that label); verdicts that match no theme are listed in the manifest, not dropped silently.
+    Withdrawn quotes are removed from every theme and replaced by other passages of the theme, from
+    people not yet quoted where possible. The manifest gains ``panel_decisions`` (file, hash, verdicts),
+    which the reports show.
+
+    Raises:
+        PanelError: The decisions file is invalid.
+    """
+    from ..models import Quote, Records, Theme
+
+    document = read_decisions(decisions_path)
+    flagged = flagged_citations(document)
+    themes = {t.id: t for t in analysis.themes}
+    by_label: dict[str, list[int]] = {}
+    for t in analysis.themes:
+        by_label.setdefault(t.label, []).append(t.id)
+    verdicts_of: dict[str, list[dict[str, Any]]] = {}
+    unmatched = []
+    for panel in document["panels"]:
+        for v in panel["verdicts"]:
+            tid = v.get("theme")
+            if not (tid in themes and themes[tid].label == v.get("label")):
+                same = by_label.get(v.get("label"), [])
+                tid = same[0] if len(same) == 1 else None
+            if tid is None:
+                unmatched.append({"panel": panel["panel"], "date": panel["date"], "theme": v.get("theme"), "label": v.get("label")})
+                log.warning("panel %s verdict on theme %s (%s) matches no theme in this run",
+                            panel["panel"], v.get("theme"), v.get("label"))
+                continue
+            verdicts_of.setdefault(str(tid), []).append({**v, "panel": panel["panel"], "date": panel["date"]})
+    passages = {p.id: p for p in analysis.passages}
+    new_themes = []
+    for t in analysis.themes:
+        theme = t
+        for v in verdicts_of.get(str(t.id), []):
+            theme = replace(theme, status=v["outcome"], label=v["new_label"] or theme.label)
+        kept = [q for q in theme.quotes if q.citation not in flagged]
+        if len(kept) < len(theme.quotes):
+            quoted = {q.participant for q in kept}
+            pool = [passages[pid] for pid in theme.passage_ids if pid in passages]
+            pool.sort(key=lambda p: (p.participant in quoted, -p.words, p.id))
+            for p in pool:
+                if len(kept) >= len(theme.quotes):
+                    break
+                citation = f"{p.transcript}:{p.start}-{p.end}"
+                if citation in flagged or any(q.passage == p.id for q in kept):
+                    continue
+                kept.append(Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id))
+        new_themes.append(replace(theme, quotes=tuple(kept)))
+    manifest = dict(analysis.manifest)
+    manifest["panel_decisions"] = {
+        "file": str(decisions_path),
+        "sha256": sha256_file(decisions_path) if Path(decisions_path).is_file() else None,
+        "panels": [{"panel": p["panel"], "date": p["date"], "verdicts": len(p["verdicts"]),
+                    "flagged_quotes": len(p.get("flagged_quotes") or [])} for p in document["panels"]],
+        "themes": verdicts_of,
+        "flagged_quotes": [{"citation": c} for c in sorted(flagged)],
+        "unmatched": unmatched,
+    }
+    return replace(analysis, themes=Records.of(Theme, new_themes), manifest=manifest)

@@ -1,0 +1,52 @@
+"""The privacy gate: nothing identifying leaves in an export.
+
+Detection (:mod:`.detectors`, :mod:`.patterns`, :mod:`.lexicon`) finds what a careful reviewer would
+want to look at: spaCy NER on the full English pipeline, UK patterns (postcodes, phone numbers written
+or read out, email, NI and NHS numbers, dates of birth, addresses, handles, plates, reference numbers,
+named services), given-name and place gazetteers for lower-case speech-to-text, the project's own name
+list (``privacy/names.txt``) and a reviewed allow-list of generic terms. ``[NAME]``-style markers are
+placeholders, never findings. A detector error raises :class:`~wisdoms.errors.PrivacyError`.
+
+Review: ``wisdoms privacy scan`` writes findings, a review sheet and an HTML view (:mod:`.scan`);
+``wisdoms privacy apply`` turns the decided sheet into a pseudonymised working copy and a redaction
+log kept apart from outputs (:mod:`.review`).
+
+The gate, for writers (report, panel, export)::
+
+    from wisdoms.privacy import PrivacyGate, NOT_FOR_SHARING, visible_text
+
+    gate = PrivacyGate(settings=settings).fit()     # reads privacy/names.txt, privacy/signoffs.yaml
+    result = gate.check(quotes, allow_unreviewed=draft)
+    result.raise_if_blocked(where="report.html")  # ExportBlockedError lists quote, finding, place, remedy
+    quotes = result.cleared                         # in a draft: every quote; stamp NOT_FOR_SHARING
+    ...render...
+    gate.scan_rendered(visible_text(page), where="report.html", quotes=quotes, allow_unreviewed=draft)
+    ...write only if it did not raise...
+
+Rules: a quote with findings is cleared only by a :class:`SignOff` that matches the SHA-256 of its exact
+text, the detector version (rules, shipped lists, NER model) and the name-list version, so an edit or
+an upgrade voids it. ``allow_unreviewed=True`` is for private drafts only: blocked quotes are still
+listed, the writer must stamp every page with :data:`NOT_FOR_SHARING`. The final scan covers the whole
+rendered text (attributions, area and other metadata included); any hit outside a signed-off quote
+blocks the write. A detector failure blocks everything, drafts included.
+"""
+
+from __future__ import annotations
+
+from .detectors import Detector, Finding, is_lowercase
+from .gate import NOT_FOR_SHARING, BlockedQuote, GateResult, PrivacyGate, SignOff, SignOffs, visible_text
+from .lexicon import NameList
+
+__all__ = [
+    "NOT_FOR_SHARING",
+    "BlockedQuote",
+    "Detector",
+    "Finding",
+    "GateResult",
+    "NameList",
+    "PrivacyGate",
+    "SignOff",
+    "SignOffs",
+    "is_lowercase",
+    "visible_text",
+]

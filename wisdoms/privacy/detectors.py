@@ -1,0 +1,329 @@
+"""Find identifiers in text: spaCy NER, UK patterns, gazetteers, the project name list.
+
+:class:`Detector` is the front door. Texts are scanned with transcription markers (``[NAME]``,
+``[PLACE]``, ``[inaudible]``) blanked out, so already-redacted placeholders are never findings.
+Text with (almost) no capital letters, as speech-to-text often gives, is scanned in lower-case mode:
+given-name and place gazetteers, cue phrases ("my sister X", "me and X", "called X") and uncommon
+words stand in for the capital letters NER relies on. Any detector error raises
+:class:`~wisdoms.errors.PrivacyError`: the gate fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import PrivacyError
+from ..models import MARKER_PATTERN
+from ..settings import Settings
+from . import patterns
+from .lexicon import STOP_WORDS, NameList, allow_spans, first_names, is_common, lists_version, places, zipf
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever a rule changes what is found; part of :attr:`Detector.version`, so it voids sign-offs.
+RULES_VERSION = "1"
+
+#: spaCy entity label -> finding type.
+NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
+
+#: When overlapping findings merge, the type of the earliest here wins.
+TYPE_PRIORITY = ("EMAIL", "PHONE", "NINO", "NHS", "POSTCODE", "DOB", "HANDLE", "VEHICLE", "CODE", "ADDRESS",
+                 "DATE", "SERVICE", "NAME", "PLACE", "ORG")
+_WEAK_DETECTORS = frozenset({"capitalised", "ner", "rare_word", "locative", "given_name", "place_name", "cue"})
+STRUCTURED_TYPES = frozenset({"POSTCODE", "PHONE", "EMAIL", "NINO", "NHS", "DOB"})
+
+_TITLE = re.compile(r"\b(?:(?:mr|mrs|ms|mx|dr|pc|dc|sgt)\.?|miss|doctor|nurse|judge|officer|sergeant)[ \t]+([A-Za-z][\w'’-]+)",
+                    re.IGNORECASE)
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’&-]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|de[ \t]+)?[A-Z][\w'’&-]*)*")
+_I_FORMS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "I’m", "I’ve", "I’d", "I’ll"})
+_INTERJECTIONS = frozenset("""okay ok yeah yes no oh well so right and but like hiya hello hi sorry please thanks
+    cheers anyway honestly basically literally obviously bang wow alright mate love""".split())
+_RELATION = (r"(?:sister|brother|son|daughter|boy|girl|lad|mate|friend|pal|worker|key ?worker|support worker|"
+             r"social worker|coach|mentor|partner|boyfriend|girlfriend|husband|wife|ex|cousin|nan|gran|grandad|"
+             r"uncle|aunt|auntie|officer|probation officer|doctor|nurse|kid|kids|baby|missus|fella)")
+_CUES = (
+    re.compile(rf"\b(?:my|his|her|our|their|your)\s+(?:(?:little|big|older|younger|baby|best|old|new|eldest|"
+               rf"youngest|oldest)\s+)?{_RELATION}\s*,?\s+(?:(?:called|named|was|is)\s+)?([a-z][\w'’-]+)", re.I),
+    re.compile(r"\b(?:called|named|name's|name is|known as)\s+([a-z][\w'’-]+)", re.I),
+    re.compile(r"\b(?:me and|and me|with)\s+([a-z][\w'’-]+)", re.I),
+    re.compile(r"\b(?:at|to|round|from)\s+([a-z][\w'’-]+)(?:'s|’s)\b", re.I),
+)
+_LOCATIVE = re.compile(r"\b(?:in|at|from|near|to|round|down|up|by|outside)\s+(?:the\s+)?([a-z][\w'’-]+)", re.I)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a reviewer should look at before text is shared.
+
+    Attributes:
+        source: The transcript id, file or row id the text came from.
+        start: Code-point offset of the first character, in the source text.
+        end: Offset just past the last character.
+        text: ``source_text[start:end]``.
+        type: ``NAME``, ``PLACE``, ``POSTCODE`` ... (see :data:`wisdoms.privacy.lexicon.TYPES`).
+        detector: Which rule or model found it (``ner``, ``postcode``, ``name_list`` ...), ``+``-joined when merged.
+    """
+
+    source: str
+    start: int
+    end: int
+    text: str
+    type: str
+    detector: str
+
+
+class Detector:
+    """Every detector behind one call.
+
+    Args:
+        settings: Run settings (``spacy_model``).
+        names: The project's name list.
+        use_ner: Run spaCy NER (the full English pipeline) as well as the rules.
+        nlp: An already loaded full spaCy pipeline.
+    """
+
+    def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,
+                 use_ner: bool = True, nlp: Any = None) -> None:
+        self.settings = settings
+        self.names = names
+        self.use_ner = use_ner
+        self.nlp = nlp
+
+    def fit(self) -> Detector:
+        """Load the spaCy pipeline (once per process).
+
+        Raises:
+            ModelUnavailableError: No English spaCy pipeline is installed.
+        """
+        if self.use_ner and self.nlp is None:
+            from ..segment import load_spacy
+
+            self.nlp = load_spacy((self.settings or Settings()).spacy_model, full=True)
+        self.nlp_ = self.nlp
+        return self
+
+    @property
+    def version(self) -> str:
+        """Rules, shipped lists and NER model: a change to any of them voids sign-offs."""
+        model = "no-ner"
+        if self.use_ner:
+            nlp = getattr(self, "nlp_", None) or self.fit().nlp_
+            model = f"{nlp.meta.get('name')}=={nlp.meta.get('version')}"
+        return f"rules-{RULES_VERSION}+lists-{lists_version()}+{model}"
+
+    @property
+    def names_version(self) -> str:
+        """Version of the project name list."""
+        return (self.names or NameList()).version
+
+    def find(self, text: str, *, source: str = "", offset: int = 0) -> list[Finding]:
+        """Findings in one text; offsets are shifted by ``offset`` (the text's place in its source).
+
+        Raises:
+            PrivacyError: A detector failed (the caller must treat the text as blocked).
+        """
+        return self.find_many([(source, text, offset)])[0]
+
+    def find_many(self, items: Sequence[tuple[str, str, int]]) -> list[list[Finding]]:
+        """Findings for each ``(source, text, offset)``, NER batched across texts.
+
+        Raises:
+            PrivacyError: A detector failed.
+        """
+        if not hasattr(self, "nlp_"):
+            self.fit()
+        masked = [_mask(text) for _s, text, _o in items]
+        docs: Iterable[Any] = [None] * len(items)
+        if self.use_ner:
+            try:
+                with self.nlp_.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in self.nlp_.pipe_names]):
+                    docs = list(self.nlp_.pipe(masked, batch_size=64))
+            except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
+                raise _failure("ner", items[0][0] if items else "", exc) from exc
+        return [self._find_one(source, text, m, offset, doc)
+                for (source, text, offset), m, doc in zip(items, masked, docs)]
+
+    def _find_one(self, source: str, text: str, masked: str, offset: int, doc: Any) -> list[Finding]:
+        lowercase = is_lowercase(masked)
+        raw: list[tuple[int, int, str, str]] = []
+        stages = [
+            ("patterns", lambda: patterns.structured(masked)),
+            ("named_places", lambda: patterns.named_places(masked, lowercase=lowercase)),
+            ("titles", lambda: _titles(masked, lowercase=lowercase)),
+            ("name_list", lambda: ((s, e, k, "name_list") for s, e, k in (self.names or NameList()).spans(masked))),
+            ("lowercase" if lowercase else "capitalised",
+             (lambda: _lowercase_hits(masked)) if lowercase else (lambda: _capitalised(masked))),
+        ]
+        if doc is not None:
+            stages.append(("ner", lambda: _ner_hits(doc, masked, lowercase=lowercase)))
+        for name, stage in stages:
+            try:
+                raw.extend(stage())
+            except Exception as exc:  # noqa: BLE001
+                raise _failure(name, source, exc) from exc
+        allowed = allow_spans(masked)
+        kept = [h for h in raw if h[1] > h[0] and not _allowed(h, allowed, masked)]
+        # A structured identifier is exact; a guess overlapping it (NER on lower-case text) would only blur its span.
+        exact = [(s, e) for s, e, kind, _d in kept if kind in STRUCTURED_TYPES]
+        kept = [h for h in kept if h[3] not in _WEAK_DETECTORS or not any(s < h[1] and h[0] < e for s, e in exact)]
+        return [Finding(source, offset + s, offset + e, text[s:e], kind, det) for s, e, kind, det in _merge(kept)]
+
+
+def is_lowercase(text: str) -> bool:
+    """Whether ``text`` reads like lower-case speech-to-text (fewer than 1 word in 50 capitalised)."""
+    words = [w for w in _WORD.findall(text) if w not in _I_FORMS]
+    if not words:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised * 50 < len(words) or capitalised == 0
+
+
+def _mask(text: str) -> str:
+    """Blank out transcription markers, keeping every offset."""
+    return MARKER_PATTERN.sub(lambda m: " " * len(m.group()), text)
+
+
+def _failure(stage: str, source: str, exc: Exception) -> PrivacyError:
+    log.error("privacy detector %s failed on %s: %r", stage, source, exc)
+    return PrivacyError(
+        f"privacy detector {stage!r} failed on {source or 'a text'}: {type(exc).__name__}: {exc}",
+        path=source or None,
+        hint="nothing can be shared until every detector runs cleanly; fix the cause (see the log) and scan again",
+    )
+
+
+def _allowed(hit: tuple[int, int, str, str], allowed: list[tuple[int, int]], text: str) -> bool:
+    if hit[2] in STRUCTURED_TYPES or hit[3] == "name_list":
+        return False
+    start, end = hit[0], hit[1]
+    if text[start:end].lower().startswith("the "):
+        start += 4
+    return any(s <= start and end <= e for s, e in allowed)
+
+
+def _merge(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Merge overlapping hits into one finding: the union span, the highest-priority type."""
+    rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
+
+    def strength(kind: str, det: str) -> tuple[int, int]:
+        # A specific rule (a pattern, the name list) knows the type better than a capital letter or NER.
+        return (det in _WEAK_DETECTORS, rank.get(kind, 99))
+
+    merged: list[list[Any]] = []
+    for s, e, kind, det in sorted(hits, key=lambda h: (h[0], -h[1])):
+        if merged and s < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], e)
+            if strength(kind, det) < last[4]:
+                last[2], last[4] = kind, strength(kind, det)
+            if det not in last[3]:
+                last[3].append(det)
+        else:
+            merged.append([s, e, kind, [det], strength(kind, det)])
+    return [(s, e, k, "+".join(d)) for s, e, k, d, _ in merged]
+
+
+def _titles(text: str, *, lowercase: bool) -> Iterator[tuple[int, int, str, str]]:
+    for m in _TITLE.finditer(text):
+        word = m.group(1)
+        if word.lower() not in STOP_WORDS and (not is_common(word) if lowercase else word[0].isupper()):
+            yield m.start(), m.end(), "NAME", "title"
+
+
+def _ner_hits(doc: Any, text: str, *, lowercase: bool) -> Iterator[tuple[int, int, str, str]]:
+    for ent in doc.ents:
+        kind = NER_TYPES.get(ent.label_)
+        if kind is None or not ent.text.strip():
+            continue
+        words = _WORD.findall(ent.text)
+        if not words or all(w.lower() in STOP_WORDS or w in _I_FORMS for w in words):
+            continue
+        if not lowercase and not any(w[0].isupper() for w in words):
+            continue  # in cased text a name is capitalised
+        if len(words) == 1 and _sentence_initial(text, ent.start_char) and not _known(words[0]):
+            continue  # a capital at the start of a sentence tells NER nothing
+        yield ent.start_char, ent.end_char, kind, "ner"
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in ".!?:;\"“”‘(\n-–—…" or before.endswith("'")
+
+
+def _capitalised(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """Capitalised words a sentence does not explain: likely names, places or services."""
+    for m in _CAPITALISED_RUN.finditer(text):
+        tokens = [t for t in re.finditer(r"\S+", m.group())]
+        # Cut the run at "I", "I'm": they are capitalised by rule, not because they name anything.
+        parts: list[list[re.Match[str]]] = [[]]
+        for t in tokens:
+            if t.group() in _I_FORMS:
+                parts.append([])
+            else:
+                parts[-1].append(t)
+        for part in parts:
+            if not part:
+                continue
+            start = m.start() + part[0].start()
+            initial = _sentence_initial(text, start)
+            if initial:
+                # A sentence starts capitalised anyway: drop leading everyday words ("When Dave" -> "Dave").
+                while part and is_common(part[0].group().strip("'’"), threshold=4.6) and not _known(part[0].group()):
+                    part = part[1:]
+                if not part:
+                    continue
+                start = m.start() + part[0].start()
+                if len(part) == 1 and not _known(part[0].group()):
+                    continue
+            end = m.start() + part[-1].end()
+            words = [p.group() for p in part]
+            if len(words) == 1 and not initial:
+                word = re.sub(r"['’]s$", "", words[0])
+                if word.lower() in _INTERJECTIONS or (word.isupper() and len(word) <= 5):
+                    continue
+            yield start, end, "NAME", "capitalised"
+
+
+def _known(word: str) -> bool:
+    """A given name or place that is not also an everyday word."""
+    w = re.sub(r"['’]s$", "", word).lower()
+    return (w in first_names() and not is_common(w, threshold=4.6)) or (w in places() and not is_common(w, threshold=4.0))
+
+
+def _lowercase_hits(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """Names and places in lower-case text: gazetteers, cue phrases, uncommon words."""
+    words = list(_WORD.finditer(text))
+    for i, m in enumerate(words):
+        w = re.sub(r"['’]s$", "", m.group()).lower()
+        if w in STOP_WORDS:
+            continue
+        if w in first_names() and not is_common(w, threshold=4.6):
+            end = m.end()
+            if i + 1 < len(words):
+                nxt = words[i + 1]
+                gap = text[m.end():nxt.start()]
+                if gap.strip() == "" and not is_common(nxt.group(), threshold=3.5):
+                    end = nxt.end()
+            yield m.start(), end, "NAME", "given_name"
+        elif w in places() and not is_common(w, threshold=4.0):
+            yield m.start(), m.end(), "PLACE", "place_name"
+        elif len(w) >= 3 and zipf(w) < 2.2 and w.isalpha():
+            yield m.start(), m.end(), "NAME", "rare_word"
+    for i in range(len(words) - 1):
+        phrase = f"{words[i].group()} {words[i + 1].group()}".lower()
+        if phrase in places() and text[words[i].end():words[i + 1].start()].strip() == "":
+            yield words[i].start(), words[i + 1].end(), "PLACE", "place_name"
+    for cue in _CUES:
+        for m in cue.finditer(text):
+            word = m.group(1)
+            if word.lower() not in STOP_WORDS and not is_common(word, threshold=4.6):
+                yield m.start(1), m.end(1), "NAME", "cue"
+    for m in _LOCATIVE.finditer(text):
+        word = m.group(1)
+        if word.lower() not in STOP_WORDS and zipf(re.sub(r"['’]s$", "", word)) < 3.0:
+            yield m.start(1), m.end(1), "PLACE", "locative"

@@ -1,0 +1,129 @@
+"""``report.docx``: the convener report for people who work in Word; same content and citations as the HTML.
+
+Charts become small tables (Word has no inline SVG), with the same suppressed counts.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from .view import SUPPRESSED, build_view
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..pipeline import Analysis
+
+
+def _table(doc: Any, header: list[str], rows: list[list[str]], *, caption: str) -> None:
+    doc.add_paragraph(caption, style="Caption")
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = text
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row):
+            cell.text = text
+
+
+def _quote(doc: Any, text: str, who: str, citation: str) -> None:
+    doc.add_paragraph(text, style="Quote")
+    p = doc.add_paragraph(f"— {who}, ")
+    p.add_run(citation).italic = True
+
+
+def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
+    """The report as a Word document (bytes), with headings Word's navigation pane lists."""
+    from docx import Document
+    from docx.shared import Pt
+
+    v = build_view(analysis, group_by=group_by)
+    s = v.summary
+    doc = Document()
+    doc.core_properties.title = v.title
+    doc.styles["Normal"].font.size = Pt(11)
+    doc.add_heading(v.title, level=0)
+    doc.add_paragraph(
+        f"{s['transcripts']} conversations with {s['participants']} participants; {s['passages']} passages and "
+        f"{v.words:,} words of the participants' own words. {s['themes']} themes; {s['unassigned']} passages not yet in a theme."
+    )
+    doc.add_paragraph(
+        "Themes start as candidates found by a machine. They stay candidates until people — the research team and a "
+        "co-production panel of people with lived experience — validate, rename, merge or reject them. Prevalence counts "
+        "people, not passages. Every quote is the participant's words exactly as transcribed, with where it comes from. "
+        f"In breakdowns by group, any number of people under 5 is shown as \"{SUPPRESSED}\"."
+    )
+
+    doc.add_heading("What was listened to", level=1)
+    for attr, rows in v.listened.items():
+        name = attr.replace("_", " ")
+        _table(doc, [name.capitalize(), "People", "Conversations", "Words"],
+               [[r.group, r.shown, r.extra["conversations"], r.extra["words"]] for r in rows],
+               caption=f"Participants by {name}")
+
+    doc.add_heading("Themes", level=1)
+    for t in v.themes:
+        doc.add_heading(f"Theme {t.theme.id}: {t.label}", level=2)
+        status = doc.add_paragraph()
+        status.add_run(f"Status: {t.status}. ").bold = True
+        status.add_run(t.status_text + (f" (into theme {t.merged_into})." if t.merged_into is not None else "."))
+        doc.add_paragraph(t.description)
+        doc.add_paragraph(f"Heard from: {t.theme.participants} of {s['participants']} participants ({t.theme.passages} passages)")
+        doc.add_paragraph(f"Keywords: {', '.join(t.theme.keywords)}")
+        codes = "; ".join(f"{c['name']} (score {c['score']:.2f}, {c['evidence']})" for c in t.codes)
+        doc.add_paragraph(f"Matched codes: {codes or 'none — a candidate new code'}")
+        for vd in t.verdicts:
+            doc.add_paragraph(
+                f"Panel \"{vd['panel']}\" on {vd['date']}: rings true — {vd['rings_true']}"
+                + (f"; would call it \"{vd['call_it']}\"" if vd.get("call_it") else "")
+                + (f"; missing: {vd['missing']}" if vd.get("missing") else "") + f". Outcome: {vd['outcome']}."
+            )
+        if v.group_by and t.groups:
+            _table(doc, [v.group_by.replace("_", " ").capitalize(), "People"], [[g.group, g.shown] for g in t.groups],
+                   caption=t.chart_alt)
+        doc.add_heading("What people said", level=3)
+        for q in t.quotes:
+            _quote(doc, q.text, q.participant, q.citation)
+
+    doc.add_heading("Codebook coverage", level=1)
+    doc.add_paragraph(f"Codebook: {v.codebook.name} (version {v.codebook.version}).")
+    _table(doc, ["Code", "Passages", "Participants", "Themes"],
+           [[c.name, str(c.passages), str(c.participants), ", ".join(map(str, c.themes)) or "—"] for c in v.coverage],
+           caption="Evidence for each code")
+    doc.add_paragraph("Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".")
+    doc.add_paragraph("Themes no code covers (candidate new codes): "
+                      + ("; ".join(f"Theme {t.theme.id} ({t.label})" for t in v.candidate_new_codes) or "none") + ".")
+
+    doc.add_heading("Framework matrix", level=1)
+    doc.add_paragraph("One row per participant, one column per theme; each cell a short quote with its citation.")
+    _table(doc, ["Participant", *[t.label for t in v.matrix_themes]],
+           [[pid, *[f"\"{c[0]}\" ({c[1]})" if c else "" for c in cells]] for pid, cells in v.matrix],
+           caption="Participants by theme")
+
+    doc.add_heading("Language check", level=1)
+    if v.language_flags:
+        for f in v.language_flags:
+            doc.add_paragraph(f"{f.kind.capitalize()} {f.id} \"{f.name}\" uses \"{f.term}\": consider \"{f.suggestion}\".",
+                              style="List Bullet")
+    else:
+        doc.add_paragraph("No listed term was found in theme labels or codebook names.")
+
+    doc.add_heading("Passages not yet in a theme", level=1)
+    for reason, count in v.unassigned_reasons:
+        doc.add_paragraph(f"{count} passages: {reason}", style="List Bullet")
+    for u in v.unassigned:
+        _quote(doc, u["text"], u["participant"], f"{u['citation']} ({u['reason']})")
+
+    doc.add_heading("Method and run", level=1)
+    for k, val in v.method:
+        p = doc.add_paragraph()
+        p.add_run(f"{k}: ").bold = True
+        p.add_run(val)
+    for p in v.panels:
+        doc.add_paragraph(f"Panel: {p['panel']}, {p['date']} ({p['verdicts']} verdicts, {p['flagged_quotes']} quotes withdrawn)",
+                          style="List Bullet")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,283 @@
+"""What every report shows, computed once: the HTML, Word and Markdown writers only lay it out.
+
+Small numbers are suppressed here, in one place: any count of people under :data:`SMALL_NUMBER` in a
+breakdown by participant group is shown as ``fewer than 5``. Where exactly one group in a breakdown is
+suppressed, the next smallest is suppressed too, so the hidden number cannot be worked out from the total.
+Quotes a co-production panel asked not to use (recorded by :func:`wisdoms.panel.apply_decisions`) are
+left out of every quote, matrix cell and listing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .language import LanguageFlag, check_names
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import Passage, Quote, Theme
+    from ..pipeline import Analysis
+
+#: Counts of people below this are never printed in a group breakdown.
+SMALL_NUMBER = 5
+SUPPRESSED = f"fewer than {SMALL_NUMBER}"
+#: Participant attributes preferred for the "who it came from" charts, in order.
+PREFERRED_GROUPS = ("group", "area", "service", "region")
+NOT_RECORDED = "not recorded"
+MATRIX_WORDS = 14
+STATUS_TEXT = {
+    "candidate": "Candidate: not yet checked by people",
+    "validated": "Validated by a co-production panel",
+    "renamed": "Renamed by a co-production panel",
+    "merged": "Merged into another theme by a co-production panel",
+    "rejected": "Rejected by a co-production panel",
+}
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group in a breakdown: ``shown`` is the count, or ``fewer than 5``."""
+
+    group: str
+    people: int = field(repr=False)
+    shown: str
+    suppressed: bool
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ThemeView:
+    """One theme as the reports present it."""
+
+    theme: Theme
+    label: str
+    status: str
+    status_text: str
+    description: str
+    codes: list[dict[str, Any]]
+    quotes: list[Quote]
+    groups: list[GroupRow]
+    chart_alt: str
+    verdicts: list[dict[str, Any]]
+    merged_into: int | None = None
+
+
+@dataclass
+class ReportView:
+    """Everything a report shows."""
+
+    title: str
+    summary: dict[str, int]
+    words: int
+    group_by: str | None
+    listened: dict[str, list[GroupRow]]
+    themes: list[ThemeView]
+    matrix_themes: list[ThemeView]
+    matrix: list[tuple[str, list[tuple[str, str] | None]]]
+    coverage: list[Any]
+    uncovered: list[str]
+    candidate_new_codes: list[ThemeView]
+    unassigned_reasons: list[tuple[str, int]]
+    unassigned: list[dict[str, str]]
+    language_flags: list[LanguageFlag]
+    method: list[tuple[str, str]]
+    panels: list[dict[str, Any]]
+    codebook: Any
+
+
+def suppress(count: int) -> str:
+    """``count`` as text, or ``fewer than 5`` when it is under :data:`SMALL_NUMBER` (zero stays 0)."""
+    return str(count) if count == 0 or count >= SMALL_NUMBER else SUPPRESSED
+
+
+def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None = None) -> list[GroupRow]:
+    """Rows for a breakdown of people by group, small numbers suppressed (with one secondary suppression)."""
+    rows = []
+    small = {g for g, n in counts.items() if 0 < n < SMALL_NUMBER}
+    if len(small) == 1:
+        others = sorted((n, g) for g, n in counts.items() if g not in small and n > 0)
+        if others:
+            small.add(others[0][1])
+    for group in sorted(counts, key=lambda g: (g == NOT_RECORDED, g)):
+        n = counts[group]
+        hidden = group in small
+        info = dict((extra or {}).get(group, {}))
+        if hidden:
+            info = {k: "not shown for small groups" for k in info}
+        rows.append(GroupRow(group, n, SUPPRESSED if hidden else str(n), hidden, info))
+    return rows
+
+
+def choose_group_attribute(people: dict[str, dict[str, str]]) -> str | None:
+    """The participant attribute the charts break themes down by (``area`` where there is one)."""
+    keys: list[str] = []
+    for attrs in people.values():
+        keys += [k for k in attrs if k not in keys and k != "participant"]
+    usable = [k for k in keys if 1 < len({people[p].get(k, NOT_RECORDED) for p in people}) < len(people) or len(people) < 3]
+    for preferred in PREFERRED_GROUPS:
+        if preferred in usable:
+            return preferred
+    if not usable:
+        return None
+    return min(usable, key=lambda k: (len({a.get(k) for a in people.values()}), keys.index(k)))
+
+
+def flagged_citations(analysis: Analysis) -> set[str]:
+    """Citations (``transcript:start-end``) of quotes a panel asked not to use."""
+    panel = analysis.manifest.get("panel_decisions") or {}
+    return {q["citation"] for q in panel.get("flagged_quotes", [])}
+
+
+def _citation(p: Passage) -> str:
+    return f"{p.transcript}:{p.start}-{p.end}"
+
+
+def _short(text: str, words: int = MATRIX_WORDS) -> str:
+    parts = " ".join(text.split()).split(" ")
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def describe_theme(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
+    """A plain description built from the theme's keywords and closest code (no labels about people)."""
+    kws = [k for k in theme.keywords[:4]]
+    text = "People talked about " + (", ".join(kws[:-1]) + " and " + kws[-1] if len(kws) > 1 else (kws[0] if kws else "this")) + "."
+    if theme.codes:
+        best = theme.codes[0].code
+        text += f" Closest code: {code_names.get(best, best)}"
+        if code_defs.get(best):
+            text += f" — {code_defs[best].strip().rstrip('.')}."
+        else:
+            text += "."
+    else:
+        text += " No code in the codebook covers it yet: a candidate new code."
+    return text
+
+
+def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView:
+    """Compute everything the reports show from an analysis (no analysis is done here)."""
+    people = analysis.participants
+    group_by = group_by or choose_group_attribute(people)
+    flagged = flagged_citations(analysis)
+    passages = {p.id: p for p in analysis.passages}
+    code_names = {c.id: c.name for c in analysis.codebook.codes}
+    code_defs = {c.id: c.definition for c in analysis.codebook.codes}
+    panel = analysis.manifest.get("panel_decisions") or {}
+    verdicts_of: dict[str, list[dict[str, Any]]] = panel.get("themes", {}) or {}
+
+    words_of: Counter[str] = Counter()
+    conversations_of: dict[str, set[str]] = defaultdict(set)
+    for p in analysis.passages:
+        words_of[p.participant] += p.words
+        conversations_of[p.participant].add(p.transcript)
+    for t in analysis.transcripts:
+        for pid in t.participants:
+            conversations_of[pid].add(t.id)
+
+    listened: dict[str, list[GroupRow]] = {}
+    attributes: list[str] = []
+    for attrs in people.values():
+        attributes += [k for k in attrs if k not in attributes and k != "participant"]
+    for attr in attributes:
+        counts: Counter[str] = Counter(people[p].get(attr) or NOT_RECORDED for p in people)
+        extra = {}
+        for group in counts:
+            members = [p for p in people if (people[p].get(attr) or NOT_RECORDED) == group]
+            extra[group] = {
+                "conversations": str(len(set().union(*(conversations_of[m] for m in members)))),
+                "words": f"{sum(words_of[m] for m in members):,}",
+            }
+        listened[attr] = breakdown(dict(counts), extra=extra)
+
+    theme_views = []
+    for t in analysis.themes:
+        quotes = [q for q in t.quotes if q.citation not in flagged]
+        who = {passages[pid].participant for pid in t.passage_ids if pid in passages}
+        groups = []
+        if group_by:
+            counts = Counter(people.get(p, {}).get(group_by) or NOT_RECORDED for p in who)
+            groups = breakdown(dict(counts))
+        label = t.label
+        verdicts = list(verdicts_of.get(str(t.id), []))
+        merged_into = next((v.get("merged_into") for v in reversed(verdicts) if v.get("merged_into") is not None), None)
+        alt = _chart_alt(label, group_by, groups)
+        theme_views.append(ThemeView(
+            theme=t, label=label, status=t.status, status_text=STATUS_TEXT.get(t.status, t.status),
+            description=describe_theme(t, code_names, code_defs),
+            codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
+                   for m in t.codes],
+            quotes=quotes, groups=groups, chart_alt=alt, verdicts=verdicts, merged_into=merged_into,
+        ))
+
+    matrix_themes = [v for v in theme_views if v.status not in ("rejected", "merged")]
+    first_passage: dict[tuple[str, int], Passage] = {}
+    for v in matrix_themes:
+        for pid in v.theme.passage_ids:
+            p = passages.get(pid)
+            if p is None or _citation(p) in flagged:
+                continue
+            key = (p.participant, v.theme.id)
+            if key not in first_passage or p.words > first_passage[key].words:
+                first_passage[key] = p
+    matrix = []
+    for pid in sorted(people):
+        cells: list[tuple[str, str] | None] = []
+        for v in matrix_themes:
+            p = first_passage.get((pid, v.theme.id))
+            cells.append(None if p is None else (_short(p.text), _citation(p)))
+        matrix.append((pid, cells))
+
+    texts = {t.id: t.text for t in analysis.transcripts}
+    reasons = Counter(u.reason for u in analysis.unassigned)
+    unassigned = []
+    for u in analysis.unassigned:
+        citation = f"{u.transcript}:{u.start}-{u.end}"
+        withheld = citation in flagged
+        unassigned.append({
+            "citation": citation, "participant": u.participant, "reason": u.reason,
+            "text": "(withheld at a co-production panel's request)" if withheld else texts[u.transcript][u.start:u.end],
+        })
+
+    m = analysis.manifest
+    models = m.get("models", {}) or {}
+    emb = models.get("embedding", {}) or {}
+    th = m.get("themes", {}) or {}
+    packages = m.get("packages", {}) or {}
+    method = [
+        ("Seed", str(m.get("seed"))),
+        ("Embedding model", f"{emb.get('model')} ({emb.get('fingerprint')})"),
+        ("spaCy pipeline", str(models.get("spacy"))),
+        ("Themes", f"BERTopic; {th.get('reduction')} reduction, HDBSCAN (smallest theme {th.get('min_cluster_size')} passages)"),
+        ("Run", f"{m.get('created')}, wisdoms {m.get('wisdoms')}, Python {m.get('python')}"),
+        ("Package versions", ", ".join(f"{k} {v}" for k, v in packages.items()) or "not recorded"),
+        ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
+    ]
+    if panel:
+        method.append(("Panel decisions", f"{panel.get('file')} (sha256 {str(panel.get('sha256'))[:12]})"))
+
+    return ReportView(
+        title="Themes from the listening conversations",
+        summary=analysis.summary(),
+        words=sum(words_of.values()),
+        group_by=group_by,
+        listened=listened,
+        themes=theme_views,
+        matrix_themes=matrix_themes,
+        matrix=matrix,
+        coverage=list(analysis.coverage),
+        uncovered=[c.name for c in analysis.uncovered_codes()],
+        candidate_new_codes=[v for v in theme_views if not v.theme.codes],
+        unassigned_reasons=sorted(reasons.items()),
+        unassigned=unassigned,
+        language_flags=check_names(analysis.codebook, analysis.themes),
+        method=method,
+        panels=list(panel.get("panels", [])),
+        codebook=analysis.codebook,
+    )
+
+
+def _chart_alt(label: str, group_by: str | None, groups: list[GroupRow]) -> str:
+    if not group_by or not groups:
+        return f"No breakdown by group is available for {label}."
+    parts = [f"{g.group}: {g.shown}" for g in groups]
+    return f"People who raised {label}, by {group_by.replace('_', ' ')}: " + "; ".join(parts) + "."
