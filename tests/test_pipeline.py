@@ -159,7 +159,7 @@ def test_real_models_on_the_sample(real_run) -> None:  # noqa: ANN001
     assert any(t["codes"] for t in doc["themes"]), "some themes match the starter codebook"
     assert doc["codebook"]["candidate_new_codes"], "the sample holds experiences the codebook lacks"
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["models"]["embedding"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["models"]["embedding"]["model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert manifest["models"]["spacy"].startswith("en_core_web_sm")
     assert manifest["packages"]["bertopic"] != "not installed"
     big = max(doc["themes"], key=lambda t: t["participants"])
