@@ -178,7 +178,8 @@ def main() -> None:
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
                "load_avg_at_end": os.getloadavg(), "note": "CPU shared with other engineers' jobs"}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"speed-{args.size}.json"
+    suffix = "" if args.configs == parser.get_default("configs") else "-" + args.configs.replace(",", "-")
+    out = RESULTS / f"speed-{args.size}{suffix}.json"
     out.write_text(json.dumps({"size": args.size, "machine": machine, "records": records}, indent=2))
     print(f"wrote {out}")
 

@@ -170,7 +170,7 @@ def run(
     _step(progress, "Split into passages", f"{len(passages)} passages")
 
     with timer.stage("embed"):
-        embedder = embedder or make_embedder(settings.model, encoder=settings.encoder)
+        embedder = embedder or make_embedder(settings.model, encoder=settings.encoder, cache_dir=settings.resolved_cache_dir())
         cache = EmbeddingCache(settings.resolved_cache_dir())
         if progress:
             progress.start("Embedding passages", len(passages))
