@@ -16,6 +16,7 @@ Two encoders give (nearly) the same vectors for the default MiniLM model:
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import logging
@@ -80,7 +81,7 @@ AGREEMENT_PROBES = (
 )
 
 
-class Embedder:
+class Embedder(abc.ABC):
     """Base class: turns texts into L2-normalised vectors.
 
     Subclasses set :attr:`model_id` and :attr:`fingerprint` (which changes whenever the weights do)
@@ -91,9 +92,9 @@ class Embedder:
     fingerprint: str = ""
     dim: int = 0
 
+    @abc.abstractmethod
     def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> NDArray[np.float32]:
         """Vectors for ``texts``, one row each, L2-normalised."""
-        raise NotImplementedError  # abstract
 
     def describe(self) -> dict[str, str]:
         """What the manifest records about this encoder."""
