@@ -24,7 +24,7 @@ from pathlib import Path
 from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
-from .speakers import FileOptions, resolve_speakers
+from .speakers import FileOptions, require_participant, resolve_speakers
 from .text import decode, line_of
 
 _TIMING = re.compile(
@@ -78,25 +78,13 @@ def read_caption_transcript(
         prefix = f"[{time}] {speaker.shown}: "
         start = len(text) + len(prefix)
         text += prefix + speech
-        turns.append(
-            Turn(
-                speaker=speaker.shown,
-                role=speaker.role,
-                participant=speaker.participant,
-                start=start,
-                end=len(text),
-                line=line_of(text, start),
-                time=time,
-            )
-        )
+        turns.append(speaker.turn(start, len(text), line=line_of(text, start), time=time))
     text += "\n"
-    if not any(t.role == "participant" for t in turns):
-        raise TranscriptError(
-            "no participant speech: every speaker was taken as the interviewer",
-            path=path,
-            hint="say which speakers are participants in a 'speakers.yaml' beside the transcripts, "
-            "e.g. 'speakers: {Speaker 2: participant}'",
-        )
+    require_participant(
+        turns, path=path, why="every speaker was taken as the interviewer",
+        hint="say which speakers are participants in a 'speakers.yaml' beside the transcripts, "
+        "e.g. 'speakers: {Speaker 2: participant}'",
+    )
     return Transcript(
         id=transcript_id,
         path=str(path.resolve()),

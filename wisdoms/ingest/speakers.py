@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TranscriptError
-from ..models import Role
+from ..models import Role, Turn
 
 INTERVIEWER_LABELS = {
     "interviewer", "i", "q", "int", "facilitator", "listener", "host", "moderator",
@@ -70,6 +70,17 @@ class Speaker:
     role: Role
     participant: str | None
     shown: str
+
+    def turn(self, start: int, end: int, *, line: int, time: str | None = None) -> Turn:
+        """This speaker's turn over ``text[start:end]``, its label on ``line``."""
+        return Turn(speaker=self.shown, role=self.role, participant=self.participant, start=start, end=end,
+                    line=line, time=time)
+
+
+def require_participant(turns: Sequence[Turn], *, path: Path, why: str, hint: str) -> None:
+    """Raise unless some turn is a participant's: a file of interviewer speech only has nothing to analyse."""
+    if not any(t.role == "participant" for t in turns):
+        raise TranscriptError(f"no participant speech: {why}", path=path, hint=hint)
 
 
 def role_of(label: str, speakers: Mapping[str, Any]) -> Role | None:

@@ -34,6 +34,7 @@ from .speakers import (  # noqa: F401  (role_of and the label sets are part of t
     SpeakerRule,
     builtin_role,
     parse_rules,
+    require_participant,
     resolve_speakers,
     role_of,
 )
@@ -243,24 +244,12 @@ def parse_labelled(
     turns: list[Turn] = []
     for match, start, end in spans:
         speaker = speakers[match.group("label").strip().lower()]
-        turns.append(
-            Turn(
-                speaker=speaker.shown,
-                role=speaker.role,
-                participant=speaker.participant,
-                start=start,
-                end=end,
-                line=line_of(text, match.start()),
-                time=match.group("time"),
-            )
-        )
-    if not any(t.role == "participant" for t in turns):
-        raise TranscriptError(
-            "no participant speech: every turn is the interviewer's",
-            path=path,
-            hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
-            "in the front matter or in speakers.yaml)",
-        )
+        turns.append(speaker.turn(start, end, line=line_of(text, match.start()), time=match.group("time")))
+    require_participant(
+        turns, path=path, why="every turn is the interviewer's",
+        hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
+        "in the front matter or in speakers.yaml)",
+    )
     used = [t.participant for t in turns if t.participant]
     people = {
         pid: {k: v for k, v in participants.get(pid, {}).items() if k != "_label"}
