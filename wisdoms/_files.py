@@ -19,6 +19,7 @@ def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
     binary = "b" in mode
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as fh:
             yield fh
             fh.flush()
@@ -27,6 +28,17 @@ def atomic_open(path: str | Path, mode: str = "w", *, encoding: str | None = "ut
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would leave: the replaced file's, else 0o666 less the umask
+    (``mkstemp`` alone makes every output readable by its owner only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
 
 
 def write_text(path: str | Path, text: str) -> Path:
