@@ -1,7 +1,12 @@
 """Recall of the privacy detectors on the shared identifier snippets.
 
-Run: ``HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/privacy_recall.py [SNIPPETS.jsonl]``
+Run: ``HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/privacy_recall.py [SNIPPETS.jsonl] [--presidio]``
 Prints a table and writes ``benchmarks/results/privacy.json``.
+
+``--presidio`` also measures Presidio's analyzer (defaults, on the local spaCy model, offline) alone and in
+union with ours. Presidio is not a dependency: install it apart, e.g.
+``pip install --target /tmp/presidio presidio-analyzer phonenumbers tldextract requests-file --no-deps``
+and run with ``PYTHONPATH=/tmp/presidio``.
 
 An identifier counts as caught when a finding overlaps its gold span; "whole span" counts the ones a
 finding (or several) cover entirely. Lower-cased variants of every line are measured too (offsets are
@@ -55,7 +60,38 @@ def measure(rows: list[dict], detector: Detector, *, lower: bool) -> dict:
     }
 
 
+def presidio_comparison(rows: list[dict], detector: Detector, *, lower: bool) -> dict:
+    """Overlap recall and clean-line flag rate of Presidio alone, ours, and the union of both."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    model = detector.nlp_.meta["lang"] + "_" + detector.nlp_.meta["name"]
+    provider = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy",
+                                                    "models": [{"lang_code": "en", "model_name": model}]})
+    engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+    texts = [r["text"].lower() if lower else r["text"] for r in rows]
+    theirs = [[(x.start, x.end) for x in engine.analyze(text=t, language="en")] for t in texts]
+    ours = [[(f.start, f.end) for f in found] for found in detector.find_many([(r["id"], t, 0) for r, t in zip(rows, texts)])]
+    hits = {"presidio": 0, "ours": 0, "union": 0}
+    flagged = dict.fromkeys(hits, 0)
+    n = clean = 0
+    for row, p_spans, o_spans in zip(rows, theirs, ours):
+        spans = {"presidio": p_spans, "ours": o_spans, "union": p_spans + o_spans}
+        if row["id"].startswith("clean-"):
+            clean += 1
+            for k, v in spans.items():
+                flagged[k] += bool(v)
+            continue
+        for gold in row["identifiers"]:
+            n += 1
+            for k, v in spans.items():
+                hits[k] += any(s < gold["end"] and gold["start"] < e for s, e in v)
+    return {k: {"recall": hits[k] / n, "clean_flagged": flagged[k] / clean if clean else 0.0} for k in hits}
+
+
 def main(argv: list[str]) -> int:
+    with_presidio = "--presidio" in argv
+    argv = [a for a in argv if a != "--presidio"]
     path = Path(argv[0]) if argv else DEFAULT
     if not path.exists():
         print(f"snippets not found: {path} (pass the path to snippets.jsonl)", file=sys.stderr)
@@ -89,6 +125,12 @@ def main(argv: list[str]) -> int:
         "structured_recall_lowercased": min(lowered["types"][t]["recall"] for t in structured if t in lowered["types"]),
         "seconds": {"load": round(load_s, 2), "scan_both_variants": round(scan_s, 2)},
     }
+    if with_presidio:
+        summary["presidio"] = {}
+        for label, lower in (("cased", False), ("lowercased", True)):
+            result = summary["presidio"][label] = presidio_comparison(rows, detector, lower=lower)
+            print(f"presidio {label}: " + ", ".join(f"{k} recall {v['recall']:.3f} clean flagged {v['clean_flagged']:.0%}"
+                                                    for k, v in result.items()))
     out = ROOT / "benchmarks" / "results" / "privacy.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -5,17 +5,24 @@ One command per size; every configuration runs in a fresh subprocess and writes 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/speed.py --size 1000
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/speed.py --size 10000
 
-Passages: ``size`` answers sampled (seed 42, without replacement while the file lasts) from
-../shared/bench/nhs_fft/phase1_single_label.csv plus the passages of the shipped sample transcripts;
-the last sample transcript is held back and added for the warm run. NMI/ARI are computed on the
-labelled answers against ``category`` (a passage left out of every theme counts as cluster -1).
+Passages: ``size`` survey answers (see :func:`_answers`: up to 10,302 a sample of
+../shared/bench/nhs_fft/phase1_single_label.csv; 50k = every phase1 answer, every comments.jsonl answer,
+the rest drawn with replacement, duplicates kept verbatim) plus the passages of the shipped sample
+transcripts; the last sample transcript is held back and added for the warm run. NMI/ARI are computed
+on the labelled phase1 answers against ``category`` (a passage in no theme counts as cluster -1).
+The survey answers count as answers from a table (``min_answer_words`` applies), as ``wisdoms run``
+treats a .csv/.xlsx.
 
 Configurations:
-  bertopic      ``BERTopic(embedding_model=SentenceTransformer(MiniLM)).fit_transform(docs)``
-  wisdoms_cold  new process, empty embedding cache (ONNX build and numba cache already made once)
-  wisdoms_warm  new process, the cold run's cache, one more transcript
+  bertopic      ``BERTopic().fit_transform(docs, embeddings=SentenceTransformer(MiniLM).encode(docs))``;
+                above 20,000 passages it encodes each distinct text once (a lower bound on its time)
+  wisdoms_cold  new process, empty embedding cache (ONNX build and numba cache already made once);
+                themes fitted afresh and saved
+  wisdoms_warm  new process, the cold run's caches, one more transcript: themes carried over
   wisdoms_first new process, nothing cached at all: also builds ONNX and compiles UMAP (one-off)
-  wisdoms_survey as wisdoms_cold's cache, with min_passage_words=1 and min_theme_size=10 (survey answers)
+  wisdoms_size10 as wisdoms_cold's caches with ``min_theme_size: 10`` (BERTopic's min_cluster_size)
+  wisdoms_old_defaults as wisdoms_cold's caches with the pre-issue-7 theme defaults (answers under
+                4 words not themed, adaptive min_theme_size)
 """
 
 from __future__ import annotations
@@ -34,33 +41,58 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CSV = SHARED / "bench" / "nhs_fft" / "phase1_single_label.csv"
+COMMENTS = SHARED / "bench" / "nhs_fft" / "comments.jsonl"
 RESULTS = ROOT / "benchmarks" / "results"
+#: Above this size plain BERTopic encodes each distinct text once (bounded on shared CPUs; said in the record).
+UNIQUE_ONLY_FROM = 20_000
+
+
+def _answers(size: int, seed: int):  # noqa: ANN202
+    """(texts, labels) of ``size`` survey answers, and how they were drawn.
+
+    Up to 10,302 answers: a sample without replacement of phase1_single_label.csv (labelled). Larger
+    sizes take every phase1 answer, then every answer of comments.jsonl (5,084, another coding scheme,
+    so unlabelled here), then draw the rest with replacement from both (seed + 1): repeated answers
+    stay verbatim duplicates, as in real surveys, and the record counts the unique texts.
+    """
+    import pandas as pd
+
+    frame = pd.read_csv(CSV)
+    frame = frame[frame["text"].astype(str).str.strip().astype(bool)]
+    if size <= len(frame):
+        take = frame.sample(n=size, random_state=seed)
+        return take["text"].astype(str).tolist(), take["category"].astype(str).tolist(), "phase1 sample"
+    texts = frame.sample(frac=1.0, random_state=seed)["text"].astype(str).tolist()
+    labels: list[str | None] = frame.sample(frac=1.0, random_state=seed)["category"].astype(str).tolist()
+    if COMMENTS.is_file():
+        extra = [json.loads(line)["text"] for line in COMMENTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+        extra = [t for t in extra if t.strip()]
+        texts += extra
+        labels += [None] * len(extra)
+    pool = list(zip(texts, labels))
+    import random
+
+    rng = random.Random(seed + 1)
+    while len(texts) < size:
+        text, label = pool[rng.randrange(len(pool))]
+        texts.append(text)
+        labels.append(label)
+    return texts[:size], labels[:size], "all phase1 + comments.jsonl, rest drawn with replacement"
 
 
 def _corpus(size: int, seed: int, *, with_held_back: bool):  # noqa: ANN202
-    """(passages, labels): labelled survey answers plus the sample's passages (label None)."""
-    import pandas as pd
-
+    """(passages, labels, how drawn): survey answers plus the sample's passages (label None)."""
     from wisdoms.ingest import read_folder
     from wisdoms.models import Passage
     from wisdoms.segment import segment
 
-    frame = pd.read_csv(CSV)
-    frame = frame[frame["text"].astype(str).str.strip().astype(bool)]
-    take = frame.sample(n=min(size, len(frame)), random_state=seed)
-    if size > len(frame):  # larger sizes repeat answers with a suffix so every text is new
-        extra = frame.sample(n=size - len(frame), replace=True, random_state=seed + 1)
-        extra = extra.assign(text=[f"{t} ({i})" for i, t in enumerate(extra["text"].astype(str))])
-        take = pd.concat([take, extra])
-    passages, labels = [], []
-    for row, (text, label) in enumerate(zip(take["text"].astype(str), take["category"].astype(str))):
-        passages.append(Passage(id=f"fft#{row}", transcript="fft.csv", participant=f"respondent-{row}",
-                                start=0, end=len(text), text=text, turn=0))
-        labels.append(label)
+    texts, labels, how = _answers(size, seed)
+    passages = [Passage(id=f"fft#{row}", transcript="fft.csv", participant=f"respondent-{row}",
+                        start=0, end=len(text), text=text, turn=0) for row, text in enumerate(texts)]
     docs = read_folder(ROOT / "transcripts")
     docs = docs if with_held_back else docs[:-1]
     sample = segment(docs)
-    return passages + sample, labels + [None] * len(sample)
+    return passages + sample, list(labels) + [None] * len(sample), how
 
 
 def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
@@ -79,17 +111,20 @@ def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
 def child(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     """Run one configuration in this (fresh) process."""
     stages: dict[str, float] = {}
+    rss: dict[str, float] = {}
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         stages[name] = round(now - clock, 2)
+        rss[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         clock = now
 
-    passages, labels = _corpus(size, seed, with_held_back=config == "wisdoms_warm")
+    passages, labels, how = _corpus(size, seed, with_held_back=config == "wisdoms_warm")
     lap("corpus")
-    record: dict[str, object] = {"config": config, "size": size, "passages": len(passages)}
+    record: dict[str, object] = {"config": config, "size": size, "passages": len(passages), "drawn": how,
+                                 "unique_texts": len({p.analysis_text for p in passages})}
     if config == "bertopic":
         from bertopic import BERTopic
         from sentence_transformers import SentenceTransformer
@@ -99,7 +134,14 @@ def child(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
         lap("import")
         model = SentenceTransformer(str(installed_model_path("all-MiniLM-L6-v2")))
         docs = [p.text for p in passages]
-        embeddings = model.encode(docs, show_progress_bar=False)
+        if size > UNIQUE_ONLY_FROM:  # bound the run on shared CPUs: encode each distinct text once
+            distinct = list(dict.fromkeys(docs))
+            vectors = model.encode(distinct, show_progress_bar=False)
+            row = {t: i for i, t in enumerate(distinct)}
+            embeddings = vectors[[row[t] for t in docs]]
+            record["bertopic_encoded_unique_only"] = len(distinct)
+        else:
+            embeddings = model.encode(docs, show_progress_bar=False)
         lap("embed")
         topics, _ = BERTopic().fit_transform(docs, embeddings=embeddings)
         lap("themes")
@@ -107,25 +149,33 @@ def child(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     else:
         from wisdoms.embed import EmbeddingCache, embed_texts, make_embedder
         from wisdoms.settings import Settings
-        from wisdoms.themes import find_themes
+        from wisdoms.themes import analysable, themes_for_run
 
         lap("import")
         settings = Settings(cache_dir=str(cache), seed=seed, encoder=os.environ.get("WISDOMS_ENCODER", "auto"))
-        if config == "wisdoms_survey":  # survey answers: keep one-word answers, BERTopic's min cluster size
-            settings = settings.with_overrides(min_passage_words=1, min_theme_size=10)
+        if config == "wisdoms_size10":  # BERTopic's own min_cluster_size, as a settings override
+            settings = settings.with_overrides(min_theme_size=10)
+        if config == "wisdoms_old_defaults":  # the defaults before issue 7's decision, for comparison
+            settings = settings.with_overrides(min_answer_words=settings.min_passage_words)
         embedder = make_embedder(settings.model, encoder=settings.encoder, cache_dir=cache)
         cache_store = EmbeddingCache(cache)
         vectors, stats = embed_texts([p.analysis_text for p in passages], embedder, cache_store)
         lap("embed")
-        keep = [i for i, p in enumerate(passages) if p.words >= settings.min_passage_words]
-        result = find_themes([passages[i] for i in keep], vectors[keep], settings=settings,
-                             embed=lambda t: embed_texts(t, embedder, cache_store)[0])
+        answers = frozenset() if config == "wisdoms_old_defaults" else frozenset({"fft.csv"})
+        keep = analysable(passages, settings, answers=answers)
+        result = themes_for_run([passages[i] for i in keep], vectors[keep], settings=settings,
+                                model=embedder.model_id, fingerprint=embedder.fingerprint,
+                                embed=lambda t: embed_texts(t, embedder, cache_store)[0],
+                                refit=config != "wisdoms_warm", answers=answers)
         lap("themes")
         topics = [result.assignments.get(p.id, -1) for p in passages]
         record.update(encoder=embedder.describe()["encoder"], reduction=result.reduction,
-                      cached=stats.cached, encoded=stats.encoded)
+                      cached=stats.cached, encoded=stats.encoded, min_theme_size=result.min_theme_size,
+                      carried_over=result.params.get("note", "no: " + str(result.params.get("refit_reason"))),
+                      bertopic_imported="bertopic" in sys.modules, umap_imported="umap" in sys.modules)
     record.update(_scores(labels, topics))
     record["stages_s"] = stages
+    record["peak_rss_mb_after"] = rss
     record["total_s"] = round(sum(stages.values()), 2)
     record["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return record

@@ -246,3 +246,239 @@ def test_real_model_zero_shot_on_a_bench_slice():
     ids = [c.id for c in matcher.codes_]
     hits = sum(ids[int(np.argmax(row))] in c["codes"] for row, c in zip(scores, comments))
     assert hits / len(comments) > 0.5  # top-1 naive baseline is about 0.2
+
+
+HISTORY_BOOK = """name: Team book
+version: 3.1
+codes:
+  - id: waiting
+    name: Waiting
+    definition: Waiting a long time for a reply.
+    examples: ["I waited weeks"]
+    history:
+      - version: 1
+        date: 2024-05-01
+        change: Created.
+      - version: 2
+        date: 2024-06-02
+        change: "Renamed | split from 'delays'"
+        by: ana
+  - id: money
+    name: Money
+    parent: null
+    definition: Benefits and debt.
+    history:
+      - {version: 1, date: 2024-05-01, change: "Created: from the pilot."}
+"""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl", ".qdc"])
+def test_history_survives_every_format_and_qdc_keeps_name_and_version(tmp_path, suffix):
+    (tmp_path / "book.yaml").write_text(HISTORY_BOOK, encoding="utf-8")
+    book = load_codebook(tmp_path / "book.yaml")
+    assert cli.main(["codebook", "convert", str(tmp_path / "book.yaml"), str(tmp_path / f"copy{suffix}")]) == 0
+    again = load_codebook(tmp_path / f"copy{suffix}")
+    assert [c.history for c in again.codes] == [c.history for c in book.codes]
+    assert again.get("waiting").history[1] == {"version": 2, "date": "2024-06-02",
+                                                "change": "Renamed | split from 'delays'", "by": "ana"}
+    if suffix == ".qdc":
+        assert (again.name, again.version) == ("Team book", "3.1")
+    # and back to YAML: the same file as converting the original directly
+    save_codebook(again, tmp_path / "back.yaml")
+    save_codebook(book, tmp_path / "direct.yaml")
+    back = (tmp_path / "back.yaml").read_text().split("codes:", 1)[1]
+    assert back == (tmp_path / "direct.yaml").read_text().split("codes:", 1)[1]
+
+
+def test_shipped_codebook_round_trips_through_qdc_with_everything(tmp_path):
+    book = load_codebook(REPO / "codebook" / "codebook.yaml")
+    again = load_codebook(save_codebook(book, tmp_path / "shipped.qdc"))
+    fields = ("id", "name", "definition", "parent", "include", "exclude", "examples", "status", "history")
+    assert [[getattr(c, f) for f in fields] for c in again.codes] == [[getattr(c, f) for f in fields]
+                                                                      for c in book.codes]
+    assert all(c.history for c in again.codes)
+
+
+def _raw_files(tmp_path, codes):
+    """The same (invalid) codes written as YAML, CSV, XLSX and JSONL without validation."""
+    import csv as _csv
+
+    import yaml
+
+    from wisdoms.codebook import Codebook, codebook_to_dict
+    from wisdoms.codebook.formats import TABLE_COLUMNS, _jsonl_item, _table_row, _xlsx_bytes
+
+    book = Codebook(codes=tuple(codes))
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(codebook_to_dict(book), sort_keys=False))
+    with open(tmp_path / "bad.csv", "w", newline="") as fh:
+        writer = _csv.writer(fh)
+        writer.writerow(TABLE_COLUMNS)
+        writer.writerows(_table_row(c) for c in codes)
+    (tmp_path / "bad.xlsx").write_bytes(_xlsx_bytes(book))
+    (tmp_path / "bad.jsonl").write_text("".join(json.dumps(_jsonl_item(c)) + "\n" for c in codes))
+
+
+def _qdc(*codes: str) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0">\n<Codes>\n'
+            + "\n".join(codes) + "\n</Codes>\n</CodeBook>\n")
+
+
+def _qdc_code(name: str, description: str, guid_of: str) -> str:
+    return f'<Code guid="{code_guid(guid_of)}" name="{name}" isCodable="true"><Description>{description}</Description></Code>'
+
+
+_BAD = {
+    # kind: (codes, the line/row of the code at fault in yaml, csv/xlsx, jsonl, words)
+    "duplicate": ([("a", "A", "Def a", None), ("a", "B", "Def b", None)], (9, 3, 2), "duplicate code id 'a'"),
+    "unknown-parent": ([("a", "A", "Def a", None), ("b", "B", "Def b", "zz")], (9, 3, 2), "unknown parent 'zz'"),
+    "cycle": ([("a", "A", "Def a", "b"), ("b", "B", "Def b", "a")], (4, 2, 1), "its own ancestor"),
+    "empty-definition": ([("a", "A", "Def a", None), ("b", "B", "", None)], (9, 3, 2), "empty definition"),
+    "same-name": ([("a", "Same", "Def a", None), ("b", "same", "Def b", None)], (9, 3, 2), "same name"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_BAD))
+@pytest.mark.parametrize("suffix", [".yaml", ".csv", ".xlsx", ".jsonl"])
+def test_every_validation_error_names_file_and_line_in_every_table_format(tmp_path, kind, suffix):
+    from wisdoms.models import Code
+
+    rows, (yaml_line, table_row, jsonl_line), words = _BAD[kind]
+    _raw_files(tmp_path, [Code(i, n, d, parent=p) for i, n, d, p in rows])
+    line = {".yaml": yaml_line, ".csv": table_row, ".xlsx": table_row, ".jsonl": jsonl_line}[suffix]
+    with pytest.raises(CodebookError) as err:
+        load_codebook(tmp_path / f"bad{suffix}")
+    assert f"bad{suffix}:{line}:" in str(err.value) and words in str(err.value)
+
+
+@pytest.mark.parametrize(("codes", "line", "words"), [
+    ([_qdc_code("A", "Def a\n\nId: a", "a"), _qdc_code("B", "Def b\n\nId: a", "b")], 7, "duplicate code id 'a'"),
+    ([_qdc_code("Same", "Def a", "a"), _qdc_code("same", "Def b", "b")], 5, "same name"),
+    ([_qdc_code("A", "Def a", "a"), _qdc_code("B", "", "b")], 5, "empty definition"),
+])
+def test_qdc_validation_errors_name_the_code_element_line(tmp_path, codes, line, words):
+    # unknown parents and cycles cannot be written in a .qdc: a child code is nested in its parent
+    path = tmp_path / "bad.qdc"
+    path.write_text(_qdc(*codes), encoding="utf-8")
+    with pytest.raises(CodebookError) as err:
+        load_codebook(path)
+    assert f"bad.qdc:{line}:" in str(err.value) and words in str(err.value)
+
+
+def test_jsonl_parent_written_as_an_id_must_exist_but_a_category_label_becomes_a_group(tmp_path):
+    path = tmp_path / "book.jsonl"
+    path.write_text('{"id": "a", "name": "A", "parent": "General", "definition": "Def a"}\n'
+                    '{"id": "b", "name": "B", "parent": "a", "definition": "Def b"}\n')
+    book = load_codebook(path)
+    assert book.get("a").parent == "group-general" and book.get("b").parent == "a"
+    path.write_text(path.read_text() + '{"id": "c", "name": "C", "parent": "monye", "definition": "Def c"}\n')
+    with pytest.raises(CodebookError, match=r"book\.jsonl:3: code 'c' has unknown parent 'monye'"):
+        load_codebook(path)
+
+
+def test_an_invalid_codebook_is_never_written(tmp_path):
+    from wisdoms.codebook import Codebook
+    from wisdoms.models import Code
+
+    orphan = Codebook(codes=(Code("a", "A", "Def a"), Code("b", "B", "Def b", parent="zz")))
+    for suffix in (".yaml", ".csv", ".qdc"):
+        with pytest.raises(CodebookError, match="unknown parent 'zz'"):
+            save_codebook(orphan, tmp_path / f"out{suffix}")
+        assert not (tmp_path / f"out{suffix}").exists()
+
+
+def test_agreement_matches_published_reference_values():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", binary data, two observers: alpha = 0.095
+    a = [0, 1, 0, 0, 0, 0, 0, 0, 1, 0]
+    b = [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]
+    assert krippendorff_alpha(a, b) == pytest.approx(1 - 19 * 4 / (14 * 6)) and round(krippendorff_alpha(a, b), 3) == 0.095
+    # Cohen's kappa textbook table (yes/yes 20, yes/no 5, no/yes 10, no/no 15): kappa = 0.4
+    x = [True] * 20 + [True] * 5 + [False] * 10 + [False] * 15
+    y = [True] * 20 + [False] * 5 + [True] * 10 + [False] * 15
+    assert cohen_kappa(x, y) == pytest.approx(0.4)
+
+
+def test_agreement_reads_human_coding_as_jsonl_against_the_tool_csv(tmp_path, capsys):
+    from wisdoms.codebook import read_assignments
+
+    human = tmp_path / "human.jsonl"
+    human.write_text("".join(json.dumps({"id": f"u{i}", "codes": ["x"] if v else []}) + "\n"
+                             for i, v in enumerate([0, 1, 0, 0, 0, 0, 0, 0, 1, 0])))
+    tool = tmp_path / "tool.csv"
+    tool.write_text("id,code,score,assigned,evidence\n" + "".join(
+        f'u{i},x,0.5,{"true" if v else "false"},"example 1, definition"\n'
+        for i, v in enumerate([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])))
+    assert read_assignments(human)["u1"] == {"x"} and read_assignments(human)["u0"] == set()
+    rows = {r.code: r for r in agreement(read_assignments(tool), read_assignments(human))}
+    assert round(rows["x"].alpha, 3) == 0.095 and rows["x"].units == 10
+    assert cli.main(["agreement", str(tool), str(human)]) == 0
+    assert re.search(r"overall\s+10\s+4\s+2\s+0\.091\s+0\.095", capsys.readouterr().out)
+    human.write_text('{"id": "u0", "codes": ["x"]}\n{"id": "u1", "code": "x"}\n')
+    with pytest.raises(CodebookError, match=r"human\.jsonl:2: a line lacks 'id' or a 'codes' list"):
+        read_assignments(human)
+
+
+def test_review_sheet_cli_exports_imports_with_who_and_when_and_learning_fixes_a_match(book, tmp_path,
+                                                                                      monkeypatch):
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(cli, "_codebook_embed", lambda args: (Settings(), fake_embed))
+    (tmp_path / "book.yaml").write_text(SMALL)
+    gold = {"r1": "sanctions", "r2": "sanctions", "r3": "sanctions", "r4": "waiting"}
+    texts = {"r1": "waited for the jobcentre letter", "r2": "jobcentre letter about my claim",
+             "r3": "the letter came late", "r4": "waited in the queue all day"}
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps({"id": k, "text": v}) + "\n" for k, v in texts.items()))
+    sheet = tmp_path / "review.xlsx"
+    assert cli.main(["codebook", "review", str(answers), "--codebook", str(tmp_path / "book.yaml"),
+                     "--sheet", str(sheet)]) == 0
+    wb = load_workbook(sheet)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["target_id", "text", "code", "code_name", "score", "suggested"]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    assert {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)} == set(texts)
+    # the reviewer confirms right suggestions, rejects wrong ones and adds the right code where it was missing
+    for r in range(2, ws.max_row + 1):
+        target, code = ws.cell(r, col["target_id"]).value, ws.cell(r, col["code"]).value
+        ws.cell(r, col["decision"]).value = "confirm" if gold[target] == code else "reject"
+        if target == "r4":
+            ws.cell(r, col["who"]).value = "bo"
+    for target in sorted(gold):
+        if not any(ws.cell(r, 1).value == target and ws.cell(r, col["code"]).value == gold[target]
+                   for r in range(2, ws.max_row + 1)):
+            ws.append([target, texts[target], gold[target], "", "", "no", "confirm", "", ""])
+    wb.save(sheet)
+    decisions = tmp_path / "decisions.yaml"
+    assert cli.main(["codebook", "review", str(sheet), "--import", "--codebook", str(tmp_path / "book.yaml"),
+                     "--decisions", str(decisions), "--who", "ana"]) == 0
+    stored = load_decisions(decisions)
+    assert {(d.target_id, d.code) for d in stored if d.verdict == "confirm"} == set(gold.items())
+    assert {d.who for d in stored if d.target_id == "r4"} == {"bo"} and {d.who for d in stored
+                                                                        if d.target_id != "r4"} == {"ana"}
+    assert {d.when for d in stored} == {dt.date.today().isoformat()}
+    # a new answer like the reviewed ones: zero-shot gets it wrong, --learn gets it right
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": "n1", "text": "I waited for the jobcentre letter"}) + "\n")
+
+    def assigned(*extra):
+        out = tmp_path / "coded.csv"
+        assert cli.main(["code", str(new), "--codebook", str(tmp_path / "book.yaml"), "--out", str(out), *extra]) == 0
+        return {ln.split(",")[1] for ln in out.read_text().splitlines()[1:] if ln.split(",")[3] == "true"}
+
+    assert "sanctions" not in assigned() and "sanctions" in assigned("--learn", str(decisions))
+
+
+def test_coding_is_multi_label_with_evidence_and_an_answer_may_get_no_code(book, tmp_path):
+    from wisdoms.codebook import write_coding
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text('{"id": "x", "text": "I waited weeks for a reply and my benefits were cut"}\n'
+                    '{"id": "y", "text": "the weather"}\n')
+    rows = code_answers(read_answers(path), book, fake_embed, settings=Settings(code_threshold=0.3, code_margin=0.08))
+    assigned = {(r["id"], r["code"]) for r in rows if r["assigned"]}
+    assert assigned == {("x", "waiting"), ("x", "money")}  # two codes for one answer, none for the weather
+    assert {r["evidence"] for r in rows if r["assigned"]} == {"example 1"}
+    lines = write_coding(rows, tmp_path / "out.csv").read_text().splitlines()
+    assert len(lines) == 1 + 2 * 3 and lines[1].startswith("x,waiting,") and lines[1].endswith(",true,example 1")

@@ -56,3 +56,35 @@ def test_cluster_results_equal_single_process(client) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(ours, local.encode(texts))
     assert sorted(progress) == progress and progress[-1] == len(texts) and len(progress) == 2
     assert remote.fingerprint == local.fingerprint and remote.model_id == local.model_id
+
+
+def test_pipeline_segments_and_embeds_on_the_scheduler(client, tmp_path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    if not SAMPLE.is_dir():
+        pytest.skip(f"the shipped sample {SAMPLE} is absent")
+    import shutil
+
+    import wisdoms.distributed as distributed
+    from wisdoms.pipeline import run
+
+    folder = tmp_path / "four"
+    folder.mkdir()
+    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:4]:
+        shutil.copy(p, folder / p.name)
+    codebook = SAMPLE.parent / "codebook" / "codebook.yaml"
+    calls: list[int] = []
+    real = distributed.segment_distributed
+
+    def counting(docs, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append(len(docs))
+        return real(docs, **kw)
+
+    monkeypatch.setattr(distributed, "segment_distributed", counting)
+    settings = Settings(cache_dir=str(tmp_path / "cache-here"))
+    here = run(folder, codebook=codebook, settings=settings, embedder=fake_embedder, write=False)
+    there = run(folder, codebook=codebook, embedder=fake_embedder, write=False,
+                settings=settings.with_overrides(scheduler=client.scheduler.address, cache_dir=str(tmp_path / "cache-there")))
+    assert calls == [4], "the pipeline segments on the cluster when a scheduler is set"
+    assert there.manifest["models"]["embedding"]["scheduler"] == client.scheduler.address
+    assert [p.id for p in there.passages] == [p.id for p in here.passages]
+    np.testing.assert_array_equal(there.embeddings, here.embeddings)
+    assert [(t.id, t.passage_ids) for t in there.themes] == [(t.id, t.passage_ids) for t in here.themes]

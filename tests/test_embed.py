@@ -115,3 +115,31 @@ def test_onnx_build_agrees_with_torch_and_is_reused(tmp_path) -> None:  # noqa: 
     assert float(np.mean(np.sum(ours * torch, axis=1))) >= MIN_AGREEMENT
     order, step = onnx.batch_order(texts)
     assert sorted(order) == list(range(len(texts))) and step == onnx.batch_size
+
+
+@pytest.mark.slow
+def test_long_texts_run_in_pieces_within_the_attention_budget(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.embed import ATTENTION_BUDGET
+
+    onnx = make_embedder(encoder="onnx", cache_dir=tmp_path)
+    assert isinstance(onnx, OnnxEmbedder)
+    long_text = " ".join(["the housing officer never rang me back about the flat"] * 25)
+    texts = [f"{long_text} {i}" for i in range(20)] + [f"short answer {i}" for i in range(70)]
+    runner = onnx._load()
+    shapes: list[tuple[int, int]] = []
+
+    class Recording:
+        def __init__(self, session) -> None:  # noqa: ANN001
+            self.session = session
+
+        def run(self, names, feeds):  # noqa: ANN001, ANN201
+            shapes.append(feeds["input_ids"].shape)
+            return self.session.run(names, feeds)
+
+    runner.session = Recording(runner.session)
+    whole = onnx.encode(texts)
+    assert max(rows * width * width for rows, width in shapes) <= ATTENTION_BUDGET
+    assert any(width > 128 for _rows, width in shapes), "the long texts were long enough to be split"
+    order, step = onnx.batch_order(texts)
+    part = order[step:]  # the second batch on its own gives the vectors it gave inside the whole call
+    np.testing.assert_array_equal(onnx.encode([texts[i] for i in part]), whole[part])

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from wisdoms.cli import main
-from wisdoms.errors import PanelError
+from wisdoms.errors import ExportBlockedError, PanelError, PrivacyError
 from wisdoms.panel import apply_decisions, import_responses, make_pack, read_decisions
 from wisdoms.panel import sheet
 from wisdoms.report import render_html, write_reports
@@ -47,14 +47,24 @@ def test_pack_has_plain_cards_one_a_page_and_no_scores(run):
         assert jargon.lower() not in body.lower()
     assert not re.search(r"\b0\.\d\d\b", body)
     assert "font-size: 1.6rem" not in html
+    assert "@page { size: A4" in html and "break-inside: avoid" in html  # PDF-ready: one card per A4 page
+    assert "font-size: 13pt" in html
     big = make_pack(run[1], pack.parent / "big", large_print=True)
-    assert "font-size: 1.6rem" in big[0].read_text(encoding="utf-8")
+    big_html = big[0].read_text(encoding="utf-8")
+    assert "font-size: 1.6rem" in big_html and "font-size: 18pt" in big_html
+    from docx import Document
+
+    assert Document(str(big[1])).styles["Normal"].font.size.pt == 18
+    assert Document(str(pack / "cards.docx")).styles["Normal"].font.size.pt == 13
 
 
 def test_response_sheets_have_the_questions(run):
     from openpyxl import load_workbook
 
     _, _, pack = run
+    # The four questions exactly as issue 6 words them, between the card columns and the reference columns.
+    assert sheet.COLUMNS[2:6] == ["Does this ring true? (yes / partly / no)", "What would you call it?",
+                                  "What is missing?", "Any quote that should not be used?"]
     ws = load_workbook(pack / "responses.xlsx").active
     assert [c.value for c in ws[1]] == sheet.COLUMNS
     assert _rows(pack)[0] == sheet.COLUMNS
@@ -92,10 +102,10 @@ def test_malformed_sheet_names_row_and_column_and_changes_nothing(run, tmp_path)
 def test_import_applies_verdicts_and_withdrawn_quotes_are_never_used_again(run, tmp_path):
     analysis, run_dir, pack = run
     rows = _rows(pack)
-    rows[1][2:7] = ["yes", "", "", "", ""]
-    rows[2][2:7] = ["partly", "Waiting to be heard", "landlords", "1", ""]
-    rows[3][2:7] = ["no", "", "", "", ""]
-    rows[4][2:7] = ["yes", "", "", "", "2"]
+    rows[1][2:6] = ["yes", "", "", ""]
+    rows[2][2:6] = ["partly", "Waiting to be heard", "landlords", "1"]
+    rows[3][2:6] = ["no", "", "", ""]
+    rows[4][2:6] = ["yes", "Same as card 2", "", ""]
     _write(tmp_path / "r.csv", rows)
     decisions = tmp_path / "decisions.yaml"
     assert main(["panel", "import", str(tmp_path / "r.csv"), "--panel", "North panel", "--date", "2025-03-14",
@@ -119,5 +129,174 @@ def test_import_applies_verdicts_and_withdrawn_quotes_are_never_used_again(run, 
     html = render_html(after)
     assert "North panel" in html and "Waiting to be heard" in html and "2025-03-14" in html
     assert withdrawn not in html
+    # A merge is reported in the report's theme numbers, not the panel's card numbers.
+    assert f"Outcome: merged into theme {themes[1].id}." in html and "Same as card 2" not in html
     cards = make_pack(run_dir, tmp_path / "pack2", decisions=decisions)
     assert withdrawn not in next(p for p in cards if p.name == "responses.csv").read_text(encoding="utf-8-sig")
+
+
+def test_malformed_merge_answer_changes_nothing(run, tmp_path):
+    _, _, pack = run
+    rows = _rows(pack)
+    rows[1][2:6] = ["yes", "same as card 99", "", ""]
+    rows[2][2:6] = ["yes", "same as card 2", "", ""]
+    _write(tmp_path / "bad.csv", rows)
+    decisions = tmp_path / "d.yaml"
+    with pytest.raises(PanelError) as err:
+        import_responses(tmp_path / "bad.csv", panel="P", date="2025-03-14", decisions=decisions)
+    assert f"row 2, column {sheet.CALL_IT!r}" in str(err.value) and "names no card" in str(err.value)
+    assert f"row 3, column {sheet.CALL_IT!r}" in str(err.value) and "itself" in str(err.value)
+    assert not decisions.exists()
+
+
+def _leaky_run(run_dir, tmp_path):  # noqa: ANN001, ANN202
+    """A copy of the run whose first quote names a person and a hostel."""
+    import json
+    import shutil
+
+    leaky = tmp_path / "leaky"
+    shutil.copytree(run_dir, leaky)
+    doc = json.loads((leaky / "themes.json").read_text(encoding="utf-8"))
+    quote = doc["themes"][0]["quotes"][0]
+    quote["text"] = "Kelly at the Beacon Hostel sorted it all out for me."
+    (leaky / "themes.json").write_text(json.dumps(doc), encoding="utf-8")
+    return leaky, f"{quote['transcript']}:{quote['start']}-{quote['end']}"
+
+
+def test_pack_refuses_unreviewed_quotes_and_says_where_and_how(run, tmp_path):
+    _, run_dir, _ = run
+    leaky, citation = _leaky_run(run_dir, tmp_path)
+    with pytest.raises(ExportBlockedError) as err:
+        make_pack(leaky, tmp_path / "pack")
+    message = str(err.value)
+    assert citation in message and "Kelly" in message
+    assert "wisdoms privacy sign-off" in message and "wisdoms privacy scan" in message
+    assert not (tmp_path / "pack").exists()
+    assert main(["panel", "pack", str(leaky), "--out", str(tmp_path / "pack")]) == 2
+    assert not (tmp_path / "pack").exists()
+
+
+def test_draft_pack_is_stamped_on_every_page_and_its_sheet_still_imports(run, tmp_path):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from wisdoms.privacy import NOT_FOR_SHARING
+
+    _, run_dir, _ = run
+    leaky, _ = _leaky_run(run_dir, tmp_path)
+    assert main(["panel", "pack", str(leaky), "--out", str(tmp_path / "draft"), "--allow-unreviewed"]) == 0
+    draft = tmp_path / "draft"
+    html = (draft / "cards.html").read_text(encoding="utf-8")
+    cards = html.count('class="card"')
+    assert cards and html.count(f'class="stamp" role="note">{NOT_FOR_SHARING}') == cards + 1  # every card + intro
+    doc = Document(str(draft / "cards.docx"))
+    assert all(s.header.paragraphs[0].text == NOT_FOR_SHARING for s in doc.sections)
+    assert sum(p.text == NOT_FOR_SHARING for p in doc.paragraphs) == cards + 1
+    assert load_workbook(draft / "responses.xlsx").active["A1"].value == NOT_FOR_SHARING
+    rows = list(csv.reader(io.StringIO((draft / "responses.csv").read_text(encoding="utf-8-sig"))))
+    assert rows[0] == [NOT_FOR_SHARING] and rows[1] == sheet.COLUMNS
+    rows[2][2] = "yes"
+    _write(tmp_path / "r.csv", rows)
+    doc = import_responses(tmp_path / "r.csv", panel="P", date="2025-03-14", decisions=tmp_path / "d.yaml")
+    assert [v["outcome"] for v in doc["panels"][0]["verdicts"]] == ["validated"]
+    assert (draft / "NOT-FOR-SHARING.txt").is_file()
+
+
+def test_pack_fails_closed_when_a_detector_breaks_even_for_drafts(run, tmp_path):
+    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+
+    class Broken(Detector):
+        def find_many(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise PrivacyError("boom")
+
+        def find(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise PrivacyError("boom")
+
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Broken(use_ner=False)).fit()
+    for draft in (False, True):
+        with pytest.raises(ExportBlockedError, match="boom"):
+            make_pack(run[1], tmp_path / "p", allow_unreviewed=draft, gate=gate)
+        assert not (tmp_path / "p").exists()
+
+
+def test_pack_of_a_run_made_with_decisions_leaves_its_withdrawn_quotes_out_without_the_file(run, tmp_path):
+    """'wisdoms run --decisions' records withdrawn quotes in the manifest; a pack made from that run without
+    --decisions must not bring them back (passages.csv still lists those passages)."""
+    import json
+    import shutil
+
+    _, run_dir, pack = run
+    withdrawn = _rows(pack)[1][7].split(";")[0].split("=", 1)[1]
+    decided = tmp_path / "decided"
+    shutil.copytree(run_dir, decided)
+    manifest = json.loads((decided / "manifest.json").read_text(encoding="utf-8"))
+    manifest["panel_decisions"] = {"flagged_quotes": [{"citation": withdrawn}], "panels": [], "themes": {}}
+    (decided / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    for per_card in (3, 50):  # 50: every passage of the theme is a candidate to top the card up
+        written = make_pack(decided, tmp_path / f"pack{per_card}", quotes_per_card=per_card, allow_unreviewed=True)
+        sheet_text = next(p for p in written if p.name == "responses.csv").read_text(encoding="utf-8-sig")
+        assert withdrawn not in sheet_text
+    assert withdrawn in (pack / "responses.csv").read_text(encoding="utf-8-sig")  # the check can fail
+
+
+def test_damaged_or_wrong_files_give_clear_errors_and_change_nothing(run, tmp_path):
+    _, _, pack = run
+    decisions = tmp_path / "d.yaml"
+    decisions.write_text("schema: wisdoms.decisions/1\npanels: []\n", encoding="utf-8")
+    before = decisions.read_bytes()
+    damaged = tmp_path / "responses.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(PanelError, match="cannot open the Excel sheet") as err:
+        import_responses(damaged, panel="P", date="2025-03-14", decisions=decisions)
+    assert str(damaged) in str(err.value)
+    with pytest.raises(PanelError, match="unsupported response sheet type"):
+        import_responses(pack / "cards.html", panel="P", date="2025-03-14", decisions=decisions)
+    with pytest.raises(PanelError, match="panel name is empty"):
+        import_responses(pack / "responses.csv", panel="  ", date="2025-03-14", decisions=decisions)
+    assert decisions.read_bytes() == before
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("schema: wisdoms.decisions/1\npanels: [\n", encoding="utf-8")
+    with pytest.raises(PanelError, match="invalid YAML") as err:
+        import_responses(pack / "responses.csv", panel="P", date="2025-03-14", decisions=broken)
+    assert err.value.line is not None
+    assert broken.read_text(encoding="utf-8") == "schema: wisdoms.decisions/1\npanels: [\n"
+
+
+def test_next_report_written_through_the_gate_shows_verdicts_and_who_gave_them(run, tmp_path):
+    """The whole way back in: decisions applied, then every report file written (the path 'wisdoms run
+    --decisions' takes), verdicts and panel named in each, the withdrawn quote in none; a name written by
+    the panel is caught by the final scan."""
+    import json
+
+    from docx import Document
+
+    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+
+    analysis, _, pack = run
+    rows = _rows(pack)
+    rows[1][2:6] = ["partly", "Waiting to be heard", "what Zebedee told us", "1"]
+    rows[2][2:6] = ["no", "", "", ""]
+    withdrawn = rows[1][7].split(";")[0].split("=", 1)[1]
+    _write(tmp_path / "r.csv", rows)
+    decisions = tmp_path / "decisions.yaml"
+    import_responses(tmp_path / "r.csv", panel="Riverside panel", date="2026-11-20", decisions=decisions)
+    after = apply_decisions(analysis, decisions)
+    out = tmp_path / "next"
+    write_reports(after, out, allow_unreviewed=True)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    docx = "\n".join(p.text for p in Document(str(out / "report.docx")).paragraphs)
+    for text in (html, md, docx):
+        assert "Riverside panel" in text and "2026-11-20" in text and "Waiting to be heard" in text
+        assert withdrawn not in text
+    doc = json.loads((out / "themes.json").read_text(encoding="utf-8"))
+    assert all(f"{q['transcript']}:{q['start']}-{q['end']}" != withdrawn for t in doc["themes"] for q in t["quotes"])
+    assert {"renamed", "rejected"} <= {t["status"] for t in doc["themes"]}
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["panel_decisions"]["flagged_quotes"] == [
+        {"citation": withdrawn}]
+
+    gate = PrivacyGate(names=NameList(entries=(("Zebedee", "PERSON"),)), signoffs=SignOffs(),
+                       detector=Detector(use_ner=False)).fit()
+    with pytest.raises(ExportBlockedError, match="panel verdicts"):
+        write_reports(after, tmp_path / "blocked", gate=gate)
+    assert not (tmp_path / "blocked").exists()

@@ -172,3 +172,39 @@ def test_same_input_and_seed_give_identical_themes(real_run, tmp_path: Path) -> 
     first = (real_run.out_dir / "themes.json").read_bytes()
     assert (tmp_path / "again" / "themes.json").read_bytes() == first
     assert [t.passage_ids for t in again.themes] == [t.passage_ids for t in real_run.themes]
+
+
+def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = _five(tmp_path)
+    extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
+    settings = Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5)
+    first = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
+    assert "carried_over_from" not in first.manifest["themes"]
+    shutil.copy(extra, folder / extra.name)
+    second = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, out=tmp_path / "out2")
+    themes = second.manifest["themes"]
+    assert themes["carried_over_from"] == first.manifest["themes"]["fit"]
+    assert themes["new_passages"] > 0 and "themes carried over from" in themes["note"]
+    before = {pid: tid for t in first.themes for pid in t.passage_ids for tid in [t.id]}
+    after = {pid: tid for t in second.themes for pid in t.passage_ids for tid in [t.id]}
+    assert before and all(after[pid] == tid for pid, tid in before.items()), "theme ids stay the same"
+    check_quotes_and_accounting(second, tmp_path / "out2")
+    refit = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False, refit=True)
+    assert refit.manifest["themes"]["refit_reason"] == "asked to refit"
+
+
+def test_unchanged_conversations_are_not_split_again(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = _five(tmp_path)
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    first = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
+    assert first.manifest["segment_cache"] == {"segmented": 5, "cached": 0}
+    again = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
+    assert again.manifest["segment_cache"] == {"segmented": 0, "cached": 5}
+    assert list(again.passages) == list(first.passages)
+    assert again.manifest["models"]["spacy"] == first.manifest["models"]["spacy"]
+    changed = sorted(folder.glob("*.txt"))[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nParticipant: One more thing about the rent going up.\n",
+                       encoding="utf-8")
+    third = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
+    assert third.manifest["segment_cache"] == {"segmented": 1, "cached": 4}
+    assert any("rent going up" in p.text for p in third.passages)

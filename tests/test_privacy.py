@@ -168,7 +168,8 @@ def test_apply_pseudonymises_a_copy_consistently_and_logs_apart(tmp_path: Path) 
     work, log = tmp_path / "work", tmp_path / "private" / "redactions.csv"
     with pytest.raises(PrivacyError, match="no reviewer"):
         main_raising(["privacy", "apply", str(sheet), str(folder), "--out", str(work), "--log", str(log)])
-    assert main(["privacy", "apply", str(sheet), str(folder), "--out", str(work), "--log", str(log), "--reviewer", "AB"]) == 0
+    assert main(["privacy", "apply", str(sheet), str(folder), "--out", str(work), "--log", str(log), "--reviewer", "AB",
+                 "--signoffs", str(tmp_path / "signoffs.yaml")]) == 0
     assert (folder / "one.txt").read_text(encoding="utf-8") == original
     assert (work / "one.txt").read_text(encoding="utf-8") == (
         "Participant: [Name 1] rang. Then [Name 1] came round with [Name 2].\n")
@@ -221,7 +222,7 @@ def test_sign_off_clears_a_quote_until_an_edit_or_version_change(detector: Detec
 
 
 class _Broken(Detector):
-    def find_many(self, items):  # type: ignore[no-untyped-def]
+    def find_many(self, items, **kwargs):  # type: ignore[no-untyped-def]  # noqa: ANN003
         raise PrivacyError("boom")
 
 
@@ -267,3 +268,345 @@ def test_shipped_sample_passes_the_gate_without_false_blocks(detector: Detector)
     items = [(t.id, t.text[turn.start:turn.end], turn.start) for t in transcripts for turn in t.turns]
     findings = [f for group in detector.find_many(items) for f in group]
     assert findings == []
+
+
+# --- lower-case mode per transcript -------------------------------------------------------------------
+
+
+def test_lower_case_mode_is_decided_by_sentence_starts_and_i() -> None:
+    assert is_lowercase("i went there. then i left and kelly came")
+    assert not is_lowercase("[laughs] I'm patient, when I'm well. I'm good with detail. I'm kind, I think.")
+    assert not is_lowercase("we lived at 22 Mill Lane for years")  # capitals inside the sentence: cased
+    assert not is_lowercase("")
+
+
+def test_lower_case_mode_is_per_transcript_not_per_snippet(detector: Detector) -> None:
+    cased = "Participant: I'm good with people. My worker said so.\n\nParticipant: good with detail too"
+    assert detector.find("good with detail too", source="alone") != []  # on its own it reads as lower-case
+    items = [("one.txt", "I'm good with people. My worker said so.", 13),
+             ("one.txt", "good with detail too", cased.index("good with detail"))]
+    assert detector.find_many(items) == [[], []]
+    lowered = detector.find_many(items, lowercase={"one.txt": True})
+    assert [f.text for f in lowered[1]] == ["detail"]
+
+
+def test_gate_decides_the_mode_from_whole_transcripts(detector: Detector) -> None:
+    from types import SimpleNamespace
+
+    quote = Quote("six.txt", "P06", 40, 60, "good with detail too", "six.txt#40-60")
+    alone = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=detector).fit()
+    assert not alone.check([quote]).ok
+    whole = SimpleNamespace(id="six.txt", text="Participant: I'm patient. I'm kind, I think. I'm good with detail too.")
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=detector, transcripts=[whole]).fit()
+    assert gate.check([quote]).ok
+
+
+def test_shipped_sample_needs_no_sign_off(detector: Detector) -> None:
+    """The one shipped sign-off covered a lower-case false positive that per-transcript mode removed."""
+    text = "[laughs] I'm patient, when I'm well. I'm good with detail. I'm kind, I think."
+    assert detector.find(text, source="conversation-06.txt") == []
+    assert SignOffs.load(ROOT / "privacy" / "signoffs.yaml").entries == ()
+
+
+# --- scan and apply on CSV / JSONL ---------------------------------------------------------------------
+
+
+def _decide(sheet: Path, decide) -> None:  # noqa: ANN001
+    rows = list(csv.DictReader(sheet.open(encoding="utf-8")))
+    for row in rows:
+        row["decision"], row["reviewer"] = decide(row), "AB"
+    with sheet.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_apply_on_jsonl_writes_jsonl_and_signs_off_kept_findings(tmp_path: Path) -> None:
+    source = tmp_path / "answers.jsonl"
+    records = [{"id": "r1", "text": "Kelly Brannigan helped at the Beacon Hostel.", "area": "North"},
+               {"id": "r2", "text": "Then Kelly Brannigan rang me on 07700 900123.", "area": "South"},
+               {"id": "r3", "text": "Universal Credit was late.", "area": "North"}]
+    original = "".join(json.dumps(r) + "\n" for r in records)
+    source.write_text(original, encoding="utf-8")
+    out = tmp_path / "scan" / "findings.csv"
+    assert main(["privacy", "scan", str(source), "--out", str(out)]) == 0
+    found = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["source"] for r in found} == {"r1", "r2"}
+    sheet = tmp_path / "scan" / "findings-review.csv"
+    _decide(sheet, lambda row: "keep" if row["type"] == "SERVICE" else "replace")
+    work, log, signoffs = tmp_path / "work.jsonl", tmp_path / "private" / "log.csv", tmp_path / "signoffs.yaml"
+    assert main(["privacy", "apply", str(sheet), str(source), "--out", str(work), "--log", str(log),
+                 "--signoffs", str(signoffs)]) == 0
+    assert source.read_text(encoding="utf-8") == original
+    copied = [json.loads(line) for line in work.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in copied] == ["r1", "r2", "r3"] and [r["area"] for r in copied] == ["North", "South", "North"]
+    assert copied[0]["text"] == "[Name 1] helped at the Beacon Hostel."
+    assert copied[1]["text"] == "Then [Name 1] rang me on [Phone 1]."
+    assert copied[2]["text"] == records[2]["text"]
+    logged = list(csv.DictReader(log.open(encoding="utf-8")))
+    assert {(r["source"], r["original"], r["replacement"], r["decided_by"]) for r in logged} == {
+        ("r1", "Kelly Brannigan", "[Name 1]", "AB"), ("r2", "Kelly Brannigan", "[Name 1]", "AB"),
+        ("r2", "07700 900123", "[Phone 1]", "AB")}
+    assert all(r["applied_at"] for r in logged)
+    kept = SignOffs.load(signoffs)
+    assert len(kept.entries) == 1 and kept.entries[0].signed_by == "AB" and kept.entries[0].is_kept_finding
+    # The kept finding no longer blocks the working copy's quote; an edit near it voids the sign-off.
+    gate = PrivacyGate(names=NameList(), signoffs=kept).fit()
+    quote = Quote("r1", "r1", 0, len(copied[0]["text"]), copied[0]["text"], "r1")
+    assert gate.check([quote]).ok
+    edited = Quote("r1", "r1", 0, 40, "Dave Smith helped at the Beacon Hostel.", "r1")
+    blocked = gate.check([edited]).blocked
+    assert len(blocked) == 1 and [f.text for f in blocked[0].findings] == ["Dave Smith"]
+    moved = Quote("r1", "r1", 0, 40, "[Name 1] helped out at the Beacon Hostel.", "r1")
+    assert not gate.check([moved]).ok
+    gate.scan_rendered(f"<p>{copied[0]['text']}</p>", where="pack.html")
+
+
+def test_apply_on_csv_uses_the_named_columns_and_keeps_every_other(tmp_path: Path) -> None:
+    source = tmp_path / "feedback.csv"
+    original = ("ref,answer,rating\n"
+                "a1,\"My worker Jodie Marsh sorted my flat, thanks\",5\n"
+                "a2,The wait was too long,2\n")
+    source.write_text(original, encoding="utf-8")
+    out = tmp_path / "scan" / "findings.csv"
+    with pytest.raises(PrivacyError, match="no 'text' column"):
+        main_raising(["privacy", "scan", str(source), "--out", str(out)])
+    assert main(["privacy", "scan", str(source), "--out", str(out), "--text-column", "answer", "--id-column", "ref"]) == 0
+    sheet = tmp_path / "scan" / "findings-review.csv"
+    _decide(sheet, lambda row: "replace")
+    work, log = tmp_path / "work" / "feedback.csv", tmp_path / "log.csv"
+    with pytest.raises(PrivacyError, match="format"):
+        main_raising(["privacy", "apply", str(sheet), str(source), "--out", str(tmp_path / "work.jsonl"), "--log", str(log),
+                      "--text-column", "answer", "--id-column", "ref", "--signoffs", str(tmp_path / "s.yaml")])
+    with pytest.raises(PrivacyError, match="overwrite"):
+        main_raising(["privacy", "apply", str(sheet), str(source), "--out", str(source), "--log", str(log),
+                      "--text-column", "answer", "--id-column", "ref", "--signoffs", str(tmp_path / "s.yaml")])
+    assert main(["privacy", "apply", str(sheet), str(source), "--out", str(work), "--log", str(log),
+                 "--text-column", "answer", "--id-column", "ref", "--signoffs", str(tmp_path / "s.yaml")]) == 0
+    assert source.read_text(encoding="utf-8") == original
+    rows = list(csv.DictReader(work.open(encoding="utf-8")))
+    assert rows == [{"ref": "a1", "answer": "My worker [Name 1] sorted my flat, thanks", "rating": "5"},
+                    {"ref": "a2", "answer": "The wait was too long", "rating": "2"}]
+    assert not (tmp_path / "s.yaml").exists()  # nothing kept, nothing signed off
+
+
+def test_reviewer_pseudonyms_win_and_inconsistency_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from wisdoms.privacy.review import apply_review
+
+    source = tmp_path / "t.jsonl"
+    source.write_text(json.dumps({"id": "x", "text": "Kelly Brannigan and Kelly Brannigan again."}) + "\n", encoding="utf-8")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("source,start,end,text,type,replacement,decision,reviewer\n"
+                     "x,0,15,Kelly Brannigan,NAME,[Mum's friend],replace,AB\n"
+                     "x,20,35,Kelly Brannigan,NAME,[Name 2],replace,AB\n", encoding="utf-8")
+    counts = apply_review(sheet, source, tmp_path / "out.jsonl", log_path=tmp_path / "log.csv")
+    assert counts["replaced"] == 2
+    assert json.loads((tmp_path / "out.jsonl").read_text(encoding="utf-8"))["text"] == "[Mum's friend] and [Name 2] again."
+    assert "[Mum's friend] and [Name 2]" in caplog.text
+
+
+def test_sign_off_from_review_on_unchanged_input(tmp_path: Path) -> None:
+    source = tmp_path / "answers.jsonl"
+    source.write_text(json.dumps({"id": "q1", "text": "I went to the Beacon Hostel every week."}) + "\n", encoding="utf-8")
+    out = tmp_path / "findings.csv"
+    assert main(["privacy", "scan", str(source), "--out", str(out)]) == 0
+    sheet = tmp_path / "findings-review.csv"
+    _decide(sheet, lambda row: "keep")
+    signoffs = tmp_path / "signoffs.yaml"
+    with pytest.raises(PrivacyError, match="either --text"):
+        main_raising(["privacy", "sign-off", "--signoffs", str(signoffs)])
+    assert main(["privacy", "sign-off", "--from-review", str(sheet), "--input", str(source),
+                 "--signoffs", str(signoffs)]) == 0
+    assert main(["privacy", "sign-off", "--from-review", str(sheet), "--input", str(source),
+                 "--signoffs", str(signoffs)]) == 0  # signing the same again adds nothing
+    entries = SignOffs.load(signoffs).entries
+    assert len(entries) == 1 and entries[0].signed_by == "AB" and entries[0].signed_at
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs.load(signoffs)).fit()
+    text = "I went to the Beacon Hostel every week."
+    assert entries[0].detector_version == gate.detector_version_ and entries[0].names_version == gate.names_version_
+    assert gate.check([Quote("q1", "q1", 0, len(text), text, "q1")]).ok
+    other = NameList(entries=(("Jo", "NAME"),))
+    assert not PrivacyGate(names=other, signoffs=SignOffs.load(signoffs)).fit().check(
+        [Quote("q1", "q1", 0, len(text), text, "q1")]).ok
+
+
+def test_review_sheet_xlsx_round_trips_into_apply(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"id": "1", "text": "Call Jodie Marsh on 07700 900123."}) + "\n", encoding="utf-8")
+    assert main(["privacy", "scan", str(source), "--out", str(tmp_path / "f.csv")]) == 0
+    book = load_workbook(tmp_path / "f-review.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    assert header[:7] == ["finding", "source", "start", "end", "text", "type", "detector"]
+    assert sheet.data_validations.dataValidation  # decision is a drop-down of replace/keep
+    for row in sheet.iter_rows(min_row=2):
+        row[header.index("decision")].value = "replace"
+        row[header.index("reviewer")].value = "CD"
+    book.save(tmp_path / "decided.xlsx")
+    assert main(["privacy", "apply", str(tmp_path / "decided.xlsx"), str(source), "--out", str(tmp_path / "b.jsonl"),
+                 "--log", str(tmp_path / "log.csv"), "--signoffs", str(tmp_path / "s.yaml")]) == 0
+    assert json.loads((tmp_path / "b.jsonl").read_text(encoding="utf-8"))["text"] == "Call [Name 1] on [Phone 1]."
+
+
+# --- scan outputs ----------------------------------------------------------------------------------------
+
+
+def test_scan_outputs_offsets_are_code_points_and_html_is_escaped(tmp_path: Path) -> None:
+    source = tmp_path / "rows.csv"
+    text = "Zoë 🙂 said “hi” <b>then</b> Kelly Brannigan left — ring 07700 900123"
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["id", "text"], ["r<1>", text]])
+    out = tmp_path / "f.csv"
+    assert main(["privacy", "scan", str(source), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == ["source", "start", "end", "text", "type", "detector"]
+    assert all(text[int(r["start"]):int(r["end"])] == r["text"] for r in rows)
+    assert {"Kelly Brannigan", "07700 900123"} <= {r["text"] for r in rows}
+    page = (tmp_path / "f.html").read_text(encoding="utf-8")
+    assert "<b>then</b>" not in page and "&lt;b&gt;then&lt;/b&gt;" in page and "r&lt;1&gt;" in page
+    assert "<html lang='en'>" in page and "<caption>" in page and "scope='col'" in page
+    assert "<mark>Kelly Brannigan<span class='tag'>[#" in page
+    summary = list(csv.DictReader((tmp_path / "f-summary.csv").open(encoding="utf-8")))
+    assert {(r["source"], r["type"]) for r in summary} >= {("r<1>", "NAME"), ("r<1>", "PHONE")}
+
+
+def test_a_raising_detector_blocks_the_gate_and_the_scan(detector: Detector, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    import copy
+
+    broken = copy.copy(detector)
+
+    class _Nlp:
+        pipe_names = detector.nlp.pipe_names
+        meta = detector.nlp.meta
+
+        def select_pipes(self, **kwargs):  # noqa: ANN003, ANN202
+            return detector.nlp.select_pipes(**kwargs)
+
+        def pipe(self, texts, batch_size=64):  # noqa: ANN001, ANN202
+            raise RuntimeError("NER model crashed")
+
+    broken.nlp = broken.nlp_ = _Nlp()
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=broken).fit()
+    result = gate.check([CLEAN])
+    assert not result.ok and result.cleared == () and "NER model crashed" in result.blocked[0].reason
+    with pytest.raises(ExportBlockedError):
+        gate.check([CLEAN], allow_unreviewed=True).raise_if_blocked()
+    with pytest.raises(ExportBlockedError):
+        gate.scan_rendered("Universal Credit took six weeks.", where="report.md")
+    from wisdoms.privacy.scan import scan
+
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps({"id": "1", "text": "anything"}) + "\n", encoding="utf-8")
+    with pytest.raises(PrivacyError, match="ner"):
+        scan(source, detector=broken)
+
+
+def test_apply_on_a_folder_keeps_crlf_and_windows_1252_offsets(tmp_path: Path) -> None:
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    original = "Interviewer: Who helped?\r\nParticipant: Kelly Brannigan at the caf\xe9 helped me.\r\n".encode("cp1252")
+    (folder / "one.txt").write_bytes(original)
+    assert main(["privacy", "scan", str(folder), "--out", str(tmp_path / "scan" / "findings.csv")]) == 0
+    sheet = tmp_path / "scan" / "findings-review.csv"
+    _decide(sheet, lambda row: "replace" if row["text"] == "Kelly Brannigan" else "keep")
+    work = tmp_path / "work"
+    assert main(["privacy", "apply", str(sheet), str(folder), "--out", str(work), "--log", str(tmp_path / "log.csv"),
+                 "--signoffs", str(tmp_path / "signoffs.yaml")]) == 0
+    assert (folder / "one.txt").read_bytes() == original
+    assert (work / "one.txt").read_bytes().decode("utf-8") == (
+        "Interviewer: Who helped?\r\nParticipant: [Name 1] at the caf\xe9 helped me.\r\n")
+
+
+def test_apply_refuses_a_caption_file_it_cannot_edit_in_place(tmp_path: Path) -> None:
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / "call.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Interviewer>Who helped?\n\n"
+        "00:00:05.000 --> 00:00:09.000\n<v Participant>Kelly Brannigan helped me.\n", encoding="utf-8")
+    assert main(["privacy", "scan", str(folder), "--out", str(tmp_path / "scan" / "findings.csv")]) == 0
+    sheet = tmp_path / "scan" / "findings-review.csv"
+    _decide(sheet, lambda row: "replace")
+    with pytest.raises(PrivacyError, match=r"call\.vtt: a \.vtt file cannot be pseudonymised in place"):
+        main_raising(["privacy", "apply", str(sheet), str(folder), "--out", str(tmp_path / "work"),
+                      "--log", str(tmp_path / "log.csv")])
+    assert not (tmp_path / "work").exists()
+
+
+# --- metadata, pseudonym identity, types (audit of issue 5) -------------------------------------------
+
+
+def _decide_all(sheet: Path, decision: str = "replace") -> None:
+    rows = list(csv.DictReader(sheet.open(encoding="utf-8")))
+    for row in rows:
+        row["decision"], row["reviewer"] = decision, "AB"
+    with sheet.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_scan_and_apply_cover_front_matter_and_participants_csv(tmp_path: Path) -> None:
+    """Attributions print the area: the scan must find it so apply can pseudonymise it, or the final
+    scan of every report would block on it with nothing in the review sheet to resolve it."""
+    from wisdoms.ingest import read_folder
+
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    original = ("---\nparticipant: P21\narea: Kettering\nhousing: Hostel\n---\n"
+                "Interviewer: How was it?\n\nParticipant: It was fine, the staff listened to me.\n")
+    (folder / "one.txt").write_text(original, encoding="utf-8")
+    (folder / "two.txt").write_text("---\nparticipant: P02\n---\nParticipant: Quiet at the minute, nothing much to say.\n",
+                                    encoding="utf-8")
+    (folder / "participants.csv").write_text("participant,area\nP02,Wellingborough\n", encoding="utf-8")
+    out = tmp_path / "scan" / "findings.csv"
+    assert main(["privacy", "scan", str(folder), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["source"], r["text"], r["type"]) for r in rows] == [
+        ("one.txt", "Kettering", "PLACE"), ("participants.csv", "Wellingborough", "PLACE")]
+    assert original[int(rows[0]["start"]):int(rows[0]["end"])] == "Kettering"
+    sheet = tmp_path / "scan" / "findings-review.csv"
+    _decide_all(sheet)
+    work = tmp_path / "work"
+    assert main(["privacy", "apply", str(sheet), str(folder), "--out", str(work), "--log", str(tmp_path / "log.csv"),
+                 "--signoffs", str(tmp_path / "signoffs.yaml")]) == 0
+    assert (folder / "one.txt").read_text(encoding="utf-8") == original
+    assert 'area: "[Place 1]"' in (work / "one.txt").read_text(encoding="utf-8")  # quoted, or YAML reads a list
+    assert (work / "participants.csv").read_text(encoding="utf-8") == "participant,area\nP02,[Place 2]\n"
+    areas = {pid: attrs.get("area") for t in read_folder(work) for pid, attrs in t.participants.items()}
+    assert areas == {"P21": "[Place 1]", "P02": "[Place 2]"}
+
+
+def test_front_matter_does_not_decide_lower_case_mode(detector: Detector, tmp_path: Path) -> None:
+    """Lower-case keys ("participant:", "area:") are not speech: a cased transcript stays cased."""
+    from wisdoms.privacy.scan import scan
+
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / "one.txt").write_text(
+        "---\nparticipant: P01\narea: north\nhousing: hostel\ngender: woman\nethnicity: white\n---\n"
+        "Participant: The staff gave me flapjacks and a brew, proper sound.\n", encoding="utf-8")
+    assert scan(folder, detector=detector).findings == ()  # lower-case mode flags the rare word "flapjacks"
+
+
+def test_one_identifier_written_two_ways_gets_one_pseudonym() -> None:
+    from wisdoms.privacy.detectors import Finding
+    from wisdoms.privacy.scan import pseudonyms
+
+    found = [Finding("a", 0, 1, "QQ 12 34 56 C", "NINO", "nino"), Finding("b", 0, 1, "qq123456c", "NINO", "nino"),
+             Finding("a", 0, 1, "07700 900123", "PHONE", "phone"),
+             Finding("b", 0, 1, "oh seven seven double oh nine double oh one two three", "PHONE", "spoken_number"),
+             Finding("b", 0, 1, "07700 900124", "PHONE", "phone"),
+             Finding("a", 0, 1, "943 476 5919", "NHS", "nhs_checksum"), Finding("b", 0, 1, "9434765919", "NHS", "nhs_checksum"),
+             Finding("a", 0, 1, "Oasis hostel", "SERVICE", "service"), Finding("b", 0, 1, "the oasis hostel", "SERVICE", "service")]
+    assert pseudonyms(found) == ["[NI number 1]", "[NI number 1]", "[Phone 1]", "[Phone 1]", "[Phone 2]",
+                                 "[NHS number 1]", "[NHS number 1]", "[Service 1]", "[Service 1]"]
+
+
+def test_towns_are_typed_place_not_name(detector: Detector) -> None:
+    """NER's GPE beats the capital-letter guess, so the suggested pseudonym is [Place n], not [Name n]."""
+    found = _found(detector, "I went to Sainsbury's in Leicester and then on to London with Kelly.")
+    assert found["Leicester"] == "PLACE" and found["London"] == "PLACE" and found["Kelly"] == "NAME"
+    assert detector.find("area: Kettering", source="meta")[0].type == "PLACE"

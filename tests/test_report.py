@@ -54,6 +54,30 @@ def test_deficit_terms_are_found_in_names_but_not_in_ordinary_words():
     assert [(f.kind, f.term) for f in flags] == [("theme", "chaotic")]
 
 
+def test_deficit_term_variants_are_flagged_and_no_suggestion_uses_a_listed_term():
+    from wisdoms.report.language import DEFICIT_TERMS
+
+    assert find_deficit_language("Service users failed to attend") == ["service users failed to"]
+    assert find_deficit_language("Complex need") == ["complex need"]
+    assert set(find_deficit_language("Non compliance and non-engagement")) == {"non-engagement", "non-compliance"}
+    assert set(find_deficit_language("Hard-to-engage men who did not engage")) == {"did not engage", "hard to engage"}
+    assert find_deficit_language("Waiting for the council to engage") == []
+    # The report prints the suggestions: they must not use a listed term themselves.
+    assert {term: find_deficit_language(s) for term, s in DEFICIT_TERMS.items() if find_deficit_language(s)} == {}
+
+
+def test_chart_text_says_why_a_chart_has_no_bars():
+    from wisdoms.report.view import _chart_alt
+
+    all_small = breakdown({"North": 3, "South": 2})
+    alt = _chart_alt("Waiting", "area", all_small)
+    assert f"North: {SUPPRESSED}; South: {SUPPRESSED}." in alt and "No bar is drawn" in alt
+    some = breakdown({"North": 3, "South": 6, "East": 9})
+    alt = _chart_alt("Waiting", "area", some)
+    assert "East: 9" in alt and "hidden get no bar" in alt and "No bar is drawn" not in alt
+    assert "bar" not in _chart_alt("Waiting", "area", breakdown({"North": 5, "South": 12}))
+
+
 def test_wcag_contrast_of_every_colour_pair_used():
     def luminance(hex_colour: str) -> float:
         rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
@@ -63,6 +87,59 @@ def test_wcag_contrast_of_every_colour_pair_used():
     for fg, bg, minimum in COLOUR_PAIRS:
         a, b = sorted((luminance(PALETTE[fg]), luminance(PALETTE[bg])), reverse=True)
         assert (a + 0.05) / (b + 0.05) >= minimum, (fg, bg)
+
+
+def _contrast(a_hex: str, b_hex: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    a, b = sorted((luminance(a_hex), luminance(b_hex)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def _css_rules(css: str) -> list[tuple[str, dict[str, str]]]:
+    """(selector, declarations) of every rule, media blocks flattened, ``var(--x)`` resolved from PALETTE."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = []
+    for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        decls = {}
+        for decl in body.split(";"):
+            if ":" in decl:
+                key, value = decl.split(":", 1)
+                value = re.sub(r"var\(--([\w-]+)\)", lambda m: PALETTE.get(m.group(1).replace("-", "_"), m.group()), value)
+                decls[key.strip()] = value.strip()
+        rules.append((selector.strip().split("@media")[-1].strip(), decls))
+    return rules
+
+
+def test_every_text_and_background_pair_in_the_css_and_the_focus_outline_meet_wcag_aa():
+    """Computed from the stylesheet itself, not from a list kept by hand: each rule's text colour on its own
+    background (or on every page background when it sets none), and each focus outline at 3:1 (WCAG 1.4.11)."""
+    from wisdoms.report.html import _environment
+
+    template = _environment().loader.get_source(_environment(), "report.html.j2")[0]
+    css = template[template.index("<style>") + 7:template.index("</style>")]
+    css = re.sub(r"\{%.*?%\}", "", css)  # the :root palette loop
+    backgrounds = [PALETTE["bg"], PALETTE["soft"]]
+    checked = 0
+    for selector, decls in _css_rules(css):
+        colour = re.search(r"#[0-9a-fA-F]{6}", decls.get("color", ""))
+        background = re.search(r"#[0-9a-fA-F]{6}", decls.get("background", decls.get("background-color", "")))
+        if colour:
+            for bg in [background.group()] if background else backgrounds:
+                assert _contrast(colour.group(), bg) >= 4.5, (selector, colour.group(), bg)
+                checked += 1
+        outline = re.search(r"#[0-9a-fA-F]{6}", decls.get("outline", ""))
+        if ":focus" in selector and outline:
+            for bg in backgrounds:
+                assert _contrast(outline.group(), bg) >= 3.0, (selector, "focus outline", outline.group(), bg)
+                checked += 1
+    assert checked >= 10
+    assert any(":focus" in sel and "outline" in d for sel, d in _css_rules(css))
+    # The check can fail: the old yellow outline on white is 1.6:1.
+    assert _contrast(PALETTE["focus"], PALETTE["bg"]) < 3.0
 
 
 # --- the report itself ----------------------------------------------------------------------------
@@ -79,6 +156,10 @@ def test_html_has_every_section_and_each_theme_with_status_quotes_and_chart(anal
     for section in ("listened", "themes", "coverage", "matrix", "language", "unassigned", "method"):
         assert f'id="{section}"' in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+    # Self-contained: every link stays on the page; nothing is fetched (no src, srcset, @import or url()).
+    assert re.findall(r'\bhref="([^"]*)"', html) and all(h.startswith("#") for h in re.findall(r'\bhref="([^"]*)"', html))
+    assert not re.search(r"\b(?:src|srcset|action|formaction|poster|data)=|@import|url\(|<(?:script|link|iframe|object|embed)\b",
+                         html, flags=re.I)
     for t in analysis.themes:
         assert f'id="theme-{t.id}"' in html
         assert t.label in html
@@ -148,6 +229,16 @@ def test_docx_and_markdown_carry_the_same_themes_and_citations(analysis, written
             assert q.citation in body and q.citation in md
     for section in ("What was listened to", "Codebook coverage", "Framework matrix", "Method and run"):
         assert section in headings and f"## {section}" in md
+    # Coverage names the themes a code matched ("Theme 3"), never a bare number that reads as a count.
+    html = (written / "report.html").read_text(encoding="utf-8")
+    coverage_html = html[html.index('id="coverage"'):html.index('id="matrix"')]
+    cells = [row.cells[3].text for t in doc.tables if t.rows[0].cells[0].text == "Code" for row in t.rows[1:]]
+    matched = [c for c in analysis.coverage if c.themes]
+    assert matched, "the fixture run should match some code to a theme"
+    for c in matched:
+        listed = ", ".join(f"Theme {t}" for t in c.themes)
+        assert f"| {listed} |" in md and listed in cells
+        assert f'<a href="#theme-{c.themes[0]}">Theme {c.themes[0]}</a>' in coverage_html
 
 
 class _Structure(HTMLParser):
@@ -230,3 +321,184 @@ def test_report_opens_in_chromium_without_console_errors(analysis, written, tmp_
     dom = _chromium("--dump-dom", url, cwd=tmp_path).stdout
     for t in analysis.themes:
         assert f'id="theme-{t.id}"' in dom
+    # The screenshot (1200 x 6000) shows the themes: the first theme card lies inside it, its heading visible.
+    probe = ("<script>addEventListener('load', () => { const a = document.querySelector('article.theme');"
+             " const r = a.getBoundingClientRect(); const p = document.createElement('pre'); p.id = 'probe';"
+             " p.textContent = Math.round(r.top) + ' ' + Math.round(r.height) + ' ' + getComputedStyle(a).visibility;"
+             " document.body.appendChild(p); });</script>")
+    page = tmp_path / "where.html"
+    page.write_text((written / "report.html").read_text(encoding="utf-8").replace("</body>", probe + "</body>"),
+                    encoding="utf-8")
+    where = _chromium("--window-size=1200,6000", "--virtual-time-budget=3000", "--dump-dom", page.as_uri(), cwd=tmp_path).stdout
+    top, height, visibility = re.search(r'<pre id="probe">(\d+) (\d+) (\w+)</pre>', where).groups()
+    assert int(top) + 100 < 6000 and int(height) > 100 and visibility == "visible"
+
+
+def _page_width(html: Path, width: int, tmp_path: Path) -> tuple[int, int]:
+    """(document scrollWidth, clientWidth) of ``html`` in a ``width``-pixel-wide Chromium window."""
+    probe = ("<script>addEventListener('load', () => { const d = document.documentElement;"
+             " const p = document.createElement('pre'); p.id = 'probe';"
+             " p.textContent = d.scrollWidth + ' ' + d.clientWidth; document.body.appendChild(p); });</script>")
+    page = tmp_path / f"probe-{width}.html"
+    page.write_text(html.read_text(encoding="utf-8").replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom = _chromium(f"--window-size={width},900", "--virtual-time-budget=3000", "--dump-dom", page.as_uri(), cwd=tmp_path).stdout
+    found = re.search(r'<pre id="probe">(\d+) (\d+)</pre>', dom)
+    assert found, "the probe did not run"
+    return int(found.group(1)), int(found.group(2))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed at /usr/bin/chromium "
+                    "(install it with: apt-get install -y chromium)")
+def test_page_never_scrolls_sideways_at_1280px_or_200_percent_zoom(written, tmp_path):
+    """Only the framework matrix may be wider than the screen, and it scrolls inside its own focusable box."""
+    html = (written / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'<div class="scroll" role="region" aria-labelledby="matrix-caption" tabindex="0">', html)
+    for width in (1280, 640):  # 640 px: a 1280 px screen at 200% zoom
+        scroll, client = _page_width(written / "report.html", width, tmp_path)
+        assert scroll <= client, f"page is {scroll}px wide in a {client}px window"
+    wide = tmp_path / "wide.html"  # the check can fail: an unbreakable line in a <pre> widens the page
+    wide.write_text("<!DOCTYPE html><html lang=en><body><pre>" + "x" * 400 + "</pre></body></html>", encoding="utf-8")
+    scroll, client = _page_width(wide, 640, tmp_path)
+    assert scroll > client
+
+
+@pytest.mark.slow
+def test_reports_fail_closed_when_a_detector_breaks_even_for_drafts(analysis, tmp_path):
+    from wisdoms.errors import ExportBlockedError, PrivacyError
+    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+
+    class Broken(Detector):
+        def find_many(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise PrivacyError("boom")
+
+        def find(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise PrivacyError("boom")
+
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Broken(use_ner=False)).fit()
+    for draft in (False, True):
+        with pytest.raises(ExportBlockedError, match="boom"):
+            write_reports(analysis, tmp_path / "out", allow_unreviewed=draft, gate=gate)
+        assert not (tmp_path / "out").exists()
+
+
+_CONTRAST_PROBE = """<script>addEventListener('load', () => {
+  const rgb = s => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const lum = c => c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const bg = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0) return c; } return [255, 255, 255, 1]; };
+  const out = [];
+  document.querySelectorAll('body *').forEach(el => {
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return;
+    const cs = getComputedStyle(el);
+    const fg = rgb(el instanceof SVGElement ? cs.fill : cs.color);
+    const size = parseFloat(cs.fontSize), large = size >= 24 || (parseInt(cs.fontWeight) >= 700 && size >= 18.66);
+    out.push(['text', el.tagName, ratio(fg, bg(el)).toFixed(2), large ? 3 : 4.5].join(' '));
+  });
+  document.querySelectorAll('a[href], summary, [tabindex="0"]').forEach(el => {
+    el.focus(); const cs = getComputedStyle(el);
+    const seen = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
+    out.push(['focus', el.tagName, seen ? ratio(rgb(cs.outlineColor), bg(el.parentElement)).toFixed(2) : '0', 3].join(' '));
+    out.push(['text', el.tagName + ':focus', ratio(rgb(cs.color), bg(el)).toFixed(2), 4.5].join(' '));
+    el.blur();
+  });
+  const p = document.createElement('pre'); p.id = 'probe'; p.textContent = out.join('\\n'); document.body.appendChild(p);
+});</script>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed at /usr/bin/chromium "
+                    "(install it with: apt-get install -y chromium)")
+def test_computed_contrast_of_all_text_and_focus_indicators_in_chromium(written, tmp_path):
+    """WCAG AA as the browser renders it: every element's own text on its effective background (4.5:1, 3:1 for
+    large text), every keyboard-focusable element's outline when focused (3:1) and its text while focused."""
+    def probe(html: str) -> list[tuple[str, str, float, float]]:
+        page = tmp_path / "contrast.html"
+        page.write_text(html.replace("</body>", _CONTRAST_PROBE + "</body>"), encoding="utf-8")
+        dom = _chromium("--virtual-time-budget=5000", "--dump-dom", page.as_uri(), cwd=tmp_path).stdout
+        found = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
+        assert found, "the probe did not run"
+        rows = [line.split() for line in found.group(1).splitlines()]
+        return [(kind, tag, float(r), float(minimum)) for kind, tag, r, minimum in rows]
+
+    html = (written / "report.html").read_text(encoding="utf-8")
+    rows = probe(html)
+    assert {"text", "focus"} <= {kind for kind, *_ in rows} and len(rows) > 100
+    assert {tag for kind, tag, *_ in rows if kind == "focus"} >= {"A", "SUMMARY", "DIV"}
+    failing = [(kind, tag, r, minimum) for kind, tag, r, minimum in rows if r < minimum]
+    assert not failing, failing
+    # The check can fail: a pale focus outline is caught.
+    pale = html.replace("outline: 3px solid var(--ink)", "outline: 3px solid #ffbf47")
+    assert any(kind == "focus" and r < minimum for kind, _, r, minimum in probe(pale))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium not installed at /usr/bin/chromium "
+                    "(install it with: apt-get install -y chromium)")
+def test_every_table_caption_is_on_screen_without_scrolling(written, tmp_path):
+    """A caption centred over the wide framework matrix would sit far to the right, out of sight."""
+    probe = ("<script>addEventListener('load', () => { const p = document.createElement('pre'); p.id = 'probe';"
+             " p.textContent = [...document.querySelectorAll('caption')].map(c => { const r = c.getBoundingClientRect();"
+             " const range = document.createRange(); range.selectNodeContents(c); const t = range.getBoundingClientRect();"
+             " return c.textContent.trim().replace(/ /g, '_') + ' ' + Math.round(t.left) + ' ' + Math.round(t.right)"
+             " + ' ' + document.documentElement.clientWidth; }).join('\\n'); document.body.appendChild(p); });</script>")
+
+    def captions(html: str) -> list[tuple[str, int, int, int]]:
+        page = tmp_path / "captions.html"
+        page.write_text(html.replace("</body>", probe + "</body>"), encoding="utf-8")
+        dom = _chromium("--window-size=1280,900", "--virtual-time-budget=3000", "--dump-dom", page.as_uri(), cwd=tmp_path).stdout
+        found = re.search(r'<pre id="probe">(.*?)</pre>', dom, flags=re.S)
+        assert found, "the probe did not run"
+        return [(n, int(a), int(b), int(w)) for n, a, b, w in (line.split() for line in found.group(1).splitlines())]
+
+    html = (written / "report.html").read_text(encoding="utf-8")
+    found = captions(html)
+    assert any(name == "Participants_by_theme" for name, *_ in found)
+    assert all(0 <= left and right <= width for _, left, right, width in found), found
+    # The check can fail: centred captions over a matrix wider than the window are out of sight.
+    wide = html.replace("caption { text-align: left;", "caption { text-align: center;").replace(
+        "min-width: 12rem", "min-width: 40rem")
+    assert any(right > width for _, _, right, width in captions(wide))
+
+
+def test_a_draft_is_stamped_in_every_file_and_still_reads_back(written):
+    """--allow-unreviewed: every file says NOT FOR SHARING, the tables too, and the run folder still loads."""
+    import csv
+    import json
+
+    from docx import Document
+
+    from wisdoms.privacy import NOT_FOR_SHARING
+    from wisdoms.report.rundir import read_run_folder
+
+    assert NOT_FOR_SHARING in (written / "report.html").read_text(encoding="utf-8")
+    assert NOT_FOR_SHARING in (written / "report.md").read_text(encoding="utf-8")
+    assert json.loads((written / "themes.json").read_text(encoding="utf-8"))["draft"] == NOT_FOR_SHARING
+    assert json.loads((written / "manifest.json").read_text(encoding="utf-8"))["draft"] == NOT_FOR_SHARING
+    rows = list(csv.DictReader((written / "passages.csv").open(encoding="utf-8", newline="")))
+    assert rows and {r["draft"] for r in rows} == {NOT_FOR_SHARING}
+    assert all(NOT_FOR_SHARING in s.header.paragraphs[0].text for s in Document(str(written / "report.docx")).sections)
+    assert (written / "NOT-FOR-SHARING.txt").is_file()
+    assert len(read_run_folder(written).passages) == len(rows)
+
+
+@pytest.mark.slow
+def test_an_identifier_in_an_attribute_is_blocked_and_named_by_participant_and_file(analysis, tmp_path):
+    from wisdoms.errors import ExportBlockedError
+    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+
+    first = analysis.transcripts[0]
+    pid = next(iter(first.participants))
+    moved = replace(first, participants={**first.participants, pid: {**first.participants[pid], "area": "Zanzibar Lane"}})
+    planted = replace(analysis, transcripts=[moved, *analysis.transcripts[1:]])
+    gate = PrivacyGate(names=NameList(entries=(("Zanzibar Lane", "PLACE"),)), signoffs=SignOffs(),
+                       detector=Detector(use_ner=False)).fit()
+    with pytest.raises(ExportBlockedError) as caught:
+        write_reports(planted, tmp_path / "out", gate=gate)
+    files = [t.id for t in analysis.transcripts if pid in t.participants]
+    assert f"participant {pid}'s attributes ({', '.join(files)})" in str(caught.value)
+    assert "Zanzibar Lane" in str(caught.value)
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,9 @@ def test_min_size_adapts_to_corpus() -> None:
     assert adaptive_min_size(1400) == 15
     assert adaptive_min_size(50_000) == 60
     assert adaptive_min_size(300) < adaptive_min_size(3000)
+    assert adaptive_min_size(2200, survey=True) == 10, "survey answers: BERTopic's size for small surveys"
+    assert adaptive_min_size(11_000, survey=True) == 15
+    assert adaptive_min_size(1_000_000, survey=True) == 40
 
 
 def test_label_and_mmr() -> None:
@@ -49,3 +54,150 @@ def test_too_small_corpus_is_a_clear_error() -> None:
         find_themes(passages, np.ones((30, 4), dtype=np.float32), settings=Settings())
     with pytest.raises(CorpusTooSmallError, match="at least 20 passages"):
         find_themes([passage(i, f"P{i}") for i in range(5)], np.ones((5, 4), dtype=np.float32))
+
+
+# --- carrying themes over to a superset of passages (issue 7) --------------------------------
+
+_GROUPS = [["housing", "landlord", "rent", "eviction", "flat"], ["doctor", "appointment", "waiting", "nurse", "clinic"],
+           ["probation", "court", "officer", "sentence", "prison"]]
+
+_DATA = '''
+from dataclasses import replace
+
+import numpy as np
+from wisdoms.models import Passage
+
+GROUPS = %r
+
+
+def clustered(n_per, extra=0, seed=0):
+    """Three well-separated groups of passages (text and 16-d vectors agree); ``extra`` more at the end."""
+    rng = np.random.default_rng(seed)
+    passages, vectors = [], []
+    centres = np.eye(16, dtype=np.float32)[:3]
+    for i in range(3 * n_per + extra):
+        g = i %% 3
+        text = " ".join([GROUPS[g][(i * 7 + k) %% 5] for k in range(6)] + ["today", "again", f"item{i}"])
+        passages.append(Passage(f"t{i %% 9}.txt#{i}-{i + len(text)}", f"t{i %% 9}.txt", f"P{i %% 9}", i,
+                                i + len(text), text, 1))
+        v = centres[g] + rng.normal(0, 0.08, 16).astype(np.float32)
+        vectors.append(v / np.linalg.norm(v))
+    return passages, np.asarray(vectors, dtype=np.float32)
+''' % (_GROUPS,)
+
+_namespace: dict = {}
+exec(compile(_DATA, "clustered", "exec"), _namespace)  # noqa: S102 - the same helper runs in a subprocess below
+clustered = _namespace["clustered"]
+
+
+def _settings(tmp_path, **kw) -> Settings:  # noqa: ANN001
+    return Settings(cache_dir=str(tmp_path / "cache"), reduction="pca", min_theme_size=5, **kw)
+
+
+def _summary(result) -> list:  # noqa: ANN001
+    return [(t.id, t.label, t.keywords, t.passage_ids, tuple(q.passage for q in t.quotes)) for t in result.themes]
+
+
+def test_carry_over_keeps_ids_and_places_only_new_passages(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.themes import themes_for_run
+
+    settings = _settings(tmp_path)
+    passages, vectors = clustered(30)
+    first = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    assert "carried_over_from" not in first.params and len(first.themes) == 3
+    more, more_vectors = clustered(30, extra=3)
+    second = themes_for_run(more, more_vectors, settings=settings, model="m", fingerprint="f")
+    assert second.params["carried_over_from"] == first.state.fingerprint
+    assert second.params["new_passages"] == 3
+    assert "3 new passages" in second.params["note"]
+    for p in passages:  # every earlier passage keeps its theme id
+        assert second.assignments[p.id] == first.assignments[p.id]
+    words_of = {t.id: set(t.keywords) for t in first.themes}
+    for p in more[len(passages):]:
+        theme = second.assignments[p.id]
+        if theme >= 0:  # a placed passage went to the theme whose words it uses
+            assert set(p.text.split()) & words_of[theme], (p.text, words_of[theme])
+    assert second.params["new_passages_assigned"] == sum(second.assignments[p.id] >= 0 for p in more[90:])
+    sizes = {t.id: len(t.passage_ids) for t in second.themes}
+    assert sum(sizes.values()) == sum(1 for t in second.assignments.values() if t >= 0)
+
+
+def test_carry_over_is_deterministic_and_equals_the_fit_when_nothing_is_new(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.themes import ThemeStore, carry_over, settings_key, themes_for_run
+
+    settings = _settings(tmp_path)
+    passages, vectors = clustered(30)
+    fitted = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    again = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    assert again.params["new_passages"] == 0
+    assert _summary(again) == _summary(fitted), "same passages: carried-over themes equal the fitted ones"
+    store = ThemeStore(settings.resolved_cache_dir(), settings_key(settings, "m", "f"))
+    base = store.load(fitted.state.fingerprint)
+    more, more_vectors = clustered(30, extra=6, seed=0)
+    a = carry_over(more, more_vectors, base, settings=settings)
+    b = carry_over(list(more), more_vectors.copy(), store.load(fitted.state.fingerprint), settings=settings)
+    assert _summary(a) == _summary(b)
+
+
+def test_refit_when_many_passages_are_new_or_when_asked(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.themes import themes_for_run
+
+    settings = _settings(tmp_path, refit_share=0.1)
+    passages, vectors = clustered(30)
+    themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    many, many_vectors = clustered(30, extra=12)  # 12 > 10% of 90
+    grown = themes_for_run(many, many_vectors, settings=settings, model="m", fingerprint="f")
+    assert "carried_over_from" not in grown.params and "exceed refit_share" in grown.params["refit_reason"]
+    asked = themes_for_run(many, many_vectors, settings=settings, model="m", fingerprint="f", refit=True)
+    assert asked.params["refit_reason"] == "asked to refit"
+    other_seed = themes_for_run(many, many_vectors, settings=settings.with_overrides(seed=7), model="m", fingerprint="f")
+    assert "carried_over_from" not in other_seed.params, "a different seed never reuses a fit"
+    edited = [*passages[:-1], replace(passages[-1], text=passages[-1].text + " changed")]
+    refitted = themes_for_run(edited, vectors, settings=settings, model="m", fingerprint="f")
+    assert "carried_over_from" not in refitted.params, "an edited passage means the old set is not kept whole"
+    plus_one = themes_for_run(many[:91], many_vectors[:91], settings=settings, model="m", fingerprint="f")
+    assert plus_one.params["new_passages"] == 1 and plus_one.params["carried_over_from"]
+
+
+def test_the_carry_over_path_imports_neither_bertopic_nor_umap(tmp_path) -> None:  # noqa: ANN001
+    import json
+    import subprocess
+    import sys
+
+    from wisdoms.themes import themes_for_run
+
+    settings = _settings(tmp_path)
+    passages, vectors = clustered(30)
+    themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    script = _DATA + f'''
+import json, sys
+from wisdoms.settings import Settings
+from wisdoms.themes import themes_for_run
+settings = Settings(cache_dir={str(tmp_path / "cache")!r}, reduction="pca", min_theme_size=5)
+passages, vectors = clustered(30, extra=2)
+result = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("bertopic", "umap", "hdbscan", "pynndescent", "numba"))
+print(json.dumps({{"carried": "carried_over_from" in result.params, "heavy": heavy}}))
+'''
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"carried": True, "heavy": []}
+
+
+def test_topic_words_are_class_tfidf() -> None:
+    from wisdoms.themes import topic_words
+
+    counts = np.array([[3.0, 0.0, 1.0], [0.0, 2.0, 1.0]])
+    words = topic_words(counts, [0, 1], ["rent", "nurse", "today"])
+    assert words == {0: ["rent", "today"], 1: ["nurse", "today"]}
+
+
+def test_survey_answers_are_themed_from_one_word() -> None:
+    from wisdoms.themes import analysable
+
+    short = [Passage("a.csv#0-8", "a.csv", "R1", 0, 8, "Nothing.", 0), Passage("c.txt#0-4", "c.txt", "P1", 0, 4, "Yeah", 0),
+             passage(3, "P2")]
+    assert analysable(short, Settings(), answers={"a.csv"}) == [0, 2]
+    assert analysable(short, Settings()) == [2]
+    assert analysable(short, Settings(min_answer_words=4), answers={"a.csv"}) == [2]

@@ -33,13 +33,18 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): embed on its workers")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://host:8786): segment and embed on its workers")
     p.add_argument(
         "--allow-unreviewed",
         action="store_true",
         help="private drafts only: write quotes the privacy gate has not cleared, every page stamped NOT FOR SHARING",
     )
     p.add_argument("--decisions", default=None, help="panel decisions file to apply (from 'wisdoms panel import')")
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="fit themes afresh instead of carrying over an earlier run's themes to the new passages",
+    )
     p.set_defaults(func=_cmd_run)
 
 
@@ -49,16 +54,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_file(args.settings) if args.settings else Settings()
     settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir, scheduler=args.scheduler)
-    embedder = None
-    if settings.scheduler:
-        from .distributed import DaskEmbedder
-        from .embed import make_embedder
-
-        local = make_embedder(settings.model, encoder=settings.encoder, cache_dir=settings.resolved_cache_dir())
-        embedder = DaskEmbedder(local, settings.scheduler)
     analysis = run(
         args.transcripts, codebook=args.codebook, out=args.out, settings=settings,
-        allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args), embedder=embedder,
+        allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args),
+        refit=args.refit,
     )
     s = analysis.summary()
     print(
@@ -99,7 +98,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--out", required=True, help="the .qdpx file to write")
     q.add_argument("--transcripts", default=None, help="transcripts folder, if not where the run manifest says")
     q.add_argument("--codebook", default=None, help="codebook file, if not where the run manifest says")
-    q.add_argument("--decisions", default=None, help="panel decisions YAML: verdicts become notes on the theme codes")
+    q.add_argument("--decisions", default=None, help="panel decisions YAML: verdicts become notes on the theme codes, "
+                   "withdrawn quotes are left uncoded, rejected/renamed/merged themes are marked")
+    q.add_argument("--allow-unreviewed", action="store_true",
+                   help="private drafts only: write even what the privacy gate has not cleared, stamped NOT FOR SHARING")
     q.set_defaults(func=_cmd_export_qdpx)
 
 
@@ -107,7 +109,7 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
     from .report.qdpx import export_qdpx
 
     path = export_qdpx(args.run_dir, args.out, transcripts=args.transcripts, codebook=args.codebook,
-                       decisions=args.decisions)
+                       decisions=args.decisions, allow_unreviewed=args.allow_unreviewed)
     print(f"Wrote {path}")
     return 0
 
@@ -119,8 +121,10 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
     pack = cmds.add_parser("pack", help="write theme cards (HTML, Word) and a response sheet (Excel, CSV)")
     pack.add_argument("run_dir", help="folder written by 'wisdoms run'")
     pack.add_argument("--out", required=True, help="folder for the pack")
-    pack.add_argument("--large-print", action="store_true", help="bigger type on the cards")
+    pack.add_argument("--large-print", action="store_true", help="large print: 18 pt cards and a bigger response sheet")
     pack.add_argument("--decisions", default=None, help="earlier decisions: leave out the quotes panels withdrew")
+    pack.add_argument("--allow-unreviewed", action="store_true",
+                      help="private drafts only: write even what the privacy gate has not cleared, stamped NOT FOR SHARING")
     pack.set_defaults(func=_cmd_panel_pack)
     imp = cmds.add_parser("import", help="record a panel's filled-in response sheet in the decisions file")
     imp.add_argument("responses", help="the filled-in responses.xlsx or responses.csv")
@@ -133,7 +137,8 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
 def _cmd_panel_pack(args: argparse.Namespace) -> int:
     from .panel import make_pack
 
-    written = make_pack(args.run_dir, args.out, large_print=args.large_print, decisions=args.decisions)
+    written = make_pack(args.run_dir, args.out, large_print=args.large_print, decisions=args.decisions,
+                        allow_unreviewed=args.allow_unreviewed)
     print(f"Wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
     return 0
 
@@ -164,25 +169,40 @@ def _add_privacy(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("privacy", help="find identifiers, pseudonymise, sign quotes off",
                        description="The privacy gate: scan for identifiers, apply a reviewed pseudonymisation, sign quotes off.")
     psub = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+
+    def columns(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--text-column", default="text", help="CSV column (JSONL field) holding the text (default: text)")
+        parser.add_argument("--id-column", default="id", help="CSV column (JSONL field) holding the id (default: id; "
+                            "without it, the line number)")
+        parser.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
+
     scan = psub.add_parser("scan", help="find identifiers in a transcripts folder or a CSV/JSONL of texts")
     scan.add_argument("input", help="transcripts folder, or a .csv (id,text) / .jsonl ({id, text}) file")
     scan.add_argument("--out", default="privacy/findings.csv", help="findings CSV; the review sheet, HTML view and "
                       "summary are written beside it (default: privacy/findings.csv)")
-    scan.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
+    columns(scan)
     scan.set_defaults(func=_cmd_privacy_scan)
-    apply = psub.add_parser("apply", help="write a pseudonymised working copy from a decided review sheet")
+    apply = psub.add_parser("apply", help="write a pseudonymised working copy from a decided review sheet; "
+                            "sign off what was kept")
     apply.add_argument("review", help="the review sheet (.csv or .xlsx) with every decision filled in")
-    apply.add_argument("transcripts", help="the original transcripts folder (never changed)")
-    apply.add_argument("--out", required=True, help="folder for the pseudonymised working copy")
+    apply.add_argument("input", help="what was scanned: the transcripts folder or the .csv/.jsonl file (never changed)")
+    apply.add_argument("--out", required=True, help="the pseudonymised working copy: a new folder, or a new file "
+                       "of the input's kind")
     apply.add_argument("--log", required=True, help="redaction log CSV, kept apart from outputs")
     apply.add_argument("--reviewer", default=None, help="who decided, for rows whose reviewer column is empty")
+    apply.add_argument("--signoffs", default="privacy/signoffs.yaml",
+                       help="where the 'keep' decisions are signed off (default: privacy/signoffs.yaml)")
+    columns(apply)
     apply.set_defaults(func=_cmd_privacy_apply)
     sign = psub.add_parser("sign-off", help="record that a quote, exactly as written, may be shared")
-    sign.add_argument("--text", action="append", required=True, help="the quote text (repeat for several)")
-    sign.add_argument("--by", required=True, help="the reviewer's name")
+    sign.add_argument("--text", action="append", default=None, help="the quote text (repeat for several)")
+    sign.add_argument("--from-review", default=None, metavar="SHEET",
+                      help="sign off every 'keep' of a decided review sheet (with --input)")
+    sign.add_argument("--input", default=None, help="with --from-review: the folder or .csv/.jsonl that was scanned")
+    sign.add_argument("--by", default=None, help="the reviewer's name (with --from-review: for rows without one)")
     sign.add_argument("--note", default="", help="why it is safe to share")
-    sign.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
     sign.add_argument("--signoffs", default="privacy/signoffs.yaml", help="sign-off file (default: privacy/signoffs.yaml)")
+    columns(sign)
     sign.set_defaults(func=_cmd_privacy_sign_off)
 
 
@@ -191,7 +211,8 @@ def _cmd_privacy_scan(args: argparse.Namespace) -> int:
     from .privacy.lexicon import NameList
     from .privacy.scan import scan, summary_rows, write_outputs
 
-    result = scan(args.input, detector=Detector(names=NameList.load(args.names)))
+    result = scan(args.input, detector=Detector(names=NameList.load(args.names)), text_column=args.text_column,
+                  id_column=args.id_column)
     paths = write_outputs(result, args.out)
     for source, kind, count in summary_rows(result.findings):
         print(f"{source}\t{kind}\t{count}")
@@ -201,26 +222,53 @@ def _cmd_privacy_scan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_privacy_apply(args: argparse.Namespace) -> int:
-    from .privacy.review import apply_review
-
-    counts = apply_review(args.review, args.transcripts, args.out, log_path=args.log, reviewer=args.reviewer)
-    print(f"{counts['replaced']} spans replaced, {counts['kept']} kept, {counts['files']} files in {args.out}; "
-          f"redaction log: {args.log}")
-    return 0
-
-
-def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
+def _privacy_signoffs(args: argparse.Namespace):  # noqa: ANN202
+    """The detector (for its versions) and the project's sign-offs."""
     from .privacy.detectors import Detector
     from .privacy.gate import SignOffs
     from .privacy.lexicon import NameList
 
     detector = Detector(names=NameList.load(args.names)).fit()
     signoffs = SignOffs.load(args.signoffs) if Path(args.signoffs).exists() else SignOffs(path=args.signoffs)
-    for text in args.text:
-        signoffs = signoffs.add(text, by=args.by, detector_version=detector.version,
-                                names_version=detector.names_version, note=args.note)
-    print(f"{len(args.text)} quote(s) signed off in {signoffs.save(args.signoffs)}")
+    return detector, signoffs
+
+
+def _cmd_privacy_apply(args: argparse.Namespace) -> int:
+    from .privacy.review import apply_review
+
+    detector, signoffs = _privacy_signoffs(args)
+    counts = apply_review(args.review, args.input, args.out, log_path=args.log, reviewer=args.reviewer,
+                          text_column=args.text_column, id_column=args.id_column, signoffs=signoffs,
+                          detector_version=detector.version, names_version=detector.names_version)
+    print(f"{counts['replaced']} spans replaced, {counts['kept']} kept, {counts['files']} file(s) in {args.out}; "
+          f"redaction log: {args.log}; {counts['signed_off']} kept finding(s) signed off in {args.signoffs}")
+    return 0
+
+
+def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
+    from .errors import PrivacyError
+
+    if bool(args.text) == bool(args.from_review):
+        raise PrivacyError("give either --text (a quote) or --from-review SHEET --input INPUT",
+                           hint="e.g. wisdoms privacy sign-off --from-review privacy/findings-review.xlsx --input transcripts")
+    if args.text and not args.by:
+        raise PrivacyError("a sign-off needs the reviewer's name", hint="pass --by NAME")
+    detector, signoffs = _privacy_signoffs(args)
+    versions = {"detector_version": detector.version, "names_version": detector.names_version}
+    if args.text:
+        for text in args.text:
+            signoffs = signoffs.add(text, by=args.by, note=args.note, **versions)
+        print(f"{len(args.text)} quote(s) signed off in {signoffs.save(args.signoffs)}")
+        return 0
+    from .privacy.review import add_kept, read_review
+    from .privacy.scan import read_texts
+
+    if not args.input:
+        raise PrivacyError("--from-review needs --input, the folder or file that was scanned", path=args.from_review)
+    _items, texts = read_texts(args.input, text_column=args.text_column, id_column=args.id_column)
+    signoffs, added = add_kept(signoffs, read_review(args.from_review), texts, review=args.from_review,
+                               reviewer=args.by, **versions)
+    print(f"{added} kept finding(s) signed off in {signoffs.save(args.signoffs)}")
     return 0
 
 
@@ -282,6 +330,62 @@ def _add_codebook(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--settings", default=None)
     r.add_argument("--cache-dir", default=None)
     r.set_defaults(func=_cmd_codebook_review)
+    _add_codebook_import_and_suggest(ops)
+
+
+def _add_codebook_import_and_suggest(ops: argparse._SubParsersAction) -> None:
+    q = ops.add_parser("import-qdpx", help="turn a REFI-QDA project (.qdpx) into a codebook and confirmed examples",
+                       description="Read a .qdpx exported by NVivo, ATLAS.ti, MAXQDA, QualCoder or wisdoms: its codes "
+                       "become a codebook, its coded text selections confirmed decisions (with who and when) that "
+                       "'wisdoms code --learn' reads. Non-text sources are skipped and counted.")
+    q.add_argument("project", help="the .qdpx file")
+    q.add_argument("--out", required=True, help="codebook to write (.yaml, .jsonl, .csv, .xlsx or .qdc)")
+    q.add_argument("--decisions", default=None, help="decisions file to write (.yaml or .csv)")
+    q.set_defaults(func=_cmd_codebook_import_qdpx)
+    g = ops.add_parser("suggest", help="draft codes for the themes of a run that no code covers",
+                       description="Write a machine-suggested draft code (name, definition, example quotes with "
+                       "citations) for each theme of a run that no code covers, in the codebook YAML layout.")
+    g.add_argument("run_dir", help="folder written by 'wisdoms run'")
+    g.add_argument("--out", required=True, help="YAML file of draft codes to write")
+    g.set_defaults(func=_cmd_codebook_suggest)
+
+
+def _cmd_codebook_import_qdpx(args: argparse.Namespace) -> int:
+    from .codebook import read_qdpx, save_codebook, save_decisions
+
+    result = read_qdpx(args.project)
+    save_codebook(result.codebook, args.out)
+    if args.decisions:
+        save_decisions(result.decisions, args.decisions)
+    coders = sorted({d.who for d in result.decisions if d.who})
+    print(f"{len(result.codebook)} codes ({len(result.codebook.active)} active): {args.out}")
+    print(f"{len(result.decisions)} confirmed examples from {result.sources} text sources"
+          + (f" by {', '.join(coders)}" if coders else "") + (f": {args.decisions}" if args.decisions else
+                                                             " (not written: pass --decisions FILE)"))
+    print(f"{len(result.skipped_sources)} sources skipped"
+          + "".join(f"\n  {name}: {reason}" for name, reason in result.skipped_sources))
+    for reason, count in sorted(result.skipped_codings.items()):
+        print(f"{count} {reason} skipped")
+    if result.undescribed:
+        print(f"{len(result.undescribed)} codes had no description; write a definition for: "
+              + ", ".join(result.undescribed))
+    return 0
+
+
+def _cmd_codebook_suggest(args: argparse.Namespace) -> int:
+    from .codebook import write_suggestions
+    from .report.view import suggestions_from_run_folder
+
+    suggestions, facts = suggestions_from_run_folder(args.run_dir)
+    if not suggestions:
+        print("No theme lacks a code: nothing to suggest.")
+        return 0
+    write_suggestions(suggestions, args.out, source=facts["run"], date=facts["date"], draft=facts["draft"])
+    for c in suggestions:
+        print(f"theme {c.theme}: {c.name} ({c.participants} participants, {len(c.quotes)} example quotes)")
+    print(f"{len(suggestions)} draft codes: {args.out}"
+          + (" (NOT FOR SHARING: made from a private draft run)" if facts["draft"] else ""))
+    return 0
 
 
 def _cmd_codebook_convert(args: argparse.Namespace) -> int:
@@ -337,9 +441,11 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
 
 def _add_agreement(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("agreement", help="Cohen's kappa and Krippendorff's alpha between two codings",
-                       description="Compare two coding CSVs (id, code[, assigned]) per code and overall.")
-    p.add_argument("a", help="first coding CSV")
-    p.add_argument("b", help="second coding CSV")
+                       description="Compare two codings per code and overall (every unit x code pooled): the tool "
+                       "against a person, or two people. Each is a CSV (id, code[, assigned]; 'wisdoms code' writes "
+                       "one) or a JSONL file with 'id' and a 'codes' list on every line.")
+    p.add_argument("a", help="first coding (.csv or .jsonl)")
+    p.add_argument("b", help="second coding (.csv or .jsonl)")
     p.set_defaults(func=_cmd_agreement)
 
 
@@ -347,9 +453,9 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     from .codebook import agreement, read_assignments
 
     rows = agreement(read_assignments(args.a), read_assignments(args.b))
-    print(f"{'code':40s} {'units':>6s} {'A':>5s} {'B':>5s} {'kappa':>7s} {'alpha':>7s}")
+    print(f"{'code':40s} {'decisions':>9s} {'A':>5s} {'B':>5s} {'kappa':>7s} {'alpha':>7s}")
     for r in rows:
-        print(f"{r.code[:40]:40s} {r.units:6d} {r.a_count:5d} {r.b_count:5d} {r.kappa:7.3f} {r.alpha:7.3f}")
+        print(f"{r.code[:40]:40s} {r.units:9d} {r.a_count:5d} {r.b_count:5d} {r.kappa:7.3f} {r.alpha:7.3f}")
     return 0
 
 

@@ -132,7 +132,8 @@ class DaskEmbedder(Embedder):
         from distributed import as_completed
 
         client = connect(self.scheduler)
-        order, step = self.inner.batch_order(texts)
+        batch_order = getattr(self.inner, "batch_order", None)  # duck-typed embedders encode one by one
+        order, step = batch_order(texts) if batch_order else (list(range(len(texts))), 1)
         size = max(step, -(-self.partition_size // step) * step)
         slices = [order[i : i + size] for i in range(0, len(order), size)]
         [shipped] = client.scatter([self.inner], broadcast=True, hash=False)

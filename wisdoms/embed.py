@@ -389,6 +389,10 @@ def _pooling_config(path: Path) -> dict[str, object]:
     }
 
 
+#: Most rows x width^2 (tokens) in one ONNX run: 64 texts of 128 tokens; at 256 tokens, 16 texts.
+ATTENTION_BUDGET = 64 * 128 * 128
+
+
 class _OnnxRunner:
     """Tokenise, run the ONNX graph, pool and normalise: the sentence-transformers recipe."""
 
@@ -405,6 +409,10 @@ class _OnnxRunner:
         if threads:
             options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        # Batches differ in width, so a growing arena kept every shape's buffers: off, peak memory
+        # stays flat at 50k+ texts for the same vectors (see BENCHMARKS.md, "Speed at every size").
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
 
     def order(self, texts: Sequence[str]) -> list[int]:
@@ -418,28 +426,38 @@ class _OnnxRunner:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out: NDArray[np.float32] | None = None
         for begin in range(0, len(order), self.batch_size):
-            rows = order[begin : begin + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-            if self.pooling["mode"] == "mean":
-                weights = mask[:, :, None].astype(np.float32)
-                pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            else:
-                pooled = hidden[:, 0]
-            if self.pooling["normalize"]:
-                pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            if out is None:
-                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
-            out[rows] = pooled
+            batch = order[begin : begin + self.batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            # Attention memory grows with rows x width^2: a batch of long texts runs in smaller
+            # pieces. The split depends only on the batch, so the same batch gives the same vectors.
+            step = max(1, min(len(batch), ATTENTION_BUDGET // (width * width)))
+            for piece in range(0, len(batch), step):
+                out = self._run(encodings, batch[piece : piece + step], width, out, len(texts))
             if progress:
-                progress(min(begin + len(rows), len(texts)), len(texts))
+                progress(min(begin + len(batch), len(texts)), len(texts))
         return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
+    def _run(self, encodings: list, rows: list[int], width: int, out: NDArray[np.float32] | None,
+             total: int) -> NDArray[np.float32]:
+        """Encode ``rows`` padded to ``width`` into ``out`` (made on first use, ``total`` rows)."""
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for r, i in enumerate(rows):
+            n = len(encodings[i].ids)
+            ids[r, :n] = encodings[i].ids
+            mask[r, :n] = 1
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        if self.pooling["mode"] == "mean":
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        else:
+            pooled = hidden[:, 0]
+        if self.pooling["normalize"]:
+            pooled = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        if out is None:
+            out = np.zeros((total, pooled.shape[1]), dtype=np.float32)
+        out[rows] = pooled
+        return out
 
 
 class OnnxEmbedder(Embedder):

@@ -8,13 +8,15 @@ candidate themes, matches passages and themes to the codebook and writes the rep
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 import logging
 import platform
 import sys
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._files import sha256_file
+from ._files import sha256_file, write_text
 from .codebook import Codebook, CodeCoverage, CodeMatcher, coverage, load_codebook
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
 from .errors import OutputError
@@ -31,9 +33,13 @@ from .models import Match, Passage, Records, Theme, Transcript, Unassigned
 from .progress import Progress
 from .segment import load_spacy, segment, spacy_model_id
 from .settings import Settings
-from .themes import find_themes
+from .themes import analysable as find_analysable
+from .themes import themes_for_run
 
 log = logging.getLogger(__name__)
+
+#: Transcript formats that hold survey answers, one a row (``min_answer_words`` applies).
+TABLE_FORMATS = frozenset({"csv", "xlsx"})
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = (
@@ -129,6 +135,7 @@ def run(
     allow_unreviewed: bool = False,
     decisions: str | Path | None = None,
     progress: Progress | None = None,
+    refit: bool = False,
 ) -> Analysis:
     """Run the whole analysis on a folder of transcripts.
 
@@ -145,6 +152,8 @@ def run(
         decisions: A panel decisions file (``wisdoms panel import``): theme statuses, names and
             withdrawn quotes are applied before the reports are written.
         progress: Told about each long step (the CLI passes a progress bar).
+        refit: Fit themes afresh even when an earlier run's themes could be carried over
+            (see :func:`wisdoms.themes.themes_for_run`).
 
     Raises:
         TranscriptError: A transcript cannot be read (the message names file and line).
@@ -164,13 +173,39 @@ def run(
         docs = read_folder(folder)
     _step(progress, "Read transcripts", f"{len(docs)} conversations")
 
+    client = None
+    if settings.scheduler:
+        from .distributed import connect
+
+        client = connect(settings.scheduler)
+    try:
+        return _run_stages(
+            docs, book, folder=folder, out=out, settings=settings, embedder=embedder, write=write,
+            allow_unreviewed=allow_unreviewed, decisions=decisions, progress=progress, refit=refit,
+            timer=timer, started=started, client=client,
+        )
+    finally:
+        if client is not None and client is not settings.scheduler:
+            client.close()
+
+
+def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unreviewed, decisions, progress,  # noqa: ANN001, ANN202, C901
+                refit, timer, started, client):
+    """The stages after reading: segment, embed, themes, codebook, reports (see :func:`run`)."""
     with timer.stage("segment"):
-        nlp = load_spacy(settings.spacy_model)
-        passages = segment(docs, settings=settings, nlp=nlp)
-    _step(progress, "Split into passages", f"{len(passages)} passages")
+        passages, spacy_id, seg_stats = _segment_cached(docs, settings, client)
+    _step(progress, "Split into passages",
+          f"{len(passages)} passages ({seg_stats['segmented']} conversations split, {seg_stats['cached']} from cache)")
 
     with timer.stage("embed"):
         embedder = embedder or make_embedder(settings.model, encoder=settings.encoder, cache_dir=settings.resolved_cache_dir())
+        if client is not None:
+            from .distributed import DaskEmbedder
+
+            if isinstance(embedder, DaskEmbedder):
+                embedder.scheduler = client
+            else:
+                embedder = DaskEmbedder(embedder, client)
         cache = EmbeddingCache(settings.resolved_cache_dir())
         if progress:
             progress.start("Embedding passages", len(passages))
@@ -180,13 +215,21 @@ def run(
         )
     _step(progress, "Embedded passages", f"{cache_stats.encoded} encoded, {cache_stats.cached} from cache")
 
-    analysable = [i for i, p in enumerate(passages) if p.words >= settings.min_passage_words]
+    answers = {t.id for t in docs if t.format in TABLE_FORMATS}
+    analysable = find_analysable(passages, settings, answers=answers)
     with timer.stage("themes"):
-        result = find_themes(
+        result = themes_for_run(
             [passages[i] for i in analysable], vectors[analysable], settings=settings,
-            embed=lambda texts: embed_texts(texts, embedder, cache)[0],
+            model=embedder.model_id, fingerprint=embedder.fingerprint,
+            embed=lambda texts: embed_texts(texts, embedder, cache)[0], refit=refit, answers=answers,
         )
-    _step(progress, "Found candidate themes", f"{len(result.themes)} themes")
+    if "carried_over_from" in result.params:
+        _step(progress, "Carried themes over",
+              f"{len(result.themes)} themes from run {result.params['carried_over_from']} "
+              f"(fit {result.params['fit']}); {result.params['new_passages']} new passages, "
+              f"{result.params['new_passages_assigned']} assigned")
+    else:
+        _step(progress, "Found candidate themes", f"{len(result.themes)} themes")
 
     with timer.stage("codebook_matching"):
         matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0])
@@ -198,7 +241,7 @@ def run(
         themes = [_with_codes(t, theme_codes.get(t.id, ())) for t in result.themes]
         code_coverage = coverage(book, passages, passage_matches, themes)
 
-    unassigned = _unassigned(passages, analysable, result.assignments, settings)
+    unassigned = _unassigned(passages, analysable, result.assignments, settings, answers)
     theme_of = {pid: t.id for t in themes for pid in t.passage_ids}
     label_of = {t.id: t.label for t in themes}
     codes_of: dict[str, list[str]] = {}
@@ -229,8 +272,8 @@ def run(
         embeddings=vectors,
     )
     analysis.manifest = _manifest(
-        analysis, folder=folder, settings=settings, embedder=embedder, nlp=nlp, started=started,
-        timer=timer, cache_stats=cache_stats, theme_params=result.params,
+        analysis, folder=folder, settings=settings, embedder=embedder, spacy_id=spacy_id, started=started,
+        timer=timer, cache_stats=cache_stats, theme_params=result.params, segment_stats=seg_stats,
     )
     if decisions:
         from .panel import apply_decisions
@@ -247,6 +290,70 @@ def run(
     return analysis
 
 
+def _spacy_package(name: str) -> tuple[str, str] | None:
+    """(package, installed version) of the spaCy pipeline ``name`` resolves to, without importing spaCy."""
+    import importlib.util
+
+    from .segment import SPACY_CANDIDATES
+
+    for candidate in SPACY_CANDIDATES if name == "auto" else (name,):
+        if importlib.util.find_spec(candidate) is not None:
+            try:
+                return candidate, metadata.version(candidate)
+            except metadata.PackageNotFoundError:
+                return None
+    return None
+
+
+def _segment_cached(docs: Sequence[Transcript], settings: Settings, client: Any) -> tuple[list[Passage], str, dict[str, int]]:
+    """Passages of ``docs``, split again only for conversations whose text, turns or settings changed.
+
+    Each transcript's passages are kept in ``<cache>/passages/<key>.json``, keyed by the wisdoms
+    version, the spaCy package and version, the passage settings, and a hash of the transcript's
+    text and turns. spaCy is not even loaded when every transcript is cached.
+    """
+    package = _spacy_package(settings.spacy_model)
+    folder = settings.resolved_cache_dir() / "passages"
+    keys: dict[str, str] = {}
+    found: dict[str, list[Passage]] = {}
+    spacy_id = ""
+    if package is not None:
+        for t in docs:
+            material = json.dumps([__version__, package, settings.max_sentences, settings.max_words,
+                                   settings.min_passage_words, t.id, t.text, repr(t.turns)])
+            keys[t.id] = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+            path = folder / f"{keys[t.id]}.json"
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+                found[t.id] = [Passage(**row) for row in entry["passages"]]
+                spacy_id = entry["spacy"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    missing = [t for t in docs if t.id not in found]
+    if missing:
+        nlp = load_spacy(settings.spacy_model)
+        spacy_id = spacy_model_id(nlp)
+        if client is not None:
+            from . import distributed
+
+            fresh = distributed.segment_distributed(missing, settings=settings, scheduler=client)
+        else:
+            fresh = segment(missing, settings=settings, nlp=nlp)
+        by_doc: dict[str, list[Passage]] = {t.id: [] for t in missing}
+        for p in fresh:
+            by_doc[p.transcript].append(p)
+        for t in missing:
+            found[t.id] = by_doc[t.id]
+            if t.id in keys:
+                try:
+                    write_text(folder / f"{keys[t.id]}.json", json.dumps(
+                        {"spacy": spacy_id, "passages": [asdict(p) for p in by_doc[t.id]]}, ensure_ascii=False))
+                except OSError as exc:  # a read-only cache only costs the next run a re-split
+                    log.warning("could not cache the passages of %s: %s", t.id, exc)
+    passages = [p for t in docs for p in found[t.id]]
+    return passages, spacy_id, {"segmented": len(missing), "cached": len(docs) - len(missing)}
+
+
 def _step(progress: Progress | None, step: str, note: str) -> None:
     log.info("%s: %s", step, note)
     if progress:
@@ -260,13 +367,15 @@ def _with_codes(theme: Theme, codes: Sequence[Match]) -> Theme:
 
 
 def _unassigned(
-    passages: Sequence[Passage], analysable: Sequence[int], assignments: dict[str, int], settings: Settings
+    passages: Sequence[Passage], analysable: Sequence[int], assignments: dict[str, int], settings: Settings,
+    answers: set[str],
 ) -> list[Unassigned]:
     analysable_ids = {passages[i].id for i in analysable}
     out = []
     for p in passages:
         if p.id not in analysable_ids:
-            reason = f"too short to theme (fewer than {settings.min_passage_words} words)"
+            least = settings.min_answer_words if p.transcript in answers else settings.min_passage_words
+            reason = f"too short to theme (fewer than {least} words)"
         elif assignments.get(p.id, -1) < 0:
             reason = "not close enough to any theme"
         else:
@@ -297,15 +406,16 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]
     return versions
 
 
-def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder: Embedder, nlp: Any,
-              started: _dt.datetime, timer: _Timer, cache_stats: CacheStats, theme_params: dict) -> dict[str, Any]:
+def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder: Embedder, spacy_id: str,
+              started: _dt.datetime, timer: _Timer, cache_stats: CacheStats, theme_params: dict,
+              segment_stats: dict[str, int]) -> dict[str, Any]:
     book = analysis.codebook
     return {
         "wisdoms": __version__,
         "created": started.isoformat(timespec="seconds"),
         "seed": settings.seed,
         "settings": settings.to_dict(),
-        "models": {"embedding": embedder.describe(), "spacy": spacy_model_id(nlp)},
+        "models": {"embedding": embedder.describe(), "spacy": spacy_id},
         "themes": {k: v for k, v in theme_params.items()},
         "inputs": {
             "transcripts_folder": str(folder),
@@ -315,6 +425,7 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
         },
         "counts": analysis.summary(),
         "embedding_cache": {"cached": cache_stats.cached, "encoded": cache_stats.encoded},
+        "segment_cache": segment_stats,
         "timings_seconds": timer.seconds,
         "python": sys.version.split()[0],
         "platform": platform.platform(),

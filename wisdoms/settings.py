@@ -42,6 +42,9 @@ class Settings:
         max_words: A passage stops growing once it reaches this many words.
         min_passage_words: Passages with fewer words than this are too short to theme; they are
             kept and listed as not yet in a theme.
+        min_answer_words: The same for answers read from survey tables (``.csv``/``.xlsx``, one
+            answer a row): a short answer ("Nothing.", "Staff were kind") is a whole answer, not a
+            filler, so by default every answer is themed.
         min_theme_size: Smallest theme in passages; ``0`` adapts it to the corpus size.
         min_passages: Fewer analysable passages than this is too small to look for themes.
         reduction: ``auto``, ``umap``, ``pca`` or ``none``: how embeddings are reduced before clustering.
@@ -54,8 +57,14 @@ class Settings:
         max_codes_per_passage: Most codes assigned to one passage.
         learned_threshold: Probability at or above which a code learned from people's decisions is
             assigned.
+        learned_lexical: Codes learned from decisions also read the wording of each text (word 1-2-grams
+            and character 3-5-grams, TF-IDF) next to its embedding, when the texts are at hand.
         scheduler: Dask scheduler address (``tcp://host:8786``) to segment and embed on a cluster;
             ``None`` runs in this process.
+        refit_share: A re-run whose passages extend an earlier run's (same theme settings, model
+            and seed) keeps that run's themes and only places the new passages, until the passages
+            added since the fit exceed this share of the fitted ones; then themes are fitted afresh.
+            ``0`` refits whenever anything was added.
     """
 
     seed: int = 42
@@ -66,6 +75,7 @@ class Settings:
     max_sentences: int = 3
     max_words: int = 40
     min_passage_words: int = 4
+    min_answer_words: int = 1
     min_theme_size: int = 0
     min_passages: int = 20
     reduction: str = "auto"
@@ -77,7 +87,9 @@ class Settings:
     theme_code_threshold: float = 0.38
     max_codes_per_passage: int = 3
     learned_threshold: float = 0.5
+    learned_lexical: bool = True
     scheduler: str | None = None
+    refit_share: float = 0.1
 
     def resolved_cache_dir(self) -> Path:
         """The cache folder to use."""

@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 CODE_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "examples", "status", "history")
 #: ``group`` codes only organise others (REFI-QDA ``isCodable="false"``); they are never matched.
-STATUSES = ("active", "retired", "group")
+#: ``draft`` codes (e.g. from ``wisdoms codebook suggest``) await a researcher's review; never matched.
+STATUSES = ("active", "retired", "group", "draft")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 

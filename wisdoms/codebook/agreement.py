@@ -1,13 +1,15 @@
 """Agreement between two coders: Cohen's kappa and Krippendorff's alpha, per code and overall.
 
 Each coder's file lists assignments, one row per (id, code), as ``wisdoms code`` writes them
-(``id, code, score, assigned``) or just ``id, code`` (every row an assignment). Every (unit, code)
-pair over the units both files cover is a binary decision; "overall" pools them all.
+(``id, code, score, assigned``) or just ``id, code`` (every row an assignment); or it is a JSONL file
+with one unit a line, ``id`` and a ``codes`` list (the layout of the benchmark's human coding). Every
+(unit, code) pair over the units both files cover is a binary decision; "overall" pools them all.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,16 +64,20 @@ def krippendorff_alpha(a: Sequence[bool], b: Sequence[bool]) -> float:
 
 
 def read_assignments(path: str | Path) -> dict[str, set[str]]:
-    """Unit id -> assigned codes, from a coding CSV (``id, code[, assigned]``).
+    """Unit id -> assigned codes, from a coding CSV (``id, code[, assigned]``) or JSONL (``id``, ``codes``).
 
-    Units listed with no assigned code (``assigned`` false everywhere) are kept with an empty set.
+    Units listed with no assigned code (``assigned`` false everywhere, an empty ``code`` cell, or an
+    empty ``codes`` list) are kept with an empty set.
 
     Raises:
-        CodebookError: Missing file or missing ``id``/``code`` columns.
+        CodebookError: Missing file, missing ``id``/``code`` columns, or a JSONL line without ``id`` and a
+            ``codes`` list; the message names the file and line.
     """
     path = Path(path)
     if not path.is_file():
         raise CodebookError("coding file not found", path=path, hint="pass two CSVs written by 'wisdoms code'")
+    if path.suffix.lower() == ".jsonl":
+        return _read_jsonl_assignments(path)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
@@ -84,6 +90,28 @@ def read_assignments(path: str | Path) -> dict[str, set[str]]:
             flag = str(row.get("assigned", "true")).strip().casefold()
             if flag in ("true", "1", "yes", "y") and row["code"].strip():
                 codes.add(row["code"].strip())
+    return out
+
+
+def _read_jsonl_assignments(path: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
+                                hint="write one JSON object per line") from exc
+        codes = item.get("codes") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or item.get("id") in (None, "") or not isinstance(codes, list):
+            raise CodebookError("a line lacks 'id' or a 'codes' list", path=path, line=number,
+                                hint='write {"id": ..., "codes": ["code-id", ...]} on every line')
+        unit = str(item["id"])
+        if unit in out:
+            raise CodebookError(f"duplicate id {unit!r}", path=path, line=number,
+                                hint="list each unit once, with all its codes in 'codes'")
+        out[unit] = {str(c).strip() for c in codes if str(c).strip()}
     return out
 
 

@@ -74,10 +74,12 @@ def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, 
     """Rows ``id, code, score, assigned`` for every answer and active code, best first per answer.
 
     Each answer gets its best code assigned where it clears the threshold; further codes within the margin.
+    The answers themselves are the matcher's corpus (see :meth:`CodeMatcher.fit`): with enough of them,
+    the zero-shot classifier also learns from the answers it codes most confidently.
     """
-    matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(embed)
     vectors = embed([a.text for a in answers])
-    scores, evidence = matcher.score(vectors)
+    matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(embed, corpus=vectors)
+    scores, evidence = matcher.score(vectors, [a.text for a in answers])
     chosen = matcher.assigned(scores)
     rows = []
     for r, answer in enumerate(answers):

@@ -1,12 +1,29 @@
-"""Coverage: which codes have evidence, in how many passages and participants, and in which themes."""
+"""Coverage: which codes have evidence, in how many passages and participants, and in which themes;
+and, for each theme no code covers, a machine-suggested draft code.
+
+A suggestion is built without a language model, deterministically: a plain name from the theme's
+keywords (any listed deficit term left out), a one-sentence definition from its keywords and how
+often its passages use them, up to three verbatim example quotes (one per participant, with
+citations) and the number of participants it was heard from. It is a draft for a researcher to
+reword, never a code the tool applies.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from ..models import Match, Passage, Theme
-from ._model import Codebook
+from .._files import write_text
+from ..models import Code, Match, Passage, Quote, Theme
+from ._model import Codebook, codebook_to_dict, validate
+
+#: Says plainly where a suggested definition came from, wherever it is shown.
+MACHINE_NOTE = ("Machine-suggested from the theme's keywords and passages (no language model); "
+                "a researcher should check and reword it before adding it to the codebook.")
+#: Theme statuses that never yield a suggestion (a panel turned them down or folded them in).
+_NO_SUGGESTION = ("rejected", "merged")
 
 
 @dataclass(frozen=True)
@@ -46,3 +63,177 @@ def coverage(codebook: Codebook, passages: Sequence[Passage], passage_matches: S
                      len({who[p] for p in hits.get(code.id, ()) if p in who}), tuple(sorted(in_themes.get(code.id, ()))))
         for code in codebook.active
     ]
+
+
+@dataclass(frozen=True)
+class CodeSuggestion:
+    """A draft code for a theme that no code covers.
+
+    Attributes:
+        theme: The theme's id.
+        id: Suggested code id (unique in the codebook).
+        name: Suggested plain-language name.
+        definition: One machine-suggested sentence (see :data:`MACHINE_NOTE`).
+        keywords: The theme's keywords used, deficit terms left out.
+        quotes: Up to three verbatim quotes, one per participant, with citations.
+        participants: Participants the theme was heard from.
+        passages: Passages in the theme.
+    """
+
+    theme: int
+    id: str
+    name: str
+    definition: str
+    keywords: tuple[str, ...]
+    quotes: tuple[Quote, ...]
+    participants: int
+    passages: int
+
+    def to_code(self, *, date: str = "") -> Code:
+        """The suggestion as a ``draft`` code whose history says it was machine-suggested and cites its quotes."""
+        cited = "; ".join(f"{q.participant} at {q.citation}" for q in self.quotes) or "none"
+        change = (f"Machine-suggested from theme {self.theme} (heard from {self.participants} participants, "
+                  f"{self.passages} passages); example quotes from {cited}. {MACHINE_NOTE}")
+        return Code(id=self.id, name=self.name, definition=self.definition, status="draft",
+                    examples=tuple(q.text for q in self.quotes),
+                    history=({"version": "draft", "date": date, "change": change},))
+
+
+def _has(text: str, keyword: str) -> bool:
+    return re.search(r"\b" + r"\s+".join(map(re.escape, keyword.split())) + r"\b", text, re.IGNORECASE) is not None
+
+
+def _listing(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:48].strip("-") or "code"
+
+
+def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook: Codebook, *,
+                  screen: Callable[[str], Sequence[str]], exclude: Collection[str] = (),
+                  quotes: int = 3) -> list[CodeSuggestion]:
+    """One :class:`CodeSuggestion` per theme that matches no code, in theme order.
+
+    Args:
+        themes: The run's themes; those with codes, and rejected or merged ones, get none.
+        passages: The run's passages (for participants, keyword counts and extra quotes).
+        codebook: The codebook, so suggested ids and names do not clash with its codes.
+        screen: Returns the deficit terms in a text (:func:`wisdoms.report.language.find_deficit_language`);
+            keywords holding one are left out of the name and definition.
+        exclude: Citations (``transcript:start-end``) never to quote, e.g. those a panel withdrew.
+        quotes: How many example quotes, one per participant.
+    """
+    by_id = {p.id: p for p in passages}
+    ids = {c.id for c in codebook.codes}
+    names = {c.name.casefold() for c in codebook.codes}
+    out = []
+    for theme in themes:
+        if theme.codes or theme.status in _NO_SUGGESTION:
+            continue
+        members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
+        keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
+        label = _listing(list(keywords[:3])) if keywords else f"new code from theme {theme.id}"
+        name = _unique(label[:1].upper() + label[1:],
+                       names, lambda base, n: f"{base} ({n})")
+        names.add(name.casefold())
+        code_id = _unique("new-" + _slug(name), ids, lambda base, n: f"{base}-{n}")
+        ids.add(code_id)
+        out.append(CodeSuggestion(
+            theme=theme.id, id=code_id, name=name, definition=_definition(keywords, members),
+            keywords=keywords, quotes=_quotes(theme, members, keywords, exclude, quotes),
+            participants=len({p.participant for p in members}) or theme.participants, passages=len(members),
+        ))
+    return out
+
+
+def _stem(word: str) -> str:
+    word = word.casefold()
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _distinct(keywords: Sequence[str]) -> tuple[str, ...]:
+    """Keywords that share no word (up to a plural ``s`` or an ``ing``) with an earlier one: ``phones`` drops
+    ``phone`` and ``ringing`` drops ``ring``."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for keyword in keywords:
+        stems = {_stem(w) for w in keyword.split()}
+        if stems & seen:
+            continue
+        kept.append(keyword)
+        seen |= stems
+    return tuple(kept)
+
+
+def _unique(base: str, taken: Collection[str], variant: Callable[[str, int], str]) -> str:
+    candidate, number = base, 2
+    while candidate in taken or candidate.casefold() in taken:
+        candidate = variant(base, number)
+        number += 1
+    return candidate
+
+
+def _definition(keywords: Sequence[str], members: Sequence[Passage]) -> str:
+    if not keywords:
+        return f"What people said in the {len(members)} passages of this theme, which share no clear keywords."
+    counts = sorted(((sum(_has(p.text, k) for p in members), -i, k) for i, k in enumerate(keywords)), reverse=True)
+    used = [(n, k) for n, _i, k in counts if n][:2]
+    sentence = f"Experiences of {_listing(list(keywords[:3]))}, as people described them"
+    if used and members:
+        sentence += "; its passages most often mention " + _listing(
+            [f"{k} ({n} of {len(members)} passages)" for n, k in used])
+    return sentence + "."
+
+
+def _quotes(theme: Theme, members: Sequence[Passage], keywords: Sequence[str], exclude: Collection[str],
+            k: int) -> tuple[Quote, ...]:
+    """The theme's representative quotes first, one per participant; then, for participants not yet quoted,
+    their passage that uses the most keywords (ties: more words, then id)."""
+    chosen: list[Quote] = []
+    people: set[str] = set()
+    for q in theme.quotes:
+        if len(chosen) < k and q.participant not in people and q.citation not in exclude:
+            chosen.append(q)
+            people.add(q.participant)
+    ranked = sorted(members, key=lambda p: (-sum(_has(p.text, w) for w in keywords), -len(p.text.split()), p.id))
+    for p in ranked:
+        if len(chosen) >= k:
+            break
+        quote = Quote(transcript=p.transcript, participant=p.participant, start=p.start, end=p.end, text=p.text,
+                      passage=p.id)
+        if p.participant not in people and quote.citation not in exclude and p.text.strip():
+            chosen.append(quote)
+            people.add(p.participant)
+    return tuple(chosen)
+
+
+def write_suggestions(suggestions: Sequence[CodeSuggestion], path: str | Path, *, source: str = "", date: str = "",
+                      draft: bool = False) -> Path:
+    """Write suggestions as ``draft`` codes in the codebook YAML layout, atomically; returns the path.
+
+    The file loads as a codebook, and each code can be pasted under ``codes:`` of the real one.
+    ``draft`` marks a file made from a private draft run: its quotes are not cleared for sharing.
+
+    Raises:
+        CodebookError: The suggestions do not form a valid codebook (duplicate ids or names).
+    """
+    import yaml
+
+    book = Codebook(codes=tuple(s.to_code(date=date) for s in suggestions), name="Suggested new codes (draft)",
+                    version="draft", path=str(path))
+    if book.codes:
+        validate(book)
+    header = [
+        "# Draft codes suggested by wisdoms for themes no code covers" + (f" (run {source})" if source else "") + ".",
+        "# " + MACHINE_NOTE,
+        "# To adopt one: reword it, set 'status: active' and paste it under 'codes:' in your codebook.",
+    ]
+    if draft:
+        header.insert(0, "# NOT FOR SHARING: made from a private draft run; the example quotes are not cleared "
+                         "by the privacy gate.")
+    body = yaml.safe_dump(codebook_to_dict(book), sort_keys=False, allow_unicode=True, width=100)
+    return write_text(path, "\n".join(header) + "\n" + body)

@@ -8,6 +8,7 @@ reported with the file and the line (or spreadsheet row) of the code at fault.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import json
 import re
@@ -25,7 +26,11 @@ from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, 
 QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
 #: Namespace of the uuid5 GUIDs, so a code id always gets the same GUID in every export.
 GUID_NAMESPACE = uuid.UUID("6f1d0c0e-8a57-5b1e-9c52-77697364f06d")
-TABLE_COLUMNS = ("id", "name", "parent", "status", "definition", "include", "exclude", "examples")
+TABLE_COLUMNS = ("id", "name", "parent", "status", "definition", "include", "exclude", "examples", "history")
+#: Where the codebook's own name and version travel in a ``.qdc`` (the ``origin`` attribute).
+_ORIGIN = re.compile(r"^wisdoms (?P<name>.+) v(?P<version>[^ ]+)$")
+#: A JSONL ``parent`` written like an id (not a category label such as "General") must name a code.
+_ID_LIKE = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv", ".xlsx", ".qdc")
 
 
@@ -54,7 +59,8 @@ def load_codebook(path: str | Path) -> Codebook:
     codes = reader(path)
     if not codes:
         raise CodebookError("the codebook has no codes", path=path, line=1, hint="add at least one code")
-    codebook = Codebook(codes=tuple(codes), name=path.stem, version="1", path=str(path))
+    name, version = _qdc_origin(path) if suffix == ".qdc" else (path.stem, "1")
+    codebook = Codebook(codes=tuple(codes), name=name, version=version, path=str(path))
     validate(codebook)
     return codebook
 
@@ -63,10 +69,11 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
     """Write ``codebook`` atomically in the format its suffix names; returns the path.
 
     Raises:
-        CodebookError: Unknown suffix.
+        CodebookError: Unknown suffix, or an invalid codebook (nothing is written).
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    validate(codebook)
     if suffix in (".yaml", ".yml"):
         text = yaml.safe_dump(codebook_to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
         return write_text(path, text)
@@ -115,6 +122,10 @@ def _read_jsonl(path: Path) -> list[Code]:
         if parent not in (None, "") and parent not in ids:
             if str(parent).casefold() in names:
                 item = {**item, "parent": names[str(parent).casefold()]}
+            elif _ID_LIKE.match(str(parent)):
+                raise CodebookError(f"code {item.get('id')!r} has unknown parent {parent!r}", path=path, line=number,
+                                    hint="set 'parent' to the id of another code in this file, to a category "
+                                    "label such as \"General\", or to null")
             else:
                 groups.setdefault(str(parent), []).append(str(item.get("name", item.get("id"))))
                 item = {**item, "parent": "group-" + _slug(str(parent))}
@@ -132,12 +143,63 @@ def _jsonl_item(code: Code) -> dict[str, Any]:
     if code.status != "active":
         item["status"] = code.status
     item["examples"] = list(code.examples)
+    if code.history:
+        item["history"] = [dict(h) for h in code.history]
     return item
+
+
+def _history_lines(code: Code) -> list[str]:
+    """One line per change: ``version | date | change``, or the entry as JSON when it has other fields."""
+    lines = []
+    for entry in code.history:
+        if set(entry) <= {"version", "date", "change"} and "|" not in str(entry.get("change", "")):
+            lines.append(" | ".join(str(entry.get(k, "")) for k in ("version", "date", "change")))
+        else:
+            lines.append(json.dumps(dict(entry), ensure_ascii=False, default=str))
+    return lines
+
+
+def _history_from(text: str, *, path: Path, line: int | None) -> list[dict[str, Any]]:
+    """The inverse of :func:`_history_lines`; values read as YAML would read them (``1`` is a number)."""
+    entries = []
+    for raw in text.splitlines():
+        raw = raw.strip()
+        if raw.startswith("- "):
+            raw = raw[2:].strip()
+        if not raw:
+            continue
+        if raw.startswith("{"):
+            try:
+                entry = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise CodebookError(f"history entry {raw[:60]!r} is not valid JSON: {exc.msg}", path=path,
+                                    line=line, hint="write each change as: version | date | change") from exc
+        else:
+            parts = [p.strip() for p in raw.split("|", 2)]
+            if len(parts) != 3:
+                raise CodebookError(f"history entry {raw[:60]!r} is not 'version | date | change'", path=path,
+                                    line=line, hint="write one change a line, e.g. 2 | 2024-05-01 | Renamed.")
+            version, date, change = parts
+            entry = {"version": _scalar(version), "date": _scalar(date), "change": change}
+        entries.append(entry)
+    return entries
+
+
+def _scalar(text: str) -> Any:
+    if not text:
+        return ""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    return value if isinstance(value, (int, float, str)) else text
 
 
 def _table_row(code: Code) -> list[str]:
     return [code.id, code.name, code.parent or "", code.status, code.definition, code.include, code.exclude,
-            "\n".join(code.examples)]
+            "\n".join(code.examples), "\n".join(_history_lines(code))]
 
 
 def _codes_from_table(header: list[str], rows: list[tuple[int, list[Any]]], path: Path) -> list[Code]:
@@ -155,6 +217,7 @@ def _codes_from_table(header: list[str], rows: list[tuple[int, list[Any]]], path
         item = {col: ("" if value is None else str(value)) for col, value in zip(columns, row) if col}
         item["examples"] = [e.strip() for e in item.get("examples", "").splitlines() if e.strip()]
         item["parent"] = item.get("parent") or None
+        item["history"] = _history_from(item.get("history", ""), path=path, line=row_number)
         codes.append(_code_from(item, path=path, line=row_number, index=index))
     return codes
 
@@ -205,7 +268,7 @@ def _xlsx_bytes(codebook: Codebook) -> bytes:
     return buf.getvalue()
 
 
-_SECTIONS = ("Include", "Exclude", "Examples", "Status", "Id")
+_SECTIONS = ("Include", "Exclude", "Examples", "History", "Status", "Id")
 
 
 def _description(code: Code) -> str:
@@ -216,6 +279,8 @@ def _description(code: Code) -> str:
         parts.append(f"Exclude: {code.exclude}")
     if code.examples:
         parts.append("Examples:\n" + "\n".join(f"- {e}" for e in code.examples))
+    if code.history:
+        parts.append("History:\n" + "\n".join(f"- {h}" for h in _history_lines(code)))
     if code.status not in ("active", "group"):
         parts.append(f"Status: {code.status}")
     parts.append(f"Id: {code.id}")
@@ -223,14 +288,16 @@ def _description(code: Code) -> str:
 
 
 def _parse_description(text: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {"definition": [], "examples": []}
+    fields: dict[str, Any] = {"definition": [], "examples": [], "history": ""}
     current = "definition"
     for block in re.split(r"\n\s*\n", text.strip()):
         head, _, rest = block.partition(":")
         if head.strip() in _SECTIONS and "\n" not in head:
             current = head.strip().casefold()
             block = rest.strip()
-        if current == "examples":
+        if current == "history":
+            fields["history"] += block + "\n"
+        elif current == "examples":
             fields["examples"] += [ln.strip()[1:].strip() if ln.strip().startswith("-") else ln.strip()
                                    for ln in block.splitlines() if ln.strip()]
         elif current == "definition":
@@ -242,9 +309,14 @@ def _parse_description(text: str) -> dict[str, Any]:
 
 
 def qdc_bytes(codebook: Codebook) -> bytes:
-    """The REFI-QDA codebook XML: codes nested by parent, GUIDs from :func:`code_guid`."""
+    """The REFI-QDA codebook XML: codes nested by parent, GUIDs from :func:`code_guid`.
+
+    Raises:
+        CodebookError: The codebook is invalid (a code with an unknown parent would otherwise be left out).
+    """
     from xml.etree import ElementTree as ET
 
+    validate(codebook)
     ET.register_namespace("", QDC_NAMESPACE)
     q = f"{{{QDC_NAMESPACE}}}"
     root = ET.Element(f"{q}CodeBook", {"origin": f"wisdoms {codebook.name} v{codebook.version}"})
@@ -280,6 +352,15 @@ def _read_qdc(path: Path) -> list[Code]:
     return codes_from_qdc_elements(root, path)
 
 
+def _qdc_origin(path: Path) -> tuple[str, str]:
+    """The codebook's name and version from a wisdoms ``origin`` attribute; else the file name and ``1``."""
+    from lxml import etree
+
+    origin = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot().get("origin", "")
+    found = _ORIGIN.match(origin.strip())
+    return (found["name"], found["version"]) if found else (path.stem, "1")
+
+
 def codes_from_qdc_elements(root: Any, path: Path) -> list[Code]:
     """Codes from the ``<Code>`` elements under ``root`` (a .qdc CodeBook or a .qde Project)."""
     ns = root.nsmap.get(None) or QDC_NAMESPACE
@@ -300,6 +381,7 @@ def codes_from_qdc_elements(root: Any, path: Path) -> list[Code]:
                     "definition": fields["definition"] or ("" if codable else f"Category: {name}."),
                     "include": fields.get("include", ""), "exclude": fields.get("exclude", ""),
                     "examples": fields["examples"],
+                    "history": _history_from(fields["history"], path=path, line=child.sourceline),
                     "status": fields.get("status") or ("active" if codable else "group")}
             codes.append(_code_from(item, path=path, line=child.sourceline, index=len(codes)))
             walk(child, code_id)

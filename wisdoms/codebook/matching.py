@@ -4,8 +4,12 @@ Zero-shot, each code is described by several texts (its name and definition, its
 each example); a passage's score for a code blends its similarity to the code's best few
 descriptors, to "name: definition", and the probability of a small logistic regression trained on
 the descriptors themselves (which calibrates codes against each other). Exclusion notes count
-against a code. With confirmed or rejected examples, a one-vs-rest logistic regression per code is
-trained on the people's decisions, with the codebook's descriptors as down-weighted priors.
+against a code. Given the vectors of the corpus being coded (``fit(..., corpus=...)``), that logistic
+regression is retrained on the corpus's own confidently coded half (self-training), so it learns how
+the codes are phrased in this corpus rather than only in the codebook. With confirmed or rejected
+examples, a one-vs-rest logistic regression per code is trained on the people's decisions, with the
+codebook's descriptors as down-weighted priors; when the texts being scored are given, it also reads
+their words and character n-grams (:mod:`.learning`), not only their embedding.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import CodebookError
 from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .decisions import Decision
+from .learning import LexicalFeatures, fit_one_vs_rest, predict_one_vs_rest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,10 @@ _POOL_WEIGHT = 0.7
 _PRIOR_WEIGHT = 0.3
 _LR_WEIGHT = 0.3
 _EXCLUDE_PENALTY = 0.5
+#: Self-training: the share of the corpus, most confident first, that becomes pseudo-labelled training rows.
+_SELF_TRAIN_SHARE = 0.5
+#: Self-training needs at least this many corpus rows; smaller corpora keep the codebook-only classifier.
+MIN_SELF_TRAIN_ROWS = 50
 
 
 @dataclass
@@ -80,8 +90,16 @@ class CodeMatcher:
     settings: Settings = field(default_factory=Settings)
     decisions: Sequence[Decision] = ()
 
-    def fit(self, embed: EmbedFn) -> CodeMatcher:
-        """Embed every code's descriptors (and the decided texts) and train; returns ``self``."""
+    def fit(self, embed: EmbedFn, *, corpus: NDArray[np.float32] | None = None) -> CodeMatcher:
+        """Embed every code's descriptors (and the decided texts) and train; returns ``self``.
+
+        Args:
+            embed: Texts -> unit-length vectors (the same model as the vectors later scored).
+            corpus: Optional vectors of the passages or answers about to be coded. With at least
+                :data:`MIN_SELF_TRAIN_ROWS` rows, the zero-shot classifier is retrained on the half of
+                them whose best code leads the runner-up most clearly (labelled with that code), plus
+                the descriptors. The corpus's own labels are never seen; scores stay on the same scale.
+        """
         self.codes_ = list(self.codebook.active)
         index = {c.id: i for i, c in enumerate(self.codes_)}
         positives: list[_Descriptor] = []
@@ -109,6 +127,9 @@ class CodeMatcher:
         self.decision_vectors_ = vectors[n_pos + n_neg :]
         self.decisions_ = usable
         self._fit_descriptor_classifier()
+        self.self_trained_rows_ = 0
+        if corpus is not None and len(corpus) >= MIN_SELF_TRAIN_ROWS and self.descriptor_model_ is not None:
+            self._self_train(np.asarray(corpus, dtype=np.float32))
         self._fit_learned(index)
         return self
 
@@ -126,12 +147,26 @@ class CodeMatcher:
             self.positive_vectors_, labels
         )
 
-    def _fit_learned(self, index: dict[str, int]) -> None:
-        self.learned_ = []
-        if not self.decisions_:
-            return
+    def _self_train(self, corpus: NDArray[np.float32]) -> None:
         from sklearn.linear_model import LogisticRegression
 
+        scores, _ = self._zero_shot(corpus)
+        order = np.argsort(-scores, axis=1, kind="stable")
+        rows = np.arange(len(corpus))
+        gap = scores[rows, order[:, 0]] - scores[rows, order[:, 1]] if scores.shape[1] > 1 else scores[:, 0]
+        keep = np.argsort(-gap, kind="stable")[: max(1, int(round(_SELF_TRAIN_SHARE * len(corpus))))]
+        x = np.vstack([corpus[keep], self.positive_vectors_])
+        y = np.concatenate([order[keep, 0], self._descriptor_labels()])
+        self.descriptor_model_ = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(x, y)
+        self.self_trained_rows_ = len(keep)
+        log.info("self-trained the zero-shot classifier on %d of %d corpus rows", len(keep), len(corpus))
+
+    def _fit_learned(self, index: dict[str, int]) -> None:
+        self.learned_ = []
+        self.lexical_ = None
+        self.learned_lexical_ = []
+        if not self.decisions_:
+            return
         # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
         texts: dict[str, int] = {}
         for d in self.decisions_:
@@ -144,14 +179,19 @@ class CodeMatcher:
             target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
         confirmed_any = (target == 1).any(axis=1)
         labels = self._descriptor_labels()
-        for k in range(len(self.codes_)):
-            y_dec = target[:, k] == 1
-            use = (target[:, k] != 0) | confirmed_any
-            x = np.vstack([rows[use], self.positive_vectors_])
-            y = np.concatenate([y_dec[use], labels == k])
-            w = np.concatenate([np.ones(int(use.sum())), np.full(len(labels), _PRIOR_WEIGHT)])
-            model = LogisticRegression(C=4.0, max_iter=1000, class_weight="balanced")
-            self.learned_.append(model.fit(x, y, sample_weight=w))
+        k = len(self.codes_)
+        # rows: the decided texts, then the codebook's descriptors as down-weighted examples of their code
+        y = np.vstack([target == 1, labels[:, None] == np.arange(k)[None, :]])
+        use = np.vstack([(target != 0) | confirmed_any[:, None], np.ones((len(labels), k), dtype=bool)])
+        w = np.concatenate([np.ones(len(texts)), np.full(len(labels), _PRIOR_WEIGHT)])
+        seed = self.settings.seed
+        x = np.vstack([rows, self.positive_vectors_])
+        self.learned_ = fit_one_vs_rest(x, y, w, use, seed=seed)
+        if self.settings.learned_lexical:
+            all_texts = list(texts) + [p.text for p in self.positives_]
+            self.lexical_ = LexicalFeatures().fit(all_texts)
+            self.learned_lexical_ = fit_one_vs_rest(self.lexical_.transform(all_texts, x), y, w, use, seed=seed)
+            log.info("learned %d codes from %d decided texts, with their wording", k, len(texts))
 
     def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
         n, k = len(vectors), len(self.codes_)
@@ -181,16 +221,34 @@ class CodeMatcher:
                 scores[:, desc.code] -= _EXCLUDE_PENALTY * excess
         return scores.astype(np.float32), evidence
 
-    def score(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
-        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell."""
+    def score(self, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
+              ) -> tuple[NDArray[np.float32], list[list[str]]]:
+        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell.
+
+        Args:
+            vectors: Unit-length vectors of the passages or answers.
+            texts: Their texts, row for row (optional). With decisions to learn from and
+                ``settings.learned_lexical``, the texts' words and character n-grams count alongside the
+                vectors (see :mod:`.learning`); without texts, the learned scores use the vectors alone.
+
+        Raises:
+            CodebookError: ``texts`` and ``vectors`` differ in length.
+        """
         n, k = len(vectors), len(self.codes_)
+        if texts is not None and len(texts) != n:
+            raise CodebookError(f"{len(texts)} texts for {n} vectors",
+                                hint="pass the text of every scored passage or answer, in the same order")
         if not n or not k:
             return np.zeros((n, k), dtype=np.float32), [[] for _ in range(n)]
         scores, evidence = self._zero_shot(vectors)
         if self.learned_:
-            learned = np.column_stack([m.predict_proba(vectors)[:, 1] for m in self.learned_]).astype(np.float32)
-            evidence = [[f"learned from decisions ({e})" for e in row] for row in evidence]
-            scores = learned
+            if texts is not None and self.lexical_ is not None:
+                x = self.lexical_.transform(list(texts), vectors)
+                scores = predict_one_vs_rest(self.learned_lexical_, x, n)
+                evidence = [[f"learned from decisions, wording and meaning ({e})" for e in row] for row in evidence]
+            else:
+                scores = predict_one_vs_rest(self.learned_, vectors, n)
+                evidence = [[f"learned from decisions ({e})" for e in row] for row in evidence]
         return scores, evidence
 
     def assigned(self, scores: NDArray[np.float32], *, always_top: bool = False) -> NDArray[np.bool_]:
@@ -202,7 +260,7 @@ class CodeMatcher:
 
     def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32]) -> list[Match]:
         """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores."""
-        scores, evidence = self.score(vectors)
+        scores, evidence = self.score(vectors, [p.analysis_text for p in passages])
         chosen = self.assigned(scores)
         matches: list[Match] = []
         for row, passage in enumerate(passages):

@@ -5,7 +5,7 @@ The decisions file is human-readable and versioned with the project. Each import
 malformed sheet raises :class:`~wisdoms.errors.PanelError` naming every bad row and column, and the
 decisions file is left as it was.
 
-Outcomes: ``no`` -> rejected; a card number under "same as another card" -> merged into that theme;
+Outcomes: ``no`` -> rejected; "same as card 3" under "What would you call it?" -> merged into that theme;
 ``yes``/``partly`` with a new name -> renamed; ``yes`` -> validated; ``partly`` with no new name ->
 stays a candidate (the verdict is still recorded and shown). Withdrawn quotes are never used again:
 :func:`apply_decisions` removes them from every theme, and reports and packs leave them out.
@@ -55,16 +55,20 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         wb.close()
     else:
         raise PanelError(f"unsupported response sheet type {path.suffix!r}", path=path, hint="use .xlsx or .csv")
+    skipped = 0
+    while table and table[0] and table[0][0].startswith("NOT FOR SHARING"):  # a draft pack's stamp row
+        table, skipped = table[1:], skipped + 1
     if not table:
         raise PanelError("the response sheet is empty", path=path, line=1, hint="use the responses sheet from 'wisdoms panel pack'")
-    header = [h.strip() for h in table[0]]
+    header = [sheet.ALIASES.get(h.strip(), h.strip()) for h in table[0]]
     missing = [c for c in sheet.COLUMNS if c not in header]
     if missing:
-        raise PanelError(f"the header row lacks the column(s): {', '.join(repr(m) for m in missing)}", path=path, line=1,
+        raise PanelError(f"the header row lacks the column(s): {', '.join(repr(m) for m in missing)}", path=path, line=1 + skipped,
                          hint="use the responses sheet from 'wisdoms panel pack' and keep its header row")
     rows = []
     for values in table[1:]:
         rows.append({h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header) if h})
+        rows[-1]["_row"] = str(len(rows) + 1 + skipped)
     return rows
 
 
@@ -89,7 +93,8 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
     problems: list[str] = []
     parsed = []
     card_theme: dict[str, int] = {}
-    for n, row in enumerate(rows, start=2):
+    for row in rows:
+        n = int(row["_row"])
         if not any(row.get(c) for c in sheet.COLUMNS):
             continue
         m = sheet.THEME_REF_PATTERN.match(row.get(sheet.THEME_REF, ""))
@@ -104,7 +109,7 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
         parsed.append((n, row, int(m.group(1)), m.group(2)))
     verdicts, flagged = [], []
     for n, row, theme_id, label in parsed:
-        answers = {c: row.get(c, "") for c in sheet.ANSWERS}
+        answers = {c: row.get(c, "") for c in [*sheet.ANSWERS, sheet.SAME_AS]}
         if not any(answers.values()):
             log.info("row %d (card %s): no answers; no verdict recorded", n, row.get(sheet.CARD))
             continue
@@ -125,16 +130,19 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
             else:
                 flagged.append({"citation": refs[str(q)], "theme": theme_id, "quote": q})
         merged_into = None
-        same = answers[sheet.SAME_AS].strip().lower().removeprefix("card").strip()
+        name = answers[sheet.CALL_IT]
+        same, column = sheet.same_as_card(name), sheet.CALL_IT
+        if same is None:  # sheets from earlier versions had a column of its own for this
+            same, column = answers[sheet.SAME_AS].strip().lower().removeprefix("card").strip(), sheet.SAME_AS
         if same and same not in _NONE:
             if same not in card_theme:
-                problems.append(f"row {n}, column {sheet.SAME_AS!r}: {answers[sheet.SAME_AS]!r} is not a card number on this sheet")
+                problems.append(f"row {n}, column {column!r}: {answers[column]!r} names no card on this sheet "
+                                f"(cards {', '.join(sorted(card_theme, key=lambda c: (len(c), c)))})")
                 continue
             if card_theme[same] == theme_id:
-                problems.append(f"row {n}, column {sheet.SAME_AS!r}: a card cannot be the same as itself")
+                problems.append(f"row {n}, column {column!r}: a card cannot be the same as itself")
                 continue
             merged_into = card_theme[same]
-        name = answers[sheet.CALL_IT]
         if merged_into is not None:
             outcome = "merged"
         elif rings == "no":
@@ -178,9 +186,59 @@ def read_decisions(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def decisions_from_manifest(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The decisions a run was made with (``wisdoms run --decisions``), rebuilt from its manifest's
+    ``panel_decisions``: one panel entry per panel and date, oldest first, each with its verdicts. The
+    manifest does not say which panel withdrew which quote, so the withdrawn quotes are left to the caller
+    (``panel_decisions.flagged_quotes``). None when the run was made without decisions."""
+    recorded = manifest.get("panel_decisions") or {}
+    if not recorded:
+        return None
+    panels: dict[tuple[str, str], dict[str, Any]] = {}
+    for verdicts in (recorded.get("themes") or {}).values():
+        for v in verdicts if isinstance(verdicts, list) else []:
+            key = (str(v.get("panel")), str(v.get("date")))
+            entry = panels.setdefault(key, {"panel": key[0], "date": key[1], "verdicts": [], "flagged_quotes": []})
+            entry["verdicts"].append({k: val for k, val in v.items() if k not in ("panel", "date")})
+    ordered = sorted(panels.values(), key=lambda p: p["date"])
+    return {"schema": SCHEMA, "panels": ordered}
+
+
 def flagged_citations(decisions: dict[str, Any]) -> set[str]:
     """Every citation any panel withdrew."""
     return {q["citation"] for p in decisions.get("panels", []) for q in p.get("flagged_quotes", []) or []}
+
+
+def match_verdicts(document: dict[str, Any], themes: list[tuple[int, str]]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Each theme's verdicts, oldest panel first, and the verdicts that match no theme.
+
+    A verdict applies to the theme with the same id and the label the panel saw (or the name it gave,
+    for a run that already applied it), else to the only theme with that label; the others are
+    returned (and logged), never dropped silently.
+
+    Args:
+        document: A decisions document (:func:`read_decisions`).
+        themes: ``(id, label)`` of each theme of the run.
+    """
+    labels = dict(themes)
+    by_label: dict[str, list[int]] = {}
+    for tid, label in themes:
+        by_label.setdefault(label, []).append(tid)
+    verdicts_of: dict[str, list[dict[str, Any]]] = {}
+    unmatched = []
+    for panel in document["panels"]:
+        for v in panel["verdicts"]:
+            tid = v.get("theme")
+            if not (tid in labels and labels[tid] in (v.get("label"), v.get("new_label"))):
+                same = by_label.get(v.get("label"), [])
+                tid = same[0] if len(same) == 1 else None
+            if tid is None:
+                unmatched.append({"panel": panel["panel"], "date": panel["date"], "theme": v.get("theme"), "label": v.get("label")})
+                log.warning("panel %s verdict on theme %s (%s) matches no theme in this run",
+                            panel["panel"], v.get("theme"), v.get("label"))
+                continue
+            verdicts_of.setdefault(str(tid), []).append({**v, "panel": panel["panel"], "date": panel["date"]})
+    return verdicts_of, unmatched
 
 
 def import_responses(responses: str | Path, *, panel: str, date: str, decisions: str | Path) -> dict[str, Any]:
@@ -228,24 +286,7 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
 
     document = read_decisions(decisions_path)
     flagged = flagged_citations(document)
-    themes = {t.id: t for t in analysis.themes}
-    by_label: dict[str, list[int]] = {}
-    for t in analysis.themes:
-        by_label.setdefault(t.label, []).append(t.id)
-    verdicts_of: dict[str, list[dict[str, Any]]] = {}
-    unmatched = []
-    for panel in document["panels"]:
-        for v in panel["verdicts"]:
-            tid = v.get("theme")
-            if not (tid in themes and themes[tid].label == v.get("label")):
-                same = by_label.get(v.get("label"), [])
-                tid = same[0] if len(same) == 1 else None
-            if tid is None:
-                unmatched.append({"panel": panel["panel"], "date": panel["date"], "theme": v.get("theme"), "label": v.get("label")})
-                log.warning("panel %s verdict on theme %s (%s) matches no theme in this run",
-                            panel["panel"], v.get("theme"), v.get("label"))
-                continue
-            verdicts_of.setdefault(str(tid), []).append({**v, "panel": panel["panel"], "date": panel["date"]})
+    verdicts_of, unmatched = match_verdicts(document, [(t.id, t.label) for t in analysis.themes])
     passages = {p.id: p for p in analysis.passages}
     new_themes = []
     for t in analysis.themes:

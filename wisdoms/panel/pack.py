@@ -1,7 +1,10 @@
 """``wisdoms panel pack``: plain-language theme cards and a response sheet for a co-production panel.
 
 One card a page, a few quotes, no scores and no jargon. The cards come as printable HTML (ready to
-print to PDF) and Word; the response sheet as Excel and CSV, one row per card.
+print to PDF: A4 pages, one card each) and Word; the response sheet as Excel and CSV, one row per card.
+Everything goes through the privacy gate (:func:`wisdoms.report.release`) before it is written: a card
+quote with an unresolved finding stops the pack, and a draft made with ``allow_unreviewed`` carries
+NOT FOR SHARING on every card, every Word page and the top of each response sheet.
 """
 
 from __future__ import annotations
@@ -10,12 +13,17 @@ import csv
 import io
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
 from ..errors import OutputError
-from ..report.rundir import read_run_folder
+from ..models import Quote
+from ..report import ScanItem, release, settings_from_manifest
+from ..report.rundir import RunFolder, read_run_folder
 from . import sheet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..privacy import PrivacyGate
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +36,39 @@ _HTML = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Theme cards for the panel</title>
 <style>
+  * { box-sizing: border-box; }
   body { font-family: Arial, Helvetica, sans-serif; color: #1b1b1b; background: #ffffff; margin: 0;
-         font-size: {{ size }}; line-height: 1.5; }
-  main { max-width: 46rem; margin: 0 auto; padding: 1.5rem; }
-  .card { border: 2px solid #1b1b1b; border-radius: 8px; padding: 1rem 1.5rem; margin: 2rem 0;
-          break-after: page; page-break-after: always; }
+         font-size: {{ size }}; line-height: 1.5; overflow-wrap: break-word; }
+  main { max-width: {{ measure }}; margin: 0 auto; padding: 1.5rem; }
+  h1 { font-size: 1.6em; } h2 { font-size: 1.35em; } h3 { font-size: 1.1em; }
+  .intro, .card { break-after: page; page-break-after: always; }
+  .card { border: 2px solid #1b1b1b; border-radius: 8px; padding: 1rem 1.5rem; margin: 2rem 0; break-inside: avoid; }
   .card:last-child { break-after: auto; page-break-after: auto; }
   blockquote { border-left: 6px solid #0b5394; margin: 1rem 0; padding: .25rem 1rem; white-space: pre-wrap; }
   .number { color: #4a4a4a; font-weight: 700; }
-  @media print { .card { border: none; margin: 0; } }
+  .stamp { background: #b00020; color: #ffffff; font-weight: 700; padding: .4rem .75rem; text-align: center; }
+  @page { size: A4; margin: 15mm; }
+  @media print {
+    body { font-size: {{ print_size }}; }
+    main { max-width: none; padding: 0; }
+    .card { border: none; border-radius: 0; margin: 0; padding: 0; }
+    .stamp { -webkit-print-color-adjust: exact; print-color-adjust: exact; border: 2px solid #b00020; }
+  }
 </style>
 </head>
 <body>
 <main>
+<section class="intro">
+{% if banner %}<p class="stamp" role="note">{{ banner }}</p>{% endif %}
 <h1>What we think we heard</h1>
 <p>Each card is one idea that came up again and again when we listened to people. Please tell us on the
 response sheet: does it ring true? What would you call it? What is missing? Is there a quote we should not use?</p>
+<p>If you write the number of a quote under “Any quote that should not be used?”, we will not use that quote again.
+If two cards are really the same idea, write “same as card” and its number under “What would you call it?”.</p>
+</section>
 {% for c in cards %}
 <section class="card" aria-labelledby="card-{{ c.number }}">
+{% if banner %}<p class="stamp" role="note">{{ banner }}</p>{% endif %}
 <h2 id="card-{{ c.number }}">Card {{ c.number }}: {{ c.label }}</h2>
 <p>{{ c.summary }}</p>
 <p>{{ c.reach }}</p>
@@ -81,19 +104,27 @@ def _summary(theme: dict[str, Any]) -> str:
     return f"People talked about {listed}."
 
 
-def build_cards(run_dir: str | Path, *, decisions: str | Path | None = None, quotes_per_card: int = QUOTES_PER_CARD) -> list[dict[str, Any]]:
-    """The cards: one per theme still open (not rejected or merged), with quotes no panel has withdrawn.
+def _quote(transcript: str, participant: str, start: int, end: int, text: str) -> dict[str, Any]:
+    return {"transcript": transcript, "participant": participant, "start": start, "end": end, "text": text,
+            "citation": f"{transcript}:{start}-{end}"}
+
+
+def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None = None, quotes_per_card: int = QUOTES_PER_CARD) -> list[dict[str, Any]]:
+    """The cards: one per theme still open (not rejected or merged), with quotes no panel has withdrawn
+    (those in ``decisions`` and those the run's manifest records).
 
     Raises:
         RunFolderError: The run folder is incomplete.
         PanelError: The decisions file is invalid.
     """
-    run = read_run_folder(run_dir)
-    flagged: set[str] = set()
+    run = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
+    # Quotes withdrawn by the panels a run was made with ('wisdoms run --decisions') stay withdrawn even
+    # when the pack is made without the decisions file: passages.csv still lists those passages.
+    flagged = {str(q.get("citation")) for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes") or []}
     if decisions is not None:
         from .decisions import flagged_citations, read_decisions
 
-        flagged = flagged_citations(read_decisions(decisions))
+        flagged |= flagged_citations(read_decisions(decisions))
     total = run.themes.get("participants_total") or 0
     by_theme: dict[str, list[dict[str, Any]]] = {}
     for row in run.passages:
@@ -106,7 +137,7 @@ def build_cards(run_dir: str | Path, *, decisions: str | Path | None = None, quo
         for q in theme.get("quotes", []):
             citation = f"{q['transcript']}:{q['start']}-{q['end']}"
             if citation not in flagged:
-                quotes.append({"text": q["text"], "citation": citation, "participant": q["participant"]})
+                quotes.append(_quote(q["transcript"], q["participant"], int(q["start"]), int(q["end"]), q["text"]))
         used = {q["citation"] for q in quotes}
         for row in sorted(by_theme.get(str(theme["id"]), []), key=lambda r: -int(r.get("words") or 0)):
             if len(quotes) >= quotes_per_card:
@@ -114,7 +145,7 @@ def build_cards(run_dir: str | Path, *, decisions: str | Path | None = None, quo
             citation = f"{row['transcript']}:{row['start']}-{row['end']}"
             if citation in flagged or citation in used or row["participant"] in {q["participant"] for q in quotes}:
                 continue
-            quotes.append({"text": row["text"], "citation": citation, "participant": row["participant"]})
+            quotes.append(_quote(row["transcript"], row["participant"], row["start"], row["end"], row["text"]))
             used.add(citation)
         cards.append({
             "number": len(cards) + 1, "theme": theme["id"], "label": theme["label"],
@@ -124,30 +155,66 @@ def build_cards(run_dir: str | Path, *, decisions: str | Path | None = None, quo
     return cards
 
 
-def cards_html(cards: list[dict[str, Any]], *, large_print: bool = False) -> str:
-    """Printable HTML: one card a page (PDF-ready from any browser's Print)."""
+#: Type sizes (screen, print) of standard and large-print cards; large print follows the UK Association
+#: for Accessible Formats' 16-18 pt (print) and scales the headings with it.
+SIZES = {False: ("1.15rem", "13pt", 13), True: ("1.6rem", "18pt", 18)}
+
+
+def cards_html(cards: list[dict[str, Any]], *, large_print: bool = False, banner: str | None = None) -> str:
+    """Printable HTML: an introduction page, then one card a page (PDF-ready from any browser's Print).
+
+    Args:
+        cards: From :func:`build_cards`.
+        large_print: 18 pt print type (13 pt otherwise).
+        banner: Stamped at the top of every card (``NOT FOR SHARING`` on drafts).
+    """
     from jinja2 import Environment
 
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    return env.from_string(_HTML).render(cards=cards, size="1.6rem" if large_print else "1.15rem")
+    screen, printed, _ = SIZES[large_print]
+    return env.from_string(_HTML).render(cards=cards, size=screen, print_size=printed, banner=banner,
+                                         measure="40rem" if large_print else "46rem")
 
 
-def cards_docx(cards: list[dict[str, Any]], *, large_print: bool = False) -> bytes:
-    """Word cards: one card a page."""
+_INTRO = ("Each card is one idea that came up again and again when we listened to people. Please tell us "
+          "on the response sheet: does it ring true? What would you call it? What is missing? Is there a "
+          "quote we should not use?")
+_HOW = ("If you write the number of a quote under “Any quote that should not be used?”, we will not use that quote "
+        "again. If two cards are really the same idea, write “same as card” and its number under “What would you call it?”.")
+
+
+def cards_docx(cards: list[dict[str, Any]], *, large_print: bool = False, banner: str | None = None) -> bytes:
+    """Word cards: one card a page; ``banner`` goes in every page's header and on every card."""
     from docx import Document
     from docx.enum.text import WD_BREAK
-    from docx.shared import Pt
+    from docx.shared import Pt, RGBColor
 
+    _, _, points = SIZES[large_print]
     doc = Document()
     doc.core_properties.title = "Theme cards for the panel"
-    doc.styles["Normal"].font.size = Pt(18 if large_print else 13)
+    doc.styles["Normal"].font.size = Pt(points)
     doc.styles["Normal"].font.name = "Arial"
+    for name, scale in (("Heading 1", 1.6), ("Heading 2", 1.35), ("Heading 3", 1.1)):
+        doc.styles[name].font.size = Pt(round(points * scale))
+    if banner:
+        for section in doc.sections:
+            header = section.header.paragraphs[0]
+            header.text = banner
+            header.runs[0].bold = True
+
+    def stamp() -> None:
+        if banner:
+            run = doc.add_paragraph().add_run(banner)
+            run.bold = True
+            run.font.color.rgb = RGBColor(0xB0, 0x00, 0x20)
+
+    stamp()
     doc.add_heading("What we think we heard", level=1)
-    doc.add_paragraph("Each card is one idea that came up again and again when we listened to people. Please tell us "
-                      "on the response sheet: does it ring true? What would you call it? What is missing? Is there a "
-                      "quote we should not use?")
+    doc.add_paragraph(_INTRO)
+    doc.add_paragraph(_HOW)
     for c in cards:
         doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+        stamp()
         doc.add_heading(f"Card {c['number']}: {c['label']}", level=2)
         doc.add_paragraph(c["summary"])
         doc.add_paragraph(c["reach"])
@@ -163,23 +230,30 @@ def cards_docx(cards: list[dict[str, Any]], *, large_print: bool = False) -> byt
 
 def _sheet_rows(cards: list[dict[str, Any]]) -> list[list[str]]:
     return [
-        [str(c["number"]), c["label"], "", "", "", "", "", sheet.theme_ref(c["theme"], c["label"]),
+        [str(c["number"]), c["label"], "", "", "", "", sheet.theme_ref(c["theme"], c["label"]),
          sheet.quote_refs([q["citation"] for q in c["quotes"]])]
         for c in cards
     ]
 
 
-def responses_csv(cards: list[dict[str, Any]]) -> str:
-    """The response sheet as CSV (UTF-8 with a byte-order mark, so Excel opens it with accents intact)."""
+def responses_csv(cards: list[dict[str, Any]], *, banner: str | None = None) -> str:
+    """The response sheet as CSV (UTF-8 with a byte-order mark, so Excel opens it with accents intact).
+
+    A draft's sheet starts with a ``banner`` row above the header; the import skips it.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if banner:
+        writer.writerow([banner])
     writer.writerow(sheet.COLUMNS)
     writer.writerows(_sheet_rows(cards))
     return "\ufeff" + buffer.getvalue()
 
 
-def responses_xlsx(cards: list[dict[str, Any]]) -> bytes:
-    """The response sheet as Excel, with a yes/partly/no drop-down and the reference columns greyed."""
+def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, large_print: bool = False) -> bytes:
+    """The response sheet as Excel: a yes/partly/no drop-down, the reference columns greyed, printable
+    landscape on A4 one page wide. A draft's sheet starts with a ``banner`` row and carries it in every
+    printed page's header."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -187,25 +261,37 @@ def responses_xlsx(cards: list[dict[str, Any]]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Responses"
+    if banner:
+        ws.append([banner])
+        ws.cell(row=1, column=1).font = Font(bold=True, color="B00020")
+        ws.oddHeader.center.text = banner
+    top = 2 if banner else 1
     ws.append(sheet.COLUMNS)
     for row in _sheet_rows(cards):
         ws.append(row)
-    widths = [8, 30, 22, 30, 36, 24, 22, 30, 40]
+    size = 14 if large_print else 11
+    widths = [8, 30, 22, 30, 36, 24, 30, 40]
     for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.column_dimensions[ws.cell(row=top, column=i).column_letter].width = round(width * size / 11)
+    for row in ws.iter_rows(min_row=top):
+        for cell in row:
+            cell.font = Font(bold=cell.row == top, size=size)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
     grey = PatternFill("solid", fgColor="EEEEEE")
-    for row in ws.iter_rows(min_row=2, min_col=8, max_col=9):
+    for row in ws.iter_rows(min_row=top + 1, min_col=len(sheet.COLUMNS) - 1, max_col=len(sheet.COLUMNS)):
         for cell in row:
             cell.fill = grey
     if cards:
         rings = DataValidation(type="list", formula1='"yes,partly,no"', allow_blank=True)
         rings.error = "Please choose yes, partly or no"
         ws.add_data_validation(rings)
-        rings.add(f"C2:C{len(cards) + 1}")
-    ws.freeze_panes = "C2"
+        rings.add(f"C{top + 1}:C{top + len(cards)}")
+    ws.freeze_panes = f"C{top + 1}"
+    ws.print_title_rows = f"{top}:{top}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -218,30 +304,69 @@ def make_pack(
     large_print: bool = False,
     decisions: str | Path | None = None,
     quotes_per_card: int = QUOTES_PER_CARD,
+    allow_unreviewed: bool = False,
+    gate: PrivacyGate | None = None,
 ) -> list[Path]:
-    """Write cards.html, cards.docx, responses.xlsx and responses.csv into ``out_dir``.
+    """Write cards.html, cards.docx, responses.xlsx and responses.csv into ``out_dir``, through the privacy gate.
 
     Args:
         run_dir: Folder written by ``wisdoms run``.
         out_dir: Where to write the pack.
-        large_print: Bigger type on the cards.
+        large_print: Bigger type on the cards and the sheet.
         decisions: An earlier panel's decisions: their withdrawn quotes are left out.
         quotes_per_card: Quotes on each card.
+        allow_unreviewed: Private drafts only: write quotes the gate has not cleared, every card, Word page
+            and sheet stamped NOT FOR SHARING (plus a NOT-FOR-SHARING.txt beside them).
+        gate: A fitted :class:`~wisdoms.privacy.PrivacyGate` (default: the project's, with the run's spaCy model).
 
     Raises:
+        ExportBlockedError: A card quote, label or panel-given name holds an unresolved finding, or a
+            detector failed; nothing is written.
         RunFolderError: The run folder is incomplete.
         OutputError: ``out_dir`` exists and is not a folder.
     """
+    from ..privacy import NOT_FOR_SHARING
+
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputError("output path exists and is not a folder", path=out, hint="choose another --out")
-    cards = build_cards(run_dir, decisions=decisions, quotes_per_card=quotes_per_card)
-    rendered: dict[str, str | bytes] = {
-        "cards.html": cards_html(cards, large_print=large_print),
-        "cards.docx": cards_docx(cards, large_print=large_print),
-        "responses.xlsx": responses_xlsx(cards),
-        "responses.csv": responses_csv(cards),
-    }
+    run = read_run_folder(run_dir)
+    cards = build_cards(run, decisions=decisions, quotes_per_card=quotes_per_card)
+    quotes = [Quote(q["transcript"], q["participant"], q["start"], q["end"], q["text"], q["citation"])
+              for c in cards for q in c["quotes"]]
+
+    def render(draft: bool) -> dict[str, str | bytes]:
+        banner = NOT_FOR_SHARING if draft else None
+        rendered: dict[str, str | bytes] = {
+            "cards.html": cards_html(cards, large_print=large_print, banner=banner),
+            "cards.docx": cards_docx(cards, large_print=large_print, banner=banner),
+            "responses.xlsx": responses_xlsx(cards, banner=banner, large_print=large_print),
+            "responses.csv": responses_csv(cards, banner=banner),
+        }
+        if draft:
+            rendered["NOT-FOR-SHARING.txt"] = f"{NOT_FOR_SHARING}: these cards hold quotes the privacy gate has not cleared.\n"
+        return rendered
+
+    rendered = release(quotes, render, lambda _: pack_scan_items(cards, out), where=str(out / "cards.html"),
+                       allow_unreviewed=allow_unreviewed, gate=gate, settings=settings_from_manifest(run.manifest))
+    out.mkdir(parents=True, exist_ok=True)
     written = [write_bytes(out / n, d) if isinstance(d, bytes) else write_text(out / n, d) for n, d in rendered.items()]
     log.info("wrote a panel pack of %d cards to %s", len(cards), out)
     return written
+
+
+def pack_scan_items(cards: list[dict[str, Any]], out: Path) -> list[ScanItem]:
+    """Every value the pack's four files print, for the final privacy scan.
+
+    The cards, the Word file and both sheets are rendered only from these values and fixed wording
+    (quote numbers and citations are ours): each quote, at its transcript offsets, and each card's
+    label (the panel's own name for a renamed theme) and summary.
+    """
+    items = []
+    for c in cards:
+        for q in c["quotes"]:
+            items.append(ScanItem(q["citation"].rsplit(":", 1)[0], q["text"], q["start"]))
+        where = f"{out / 'cards.html'} (card {c['number']})"
+        items.append(ScanItem(where, c["label"]))
+        items.append(ScanItem(where, c["summary"]))
+    return items

@@ -7,15 +7,18 @@ named services), given-name and place gazetteers for lower-case speech-to-text, 
 list (``privacy/names.txt``) and a reviewed allow-list of generic terms. ``[NAME]``-style markers are
 placeholders, never findings. A detector error raises :class:`~wisdoms.errors.PrivacyError`.
 
-Review: ``wisdoms privacy scan`` writes findings, a review sheet and an HTML view (:mod:`.scan`);
-``wisdoms privacy apply`` turns the decided sheet into a pseudonymised working copy and a redaction
-log kept apart from outputs (:mod:`.review`).
+Lower-case mode is decided per source (a whole transcript, a row), never per snippet.
+
+Review: ``wisdoms privacy scan`` reads a transcripts folder or a CSV/JSONL of texts and writes findings,
+a review sheet and an HTML view (:mod:`.scan`); ``wisdoms privacy apply`` turns the decided sheet into a
+pseudonymised working copy of the same form, a redaction log kept apart from outputs, and a kept-finding
+sign-off for every "keep" (:mod:`.review`).
 
 The gate, for writers (report, panel, export)::
 
     from wisdoms.privacy import PrivacyGate, NOT_FOR_SHARING, visible_text
 
-    gate = PrivacyGate(settings=settings).fit()     # reads privacy/names.txt, privacy/signoffs.yaml
+    gate = PrivacyGate(settings=settings, transcripts=analysis.transcripts).fit()  # names.txt, signoffs.yaml
     result = gate.check(quotes, allow_unreviewed=draft)
     result.raise_if_blocked(where="report.html")  # ExportBlockedError lists quote, finding, place, remedy
     quotes = result.cleared                         # in a draft: every quote; stamp NOT_FOR_SHARING
@@ -25,7 +28,8 @@ The gate, for writers (report, panel, export)::
 
 Rules: a quote with findings is cleared only by a :class:`SignOff` that matches the SHA-256 of its exact
 text, the detector version (rules, shipped lists, NER model) and the name-list version, so an edit or
-an upgrade voids it. ``allow_unreviewed=True`` is for private drafts only: blocked quotes are still
+an upgrade voids it; or, for a finding a reviewer kept, by a kept-finding sign-off that matches the hash
+of the kept words in their context. ``allow_unreviewed=True`` is for private drafts only: blocked quotes are still
 listed, the writer must stamp every page with :data:`NOT_FOR_SHARING`. The final scan covers the whole
 rendered text (attributions, area and other metadata included); any hit outside a signed-off quote
 blocks the write. A detector failure blocks everything, drafts included.

@@ -2,9 +2,11 @@
 
 :class:`Detector` is the front door. Texts are scanned with transcription markers (``[NAME]``,
 ``[PLACE]``, ``[inaudible]``) blanked out, so already-redacted placeholders are never findings.
-Text with (almost) no capital letters, as speech-to-text often gives, is scanned in lower-case mode:
-given-name and place gazetteers, cue phrases ("my sister X", "me and X", "called X") and uncommon
-words stand in for the capital letters NER relies on. Any detector error raises
+Text whose sentences start in lower case and whose "I" is written "i", as speech-to-text often gives,
+is scanned in lower-case mode: given-name and place gazetteers, cue phrases ("my sister X", "me and X",
+"called X") and uncommon words stand in for the capital letters NER relies on. The mode is decided once
+per source (a transcript, a row), from all of its text, so a normally punctuated transcript is never read
+as lower-case because one of its turns happens to hold no capital but "I". Any detector error raises
 :class:`~wisdoms.errors.PrivacyError`: the gate fails closed.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +27,7 @@ from .lexicon import STOP_WORDS, NameList, allow_spans, first_names, is_common, 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a rule changes what is found; part of :attr:`Detector.version`, so it voids sign-offs.
-RULES_VERSION = "1"
+RULES_VERSION = "3"
 
 #: spaCy entity label -> finding type.
 NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -34,12 +36,15 @@ NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "
 TYPE_PRIORITY = ("EMAIL", "PHONE", "NINO", "NHS", "POSTCODE", "DOB", "HANDLE", "VEHICLE", "CODE", "ADDRESS",
                  "DATE", "SERVICE", "NAME", "PLACE", "ORG")
 _WEAK_DETECTORS = frozenset({"capitalised", "ner", "rare_word", "locative", "given_name", "place_name", "cue"})
+#: Detectors that find a span but only guess its type.
+_TYPE_GUESSES = frozenset({"capitalised", "rare_word"})
 STRUCTURED_TYPES = frozenset({"POSTCODE", "PHONE", "EMAIL", "NINO", "NHS", "DOB"})
 
 _TITLE = re.compile(r"\b(?:(?:mr|mrs|ms|mx|dr|pc|dc|sgt)\.?|miss|doctor|nurse|judge|officer|sergeant)[ \t]+([A-Za-z][\w'’-]+)",
                     re.IGNORECASE)
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’&-]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|de[ \t]+)?[A-Z][\w'’&-]*)*")
 _I_FORMS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "I’m", "I’ve", "I’d", "I’ll"})
+_I_FORMS_LOWER = frozenset(w.lower() for w in _I_FORMS)
 _INTERJECTIONS = frozenset("""okay ok yeah yes no oh well so right and but like hiya hello hi sorry please thanks
     cheers anyway honestly basically literally obviously bang wow alright mate love""".split())
 _RELATION = (r"(?:sister|brother|son|daughter|boy|girl|lad|mate|friend|pal|worker|key ?worker|support worker|"
@@ -129,8 +134,12 @@ class Detector:
         """
         return self.find_many([(source, text, offset)])[0]
 
-    def find_many(self, items: Sequence[tuple[str, str, int]]) -> list[list[Finding]]:
+    def find_many(self, items: Sequence[tuple[str, str, int]], *,
+                  lowercase: Mapping[str, bool] | None = None) -> list[list[Finding]]:
         """Findings for each ``(source, text, offset)``, NER batched across texts.
+
+        Lower-case mode is decided per source: from ``lowercase[source]`` when given, else by
+        :func:`is_lowercase` over all the items of that source together (every turn of a transcript).
 
         Raises:
             PrivacyError: A detector failed.
@@ -138,6 +147,7 @@ class Detector:
         if not hasattr(self, "nlp_"):
             self.fit()
         masked = [_mask(text) for _s, text, _o in items]
+        modes = source_modes([(source, m) for (source, _t, _o), m in zip(items, masked)], known=lowercase)
         docs: Iterable[Any] = [None] * len(items)
         if self.use_ner:
             try:
@@ -145,11 +155,10 @@ class Detector:
                     docs = list(self.nlp_.pipe(masked, batch_size=64))
             except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
                 raise _failure("ner", items[0][0] if items else "", exc) from exc
-        return [self._find_one(source, text, m, offset, doc)
+        return [self._find_one(source, text, m, offset, doc, lowercase=modes[source])
                 for (source, text, offset), m, doc in zip(items, masked, docs)]
 
-    def _find_one(self, source: str, text: str, masked: str, offset: int, doc: Any) -> list[Finding]:
-        lowercase = is_lowercase(masked)
+    def _find_one(self, source: str, text: str, masked: str, offset: int, doc: Any, *, lowercase: bool) -> list[Finding]:
         raw: list[tuple[int, int, str, str]] = []
         stages = [
             ("patterns", lambda: patterns.structured(masked)),
@@ -175,12 +184,52 @@ class Detector:
 
 
 def is_lowercase(text: str) -> bool:
-    """Whether ``text`` reads like lower-case speech-to-text (fewer than 1 word in 50 capitalised)."""
-    words = [w for w in _WORD.findall(text) if w not in _I_FORMS]
+    """Whether ``text`` reads like lower-case speech-to-text.
+
+    Votes are its sentence starts (the first word, and the first after ``.``, ``!``, ``?`` or a line
+    break) and every "I" ("I'm", "I've" ...): a lower-case start or an "i" votes lower-case, a capital
+    votes cased; lower-case wins on a strict majority. Capitalised words inside a sentence (other than
+    "I") count as one vote for cased when they are at least 1 word in 50, so "we lived at 22 Mill Lane"
+    reads as cased. Text without words is not lower-case.
+    """
+    lower = upper = 0
+    words = 0
+    capitalised_inside = 0
+    for m in _WORD.finditer(text):
+        word = m.group()
+        words += 1
+        if word.lower() in _I_FORMS_LOWER:
+            lower += word[0] == "i"
+            upper += word[0] == "I"
+        elif _starts_sentence(text, m.start()):
+            lower += word[0].islower()
+            upper += word[0].isupper()
+        elif word[0].isupper():
+            capitalised_inside += 1
     if not words:
         return False
-    capitalised = sum(1 for w in words if w[0].isupper())
-    return capitalised * 50 < len(words) or capitalised == 0
+    if capitalised_inside and capitalised_inside * 50 >= words:
+        upper += 1
+    return lower > upper
+
+
+def source_modes(items: Iterable[tuple[str, str]], *, known: Mapping[str, bool] | None = None) -> dict[str, bool]:
+    """Lower-case mode per source: ``known[source]`` when given, else :func:`is_lowercase` of all its texts
+    joined (each text starts a sentence)."""
+    texts: dict[str, list[str]] = {}
+    for source, text in items:
+        texts.setdefault(source, []).append(text)
+    known = known or {}
+    return {source: known[source] if source in known else is_lowercase("\n".join(parts))
+            for source, parts in texts.items()}
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence (text start, or after ``.!?…`` or a line break)."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'“‘(":
+        i -= 1
+    return i < 0 or text[i] in ".!?\n…"
 
 
 def _mask(text: str) -> str:
@@ -210,9 +259,12 @@ def _merge(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, s
     """Merge overlapping hits into one finding: the union span, the highest-priority type."""
     rank = {t: i for i, t in enumerate(TYPE_PRIORITY)}
 
-    def strength(kind: str, det: str) -> tuple[int, int]:
+    def strength(kind: str, det: str) -> tuple[bool, float]:
         # A specific rule (a pattern, the name list) knows the type better than a capital letter or NER.
-        return (det in _WEAK_DETECTORS, rank.get(kind, 99))
+        # A capital letter only says "some name": NER's place ("Leicester" is a GPE) beats it, but not
+        # NER's ORG, which the small model gives to lone first names ("Callum").
+        guess = det in _TYPE_GUESSES and kind == "NAME"
+        return (det in _WEAK_DETECTORS, rank["PLACE"] + 0.5 if guess else rank.get(kind, 99))
 
     merged: list[list[Any]] = []
     for s, e, kind, det in sorted(hits, key=lambda h: (h[0], -h[1])):
@@ -286,7 +338,13 @@ def _capitalised(text: str) -> Iterator[tuple[int, int, str, str]]:
                 word = re.sub(r"['’]s$", "", words[0])
                 if word.lower() in _INTERJECTIONS or (word.isupper() and len(word) <= 5):
                     continue
-            yield start, end, "NAME", "capitalised"
+            yield start, end, "PLACE" if _is_place(words) else "NAME", "capitalised"
+
+
+def _is_place(words: Sequence[str]) -> bool:
+    """Whether capitalised words name a known town or country rather than a person ("Kettering")."""
+    phrase = " ".join(re.sub(r"['’]s$", "", w) for w in words).lower()
+    return phrase in places() and phrase not in first_names()
 
 
 def _known(word: str) -> bool:

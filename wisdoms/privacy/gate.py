@@ -19,7 +19,7 @@ import yaml
 from .._files import sha256_text, write_text
 from ..errors import ExportBlockedError, PrivacyError
 from ..settings import Settings
-from .detectors import Detector, Finding
+from .detectors import Detector, Finding, _mask, source_modes
 from .lexicon import NameList
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ NOT_FOR_SHARING = "NOT FOR SHARING: private draft, quotes not cleared by the pri
 
 HOW_TO_RESOLVE = (
     "pseudonymise the transcript ('wisdoms privacy scan', decide in the review sheet, 'wisdoms privacy apply') "
-    "and run on the working copy, add the name to the project's privacy/names.txt, or have a reviewer sign the "
-    "quote off ('wisdoms privacy sign-off --text \"...\" --by NAME')"
+    "and run on the working copy (a 'keep' in the sheet signs that finding off), add the name to the project's "
+    "privacy/names.txt, or have a reviewer sign the quote off ('wisdoms privacy sign-off --text \"...\" --by NAME')"
 )
 
 
@@ -52,6 +52,11 @@ class SignOff:
 
     It holds only for the same quote text (by hash), detector version and name-list version:
     editing the quote, upgrading the detectors or changing the name list voids it.
+
+    A *kept finding* (a reviewer's "keep" in the review sheet) is a sign-off whose hashed text is the
+    finding with a few words either side in its sentence, ``context_length`` characters long, and whose
+    ``finding_start``/``finding_end`` place the kept words inside it. It clears that one finding in any
+    quote or rendered text holding the same context unchanged, and nothing else in it.
     """
 
     quote_sha256: str
@@ -60,11 +65,33 @@ class SignOff:
     signed_by: str
     signed_at: str
     note: str = ""
+    finding_start: int | None = None
+    finding_end: int | None = None
+    context_length: int | None = None
+
+    @property
+    def is_kept_finding(self) -> bool:
+        """Whether this clears one reviewed finding in its context rather than a whole quote."""
+        return self.finding_start is not None
+
+    def _versions_match(self, detector_version: str, names_version: str) -> bool:
+        return self.detector_version == detector_version and self.names_version == names_version
 
     def covers(self, text: str, *, detector_version: str, names_version: str) -> bool:
-        """Whether this sign-off clears ``text`` under the given versions."""
-        return (self.quote_sha256 == sha256_text(text) and self.detector_version == detector_version
-                and self.names_version == names_version)
+        """Whether this sign-off clears the whole of ``text`` under the given versions."""
+        return (not self.is_kept_finding and self.quote_sha256 == sha256_text(text)
+                and self._versions_match(detector_version, names_version))
+
+    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str) -> bool:
+        """Whether this kept-finding sign-off clears a finding at ``text[start:end]``: the finding lies
+        within the kept words of an unchanged occurrence of the signed context."""
+        if not self.is_kept_finding or not self._versions_match(detector_version, names_version):
+            return False
+        a, b, length = int(self.finding_start or 0), int(self.finding_end or 0), int(self.context_length or 0)
+        for at in range(max(0, end - b), start - a + 1):
+            if at + length <= len(text) and sha256_text(text[at:at + length]) == self.quote_sha256:
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,27 @@ class SignOffs:
         """Whether any sign-off clears ``text``."""
         return any(s.covers(text, detector_version=detector_version, names_version=names_version) for s in self.entries)
 
+    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str) -> bool:
+        """Whether a kept-finding sign-off clears the finding at ``text[start:end]``."""
+        return any(s.excuses(text, start, end, detector_version=detector_version, names_version=names_version)
+                   for s in self.entries if s.is_kept_finding)
+
+    def add_kept_finding(self, context: str, start: int, end: int, *, by: str, detector_version: str,
+                         names_version: str, note: str = "", signed_at: str | None = None) -> SignOffs:
+        """A copy with a kept finding added: ``context[start:end]`` was reviewed and may be shared as written.
+
+        Raises:
+            PrivacyError: No reviewer, or the span is not inside the context.
+        """
+        if not by.strip():
+            raise PrivacyError("a sign-off needs the reviewer's name", hint="fill the reviewer column or pass --by NAME")
+        if not 0 <= start < end <= len(context):
+            raise PrivacyError(f"kept span {start}-{end} is not inside its context {context!r}")
+        entry = SignOff(sha256_text(context), detector_version, names_version, by.strip(),
+                        signed_at or datetime.now(timezone.utc).isoformat(timespec="seconds"), note,
+                        start, end, len(context))
+        return SignOffs(entries=(*self.entries, entry), path=self.path)
+
     def add(self, text: str, *, by: str, detector_version: str, names_version: str, note: str = "") -> SignOffs:
         """A copy with a sign-off for ``text`` added (signed now, in UTC)."""
         if not by.strip():
@@ -89,7 +137,8 @@ class SignOffs:
     def save(self, path: str | Path | None = None) -> Path:
         """Write the sign-offs as YAML (atomically)."""
         target = Path(path or self.path or DEFAULT_SIGNOFFS_FILE)
-        body = yaml.safe_dump({"signoffs": [asdict(e) for e in self.entries]}, sort_keys=False, allow_unicode=True)
+        entries = [{k: v for k, v in asdict(e).items() if v is not None} for e in self.entries]
+        body = yaml.safe_dump({"signoffs": entries}, sort_keys=False, allow_unicode=True)
         header = "# Privacy sign-offs: each clears one quote text (by SHA-256) for one detector and name-list version.\n"
         return write_text(target, header + body)
 
@@ -112,11 +161,15 @@ class SignOffs:
         entries = []
         for number, raw in enumerate(data.get("signoffs") or [], start=1):
             try:
-                entries.append(SignOff(**{k: str(v) for k, v in raw.items()}))
-            except TypeError as exc:
+                fields = {k: (None if v is None else int(v)) if k in _INT_FIELDS else str(v) for k, v in raw.items()}
+                entries.append(SignOff(**fields))
+            except (TypeError, ValueError, AttributeError) as exc:
                 raise PrivacyError(f"sign-off {number} is malformed: {exc}", path=path,
                                    hint="each needs quote_sha256, detector_version, names_version, signed_by, signed_at") from exc
         return cls(entries=tuple(entries), path=str(path))
+
+
+_INT_FIELDS = frozenset({"finding_start", "finding_end", "context_length"})
 
 
 @dataclass(frozen=True)
@@ -181,14 +234,18 @@ class PrivacyGate:
         names: The project's name list (default: ``privacy/names.txt`` if present).
         signoffs: The project's sign-offs (default: ``privacy/signoffs.yaml`` if present).
         detector: A detector to use instead of building one.
+        transcripts: The whole transcripts the quotes come from (anything with ``id`` and ``text``): when
+            given, lower-case mode is decided from each whole transcript rather than from its quotes.
     """
 
     def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,
-                 signoffs: SignOffs | None = None, detector: Detector | None = None) -> None:
+                 signoffs: SignOffs | None = None, detector: Detector | None = None,
+                 transcripts: Sequence[Any] | None = None) -> None:
         self.settings = settings
         self.names = names
         self.signoffs = signoffs
         self.detector = detector
+        self.transcripts = transcripts
 
     def fit(self) -> PrivacyGate:
         """Load the name list, sign-offs and detectors.
@@ -207,6 +264,7 @@ class PrivacyGate:
         self.detector_ = detector.fit()
         self.detector_version_ = self.detector_.version
         self.names_version_ = self.detector_.names_version
+        self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or ())
         return self
 
     def check(self, quotes: Sequence[QuoteLike], *, allow_unreviewed: bool = False) -> GateResult:
@@ -215,16 +273,19 @@ class PrivacyGate:
             self.fit()
         quotes = list(quotes)
         try:
-            found = self.detector_.find_many([(q.transcript, q.text, q.start) for q in quotes])
+            found = self.detector_.find_many([(q.transcript, q.text, q.start) for q in quotes], lowercase=self.modes_)
         except Exception as exc:  # noqa: BLE001  (fail closed)
             reason = f"the privacy detectors failed ({exc}); nothing is cleared"
             blocked = tuple(BlockedQuote(q, (), reason) for q in quotes)
             return GateResult((), blocked, allow_unreviewed, self.detector_version_, self.names_version_, (str(exc),))
         cleared: list[Any] = []
         blocked: list[BlockedQuote] = []
+        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
         for quote, findings in zip(quotes, found):
-            if findings and not self.signoffs_.covers(quote.text, detector_version=self.detector_version_,
-                                                      names_version=self.names_version_):
+            if findings and not self.signoffs_.covers(quote.text, **versions):
+                findings = [f for f in findings
+                            if not self.signoffs_.excuses(quote.text, f.start - quote.start, f.end - quote.start, **versions)]
+            if findings and not self.signoffs_.covers(quote.text, **versions):
                 blocked.append(BlockedQuote(quote, tuple(findings), "unresolved finding(s)"))
                 if allow_unreviewed:
                     cleared.append(quote)
@@ -261,7 +322,9 @@ class PrivacyGate:
                 while at >= 0:
                     excused.append((at, at + len(quote.text)))
                     at = text.find(quote.text, at + 1)
-        hits = [f for f in findings if not any(s <= f.start and f.end <= e for s, e in excused)]
+        hits = [f for f in findings if not any(s <= f.start and f.end <= e for s, e in excused)
+                and not self.signoffs_.excuses(text, f.start, f.end, detector_version=self.detector_version_,
+                                               names_version=self.names_version_)]
         if hits and not allow_unreviewed:
             listed = "\n".join(f"  - {f.type} {f.text!r} at {where}:{f.start}-{f.end} ({f.detector}): "
                                f"...{text[max(0, f.start - 40):f.end + 40]!r}..." for f in hits[:50])

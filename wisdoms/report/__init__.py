@@ -1,18 +1,23 @@
 """Reports: turn an :class:`~wisdoms.pipeline.Analysis` into files people read. No analysis here.
 
 Every writer renders to text or bytes first (:func:`render_reports`); :func:`write_rendered` is the one
-function that puts them on disk, so a gate (the privacy check) can sit between the two.
+function that puts them on disk, so a gate (the privacy check) can sit between the two. :func:`release` is
+that gate's one code path, shared by the reports, the panel pack (:mod:`wisdoms.panel.pack`) and the
+REFI-QDA export (:mod:`wisdoms.report.qdpx`): quotes checked, files rendered (stamped in a draft), every
+rendered value scanned again, fail closed.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
-from ..errors import OutputError
+from ..errors import ExportBlockedError, OutputError
 from .contract import manifest_json, passages_csv, themes_json
 from .docx import render_docx
 from .html import render_html
@@ -27,7 +32,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "write_reports", "render_reports", "write_rendered", "render_html", "render_markdown", "render_docx",
-    "themes_json", "passages_csv", "manifest_json", "find_deficit_language", "check_names",
+    "themes_json", "passages_csv", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
+    "settings_from_manifest",
 ]
 
 Rendered = dict[str, "str | bytes"]
@@ -59,6 +65,86 @@ def write_rendered(out_dir: str | Path, rendered: dict[str, str | bytes]) -> lis
     log.info("wrote %d files to %s", len(written), out)
     return written
 
+@dataclass(frozen=True)
+class ScanItem:
+    """One value the final privacy scan reads: its text, where it comes from, and the offset of its
+    first character there (so a hit in a transcript turn is reported at the transcript's own offsets)."""
+
+    where: str
+    text: str
+    offset: int = 0
+
+
+def release(
+    quotes: Sequence[Any],
+    render: Callable[[bool], dict[str, str | bytes]],
+    scan_items: Callable[[dict[str, str | bytes]], Iterable[ScanItem]],
+    *,
+    where: str,
+    allow_unreviewed: bool = False,
+    gate: PrivacyGate | None = None,
+    settings: Any = None,
+    spans: Sequence[Any] = (),
+    transcripts: Sequence[Any] = (),
+) -> dict[str, str | bytes]:
+    """The one path every output (reports, panel packs, REFI-QDA) takes through the privacy gate.
+
+    1. Every quote (anything with ``transcript``, ``start``, ``end``, ``text``) is checked; one with an
+       unresolved finding stops the export, and the error lists each such quote, its transcript and
+       offsets, the findings, and the review and sign-off commands that resolve it.
+    2. ``render(draft)`` makes the files; with ``draft`` they must carry :data:`~wisdoms.privacy.NOT_FOR_SHARING`.
+    3. Every value ``scan_items`` names in the rendered files is scanned again; any hit outside a
+       signed-off quote stops the export, all hits listed at once.
+
+    ``transcripts`` (anything with ``id`` and ``text``) are the whole texts the quotes come from: the gate
+    decides lower-case (speech-to-text) mode per transcript from them, else per quote source.
+
+    ``spans`` are further quote-like spans (whole turns of a transcript exported whole) that are not
+    checked as quotes but, when a reviewer signed their exact text off, clear hits inside them in step 3.
+
+    A detector failure stops the export at either step, drafts included (fail closed). With
+    ``allow_unreviewed`` (private drafts only) unresolved findings are written, logged, and stamped.
+
+    Returns:
+        The rendered files, cleared for writing.
+
+    Raises:
+        ExportBlockedError: An unresolved finding, or a detector failure; nothing may be written.
+    """
+    from ..privacy import PrivacyGate
+    from ..privacy.gate import HOW_TO_RESOLVE
+
+    gate = gate if gate is not None else PrivacyGate(settings=settings, transcripts=transcripts).fit()
+    result = gate.check(list(quotes), allow_unreviewed=allow_unreviewed)
+    result.raise_if_blocked(where=where)  # in a draft this raises only when a detector failed
+    rendered = render(allow_unreviewed)
+    hits: list[tuple[ScanItem, Any]] = []
+    signed = [*quotes, *spans]
+    for item in scan_items(rendered):
+        # Returned rather than raised, so the user sees every hit in one go; a detector failure still raises.
+        for finding in gate.scan_rendered(item.text, where=item.where, quotes=signed, allow_unreviewed=True):
+            hits.append((item, finding))
+    if hits and not allow_unreviewed:
+        listed = "\n".join(
+            f"  - {f.type} {f.text!r} at {i.where}:{f.start + i.offset}-{f.end + i.offset} ({f.detector}): "
+            f"...{i.text[max(0, f.start - 40):f.end + 40]!r}..." for i, f in hits[:50])
+        more = f"\n  ... and {len(hits) - 50} more" if len(hits) > 50 else ""
+        raise ExportBlockedError(f"the rendered output holds {len(hits)} unresolved identifier(s); nothing was written:"
+                                 f"\n{listed}{more}", path=where, hint=HOW_TO_RESOLVE)
+    if result.blocked or hits:
+        log.warning("private draft with %d unreviewed quote(s) and %d unresolved identifier(s): stamped NOT FOR SHARING",
+                    len(result.blocked), len(hits))
+    return rendered
+
+
+def settings_from_manifest(manifest: dict[str, Any]) -> Any:
+    """The run's :class:`~wisdoms.settings.Settings` (the spaCy model the gate must use), from its manifest."""
+    from ..settings import Settings
+
+    known = {k: v for k, v in manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__}
+    return Settings(**known)
+
+
 def write_reports(
     analysis: Analysis,
     out_dir: str | Path,
@@ -67,7 +153,7 @@ def write_reports(
     gate: PrivacyGate | None = None,
 ) -> list[Path]:
     """Write report.html, report.docx, report.md, themes.json, passages.csv and manifest.json, each atomically,
-    through the privacy gate.
+    through the privacy gate (:func:`release`).
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
     anything is written. With ``allow_unreviewed`` (private drafts only) blocked quotes are written but
@@ -78,20 +164,51 @@ def write_reports(
             nothing is written.
         OutputError: ``out_dir`` exists and is not a folder.
     """
-    from ..privacy import NOT_FOR_SHARING, PrivacyGate, visible_text
+    from ..privacy import NOT_FOR_SHARING
 
-    gate = gate if gate is not None else PrivacyGate(settings=_settings_of(analysis)).fit()
-    quotes = [q for t in analysis.themes for q in t.quotes]
-    result = gate.check(quotes, allow_unreviewed=allow_unreviewed)
-    if not allow_unreviewed:
-        result.raise_if_blocked(where=str(Path(out_dir) / "report.html"))
-    rendered = render_reports(analysis)
-    if allow_unreviewed:
-        rendered = _stamped(analysis, rendered, NOT_FOR_SHARING)
-    # One scan per value, so no entity can run from one value into the next.
-    for value in rendered_values(analysis, rendered, visible_text):
-        gate.scan_rendered(value, where=str(Path(out_dir)), quotes=quotes, allow_unreviewed=allow_unreviewed)
+    def render(draft: bool) -> dict[str, str | bytes]:
+        rendered = render_reports(analysis)
+        return _stamped(analysis, rendered, NOT_FOR_SHARING) if draft else rendered
+
+    rendered = release(
+        [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),
+        where=str(Path(out_dir) / "report.html"), allow_unreviewed=allow_unreviewed, gate=gate,
+        settings=_settings_of(analysis), transcripts=analysis.transcripts,
+    )
     return write_rendered(out_dir, rendered)
+
+
+def report_scan_items(analysis: Analysis, rendered: dict[str, str | bytes], where: str) -> list[ScanItem]:
+    """What the final scan reads for the reports: :func:`rendered_values`, with participant turns placed
+    at their transcript offsets, and the panels' own words (names they gave, what they said was missing)."""
+    from ..privacy import visible_text
+
+    items = [ScanItem(f"{t.id}", t.text[turn.start:turn.end], turn.start)
+             for t in analysis.transcripts for turn in t.participant_turns()]
+    # Attributes (area, ...) are named by participant and file, so a hit says where to fix it.
+    files: dict[str, list[str]] = {}
+    for t in analysis.transcripts:
+        for pid in t.participants:
+            files.setdefault(pid, []).append(t.id)
+    items += [ScanItem(f"participant {pid}'s attributes ({', '.join(files.get(pid, [])) or 'participants table'})",
+                       text) for pid, text in _attribute_lines(analysis)]
+    known = {i.text for i in items}
+    items += [ScanItem(where, v) for v in rendered_values(analysis, rendered, visible_text) if v not in known]
+    items += [ScanItem(f"{where} (panel verdicts)", v) for v in panel_texts(analysis.manifest.get("panel_decisions"))]
+    return items
+
+
+def panel_texts(decided: dict[str, Any] | None) -> list[str]:
+    """The free text panels wrote (new names, what is missing), which outputs print and the final scan must read."""
+    if not decided:
+        return []
+    # Two shapes: a decisions file (each panel's ``verdicts`` a list) and a run manifest's ``panel_decisions``
+    # (verdicts listed per theme under ``themes``; each panel's ``verdicts`` only a count).
+    verdicts = [v for vs in (decided.get("themes") or {}).values() if isinstance(vs, list) for v in vs]
+    verdicts += [v for p in decided.get("panels") or [] if isinstance(p, dict) and isinstance(p.get("verdicts"), list)
+                 for v in p["verdicts"]]
+    texts = [str(v.get(k) or "").strip() for v in verdicts if isinstance(v, dict) for k in ("call_it", "missing", "new_label")]
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 #: Our own citations (``conversation-01.txt:257-354``, passage ids): never identifiers.
@@ -116,10 +233,15 @@ def rendered_values(analysis: Analysis, rendered: dict[str, str | bytes], visibl
     # passages.csv holds every participant passage: scan them as whole turns, the unit the detectors
     # read best (a sentence cut from its turn loses the context that tells a cue from a name).
     parts.extend(t.text[turn.start : turn.end] for t in analysis.transcripts for turn in t.participant_turns())
-    for attributes in analysis.participants.values():
-        parts.append("; ".join(f"{key}: {value}" for key, value in attributes.items()))
+    parts.extend(text for _pid, text in _attribute_lines(analysis))
     parts.extend(code.name for code in analysis.codebook.codes)
     return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip()))
+
+
+def _attribute_lines(analysis: Analysis) -> list[tuple[str, str]]:
+    """Each participant's attributes as one ``key: value; ...`` line, as the final scan reads them."""
+    return [(pid, "; ".join(f"{key}: {value}" for key, value in attributes.items()))
+            for pid, attributes in analysis.participants.items() if attributes]
 
 
 def human_text(name: str, data: str, visible_text: Any) -> str:
@@ -172,10 +294,7 @@ def _flatten_markdown(text: str) -> str:
 
 
 def _settings_of(analysis: Analysis) -> Any:
-    from ..settings import Settings
-
-    known = {k: v for k, v in analysis.manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__}
-    return Settings(**known)
+    return settings_from_manifest(analysis.manifest)
 
 
 def _stamped(analysis: Analysis, rendered: dict[str, str | bytes], stamp: str) -> dict[str, str | bytes]:
@@ -189,8 +308,25 @@ def _stamped(analysis: Analysis, rendered: dict[str, str | bytes], stamp: str) -
     doc["draft"] = stamp
     out["themes.json"] = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     out["report.docx"] = _stamp_docx(bytes(rendered["report.docx"]), stamp)
+    manifest = json.loads(str(rendered["manifest.json"]))
+    manifest["draft"] = stamp
+    out["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    out["passages.csv"] = _stamp_csv(str(rendered["passages.csv"]), stamp)
     out["NOT-FOR-SHARING.txt"] = f"{stamp}: these files hold quotes the privacy gate has not cleared.\n"
     return out
+
+
+def _stamp_csv(text: str, stamp: str) -> str:
+    """A ``draft`` column, ``stamp`` on every row: whoever opens any part of the table sees it."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    for i, row in enumerate(rows):
+        writer.writerow([*row, "draft" if i == 0 else stamp])
+    return buffer.getvalue()
 
 
 def _stamp_docx(data: bytes, stamp: str) -> bytes:

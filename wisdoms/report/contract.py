@@ -70,8 +70,23 @@ def themes_document(analysis: Analysis) -> dict[str, Any]:
             ],
             "codes_without_evidence": [c.code for c in analysis.uncovered_codes()],
             "candidate_new_codes": [t.id for t in analysis.candidate_new_codes()],
+            "suggested_codes": _suggested_codes(analysis),
         },
     }
+
+
+def _suggested_codes(analysis: Analysis) -> list[dict[str, Any]]:
+    """Draft codes for the themes no code covers (added within ``wisdoms.themes/1``; machine-suggested)."""
+    from .view import code_suggestions
+
+    return [
+        {"theme": c.theme, "id": c.id, "name": c.name, "definition": c.definition, "status": "draft",
+         "machine_suggested": True, "keywords": list(c.keywords), "participants": c.participants,
+         "passages": c.passages,
+         "quotes": [{"transcript": q.transcript, "participant": q.participant, "start": q.start, "end": q.end,
+                     "text": q.text} for q in c.quotes]}
+        for c in code_suggestions(analysis)
+    ]
 
 
 def themes_json(analysis: Analysis) -> str:

@@ -90,11 +90,24 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
     doc.add_heading("Codebook coverage", level=1)
     doc.add_paragraph(f"Codebook: {v.codebook.name} (version {v.codebook.version}).")
     _table(doc, ["Code", "Passages", "Participants", "Themes"],
-           [[c.name, str(c.passages), str(c.participants), ", ".join(map(str, c.themes)) or "—"] for c in v.coverage],
+           [[c.name, str(c.passages), str(c.participants), ", ".join(f"Theme {t}" for t in c.themes) or "—"] for c in v.coverage],
            caption="Evidence for each code")
     doc.add_paragraph("Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".")
     doc.add_paragraph("Themes no code covers (candidate new codes): "
                       + ("; ".join(f"Theme {t.theme.id} ({t.label})" for t in v.candidate_new_codes) or "none") + ".")
+    doc.add_heading("Suggested new codes", level=2)
+    if v.code_suggestions:
+        doc.add_paragraph(v.suggestion_note + " 'wisdoms codebook suggest' writes them as draft codes to paste into "
+                          "the codebook.")
+    else:
+        doc.add_paragraph("No new code is suggested: every theme is covered by a code, or was rejected or merged by a panel.")
+    for c in v.code_suggestions:
+        doc.add_heading(f"{c.name} (from theme {c.theme})", level=3)
+        doc.add_paragraph(f"Suggested id: {c.id}")
+        doc.add_paragraph(f"Suggested definition: {c.definition}")
+        doc.add_paragraph(f"Heard from: {c.participants} of {s['participants']} participants ({c.passages} passages)")
+        for q in c.quotes:
+            _quote(doc, q.text, q.participant, q.citation)
 
     doc.add_heading("Framework matrix", level=1)
     doc.add_paragraph("One row per participant, one column per theme; each cell a short quote with its citation.")
@@ -122,7 +135,7 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
         p.add_run(f"{k}: ").bold = True
         p.add_run(val)
     for p in v.panels:
-        doc.add_paragraph(f"Panel: {p['panel']}, {p['date']} ({p['verdicts']} verdicts, {p['flagged_quotes']} quotes withdrawn)",
+        doc.add_paragraph(f"Panel: {p['panel']}, {p['date']} (verdicts: {p['verdicts']}; quotes withdrawn: {p['flagged_quotes']})",
                           style="List Bullet")
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -67,11 +67,23 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
     lines += ["## Codebook coverage", "", f"Codebook: {v.codebook.name} (version {v.codebook.version}).", "",
               "| Code | Passages | Participants | Themes |", "|---|---:|---:|---|"]
     for c in v.coverage:
-        lines.append(f"| {_cell(c.name)} | {c.passages} | {c.participants} | {', '.join(map(str, c.themes)) or '—'} |")
+        lines.append(f"| {_cell(c.name)} | {c.passages} | {c.participants} | {', '.join(f'Theme {t}' for t in c.themes) or '—'} |")
     lines += ["", "Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".", ""]
     if v.candidate_new_codes:
         lines += ["Themes no code covers (candidate new codes): "
                   + "; ".join(f"Theme {t.theme.id} ({t.label})" for t in v.candidate_new_codes) + ".", ""]
+    lines += ["### Suggested new codes", ""]
+    if v.code_suggestions:
+        lines += [v.suggestion_note + " `wisdoms codebook suggest` writes them as draft codes to paste into the "
+                  "codebook.", ""]
+    else:
+        lines += ["No new code is suggested: every theme is covered by a code, or was rejected or merged by a panel.", ""]
+    for c in v.code_suggestions:
+        lines += [f"#### {c.name} (from theme {c.theme})", "", f"- Suggested id: `{c.id}`",
+                  f"- Suggested definition: {c.definition}",
+                  f"- Heard from: {c.participants} of {total} participants ({c.passages} passages)", ""]
+        for q in c.quotes:
+            lines += [_quote_block(q.text), f">\n> — {q.participant}, `{q.citation}`", ""]
     lines += ["## Framework matrix", "", "Participants by theme; each cell a short quote with its citation.", "",
               "| Participant | " + " | ".join(_cell(t.label) for t in v.matrix_themes) + " |",
               "|---|" + "---|" * len(v.matrix_themes)]
@@ -88,6 +100,6 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
     lines += ["", "They are listed in `themes.json` and `passages.csv`; none is dropped.", "", "## Method and run", ""]
     lines += [f"- {k}: {val}" for k, val in v.method]
     for p in v.panels:
-        lines.append(f"- Panel: {p['panel']}, {p['date']} ({p['verdicts']} verdicts, {p['flagged_quotes']} quotes withdrawn)")
+        lines.append(f"- Panel: {p['panel']}, {p['date']} (verdicts: {p['verdicts']}; quotes withdrawn: {p['flagged_quotes']})")
     lines.append("")
     return "\n".join(lines)

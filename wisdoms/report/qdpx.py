@@ -3,8 +3,21 @@
 The ``.qdpx`` is a zip holding ``project.qde`` (QDA-XML, namespace ``urn:QDA-XML:project:1.0``) and a
 lowercase ``sources/`` folder with each transcript as UTF-8 ``<guid>.txt``, referenced as
 ``internal://<guid>.txt``. Selection positions are Unicode code points from 0, end exclusive: the same
-offsets as ``passages.csv``. GUIDs are UUID5s of stable ids (code id, theme label, passage id), so
-exporting the same run twice gives the same project, byte for byte.
+offsets as ``passages.csv``. GUIDs are UUID5s of stable ids (code id, theme id and keywords, passage id),
+so exporting the same run twice gives the same project, byte for byte, and a theme keeps its GUID when
+a panel renames it.
+
+Privacy: a ``.qdpx`` carries every transcript whole, interviewer turns and front matter included, not
+just quotes. So the export goes through the same gate as the reports (:func:`wisdoms.report.release`):
+every coded passage is checked, and then every source text is scanned whole, with the code names,
+descriptions, case variables and notes; any finding outside a signed-off passage or turn stops the
+export. The way to clear a corpus is to pseudonymise it (``wisdoms privacy scan`` / ``apply``), run on
+the working copy, and export that run: its sources are then the pseudonymised text. With
+``allow_unreviewed`` (private drafts only) the project's name and ``<Description>`` say NOT FOR SHARING.
+
+Panel decisions: verdicts become Notes on the theme codes; a renamed theme takes the panel's name; a
+rejected theme is kept but marked "(rejected by panel)"; a merged theme is nested under the theme it
+was merged into and marked; quotes a panel withdrew are not coded at all (a Note lists them).
 """
 
 from __future__ import annotations
@@ -15,12 +28,17 @@ import uuid
 import zipfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from .._files import write_bytes
+from ..codebook.formats import code_guid as codebook_code_guid
 from ..errors import RunFolderError
 from .rundir import RunFolder, read_inputs, read_run_folder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..privacy import PrivacyGate
+    from . import ScanItem
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +63,44 @@ def _text_el(parent: ET.Element, tag: str, text: str) -> ET.Element:
     return el
 
 
-def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, decisions: dict[str, Any] | None = None) -> tuple[bytes, dict[str, bytes]]:
+def theme_outcomes(themes: list[dict[str, Any]], decisions: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
+    """Each theme's status, label and merge target after the panels' verdicts (later panels win), and its
+    verdicts; a run without decisions keeps what ``themes.json`` says."""
+    from ..panel.decisions import match_verdicts
+
+    verdicts_of: dict[str, list[dict[str, Any]]] = {}
+    if decisions:
+        verdicts_of, _ = match_verdicts(decisions, [(t["id"], t["label"]) for t in themes])
+    out = {}
+    for t in themes:
+        state = {"status": t["status"], "label": t["label"], "merged_into": None, "verdicts": verdicts_of.get(str(t["id"]), [])}
+        for v in state["verdicts"]:
+            state["status"] = v["outcome"]
+            state["label"] = v.get("new_label") or state["label"]
+            state["merged_into"] = v.get("merged_into") if v["outcome"] == "merged" else None
+        out[t["id"]] = state
+    return out
+
+
+def _theme_name(theme_id: int, state: dict[str, Any]) -> str:
+    if state["status"] == "rejected":
+        return f"Theme {theme_id} (rejected by panel): {state['label']}"
+    if state["status"] == "merged":
+        into = f" into theme {state['merged_into']}" if state["merged_into"] is not None else ""
+        return f"Theme {theme_id} (merged{into} by panel): {state['label']}"
+    return f"Theme {theme_id}: {state['label']}"
+
+
+def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, decisions: dict[str, Any] | None = None,
+                  stamp: str | None = None) -> tuple[bytes, dict[str, bytes]]:
     """The ``project.qde`` bytes and the source files (``sources/<guid>.txt`` -> UTF-8 bytes).
+
+    Args:
+        run: The run folder.
+        transcripts: The run's transcripts, re-read (:func:`~wisdoms.report.rundir.read_inputs`).
+        codebook: The run's codebook.
+        decisions: Panel decisions (:func:`wisdoms.panel.read_decisions`), applied to the themes.
+        stamp: Put at the start of the project's name and ``<Description>`` (NOT FOR SHARING on drafts).
 
     Raises:
         RunFolderError: A passage's offsets do not hold its text in the re-read transcript.
@@ -54,7 +108,7 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
     ET.register_namespace("", NAMESPACE)
     created = run.manifest.get("created") or "2020-01-01T00:00:00+00:00"
     user = stable_guid("user", "wisdoms")
-    project_name = f"wisdoms run {created}"
+    project_name = f"{stamp + ' - ' if stamp else ''}wisdoms run {created}"
     root = ET.Element(f"{{{NAMESPACE}}}Project", {
         "name": project_name, "origin": f"wisdoms {run.manifest.get('wisdoms', '')}".strip(),
         "creatingUserGUID": user, "creationDateTime": created,
@@ -65,17 +119,35 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
     # Codes: the codebook (nested by parent) and the themes, each under a non-codable folder code.
     notes: list[tuple[str, str, str]] = []  # (guid, name, text)
     theme_notes: dict[int, list[str]] = defaultdict(list)
+    themes = run.themes.get("themes", [])
+    outcome = theme_outcomes(themes, decisions)
+    withdrawn = _withdrawn(decisions, run)
     for panel in (decisions or {}).get("panels", []):
+        cited = [q["citation"] for q in panel.get("flagged_quotes") or []]
+        if cited:
+            notes.append((stable_guid("note", panel.get("panel"), panel.get("date"), "withdrawn"),
+                          f"Quotes withdrawn by panel {panel.get('panel')}",
+                          f"Panel {panel.get('panel')} on {panel.get('date')} asked that these quotes not be used; "
+                          f"they are not coded in this export: {', '.join(cited)}."))
         for v in panel.get("verdicts", []):
+            call_it = (f"the same idea as theme {v['merged_into']}" if v.get("merged_into") is not None
+                       else v.get("call_it") or "-")  # not "same as card 2": card numbers mean nothing here
             text = (f"Panel {panel.get('panel')} on {panel.get('date')}: rings true: {v.get('rings_true')}. "
-                    f"Would call it: {v.get('call_it') or '-'}. Missing: {v.get('missing') or '-'}. Outcome: {v.get('outcome')}.")
+                    f"Would call it: {call_it}. Missing: {v.get('missing') or '-'}. Outcome: {v.get('outcome')}.")
             guid = stable_guid("note", panel.get("panel"), panel.get("date"), v.get("theme"))
             notes.append((guid, f"Panel verdict on theme {v.get('theme')}", text))
             theme_notes[int(v.get("theme"))].append(guid)
 
+    attributed = {q["citation"] for p in (decisions or {}).get("panels", []) for q in p.get("flagged_quotes") or []}
+    if withdrawn - attributed:  # recorded in the run's manifest, which does not say which panel withdrew them
+        notes.append((stable_guid("note", "withdrawn"), "Quotes withdrawn by panels",
+                      "A co-production panel asked that these quotes not be used; they are not coded in this "
+                      f"export: {', '.join(sorted(withdrawn - attributed))}."))
+
     codebook_el = _el(root, "CodeBook")
     codes_el = _el(codebook_el, "Codes")
-    code_guid = {c.id: stable_guid("code", c.id) for c in codebook.codes}
+    # The same GUIDs as the codebook's own .qdc export, so importing both into one project never duplicates a code.
+    code_guid = {c.id: codebook_code_guid(c.id) for c in codebook.codes}
     book = _el(codes_el, "Code", guid=stable_guid("codebook", codebook.name), name=f"Codebook: {codebook.name}", isCodable="false")
     _text_el(book, "Description", f"{codebook.name}, version {codebook.version}")
     children: dict[str | None, list[Any]] = defaultdict(list)
@@ -91,16 +163,35 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
 
     for c in children[None]:
         add_code(book, c)
-    themes = run.themes.get("themes", [])
-    theme_guid = {t["id"]: stable_guid("theme", t["id"], t["label"]) for t in themes}
-    folder = _el(codes_el, "Code", guid=stable_guid("themes", created), name="Themes (wisdoms)", isCodable="false")
-    _text_el(folder, "Description", "Themes found by wisdoms; status shows whether people have checked them.")
-    for t in themes:
-        el = _el(folder, "Code", guid=theme_guid[t["id"]], name=f"Theme {t['id']}: {t['label']}", isCodable="true")
-        _text_el(el, "Description", f"Status: {t['status']}. Keywords: {', '.join(t['keywords'])}. "
-                 f"Heard from {t['participants']} participants in {t['passages']} passages.")
-        for note in theme_notes.get(t["id"], []):
-            _el(el, "NoteRef", targetGUID=note)
+    # A theme's GUID rests on its id and keywords, which a panel's renaming does not change.
+    theme_guid = {t["id"]: stable_guid("theme", t["id"], "|".join(t.get("keywords") or [])) for t in themes}
+    # The folder's GUID does not depend on the run's date, so re-running the same inputs gives the same codes.
+    folder = _el(codes_el, "Code", guid=stable_guid("themes"), name="Themes (wisdoms)", isCodable="false")
+    _text_el(folder, "Description", "Themes found by wisdoms; status shows whether people have checked them. "
+             "Themes a panel rejected are kept and marked; merged themes sit under the theme they were merged into.")
+    theme_el: dict[int, ET.Element] = {}
+    pending = list(themes)
+    while pending:  # merged themes after the theme they joined (chains followed; a cycle falls back to the folder)
+        progressed, later = False, []
+        for t in pending:
+            state = outcome[t["id"]]
+            target = state["merged_into"] if state["status"] == "merged" else None
+            if target is not None and target in theme_guid and target not in theme_el and target != t["id"]:
+                later.append(t)
+                continue
+            parent = theme_el.get(target, folder) if target is not None else folder
+            el = _el(parent, "Code", guid=theme_guid[t["id"]], name=_theme_name(t["id"], state), isCodable="true")
+            renamed = f" Machine label: {t['label']}." if state["label"] != t["label"] else ""
+            _text_el(el, "Description", f"Status: {state['status']}.{renamed} Keywords: {', '.join(t['keywords'])}. "
+                     f"Heard from {t['participants']} participants in {t['passages']} passages.")
+            for note in theme_notes.get(t["id"], []):
+                _el(el, "NoteRef", targetGUID=note)
+            theme_el[t["id"]] = el
+            progressed = True
+        if not progressed:
+            for t in later:
+                outcome[t["id"]] = {**outcome[t["id"]], "merged_into": None}
+        pending = later
 
     # Participants as Cases, their attributes as Variables.
     people: dict[str, dict[str, str]] = {}
@@ -141,6 +232,8 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
                   creatingUser=user, creationDateTime=created)
         files[f"sources/{sguid}.txt"] = doc.text.encode("utf-8")
         for row in by_transcript.get(doc.id, []):
+            if f"{row['transcript']}:{row['start']}-{row['end']}" in withdrawn:
+                continue  # a panel asked that this passage not be used
             if doc.text[row["start"]:row["end"]] != row["text"]:
                 raise RunFolderError(f"passage {row['passage']} does not match the transcript text at {row['start']}-{row['end']}",
                                      path=run.path / "passages.csv",
@@ -164,8 +257,10 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
             note = _el(notes_el, "Note", guid=guid, name=name, creatingUser=user, creationDateTime=created)
             _text_el(note, "PlainTextContent", text)
     _text_el(root, "Description",
-             f"Exported by wisdoms from {run.path.name}: seed {run.manifest.get('seed')}, "
-             f"embedding model {((run.manifest.get('models') or {}).get('embedding') or {}).get('model')}.")
+             (f"{stamp}. " if stamp else "")
+             + f"Exported by wisdoms from {run.path.name}: seed {run.manifest.get('seed')}, "
+             f"embedding model {((run.manifest.get('models') or {}).get('embedding') or {}).get('model')}."
+             + (f" {len(withdrawn)} quotes withdrawn by panels are not coded." if withdrawn else ""))
     ET.indent(root)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return xml, files
@@ -189,28 +284,99 @@ def export_qdpx(
     transcripts: str | Path | None = None,
     codebook: str | Path | None = None,
     decisions: str | Path | None = None,
+    allow_unreviewed: bool = False,
+    gate: PrivacyGate | None = None,
 ) -> Path:
-    """Write a REFI-QDA project for a run folder.
+    """Write a REFI-QDA project for a run folder, through the privacy gate.
 
     Args:
         run_dir: Folder written by ``wisdoms run``.
         out: The ``.qdpx`` file to write.
-        transcripts: Transcripts folder, if not where the manifest says.
+        transcripts: Transcripts folder, if not where the manifest says (the pseudonymised working copy
+            the run read).
         codebook: Codebook, if not where the manifest says.
-        decisions: Panel decisions YAML; its verdicts become Notes on the theme codes.
+        decisions: Panel decisions YAML: verdicts become Notes on the theme codes, renamed, rejected and
+            merged themes are marked, withdrawn quotes are not coded. Without it, the decisions the run was
+            made with (recorded in its manifest by ``wisdoms run --decisions``) are used.
+        allow_unreviewed: Private drafts only: write even with unresolved findings, the project's name and
+            ``<Description>`` stamped NOT FOR SHARING.
+        gate: A fitted :class:`~wisdoms.privacy.PrivacyGate` (default: the project's, with the run's spaCy model).
 
     Raises:
+        ExportBlockedError: A coded passage, a source text or another value holds an unresolved finding,
+            or a detector failed; nothing is written.
         RunFolderError: The run folder is incomplete or its inputs changed since the run.
         PanelError: The decisions file is invalid.
     """
+    from ..models import Quote
+    from ..privacy import NOT_FOR_SHARING
+    from . import ScanItem, panel_texts, release, settings_from_manifest
+
     run = read_run_folder(run_dir)
     docs, book = read_inputs(run, transcripts=transcripts, codebook=codebook)
-    decided = None
+    from ..panel.decisions import decisions_from_manifest
+
+    # Without --decisions, the decisions the run itself was made with (wisdoms run --decisions) still apply.
+    decided = decisions_from_manifest(run.manifest)
     if decisions is not None:
         from ..panel import read_decisions
 
         decided = read_decisions(decisions)
-    project, files = build_project(run, docs, book, decisions=decided)
-    path = write_bytes(out, qdpx_bytes(project, files))
-    log.info("wrote %s (%d sources)", path, len(files))
+
+    def render(draft: bool) -> dict[str, str | bytes]:
+        project, files = build_project(run, docs, book, decisions=decided, stamp=NOT_FOR_SHARING if draft else None)
+        return {"project.qdpx": qdpx_bytes(project, files)}
+
+    withdrawn = _withdrawn(decided, run)
+    passages = [Quote(r["transcript"], r["participant"], r["start"], r["end"], r["text"], r["passage"])
+                for r in run.passages if (r.get("theme") not in (None, "") or r.get("codes"))
+                and f"{r['transcript']}:{r['start']}-{r['end']}" not in withdrawn]
+    # Whole turns too, so a reviewer's sign-off of one exact turn (an interviewer's included) clears it in a source.
+    turns = [Quote(d.id, t.participant or t.speaker, t.start, t.end, d.text[t.start:t.end], f"{d.id}#{t.start}-{t.end}")
+             for d in docs for t in d.turns]
+    panel_words = [ScanItem(f"{decisions} (panel verdicts)", text) for text in panel_texts(decided)]
+    rendered = release(passages, render, lambda r: [*project_scan_items(bytes(r["project.qdpx"])), *panel_words],
+                       where=str(out), allow_unreviewed=allow_unreviewed, gate=gate,
+                       settings=settings_from_manifest(run.manifest), spans=turns, transcripts=docs)
+    path = write_bytes(out, bytes(rendered["project.qdpx"]))
+    log.info("wrote %s (%d sources)", path, len(docs))
     return path
+
+
+def _withdrawn(decided: dict[str, Any] | None, run: RunFolder) -> set[str]:
+    """Citations withdrawn by a panel: in ``decided``, and those the run itself was made with
+    (``wisdoms run --decisions`` records them in the manifest), so an export without ``--decisions``
+    still leaves them uncoded."""
+    from ..panel.decisions import flagged_citations
+
+    recorded = (run.manifest.get("panel_decisions") or {}).get("flagged_quotes") or []
+    return flagged_citations(decided or {}) | {str(q.get("citation")) for q in recorded}
+
+
+#: Elements of ``project.qde`` whose names are our own ids and fixed wording, not people's words. Notes are
+#: our wording around the panel's words, which :func:`export_qdpx` scans on their own (as the reports do).
+_OWN_NAMES = frozenset({"PlainTextSelection", "Case", "User", "Project", "Coding", "Note"})
+
+
+def project_scan_items(data: bytes) -> list[ScanItem]:
+    """Every value a ``.qdpx`` shows a reader, for the final privacy scan: each source text whole (at its
+    own offsets), every code and variable name, description and variable value."""
+    from . import ScanItem
+
+    items: list[ScanItem] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        root = ET.fromstring(zf.read("project.qde"))
+        names = {}
+        for src in root.iter(f"{{{NAMESPACE}}}TextSource"):
+            names[src.get("plainTextPath", "").removeprefix("internal://")] = src.get("name", "")
+        for name in zf.namelist():
+            if name.startswith("sources/"):
+                source = names.get(name.removeprefix("sources/"), name)
+                items.append(ScanItem(f"{source} (source in the .qdpx)", zf.read(name).decode("utf-8")))
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if el.get("name") and tag not in _OWN_NAMES and tag != "TextSource":
+            items.append(ScanItem(f"project.qde {tag} name", el.get("name", "")))
+        if tag in ("Description", "TextValue") and el.text and el.text.strip():
+            items.append(ScanItem(f"project.qde {tag}", el.text))
+    return items

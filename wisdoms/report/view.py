@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .language import LanguageFlag, check_names
+from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Passage, Quote, Theme
@@ -84,6 +84,9 @@ class ReportView:
     method: list[tuple[str, str]]
     panels: list[dict[str, Any]]
     codebook: Any
+    #: Draft codes suggested for the themes no code covers (see :func:`wisdoms.codebook.suggest_codes`).
+    code_suggestions: list[Any] = field(default_factory=list)
+    suggestion_note: str = ""
 
 
 def suppress(count: int) -> str:
@@ -198,7 +201,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
             counts = Counter(people.get(p, {}).get(group_by) or NOT_RECORDED for p in who)
             groups = breakdown(dict(counts))
         label = t.label
-        verdicts = list(verdicts_of.get(str(t.id), []))
+        verdicts = [_shown_verdict(vd) for vd in verdicts_of.get(str(t.id), [])]
         merged_into = next((v.get("merged_into") for v in reversed(verdicts) if v.get("merged_into") is not None), None)
         alt = _chart_alt(label, group_by, groups)
         theme_views.append(ThemeView(
@@ -273,11 +276,92 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         method=method,
         panels=list(panel.get("panels", [])),
         codebook=analysis.codebook,
+        code_suggestions=code_suggestions(analysis),
+        suggestion_note=_machine_note(),
     )
+
+
+def code_suggestions(analysis: Analysis) -> list[Any]:
+    """Machine-suggested draft codes for the themes no code covers, never quoting a withdrawn passage."""
+    from ..codebook.coverage import suggest_codes
+
+    return suggest_codes(analysis.themes, analysis.passages, analysis.codebook, screen=find_deficit_language,
+                         exclude=flagged_citations(analysis))
+
+
+def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Suggested codes for a run folder's uncovered themes, from ``themes.json`` and ``passages.csv``.
+
+    Returns:
+        The suggestions, and facts about the run (``run``, ``date``, ``draft``: whether the run was a
+        private draft whose quotes the privacy gate has not cleared).
+
+    Raises:
+        RunFolderError: The run folder is incomplete or unreadable.
+    """
+    from ..codebook import load_codebook
+    from ..codebook.coverage import suggest_codes
+    from ..errors import WisdomsError
+    from ..models import Match, Passage, Quote, Theme
+    from .rundir import read_run_folder
+
+    run = read_run_folder(run_dir)
+    passages = [Passage(id=r["passage"], transcript=r["transcript"], participant=r["participant"], start=r["start"],
+                        end=r["end"], text=r["text"], turn=0) for r in run.passages]
+    at = {(p.transcript, p.start, p.end): p.id for p in passages}
+    themes = []
+    for t in run.themes.get("themes", []):
+        quotes = tuple(Quote(transcript=q["transcript"], participant=q["participant"], start=q["start"], end=q["end"],
+                             text=q["text"], passage=at.get((q["transcript"], q["start"], q["end"]), ""))
+                       for q in t.get("quotes", []))
+        codes = tuple(Match(target="theme", target_id=str(t["id"]), code=m["id"], score=float(m.get("score", 0)),
+                            evidence=str(m.get("evidence", "")), assigned=True) for m in t.get("codes", []))
+        themes.append(Theme(id=int(t["id"]), label=t["label"], keywords=tuple(t.get("keywords", ())),
+                            passage_ids=tuple(t.get("passage_ids", ())), participants=int(t.get("participants", 0)),
+                            status=t.get("status", "candidate"), quotes=quotes, codes=codes))
+    book_path = ((run.manifest.get("inputs") or {}).get("codebook") or {}).get("path")
+    try:
+        book = load_codebook(book_path) if book_path else None
+    except WisdomsError:
+        book = None
+    if book is None:  # ids and names then only avoid the codes the run recorded
+        from ..codebook import Codebook
+        from ..models import Code
+
+        recorded = (run.themes.get("codebook") or {}).get("coverage", [])
+        book = Codebook(codes=tuple(Code(id=c["id"], name=c["name"], definition="-") for c in recorded))
+    flagged = {q["citation"] for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes", [])}
+    suggestions = suggest_codes(themes, passages, book, screen=find_deficit_language, exclude=flagged)
+    facts = {"run": str(run.path), "date": str(run.manifest.get("created") or "")[:10],
+             "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists()}
+    return suggestions, facts
+
+
+def _machine_note() -> str:
+    from ..codebook.coverage import MACHINE_NOTE
+
+    return MACHINE_NOTE
+
+
+def _shown_verdict(verdict: dict[str, Any]) -> dict[str, Any]:
+    """A verdict as the reports print it: a merge says which theme it joined, in the report's own theme numbers,
+    instead of the panel's "same as card 2" (card numbers mean nothing outside the pack)."""
+    shown = dict(verdict)
+    if shown.get("merged_into") is not None:
+        shown["call_it"] = ""
+        shown["outcome"] = f"merged into theme {shown['merged_into']}"
+    return shown
 
 
 def _chart_alt(label: str, group_by: str | None, groups: list[GroupRow]) -> str:
     if not group_by or not groups:
         return f"No breakdown by group is available for {label}."
     parts = [f"{g.group}: {g.shown}" for g in groups]
-    return f"People who raised {label}, by {group_by.replace('_', ' ')}: " + "; ".join(parts) + "."
+    text = f"People who raised {label}, by {group_by.replace('_', ' ')}: " + "; ".join(parts) + "."
+    hidden = sum(g.suppressed for g in groups)
+    if hidden == len(groups):
+        text += (" No bar is drawn: every group's number is hidden, because it is under "
+                 f"{SMALL_NUMBER} or would give away one that is.")
+    elif hidden:
+        text += " Groups whose number is hidden get no bar, so a bar's length cannot give the number away."
+    return text

@@ -1,0 +1,249 @@
+"""Tests for codebook matching accuracy work: self-training on the corpus and the benchmark's measures."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wisdoms.codebook import CodeMatcher, load_codebook
+from wisdoms.codebook.matching import MIN_SELF_TRAIN_ROWS
+from wisdoms.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+_SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = _SHARED if _SHARED.is_dir() else REPO.parent / "shared"
+BENCH = SHARED / "bench" / "nhs_fft"
+
+DIM = 8
+E = np.eye(DIM, dtype=np.float32)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _book(tmp_path: Path):
+    path = tmp_path / "book.jsonl"
+    path.write_text(
+        json.dumps({"id": "alpha", "name": "Alpha", "definition": "alpha things", "examples": ["alpha example"]})
+        + "\n"
+        + json.dumps({"id": "beta", "name": "Beta", "definition": "beta things", "examples": ["beta example"]})
+        + "\n",
+        encoding="utf-8",
+    )
+    return load_codebook(path)
+
+
+def _embed(texts):
+    """Every alpha descriptor points along axis 0, every beta descriptor along axis 1."""
+    return np.stack([E[0] if "alpha" in t.lower() else E[1] for t in texts])
+
+
+def _corpus(n: int, seed: int = 0) -> np.ndarray:
+    """Alpha answers lean on axis 2 and beta answers away from it: something the codebook never says."""
+    rng = np.random.default_rng(seed)
+    alpha = _unit(E[0] + 0.9 * E[2] + 0.05 * rng.standard_normal((n // 2, DIM)))
+    beta = _unit(E[1] - 0.9 * E[2] + 0.05 * rng.standard_normal((n - n // 2, DIM)))
+    return np.vstack([alpha, beta])
+
+
+def test_self_training_learns_how_the_corpus_phrases_a_code(tmp_path):
+    book = _book(tmp_path)
+    plain = CodeMatcher(book, Settings()).fit(_embed)
+    tuned = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(200))
+    assert plain.self_trained_rows_ == 0 and tuned.self_trained_rows_ == 100
+    # mostly along axis 2 (the corpus's alpha cue), slightly towards beta's descriptors
+    probe = _unit(E[2] + 0.15 * E[1])[None, :]
+    ids = [c.id for c in plain.codes_]
+    assert ids[int(np.argmax(plain.score(probe)[0][0]))] == "beta"
+    assert ids[int(np.argmax(tuned.score(probe)[0][0]))] == "alpha"
+    # clear cases keep their code and the scores stay on the cosine scale the thresholds expect
+    clear = np.stack([E[0], E[1]])
+    scores = tuned.score(clear)[0]
+    assert list(np.argmax(scores, axis=1)) == [ids.index("alpha"), ids.index("beta")]
+    assert np.all(scores <= 1.0 + 1e-6) and tuned.assigned(scores).diagonal().all()
+
+
+def test_small_corpus_keeps_the_codebook_only_classifier(tmp_path):
+    book = _book(tmp_path)
+    plain = CodeMatcher(book, Settings()).fit(_embed)
+    small = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(MIN_SELF_TRAIN_ROWS - 1))
+    probe = _corpus(10, seed=3)
+    assert small.self_trained_rows_ == 0
+    np.testing.assert_allclose(small.score(probe)[0], plain.score(probe)[0])
+
+
+def test_self_training_picks_the_confident_half_without_labels(tmp_path):
+    book = _book(tmp_path)
+    # identical rows halfway between the codes: were they trained on, they would all carry the first code
+    ambiguous = _unit(np.tile(E[0] + E[1] + 0.3 * E[3], (60, 1)))
+    matcher = CodeMatcher(book, Settings()).fit(_embed, corpus=np.vstack([_corpus(200), ambiguous]))
+    assert matcher.self_trained_rows_ == 130
+    proba = matcher.descriptor_model_.predict_proba(ambiguous[:1])[0]
+    assert abs(proba[0] - proba[1]) < 0.3
+
+
+def _benchmark_module():
+    spec = importlib.util.spec_from_file_location("codebook_matching", REPO / "benchmarks" / "codebook_matching.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_macro_figures_count_only_codes_with_ten_gold_uses():
+    bench = _benchmark_module()
+    gold = np.zeros((40, 3), dtype=bool)
+    gold[:20, 0] = True  # 20 uses
+    gold[20:32, 1] = True  # 12 uses
+    gold[32:35, 2] = True  # 3 uses: too rare for the macro average
+    pred = gold.copy()
+    pred[:10, 0] = False  # code 0: precision 1, recall 0.5
+    pred[:, 2] = ~gold[:, 2]  # code 2 entirely wrong
+    got = bench.prf_scores(pred, gold)
+    assert got["macro_codes"] == 2
+    assert got["macro_precision"] == pytest.approx(1.0)
+    assert got["macro_recall"] == pytest.approx(0.75)
+    assert got["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2, abs=1e-4)
+    assert got["macro_f1_any_support"] == pytest.approx((2 / 3 + 1.0 + 0.0) / 3, abs=1e-4)
+    tp, fp, fn = 10 + 12, 37, 10 + 3
+    assert got["micro_precision"] == pytest.approx(tp / (tp + fp), abs=1e-4)
+    assert got["micro_recall"] == pytest.approx(tp / (tp + fn), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_zero_shot_on_a_bench_subset_stays_above_a_floor():
+    if not BENCH.is_dir():
+        pytest.skip(f"benchmark not found at {BENCH} (../shared is absent)")
+    from wisdoms.embed import make_embedder
+
+    bench = _benchmark_module()
+    book = load_codebook(BENCH / "codebook.jsonl")
+    lines = (BENCH / "comments.jsonl").read_text(encoding="utf-8").splitlines()
+    comments = [json.loads(line) for line in lines[:: len(lines) // 800 + 1] if line.strip()]
+    embedder = make_embedder()
+    vectors = embedder.encode([c["text"] for c in comments])
+    settings = Settings()
+    matcher = CodeMatcher(book, settings).fit(embedder.encode, corpus=vectors)
+    ids = [c.id for c in matcher.codes_]
+    gold = np.zeros((len(comments), len(ids)), dtype=bool)
+    for r, c in enumerate(comments):
+        gold[r, [ids.index(code) for code in c["codes"]]] = True
+    got = bench.prf_scores(bench.predict(matcher, vectors, settings), gold)
+    # measured on all 5,084 comments: micro F1 0.63, macro F1 0.38 (benchmarks/CODEBOOK.md)
+    assert got["micro_f1"] > 0.5 and got["macro_f1"] > 0.25
+
+
+# --- learning from decisions with the wording (wisdoms/codebook/learning.py) ---
+
+_PARKING = ["no parking at all", "parking was a nightmare", "could not find parking", "parking costs too much",
+            "the parking is awful", "more parking please", "parking spaces were full", "parking took ages"]
+_RUDE = ["the nurse was rude", "rude receptionist", "staff were rude to me", "a rude porter",
+         "rude and dismissive", "the driver was rude", "very rude on the phone", "rude staff at the desk"]
+
+
+def _blurred_embed(texts):
+    """Codebook descriptors keep their axis; every other text lands near the same point, whatever it says,
+    so an embedding-only learner cannot tell a parking complaint from a rude-staff one."""
+    out = []
+    for t in texts:
+        if "alpha" in t.lower() or "beta" in t.lower():
+            out.append(E[0] if "alpha" in t.lower() else E[1])
+        else:
+            rng = np.random.default_rng(sum(map(ord, t)))
+            out.append(_unit(E[3] + 0.01 * rng.standard_normal(DIM)))
+    return np.stack(out).astype(np.float32)
+
+
+def _word_decisions():
+    from wisdoms.codebook import Decision
+
+    return ([Decision(f"p{i}", "alpha", "confirm", t) for i, t in enumerate(_PARKING)]
+            + [Decision(f"r{i}", "beta", "confirm", t) for i, t in enumerate(_RUDE)])
+
+
+def test_learned_matcher_reads_the_words_the_embedding_blurs(tmp_path):
+    book = _book(tmp_path)
+    matcher = CodeMatcher(book, Settings(), decisions=_word_decisions()).fit(_blurred_embed)
+    ids = [c.id for c in matcher.codes_]
+    probes = ["parking was impossible", "they were rude", "no parking near the door", "so rude"]
+    vectors = _blurred_embed(probes)
+    with_words, evidence = matcher.score(vectors, probes)
+    assert [ids[i] for i in np.argmax(with_words, axis=1)] == ["alpha", "beta", "alpha", "beta"]
+    assert np.all(with_words.max(axis=1) >= Settings().learned_threshold)
+    assert evidence[0][0].startswith("learned from decisions, wording and meaning")
+    # the same matcher without the texts falls back to the vectors alone, which cannot separate them
+    meaning_only, evidence = matcher.score(vectors)
+    assert evidence[0][0].startswith("learned from decisions (")
+    assert np.ptp(meaning_only[:, ids.index("alpha")]) < 0.05
+
+
+def test_lexical_learning_can_be_switched_off(tmp_path):
+    book = _book(tmp_path)
+    off = CodeMatcher(book, Settings(learned_lexical=False), decisions=_word_decisions()).fit(_blurred_embed)
+    probes = ["parking was impossible", "they were rude"]
+    vectors = _blurred_embed(probes)
+    assert off.lexical_ is None
+    np.testing.assert_allclose(off.score(vectors, probes)[0], off.score(vectors)[0])
+
+
+def test_texts_must_match_the_vectors_row_for_row(tmp_path):
+    from wisdoms.errors import CodebookError
+
+    matcher = CodeMatcher(_book(tmp_path), Settings(), decisions=_word_decisions()).fit(_blurred_embed)
+    with pytest.raises(CodebookError, match="1 texts for 2 vectors"):
+        matcher.score(_blurred_embed(["a", "b"]), ["a"])
+
+
+def test_lexical_features_append_word_and_character_blocks():
+    from wisdoms.codebook.learning import LexicalFeatures
+
+    texts = ["parking was awful", "rude staff", "parking again", "staff were kind"] * 3
+    features = LexicalFeatures().fit(texts)
+    x = features.transform(["parking", "rude"], np.eye(2, 4, dtype=np.float32))
+    assert x.shape[0] == 2 and x.shape[1] > 4
+    np.testing.assert_allclose(x[:, :4].toarray(), np.eye(2, 4))  # the embedding comes first, unchanged
+    word = features.word_.vocabulary_["parking"] + 4
+    assert x[0, word] > 0 and x[1, word] == 0
+    words_only = LexicalFeatures(char_weight=0).fit(texts)
+    assert words_only.char_ is None
+    assert words_only.transform(["parking"], np.zeros((1, 4))).shape[1] == 4 + len(words_only.word_.vocabulary_)
+
+
+def test_benchmark_split_never_lets_learning_rows_into_evaluation():
+    bench = _benchmark_module()
+    rng = np.random.default_rng(0)
+    gold = rng.random((300, 6)) < np.array([0.5, 0.2, 0.05, 0.02, 0.01, 0.0])
+    for n in (5, 20):
+        train, test = bench.split(gold, n, seed=1)
+        assert not set(train.tolist()) & set(test.tolist())
+        assert sorted(train.tolist() + test.tolist()) == list(range(len(gold)))
+        for k in range(gold.shape[1]):  # a code is drawn for at most half of its comments
+            uses = int(gold[:, k].sum())
+            assert len(np.setdiff1d(np.flatnonzero(gold[:, k]), test)) >= min(n, max(1, uses // 2)) * (uses > 0)
+    assert np.array_equal(bench.split(gold, 20, seed=1)[0], bench.split(gold, 20, seed=1)[0])
+
+
+def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
+    bench = _benchmark_module()
+    book = _book(tmp_path)
+    texts = _PARKING + _RUDE
+    comments = [{"id": f"c{i}", "text": t, "codes": ["alpha" if i < len(_PARKING) else "beta"]}
+                for i, t in enumerate(texts)]
+    gold = np.zeros((len(texts), 2), dtype=bool)
+    gold[: len(_PARKING), 0] = gold[len(_PARKING):, 1] = True
+    seen: list[list[str]] = []
+    real_fit = CodeMatcher.fit
+
+    def spy(self, embed, **kw):
+        seen.append([d.target_id for d in self.decisions])
+        return real_fit(self, embed, **kw)
+
+    monkeypatch.setattr(CodeMatcher, "fit", spy)
+    runs = bench.learned_run(book, comments, _blurred_embed(texts), gold, _blurred_embed, Settings(), 3, 0)
+    train, test = bench.split(gold, 3, 0)
+    assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
+    assert runs["lexical"]["test_comments"] == len(test) == len(texts) - 6
