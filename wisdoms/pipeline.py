@@ -232,9 +232,12 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
         _step(progress, "Found candidate themes", f"{len(result.themes)} themes")
 
     with timer.stage("codebook_matching"):
-        matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0])
+        # The passages are the matcher's corpus, as for `wisdoms code`: transcript passages score lower
+        # against code descriptions than short survey answers do, and the self-training step calibrates
+        # the codes on the words actually being coded (see CodeMatcher.fit and benchmarks/CODEBOOK.md).
+        matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0], corpus=vectors)
         passage_matches = matcher.match_passages(passages, vectors)
-        scores, _evidence = matcher.score(vectors)
+        scores, _evidence = matcher.score(vectors, [p.analysis_text for p in passages])
         theme_codes = matcher.match_themes(
             result.themes, passage_matches, {p.id: scores[i] for i, p in enumerate(passages)}, result.centroids
         )
