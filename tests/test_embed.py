@@ -86,7 +86,7 @@ def test_onnx_build_that_disagrees_falls_back_to_torch_with_a_reason(tmp_path, c
 
 
 def test_auto_uses_an_agreeing_onnx_build_with_its_own_cache_identity(tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr("wisdoms.embed.cuda_available", lambda: False)
+    monkeypatch.setattr("wisdoms.embed.factory.cuda_available", lambda: False)
     _fake_build(tmp_path, 0.995)
     embedder = make_embedder(encoder="auto", cache_dir=tmp_path)
     assert isinstance(embedder, OnnxEmbedder)

@@ -610,3 +610,193 @@ def test_towns_are_typed_place_not_name(detector: Detector) -> None:
     found = _found(detector, "I went to Sainsbury's in Leicester and then on to London with Kelly.")
     assert found["Leicester"] == "PLACE" and found["London"] == "PLACE" and found["Kelly"] == "NAME"
     assert detector.find("area: Kettering", source="meta")[0].type == "PLACE"
+
+
+# --- findings cache (issue 7): unchanged texts are not analysed again, and the gate is no weaker -------------
+
+_FRAGMENTS = ("Kelly at the Beacon Hostel sorted it all.", "Universal Credit took six weeks.", "ring 07700 900456",
+              "i went round daz's and me and kez got chips", "we lived at 22 Mill Lane in Kettering", "[NAME] said so",
+              "my NI number is AB123456C", "my sister shannon came", "born on 1st of March 1988", "Dr Okafor was kind",
+              "nothing to see here", "SW1A 1AA", "émigré café in Zürich", "\n", "  ", "Oasis hostel", "i", "I'm fine")
+
+
+class _CountingNlp:
+    """A spaCy pipeline that counts its ``pipe`` calls (and can be made to fail)."""
+
+    def __init__(self, nlp, *, fail: bool = False) -> None:  # noqa: ANN001
+        self._nlp, self.fail, self.calls = nlp, fail, 0
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._nlp, name)
+
+    def pipe(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("NER model crashed")
+        return self._nlp.pipe(texts, **kwargs)
+
+
+@pytest.fixture
+def counting_nlp(detector: Detector, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Every spaCy load the detectors make returns a counting wrapper; ``loads`` counts the loads."""
+    from wisdoms import segment
+
+    state: dict[str, object] = {"loads": 0, "nlp": _CountingNlp(detector.nlp)}
+
+    def load(name: str = "auto", *, full: bool = False):  # noqa: ANN202
+        state["loads"] = int(state["loads"]) + 1  # type: ignore[call-overload]
+        return state["nlp"]
+
+    monkeypatch.setattr(segment, "load_spacy", load)
+    return state
+
+
+def _cached_detector(folder: Path, names: NameList | None = None) -> Detector:
+    from wisdoms.privacy.cache import FindingsCache
+
+    return Detector(names=names, cache=FindingsCache(folder)).fit()
+
+
+def test_cache_hit_returns_what_a_fresh_detection_finds(detector: Detector, tmp_path: Path) -> None:
+    import tempfile
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = st.one_of(st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=4).map(" ".join),
+                     st.text(alphabet="abcKLM 0123456789@.,'\n[]", max_size=40))
+    item = st.tuples(st.sampled_from(["one.txt", "two.txt", "report.md"]), text, st.integers(0, 5000))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(items=st.lists(item, min_size=1, max_size=6), lower=st.sampled_from([None, True, False]))
+    def check(items: list[tuple[str, str, int]], lower: bool | None) -> None:
+        modes = None if lower is None else {s: lower for s, _t, _o in items}
+        fresh = detector.find_many(items, lowercase=modes)
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            first = _cached_detector(Path(folder)).find_many(items, lowercase=modes)
+            warm = _cached_detector(Path(folder))
+            warm.nlp = _CountingNlp(detector.nlp)
+            warm.fit()
+            again = warm.find_many(items, lowercase=modes)
+            assert warm.nlp.calls == 0  # every text came from the cache
+        assert first == fresh and again == fresh
+
+    check()
+
+
+def test_any_change_to_what_detection_depends_on_misses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                        counting_nlp: dict[str, object]) -> None:
+    from wisdoms.privacy import detectors
+
+    text = "kelly went round to see him"
+    plain = _cached_detector(tmp_path)
+    assert plain.find_many([("a", text, 0)], lowercase={"a": False}) == [[]]
+    key = plain.cache_key(text, lowercase=False)
+    assert plain.cache_key(text + " ", lowercase=False) != key
+    assert plain.cache_key(text, lowercase=True) != key
+    named = _cached_detector(tmp_path, NameList(entries=(("Kelly", "NAME"),)))
+    assert named.cache_key(text, lowercase=False) != key
+    # The behaviour a user would see: the warm cache does not hide the name the new list adds, nor lower-case mode.
+    assert [f.text for f in named.find_many([("a", text, 0)], lowercase={"a": False})[0]] == ["kelly"]
+    assert "kelly" in [f.text for f in plain.find_many([("a", text, 0)], lowercase={"a": True})[0]]
+    monkeypatch.setattr(detectors, "RULES_VERSION", detectors.RULES_VERSION + "-next")
+    assert _cached_detector(tmp_path).cache_key(text, lowercase=False) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(detectors, "code_version", lambda: "edited")
+    assert _cached_detector(tmp_path).cache_key(text, lowercase=False) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(detectors, "installed_model", lambda name="auto": "core_web_sm==9.9.9")
+    other_model = _cached_detector(tmp_path)
+    assert other_model.cache_key(text, lowercase=False) != key
+    # A pipeline that is not the one its metadata named is refused rather than trusted with the cache.
+    with pytest.raises(PrivacyError, match="9.9.9"):
+        other_model.find_many([("a", "a text nobody has seen", 0)])
+
+
+def test_lazy_model_has_the_same_version_and_a_cached_run_never_loads_spacy(
+        detector: Detector, tmp_path: Path, counting_nlp: dict[str, object]) -> None:
+    cold = _cached_detector(tmp_path)
+    assert counting_nlp["loads"] == 0 and cold.version == detector.version  # sign-offs stay valid
+    items = [("one.txt", QUOTE.text, QUOTE.start), ("two.txt", CLEAN.text, CLEAN.start)]
+    first = cold.find_many(items)
+    assert counting_nlp["loads"] == 1 and counting_nlp["nlp"].calls == 1  # type: ignore[attr-defined]
+    warm = _cached_detector(tmp_path)
+    assert warm.find_many(items) == first and [f.text for f in first[0]] == ["Kelly", "the Beacon Hostel"]
+    assert counting_nlp["loads"] == 1 and counting_nlp["nlp"].calls == 1  # type: ignore[attr-defined]
+
+
+def test_a_corrupt_cache_falls_back_to_detection(detector: Detector, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    items = [("one.txt", QUOTE.text, QUOTE.start)]
+    expected = detector.find_many(items)
+    assert expected[0]
+    _cached_detector(tmp_path).find_many(items)
+    # A row altered on disk (its findings emptied) fails its checksum: the text is detected again.
+    with sqlite3.connect(tmp_path / "findings.sqlite") as con:
+        con.execute("UPDATE findings SET findings = '[]'")
+    con.close()
+    with caplog.at_level("WARNING", logger="wisdoms.privacy.cache"):
+        assert _cached_detector(tmp_path).find_many(items) == expected
+    assert "failed their checks" in caplog.text
+    # A file that is not a database at all: every text is detected, the run goes on.
+    for name in ("findings.sqlite-wal", "findings.sqlite-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    (tmp_path / "findings.sqlite").write_bytes(b"this is not a database" * 100)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="wisdoms.privacy.cache"):
+        assert _cached_detector(tmp_path).find_many(items) == expected
+    assert "cannot read the privacy findings cache" in caplog.text
+
+
+def test_a_raising_detector_still_blocks_with_a_warm_cache(detector: Detector, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          counting_nlp: dict[str, object]) -> None:
+    from wisdoms.privacy import patterns
+    from wisdoms.settings import Settings
+
+    settings = Settings(cache_dir=str(tmp_path))
+    assert PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit().check([CLEAN]).ok
+    new = Quote("three.txt", "P03", 0, 20, "The bus was late again.", "three.txt#0-20")
+    counting_nlp["nlp"].fail = True  # type: ignore[attr-defined]
+    result = PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit().check([CLEAN, new])
+    assert result.cleared == () and len(result.blocked) == 2 and "NER model crashed" in result.blocked[0].reason
+    counting_nlp["nlp"].fail = False  # type: ignore[attr-defined]
+
+    def explode(text: str):  # noqa: ANN202
+        raise ValueError("bad pattern")
+
+    monkeypatch.setattr(patterns, "structured", explode)
+    gate = PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit()
+    assert gate.check([CLEAN, new], allow_unreviewed=True).cleared == ()
+    with pytest.raises(ExportBlockedError, match="final privacy scan failed"):
+        gate.scan_rendered("The bus was late again.", where="report.md")
+    monkeypatch.undo()
+    # Failed detections were not stored: the new quote is still a miss.
+    probe = _cached_detector(tmp_path)
+    assert probe.cache is not None
+    key = probe.cache_key(new.text, lowercase=False)
+    assert probe.cache.get_many([key], {key: new.text}) == {}
+
+
+def test_a_second_gate_over_the_same_quotes_does_not_run_ner(tmp_path: Path, counting_nlp: dict[str, object]) -> None:
+    from wisdoms.settings import Settings
+
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    page = f"Housing\n{QUOTE.text}\nP01, Kettering, 18-24\n{CLEAN.text}"
+    runs = []
+    for _ in range(2):
+        gate = PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs(),
+                           transcripts=[]).fit()
+        runs.append((gate.check([QUOTE, CLEAN]), gate.scan_rendered(page, where="report.md", allow_unreviewed=True)))
+    assert (tmp_path / "cache" / "privacy" / "findings.sqlite").exists()
+    assert counting_nlp["loads"] == 1 and counting_nlp["nlp"].calls == 2  # type: ignore[attr-defined]  # first gate only
+    (first, hits1), (second, hits2) = runs
+    assert second.blocked == first.blocked and second.cleared == first.cleared == (CLEAN,)
+    assert hits2 == hits1 and {"Kelly", "Kettering"} <= {f.text for f in hits1}
+    # Sign-offs apply after detection: a new one clears the quote with the cache warm, no invalidation needed.
+    version = PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit().detector_version_
+    signed = SignOffs().add(QUOTE.text, by="AB", detector_version=version, names_version=NameList().version)
+    assert PrivacyGate(settings=settings, names=NameList(), signoffs=signed).fit().check([QUOTE, CLEAN]).ok
+    assert counting_nlp["nlp"].calls == 2  # type: ignore[attr-defined]

@@ -201,3 +201,13 @@ def test_survey_answers_are_themed_from_one_word() -> None:
     assert analysable(short, Settings(), answers={"a.csv"}) == [0, 2]
     assert analysable(short, Settings()) == [2]
     assert analysable(short, Settings(min_answer_words=4), answers={"a.csv"}) == [2]
+
+
+def test_keyword_text_keeps_contractions_and_splits_hyphenated_words():
+    from wisdoms.themes.keywords import _clean_for_keywords, _vectorizer
+
+    cleaned = _clean_for_keywords(["He\u2019d said I'll work full-time \u2014 at the co-op, mum's idea."])
+    vocabulary = set(_vectorizer().fit([cleaned[0]]).get_feature_names_out())
+    assert {"work", "time", "mum", "idea", "op"} <= vocabulary
+    assert not {"hed", "ill", "fulltime", "coop", "he'd", "i'll", "mum's"} & vocabulary
+    assert "ill" in set(_vectorizer().fit(["I was ill for weeks"]).get_feature_names_out())

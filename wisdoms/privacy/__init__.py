@@ -33,10 +33,15 @@ of the kept words in their context. ``allow_unreviewed=True`` is for private dra
 listed, the writer must stamp every page with :data:`NOT_FOR_SHARING`. The final scan covers the whole
 rendered text (attributions, area and other metadata included); any hit outside a signed-off quote
 blocks the write. A detector failure blocks everything, drafts included.
+
+Findings are cached (:mod:`.cache`, ``<cache>/privacy/findings.sqlite``) when the gate builds its own
+detector from ``settings``: a text is analysed again only when it, its lower-case mode, the detectors, the
+shipped lists, the spaCy model or the name list changed. A cache that cannot be read means detecting again.
 """
 
 from __future__ import annotations
 
+from .cache import FindingsCache
 from .detectors import Detector, Finding, is_lowercase
 from .gate import NOT_FOR_SHARING, BlockedQuote, GateResult, PrivacyGate, SignOff, SignOffs, visible_text
 from .lexicon import NameList
@@ -46,6 +51,7 @@ __all__ = [
     "BlockedQuote",
     "Detector",
     "Finding",
+    "FindingsCache",
     "GateResult",
     "NameList",
     "PrivacyGate",

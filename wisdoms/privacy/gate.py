@@ -19,6 +19,7 @@ import yaml
 from .._files import sha256_text, write_text
 from ..errors import ExportBlockedError, PrivacyError
 from ..settings import Settings
+from .cache import FindingsCache
 from .detectors import Detector, Finding, _mask, source_modes
 from .lexicon import NameList
 
@@ -230,7 +231,9 @@ class PrivacyGate:
     """Checks quotes before they are written and rendered output after.
 
     Args:
-        settings: Run settings (the spaCy model).
+        settings: Run settings (the spaCy model, and the cache folder: when settings are given and no
+            ``detector``, findings are cached in ``<cache>/privacy/`` and unchanged texts are not analysed
+            again; sign-offs are applied after detection, so they never enter the cache).
         names: The project's name list (default: ``privacy/names.txt`` if present).
         signoffs: The project's sign-offs (default: ``privacy/signoffs.yaml`` if present).
         detector: A detector to use instead of building one.
@@ -260,7 +263,8 @@ class PrivacyGate:
             detector = copy.copy(self.detector)  # the gate's name list wins; the caller's object is left alone
             detector.names = self.names_
         else:
-            detector = Detector(settings=self.settings, names=self.names_)
+            cache = FindingsCache.for_settings(self.settings) if self.settings is not None else None
+            detector = Detector(settings=self.settings, names=self.names_, cache=cache)
         self.detector_ = detector.fit()
         self.detector_version_ = self.detector_.version
         self.names_version_ = self.detector_.names_version

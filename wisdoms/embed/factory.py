@@ -1,0 +1,44 @@
+"""Choosing the encoder a run uses: torch, the int8 ONNX build, or whichever suits the machine."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from ..errors import ModelUnavailableError, SettingsError
+from ..settings import DEFAULT_MODEL
+from .base import Embedder
+from .onnx import MIN_AGREEMENT, OnnxEmbedder, build_onnx
+from .sentence_transformer import SentenceTransformerEmbedder, cuda_available
+
+log = logging.getLogger(__name__)
+
+
+def make_embedder(model: str = DEFAULT_MODEL, *, encoder: str = "torch", cache_dir: str | Path | None = None) -> Embedder:
+    """The embedder a run uses for ``model``.
+
+    ``encoder`` is ``torch`` (sentence-transformers, on GPU when there is one), ``onnx`` (the int8
+    ONNX build, made once in ``cache_dir`` if missing) or ``auto`` (torch when a CUDA GPU is present,
+    else the ONNX build). ONNX falls back to torch, with the reason logged, when the build cannot be
+    made or its mean cosine to torch is below :data:`MIN_AGREEMENT`.
+
+    Raises:
+        ModelUnavailableError: The model is not installed locally.
+        SettingsError: ``encoder`` is not one of ``auto``, ``torch``, ``onnx``.
+    """
+    if encoder not in ("auto", "torch", "onnx"):
+        raise SettingsError(f"encoder {encoder!r} is unknown", hint="use auto, torch or onnx")
+    if encoder == "torch" or (encoder == "auto" and cuda_available()):
+        return SentenceTransformerEmbedder(model)
+    try:
+        build = build_onnx(model, cache_dir)
+    except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
+        log.warning("using torch for %s: the ONNX encoder could not be built (%s)", model, exc)
+        return SentenceTransformerEmbedder(model)
+    if not build.agrees:
+        log.warning(
+            "using torch for %s: its ONNX build agrees with torch at mean cosine %.4f, below %.2f (%s)",
+            model, build.mean_cosine, MIN_AGREEMENT, build.folder,
+        )
+        return SentenceTransformerEmbedder(model)
+    return OnnxEmbedder(build, model)

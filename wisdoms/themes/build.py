@@ -1,0 +1,89 @@
+"""Themes from theme assignments: members, centre, keywords, label and representative quotes.
+
+Shared by a fresh fit (:mod:`wisdoms.themes.fit`) and a carried-over one
+(:mod:`wisdoms.themes.incremental`), so both describe a theme the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..models import Passage, Quote, Theme
+from .keywords import _dedupe_keywords, label_from_keywords, mmr_keywords
+
+
+def _build_themes(passages, embeddings, topics, words_of, settings, embed) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:  # noqa: ANN001
+    by_topic: dict[int, list[int]] = {}
+    for i, t in enumerate(topics):
+        if t >= 0:
+            by_topic.setdefault(t, []).append(i)
+    themes: list[Theme] = []
+    centroids: dict[int, NDArray[np.float32]] = {}
+    for topic in sorted(by_topic, key=lambda t: (-len(by_topic[t]), t)):
+        members = by_topic[topic]
+        words = _dedupe_keywords([w for w in words_of.get(topic, []) if w])
+        centroid = embeddings[members].mean(axis=0)
+        centroid = (centroid / (np.linalg.norm(centroid) or 1.0)).astype(np.float32)
+        if embed is not None and len(words) > 1:
+            words = mmr_keywords(words, embed(words), centroid, k=8)
+        keywords = tuple(words[:8])
+        centroids[topic] = centroid
+        quotes = representative_quotes(
+            [passages[i] for i in members], embeddings[members], centroid, k=settings.quotes_per_theme
+        )
+        themes.append(
+            Theme(
+                id=topic,
+                label=label_from_keywords(keywords),
+                keywords=keywords,
+                passage_ids=tuple(passages[i].id for i in members),
+                participants=len({passages[i].participant for i in members}),
+                quotes=quotes,
+            )
+        )
+    return themes, centroids
+
+
+def representative_quotes(
+    passages: Sequence[Passage],
+    embeddings: NDArray[np.float32],
+    centroid: NDArray[np.float32],
+    *,
+    k: int = 5,
+    min_words: int = 8,
+    max_words: int = 80,
+) -> tuple[Quote, ...]:
+    """Up to ``k`` passages closest to the theme's centre, one per participant first.
+
+    Passages of readable length are preferred; the choice is deterministic (ties broken by id).
+    """
+    scores = embeddings @ centroid
+    order = sorted(range(len(passages)), key=lambda i: (-round(float(scores[i]), 6), passages[i].id))
+    readable = [i for i in order if min_words <= passages[i].words <= max_words] or order
+    chosen: list[int] = []
+    people: set[str] = set()
+    for i in readable:
+        if passages[i].participant not in people:
+            chosen.append(i)
+            people.add(passages[i].participant)
+        if len(chosen) == k:
+            break
+    for i in readable:
+        if len(chosen) == k:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    return tuple(
+        Quote(
+            transcript=passages[i].transcript,
+            participant=passages[i].participant,
+            start=passages[i].start,
+            end=passages[i].end,
+            text=passages[i].text,
+            passage=passages[i].id,
+        )
+        for i in chosen
+    )

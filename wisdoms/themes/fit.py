@@ -1,0 +1,227 @@
+"""Fitting candidate themes with BERTopic: the only module that imports BERTopic, UMAP and HDBSCAN.
+
+We always pass our own cached embeddings. Reduction before clustering is UMAP (cosine, seeded)
+under ``reduction="auto"``, except for tiny corpora where PCA is used; on the shipped sample
+PCA+HDBSCAN left 40-90% of passages unclustered against 25-40% for UMAP, so UMAP's compile time is
+worth paying. The seed goes to every random step, so the same passages and seed give the same themes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import CorpusTooSmallError, MissingExtraError
+from ..models import Passage
+from ..settings import Settings
+from .build import _build_themes
+from .keywords import _clean_for_keywords, _vectorizer, topic_words
+from .state import FLOOR_PERCENTILE, ThemeResult, ThemeState, passage_key
+
+log = logging.getLogger(__name__)
+
+
+#: Below this many passages ``reduction="auto"`` skips UMAP (its neighbour graph is unreliable).
+UMAP_FROM = 60
+
+
+def analysable(passages: Sequence[Passage], settings: Settings, *, answers: set[str] | frozenset[str] = frozenset()) -> list[int]:
+    """Indices of the passages long enough to theme.
+
+    Args:
+        passages: Every passage of the run.
+        settings: ``min_passage_words`` (conversations) and ``min_answer_words`` (survey answers).
+        answers: Ids of transcripts read from survey tables, one answer a row.
+    """
+    return [
+        i for i, p in enumerate(passages)
+        if p.words >= (settings.min_answer_words if p.transcript in answers else settings.min_passage_words)
+    ]
+
+
+def adaptive_min_size(n_passages: int, *, survey: bool = False) -> int:
+    """Smallest theme, in passages, growing with the square root of the corpus.
+
+    Conversations: sqrt(n)/2.5, 5 to 60 (on the shipped sample, 15: 19 themes, 44% in none).
+    Survey answers (most passages from tables, one answer a row): sqrt(n)/7, 10 to 40. On the NHS
+    FFT bench the conversation rule (19 at 2k answers, 42 at 11k) let HDBSCAN merge answers into a
+    handful of giant clusters (NMI 0.18 / 0.21); 10-15 matches plain BERTopic (evidence in
+    BENCHMARKS.md, "Speed at every size").
+    """
+    if survey:
+        return int(min(40, max(10, round(math.sqrt(n_passages) / 7))))
+    return int(min(60, max(5, round(math.sqrt(n_passages) / 2.5))))
+
+
+def choose_reduction(n_passages: int, setting: str) -> str:
+    """The reduction for this corpus size when ``setting`` is ``auto``."""
+    if setting != "auto":
+        return setting
+    return "umap" if n_passages >= UMAP_FROM else "pca"
+
+
+def _cache_numba_compilation(settings: Settings) -> None:
+    """Keep UMAP's and pynndescent's numba compilations on disk in the wisdoms cache.
+
+    Most of their jitted functions are not declared ``cache=True``, so every new process spent
+    10-60 s compiling them. Enabling caching on every dispatcher of those packages, with numba's
+    cache folder in ``<cache>/numba``, lets later processes load the machine code instead.
+    """
+    import importlib
+    import sys
+
+    import numba
+    from numba.core.registry import CPUDispatcher
+
+    folder = settings.resolved_cache_dir() / "numba"
+    if getattr(numba.config, "CACHE_DIR", "") == str(folder):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    numba.config.CACHE_DIR = str(folder)
+    importlib.import_module("umap.umap_")
+    for name in [m for m in list(sys.modules) if m.split(".")[0] in ("umap", "pynndescent")]:
+        for value in list(vars(sys.modules[name]).values()):
+            if isinstance(value, CPUDispatcher):
+                try:
+                    value.enable_caching()
+                except Exception as exc:  # noqa: BLE001 - a function numba cannot cache just compiles as before
+                    log.debug("numba cannot cache %s.%s: %s", name, getattr(value, "__name__", value), exc)
+
+
+def _reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
+    dims = max(2, min(settings.reduced_dims, n - 2))
+    if kind == "umap":
+        _cache_numba_compilation(settings)
+        from umap import UMAP
+
+        return UMAP(
+            n_neighbors=max(2, min(settings.umap_neighbors, n - 1)),
+            n_components=dims,
+            min_dist=0.0,
+            metric="cosine",
+            random_state=settings.seed,
+            n_jobs=1,
+            low_memory=True,
+        )
+    if kind == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=dims, svd_solver="full", random_state=settings.seed)
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    return BaseDimensionalityReduction()
+
+
+def find_themes(
+    passages: Sequence[Passage],
+    embeddings: NDArray[np.float32],
+    *,
+    settings: Settings | None = None,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
+    answers: set[str] | frozenset[str] = frozenset(),
+) -> ThemeResult:
+    """Cluster analysable passages into candidate themes.
+
+    Args:
+        passages: Analysable passages (long enough to theme), in a fixed order.
+        embeddings: One L2-normalised row per passage.
+        settings: Seed, sizes and reduction.
+        embed: Embeds keyword candidates so labels favour words close to the theme's centre
+            (maximal marginal relevance over BERTopic's c-TF-IDF words); without it, c-TF-IDF order.
+        answers: Ids of transcripts read from survey tables; when they hold most passages, the
+            adaptive theme size follows the survey rule of :func:`adaptive_min_size`.
+
+    Raises:
+        CorpusTooSmallError: Fewer than ``settings.min_passages`` passages, or one participant only.
+        MissingExtraError: BERTopic is not installed.
+    """
+    settings = settings or Settings()
+    n = len(passages)
+    people = {p.participant for p in passages}
+    if n < settings.min_passages or len(people) < 2:
+        raise CorpusTooSmallError(
+            f"too little to look for themes: {n} passages long enough to analyse from "
+            f"{len(people)} participant(s); themes need at least {settings.min_passages} passages "
+            "from 2 or more participants",
+            hint="add more conversations, or lower 'min_passages' in the settings for a trial run",
+        )
+    try:
+        from bertopic import BERTopic
+        from hdbscan import HDBSCAN
+    except ImportError as exc:  # pragma: no cover - part of the default install
+        raise MissingExtraError(
+            f"theme finding needs BERTopic ({exc.name} is missing)",
+            hint="run 'bash .ci/install' or 'pip install bertopic hdbscan umap-learn'",
+        ) from exc
+
+    reduction = choose_reduction(n, settings.reduction)
+    survey = sum(p.transcript in answers for p in passages) * 2 > n
+    min_size = settings.min_theme_size or adaptive_min_size(n, survey=survey)
+    min_samples = max(2, min_size // 2)
+    min_df = 2 if n >= 200 else 1
+    model = BERTopic(
+        umap_model=_reducer(reduction, n, settings),
+        hdbscan_model=HDBSCAN(
+            min_cluster_size=min_size,
+            min_samples=min_samples,
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=False,
+        ),
+        vectorizer_model=_vectorizer(min_df=min_df),
+        top_n_words=30,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+    docs = [p.analysis_text for p in passages]
+    try:
+        topics, _ = model.fit_transform(docs, embeddings=np.asarray(embeddings, dtype=np.float64))
+    except ValueError as exc:
+        # HDBSCAN finds no cluster at all, or the vocabulary is empty: no themes, every passage kept.
+        log.warning("no themes found: %s", exc)
+        topics = [-1] * n
+    topics = [int(t) for t in topics]
+    count_ids = sorted(set(topics))
+    # Keywords are counted here, as BERTopic's c-TF-IDF counts them (one document per theme), but over
+    # text that keeps apostrophes: BERTopic's own cleaning would turn "he'd" into "hed" and "I'll" into "ill".
+    joined = _clean_for_keywords([" ".join(d for d, t in zip(docs, topics) if t == topic) for topic in count_ids])
+    vectorizer = _vectorizer(min_df=min_df)
+    try:
+        counts = vectorizer.fit_transform(joined).toarray().astype(np.float64)
+        vocabulary = [str(w) for w in vectorizer.get_feature_names_out()]
+    except ValueError:  # no word left after stop words and min_df
+        counts, vocabulary = np.zeros((len(count_ids), 0), dtype=np.float64), []
+    words = topic_words(counts, count_ids, vocabulary)
+    themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
+    params: dict[str, object] = {"min_cluster_size": min_size, "min_samples": min_samples, "reduction": reduction,
+                                 "reduced_dims": settings.reduced_dims, "seed": settings.seed}
+    keys = [passage_key(p) for p in passages]
+    centre_ids = sorted(centroids)
+    topic_arr = np.asarray(topics, dtype=np.int32)
+    floors = []
+    for t in centre_ids:
+        sims = embeddings[topic_arr == t] @ centroids[t]
+        floors.append(float(np.percentile(sims, FLOOR_PERCENTILE)))
+    state = ThemeState(
+        keys=keys, topics=topic_arr, centre_ids=centre_ids,
+        centres=np.stack([centroids[t] for t in centre_ids]) if centre_ids else np.zeros((0, embeddings.shape[1]), np.float32),
+        floors=np.asarray(floors, dtype=np.float32), vocabulary=vocabulary, counts=counts, count_ids=count_ids,
+        meta={"fit_passages": n, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "params": dict(params), "min_df": min_df},
+    )
+    state.meta["fit"] = state.fingerprint
+    params["fit"] = state.fingerprint
+    return ThemeResult(
+        themes=themes,
+        assignments={p.id: t for p, t in zip(passages, topics)},
+        centroids=centroids,
+        reduction=reduction,
+        min_theme_size=min_size,
+        params=params,
+        state=state,
+    )

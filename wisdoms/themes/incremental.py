@@ -1,0 +1,148 @@
+"""Incremental re-runs: carry a saved fit over to a superset of its passages, or fit afresh.
+
+Every fit is saved in ``<cache>/themes/<settings key>/`` (theme centres, each passage's theme,
+per-theme word counts, the vocabulary). A later run whose passages are a superset of a saved run's,
+with the same theme settings, model and seed, carries the themes over: only the new passages are
+placed (nearest theme centre, if at least as close as that theme's
+:data:`~wisdoms.themes.state.FLOOR_PERCENTILE` th-percentile member), keywords, quotes and sizes
+are recomputed, theme ids stay the same, and neither BERTopic nor UMAP is imported. Once the
+passages added since the fit exceed ``settings.refit_share`` of the fitted ones (or when asked),
+the themes are fitted afresh.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..models import Passage
+from ..settings import Settings
+from .build import _build_themes
+from .fit import find_themes
+from .keywords import _clean_for_keywords, _vectorizer, topic_words
+from .state import ThemeResult, ThemeState, ThemeStore, passage_key, settings_key
+
+log = logging.getLogger(__name__)
+
+
+def carry_over(
+    passages: Sequence[Passage],
+    embeddings: NDArray[np.float32],
+    base: ThemeState,
+    *,
+    settings: Settings | None = None,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
+) -> ThemeResult:
+    """Themes of ``base`` for ``passages`` (a superset of its passages), without refitting.
+
+    Passages ``base`` knows keep their theme. Each new passage joins its nearest theme centre when
+    its cosine is at least that theme's floor, else it stays in no theme. Word counts of the new
+    passages are added to their theme's, then keywords, labels, centres and quotes are recomputed.
+    Theme ids are those of ``base``.
+    """
+    settings = settings or Settings()
+    keys = [passage_key(p) for p in passages]
+    known = dict(zip(base.keys, base.topics.tolist()))
+    new_rows = [i for i, k in enumerate(keys) if k not in known]
+    topics = [int(known.get(k, -1)) for k in keys]
+    if new_rows and len(base.centre_ids):
+        sims = embeddings[new_rows] @ base.centres.T
+        best = np.argmax(sims, axis=1)
+        for pos, (row, j) in enumerate(zip(new_rows, best)):
+            if sims[pos, j] >= base.floors[j]:
+                topics[row] = base.centre_ids[int(j)]
+    counts = base.counts.copy()
+    count_ids = list(base.count_ids)
+    if new_rows and base.vocabulary:
+        added = _vectorizer(vocabulary=base.vocabulary).transform(
+            _clean_for_keywords([passages[i].analysis_text for i in new_rows])
+        )
+        for pos, row in enumerate(new_rows):
+            topic = topics[row]
+            if topic not in count_ids:
+                count_ids.append(topic)
+                counts = np.vstack([counts, np.zeros((1, counts.shape[1]))])
+            counts[count_ids.index(topic)] += added[pos].toarray().ravel()
+        order = sorted(range(len(count_ids)), key=lambda r: count_ids[r])
+        counts, count_ids = counts[order], [count_ids[r] for r in order]
+    words = topic_words(counts, count_ids, base.vocabulary)
+    themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
+    assigned = sum(1 for i in new_rows if topics[i] >= 0)
+    params = dict(base.meta.get("params", {}))  # type: ignore[arg-type]
+    fit_n = int(base.meta.get("fit_passages", len(base.keys)))
+    params.update(
+        fit=base.meta.get("fit", base.fingerprint), carried_over_from=base.fingerprint,
+        new_passages=len(new_rows), new_passages_assigned=assigned,
+        added_since_fit=len(keys) - fit_n,
+        note=f"themes carried over from {base.fingerprint} (fit {base.meta.get('fit', base.fingerprint)}); "
+             f"{len(new_rows)} new passages, {assigned} assigned to a theme",
+    )
+    state = ThemeState(
+        keys=keys, topics=np.asarray(topics, dtype=np.int32), centre_ids=list(base.centre_ids),
+        centres=base.centres, floors=base.floors, vocabulary=list(base.vocabulary), counts=counts,
+        count_ids=count_ids, meta={**base.meta, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
+    )
+    return ThemeResult(
+        themes=themes,
+        assignments={p.id: t for p, t in zip(passages, topics)},
+        centroids=centroids,
+        reduction=str(params.get("reduction", "carried over")),
+        min_theme_size=int(params.get("min_cluster_size", 0)),  # type: ignore[call-overload]
+        params=params,
+        state=state,
+    )
+
+
+def themes_for_run(
+    passages: Sequence[Passage],
+    embeddings: NDArray[np.float32],
+    *,
+    settings: Settings,
+    model: str,
+    fingerprint: str,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
+    refit: bool = False,
+    answers: set[str] | frozenset[str] = frozenset(),
+) -> ThemeResult:
+    """Carry over a saved fit when the passages extend it by little, else fit afresh; save the result.
+
+    Args:
+        passages: Analysable passages, in run order.
+        embeddings: One row per passage.
+        settings: Theme settings, seed, cache folder and ``refit_share``.
+        model: Embedding model id (part of the state key).
+        fingerprint: Embedding model fingerprint (part of the state key).
+        embed: As for :func:`find_themes`.
+        refit: Fit afresh even if a saved fit could be carried over.
+        answers: As for :func:`find_themes`.
+    """
+    store = ThemeStore(settings.resolved_cache_dir(), settings_key(settings, model, fingerprint))
+    keys = [passage_key(p) for p in passages]
+    reason = "asked to refit" if refit else "no earlier run with a subset of these passages and the same settings"
+    base = None if refit else store.best_base(keys)
+    if base is not None:
+        fit_n = int(base.meta.get("fit_passages", len(base.keys)))
+        added = len(keys) - fit_n
+        if added > settings.refit_share * fit_n:
+            reason = (f"{added} passages added since the fit of {fit_n} exceed refit_share "
+                      f"{settings.refit_share:g}")
+            base = None
+    if base is not None:
+        result = carry_over(passages, embeddings, base, settings=settings, embed=embed)
+        log.info("themes carried over from %s (fit %s on %d passages); %d new passages, %d assigned to themes",
+                 base.fingerprint, base.meta.get("fit"), int(base.meta.get("fit_passages", 0)),
+                 result.params["new_passages"], result.params["new_passages_assigned"])
+    else:
+        log.info("fitting themes afresh: %s", reason)
+        result = find_themes(passages, embeddings, settings=settings, embed=embed, answers=answers)
+        result.params["refit_reason"] = reason
+    if result.state is not None:
+        try:
+            store.save(result.state)
+        except OSError as exc:  # a read-only cache only costs the next run a refit
+            log.warning("could not save the theme state in %s: %s", store.folder, exc)
+    return result

@@ -1,0 +1,115 @@
+"""Theme keywords and labels: the word counter, class-based TF-IDF, maximal marginal relevance."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+#: Spoken fillers that carry no theme, on top of scikit-learn's English stop words.
+SPOKEN_STOP_WORDS = frozenset(
+    """yeah yes yep no nope like know just mean really got get gets getting gonna gotta kind sort
+    think thought thing things say says said saying went go goes going um uh erm er ah oh ok okay
+    right well lot lots bit actually literally basically stuff want wanted wanna did didn don doesn
+    isn wasn weren ve ll re im dont didnt cause cos coz way ll maybe probably honestly
+    pretty quite tell told come came make made bloody proper sure guess anyway mate
+    thats youre hes shes theyre ive wont cant couldnt wouldnt shouldnt isnt arent wasnt
+    werent doesnt hadnt hasnt havent theres whats lets its youve weve theyve youd theyd
+    aint innit dunno""".split()
+) | frozenset(
+    # Contractions, apostrophes kept: "he'd" must not become the keyword "hed", nor "I'll" the word "ill".
+    [f"{who}{tail}" for who in ("i", "you", "he", "she", "it", "we", "they", "that", "there", "who", "what")
+     for tail in ("'d", "'ll", "'m", "'re", "'ve")]
+    + [f"{verb}n't" for verb in ("do", "does", "did", "is", "are", "was", "were", "have", "has", "had", "could",
+                                 "would", "should", "ca", "wo", "ai", "must", "might", "need")]
+    + ["can't", "won't", "ain't", "y'know", "'cause", "gov'nor"]
+)
+
+
+_WORD = r"(?u)\b[a-zA-Z][a-zA-Z']+\b"
+
+
+def _vectorizer(*, min_df: int = 1, vocabulary: Sequence[str] | None = None):  # noqa: ANN202
+    """The keyword vectorizer (1-2 word phrases, English and spoken stop words)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    return CountVectorizer(
+        stop_words=sorted(ENGLISH_STOP_WORDS | SPOKEN_STOP_WORDS),
+        ngram_range=(1, 2),
+        min_df=min_df,
+        token_pattern=_WORD,
+        preprocessor=_normalise_for_keywords,
+        vocabulary=list(vocabulary) if vocabulary is not None else None,
+    )
+
+
+def _clean_for_keywords(docs: Sequence[str]) -> list[str]:
+    """BERTopic's cleaning before counting words (letters, digits and spaces), except that apostrophes
+    stay, so contractions are recognised as such ("he'd", not the made-up word "hed"), and hyphens and
+    dashes separate words ("full-time" is "full time", not "fulltime")."""
+    cleaned = [re.sub(r"[^A-Za-z0-9' ]+", "", re.sub(r"[\s\-\u2010-\u2015]+", " ", d.replace("\u2019", "'")))
+               for d in docs]
+    return [d if d.strip() else "emptydoc" for d in cleaned]
+
+
+def topic_words(counts: NDArray[np.float64], count_ids: Sequence[int], vocabulary: Sequence[str], *,
+                top_n: int = 30) -> dict[int, list[str]]:
+    """Each theme's top words by class-based TF-IDF (BERTopic's c-TF-IDF, computed from word counts).
+
+    Ties are broken by vocabulary order, so the same counts always give the same words.
+    """
+    if not len(vocabulary) or not len(count_ids):
+        return {int(t): [] for t in count_ids}
+    df = counts.sum(axis=0)
+    avg = int(counts.sum(axis=1).mean())
+    with np.errstate(divide="ignore"):
+        idf = np.log(avg / np.where(df > 0, df, np.inf) + 1)
+    totals = counts.sum(axis=1, keepdims=True)
+    tfidf = counts / np.where(totals > 0, totals, 1) * idf
+    out: dict[int, list[str]] = {}
+    for row, topic in enumerate(count_ids):
+        order = np.lexsort((np.arange(len(vocabulary)), -tfidf[row]))[:top_n]
+        out[int(topic)] = [vocabulary[i] for i in order if tfidf[row, i] > 0]
+    return out
+
+
+def _normalise_for_keywords(text: str) -> str:
+    """Lower case, straight apostrophes, possessive 's dropped ("mum's" counts as "mum")."""
+    return re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
+
+
+def mmr_keywords(
+    words: Sequence[str], vectors: NDArray[np.float32], centroid: NDArray[np.float32], *, k: int = 8,
+    diversity: float = 0.3,
+) -> list[str]:
+    """Pick ``k`` words close to ``centroid`` but not to each other (maximal marginal relevance)."""
+    relevance = vectors @ centroid
+    chosen = [int(np.argmax(relevance))]
+    while len(chosen) < min(k, len(words)):
+        rest = [i for i in range(len(words)) if i not in chosen]
+        redundancy = (vectors[rest] @ vectors[chosen].T).max(axis=1)
+        mmr = (1 - diversity) * relevance[rest] - diversity * redundancy
+        chosen.append(rest[int(np.argmax(mmr))])
+    return [words[i] for i in chosen]
+
+
+def _dedupe_keywords(words: Sequence[str]) -> list[str]:
+    """Drop single words already inside a better-ranked phrase, and phrases repeating one word."""
+    chosen: list[str] = []
+    for word in words:
+        parts = word.split()
+        if len(set(parts)) < len(parts):
+            continue
+        if any(word in c.split() or c in parts for c in chosen):
+            continue
+        chosen.append(word)
+    return chosen
+
+
+def label_from_keywords(keywords: Sequence[str]) -> str:
+    """A short label from the top three keywords: ``Waiting list, mental health, months``."""
+    label = ", ".join(keywords[:3]) or "unlabelled theme"
+    return label[:1].upper() + label[1:]
