@@ -37,3 +37,17 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
         raise RuntimeError("disk full")
     assert path.read_text() == "complete"
     assert [p.name for p in tmp_path.iterdir()] == ["themes.json"]
+
+
+def test_read_jsonl_skips_blank_lines_and_names_the_bad_line(tmp_path: Path) -> None:
+    from wisdoms._files import read_jsonl
+    from wisdoms.errors import CodebookError
+
+    good = tmp_path / "codes.jsonl"
+    good.write_text('\ufeff{"id": "a"}\n\n{"id": "b"}\n', encoding="utf-8")
+    assert read_jsonl(good, CodebookError) == [(1, {"id": "a"}), (3, {"id": "b"})]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n{"id": \n', encoding="utf-8")
+    with pytest.raises(CodebookError, match=r"bad\.jsonl:2: invalid JSON") as caught:
+        read_jsonl(bad, CodebookError)
+    assert "invalid JSON" in str(caught.value)

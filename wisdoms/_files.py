@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+from .errors import WisdomsError
 
 
 @contextmanager
@@ -67,3 +70,20 @@ def sha256_file(path: str | Path) -> str:
 def sha256_text(text: str) -> str:
     """Hex SHA-256 of a string's UTF-8 bytes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_jsonl(path: str | Path, error: type[WisdomsError]) -> list[tuple[int, Any]]:
+    """``(line number, parsed value)`` for every non-blank line of a JSON Lines file (UTF-8, BOM allowed).
+
+    Raises:
+        error: A line is not valid JSON; the message names the file and line.
+    """
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise error(f"invalid JSON: {exc.msg}", path=path, line=number, hint="write one JSON object per line") from exc
+    return items

@@ -9,7 +9,6 @@ with one unit a line, ``id`` and a ``codes`` list (the layout of the benchmark's
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import read_jsonl
 from ..errors import CodebookError
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,7 @@ def read_assignments(path: str | Path) -> dict[str, set[str]]:
 
 def _read_jsonl_assignments(path: Path) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
-                                hint="write one JSON object per line") from exc
+    for number, item in read_jsonl(path, CodebookError):
         codes = item.get("codes") if isinstance(item, dict) else None
         if not isinstance(item, dict) or item.get("id") in (None, "") or not isinstance(codes, list):
             raise CodebookError("a line lacks 'id' or a 'codes' list", path=path, line=number,

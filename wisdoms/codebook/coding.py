@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import write_text
+from .._files import read_jsonl, write_text
 from ..errors import CodebookError
 from ..settings import Settings
 from ._model import Codebook
@@ -37,14 +36,7 @@ def read_answers(path: str | Path, *, text_column: str = "text", id_column: str 
         raise CodebookError("input not found", path=path, hint="pass a .csv or .jsonl file of answers")
     records: list[tuple[int, dict]] = []
     if path.suffix.lower() == ".jsonl":
-        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-            if line.strip():
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
-                                        hint="write one JSON object per line") from exc
-                records.append((number, item if isinstance(item, dict) else {}))
+        records = [(number, item if isinstance(item, dict) else {}) for number, item in read_jsonl(path, CodebookError)]
     elif path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)

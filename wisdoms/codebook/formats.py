@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .._files import write_bytes, write_text
+from .._files import read_jsonl, write_bytes, write_text
 from ..errors import CodebookError
 from ..models import Code
 from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, validate
@@ -101,14 +101,7 @@ def _slug(text: str) -> str:
 def _read_jsonl(path: Path) -> list[Code]:
     """The benchmark layout: one JSON object a line; ``parent`` may name a category, not a code."""
     items: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CodebookError(f"invalid JSON: {exc.msg}", path=path, line=number,
-                                hint="write one JSON object per line") from exc
+    for number, item in read_jsonl(path, CodebookError):
         if not isinstance(item, dict):
             raise CodebookError("a line is not a JSON object", path=path, line=number,
                                 hint='write {"id": ..., "name": ..., "definition": ...}')

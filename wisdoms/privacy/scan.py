@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import logging
 import re
 from collections import Counter
@@ -17,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import atomic_open, write_bytes, write_text
+from .._files import atomic_open, read_jsonl, write_bytes, write_text
 from ..errors import PrivacyError
 from .detectors import Detector, Finding, source_modes
 
@@ -83,13 +82,10 @@ def read_table(path: str | Path, *, text_column: str = "text", id_column: str = 
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         kind = "jsonl"
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
+        for number, record in read_jsonl(path, PrivacyError):
             try:
-                record = json.loads(line)
                 str(record[text_column])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (KeyError, TypeError) as exc:
                 raise PrivacyError(f"line is not a JSON object with a {text_column!r} field ({exc})", path=path,
                                    line=number, hint="write one object a line, e.g. {\"id\": \"r1\", \"text\": \"...\"}") from exc
             records.append(record)
