@@ -60,12 +60,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         refit=args.refit,
     )
     s = analysis.summary()
-    print(
-        f"{s['themes']} candidate themes from {s['passages']} passages "
-        f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme)."
-    )
+    print(f"{_theme_count(analysis)} from {s['passages']} passages "
+          f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme).")
     print(f"Report: {Path(analysis.out_dir, 'report.html')}")
     return 0
+
+
+def _theme_count(analysis) -> str:  # noqa: ANN001
+    """"19 candidate themes", or after panel verdicts "19 themes: 12 candidate, 4 validated, 3 renamed"."""
+    from collections import Counter
+
+    statuses = Counter(t.status for t in analysis.themes)
+    total = sum(statuses.values())
+    noun = "theme" if total == 1 else "themes"
+    if set(statuses) <= {"candidate"}:
+        return f"{total} candidate {noun}"
+    return f"{total} {noun}: " + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
 
 
 def _add_check(sub: argparse._SubParsersAction) -> None:
