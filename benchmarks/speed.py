@@ -20,7 +20,8 @@ Configurations:
                 themes fitted afresh and saved
   wisdoms_warm  new process, the cold run's caches, one more transcript: themes carried over
   wisdoms_first new process, nothing cached at all: also builds ONNX and compiles UMAP (one-off)
-  wisdoms_size10 as wisdoms_cold's caches with ``min_theme_size: 10`` (BERTopic's min_cluster_size)
+  wisdoms_size10 as wisdoms_cold's caches with ``min_theme_size: 10`` (BERTopic's min_cluster_size;
+                the survey default since round 3, so now the same fit as wisdoms_cold)
   wisdoms_old_defaults as wisdoms_cold's caches with the pre-issue-7 theme defaults (answers under
                 4 words not themed, adaptive min_theme_size)
 """

@@ -24,8 +24,8 @@ def test_min_size_adapts_to_corpus() -> None:
     assert adaptive_min_size(50_000) == 60
     assert adaptive_min_size(300) < adaptive_min_size(3000)
     assert adaptive_min_size(2200, survey=True) == 10, "survey answers: BERTopic's size for small surveys"
-    assert adaptive_min_size(11_000, survey=True) == 15
-    assert adaptive_min_size(1_000_000, survey=True) == 40
+    assert adaptive_min_size(11_000, survey=True) == 10
+    assert adaptive_min_size(51_000, survey=True) == 10, "BERTopic's min_topic_size at every size (NMI parity)"
 
 
 def test_label_and_mmr() -> None:
@@ -118,6 +118,16 @@ def test_carry_over_keeps_ids_and_places_only_new_passages(tmp_path) -> None:  #
         if theme >= 0:  # a placed passage went to the theme whose words it uses
             assert set(p.text.split()) & words_of[theme], (p.text, words_of[theme])
     assert second.params["new_passages_assigned"] == sum(second.assignments[p.id] >= 0 for p in more[90:])
+    from wisdoms.themes.keywords import _clean_for_keywords, _vectorizer
+
+    added = _vectorizer(vocabulary=first.state.vocabulary).transform(_clean_for_keywords([p.text for p in more[90:]]))
+    grown = second.state.counts.toarray()
+    for row, topic in enumerate(first.state.count_ids):  # a row for "no theme" may be new
+        grown[second.state.count_ids.index(topic)] -= first.state.counts.toarray()[row]
+    for pos, p in enumerate(more[90:]):  # each new passage's words went to its theme's row
+        row = second.state.count_ids.index(second.assignments[p.id])
+        grown[row] -= added[pos].toarray().ravel()
+    assert not grown.any()
     sizes = {t.id: len(t.passage_ids) for t in second.themes}
     assert sum(sizes.values()) == sum(1 for t in second.assignments.values() if t >= 0)
 
@@ -211,3 +221,51 @@ def test_keyword_text_keeps_contractions_and_splits_hyphenated_words():
     assert {"work", "time", "mum", "idea", "op"} <= vocabulary
     assert not {"hed", "ill", "fulltime", "coop", "he'd", "i'll", "mum's"} & vocabulary
     assert "ill" in set(_vectorizer().fit(["I was ill for weeks"]).get_feature_names_out())
+
+
+def test_keywords_embed_every_candidate_once_and_match_per_theme_mmr(tmp_path) -> None:  # noqa: ANN001
+    """One embed call over all themes' candidate words gives the keywords one call per theme gave."""
+    from conftest import FakeEmbedder
+
+    from wisdoms.embed import EmbeddingCache, embed_texts
+    from wisdoms.themes import find_themes, topic_words
+    from wisdoms.themes.keywords import _dedupe_keywords
+
+    embedder, cache = FakeEmbedder(), EmbeddingCache(tmp_path / "emb")
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return embed_texts(texts, embedder, cache)[0][:, :16]  # the passages' 16 dimensions
+
+    passages, vectors = clustered(30)
+    result = find_themes(passages, vectors, settings=_settings(tmp_path), embed=embed)
+    assert len(result.themes) == 3 and len(calls) == 1
+    assert len(calls[0]) == len(set(calls[0])), "each distinct word embedded once"
+    state = result.state
+    assert state.counts.format == "csr", "word counts stay sparse (mostly empty at thousands of themes)"
+    words_of = topic_words(state.counts.toarray(), state.count_ids, state.vocabulary)
+    assert words_of == topic_words(state.counts, state.count_ids, state.vocabulary)
+    for theme in result.themes:  # the per-theme procedure before the shared call
+        words = _dedupe_keywords(words_of[theme.id])
+        expected = mmr_keywords(words, embed_texts(words, FakeEmbedder())[0][:, :16], result.centroids[theme.id], k=8)
+        assert theme.keywords == tuple(expected[:8])
+    labels = [t.label for t in result.themes]
+    assert len(set(labels)) == 3 and all(any(w in label.lower() for g in _GROUPS for w in g) for label in labels)
+
+
+def test_topic_words_ranking_with_ties_and_zeros() -> None:
+    from wisdoms.themes import topic_words
+
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 3, size=(6, 40)).astype(np.float64)
+    counts[2] = 0.0
+    vocabulary = [f"w{i}" for i in range(40)]
+    words = topic_words(counts, list(range(6)), vocabulary, top_n=12)
+    df = counts.sum(axis=0)
+    idf = np.log(int(counts.sum(axis=1).mean()) / np.where(df > 0, df, np.inf) + 1)
+    tfidf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) * idf
+    for row in range(6):  # the full-vocabulary sort: score down, then vocabulary order
+        order = np.lexsort((np.arange(40), -tfidf[row]))[:12]
+        assert words[row] == [vocabulary[i] for i in order if tfidf[row, i] > 0]
+    assert words[2] == [] and len(words[0]) == 12

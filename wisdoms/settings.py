@@ -45,7 +45,9 @@ class Settings:
         min_answer_words: The same for answers read from survey tables (``.csv``/``.xlsx``, one
             answer a row): a short answer ("Nothing.", "Staff were kind") is a whole answer, not a
             filler, so by default every answer is themed.
-        min_theme_size: Smallest theme in passages; ``0`` adapts it to the corpus size.
+        min_theme_size: Smallest theme in passages; ``0``: 10 when survey answers are a third or
+            more of the passages (BERTopic's ``min_topic_size``), else growing with the corpus (15
+            on the shipped sample).
         min_passages: Fewer analysable passages than this is too small to look for themes.
         reduction: ``auto``, ``umap``, ``pca`` or ``none``: how embeddings are reduced before clustering.
         reduced_dims: Dimensions after reduction.

@@ -26,6 +26,8 @@ from .state import FLOOR_PERCENTILE, ThemeResult, ThemeState, passage_key
 log = logging.getLogger(__name__)
 
 
+#: Smallest theme for survey answers: BERTopic's default ``min_topic_size``, the like-for-like setting.
+SURVEY_MIN_THEME_SIZE = 10
 #: Below this many passages ``reduction="auto"`` skips UMAP (its neighbour graph is unreliable).
 UMAP_FROM = 60
 
@@ -45,16 +47,18 @@ def analysable(passages: Sequence[Passage], settings: Settings, *, answers: set[
 
 
 def adaptive_min_size(n_passages: int, *, survey: bool = False) -> int:
-    """Smallest theme, in passages, growing with the square root of the corpus.
+    """Smallest theme, in passages.
 
     Conversations: sqrt(n)/2.5, 5 to 60 (on the shipped sample, 15: 19 themes, 44% in none).
-    Survey answers (most passages from tables, one answer a row): sqrt(n)/7, 10 to 40. On the NHS
-    FFT bench the conversation rule (19 at 2k answers, 42 at 11k) let HDBSCAN merge answers into a
-    handful of giant clusters (NMI 0.18 / 0.21); 10-15 matches plain BERTopic (evidence in
-    BENCHMARKS.md, "Speed at every size").
+    Survey answers (a third or more of the passages from tables, one answer a row): 10 at every
+    size, BERTopic's own ``min_topic_size``. On the NHS FFT bench the conversation rule (19 at 2k answers, 42 at 11k) let
+    HDBSCAN merge answers into a handful of giant clusters (NMI 0.18 / 0.21), and the earlier survey
+    rule sqrt(n)/7 (32 at 51k) gave NMI 0.214 from 623 themes against plain BERTopic's 0.257; 10
+    gave 0.260 (evidence in BENCHMARKS.md, "Speed at every size"). Many small themes are what
+    BERTopic finds too; raise ``min_theme_size`` for fewer, broader themes a panel can review.
     """
     if survey:
-        return int(min(40, max(10, round(math.sqrt(n_passages) / 7))))
+        return SURVEY_MIN_THEME_SIZE
     return int(min(60, max(5, round(math.sqrt(n_passages) / 2.5))))
 
 
@@ -133,8 +137,8 @@ def find_themes(
         settings: Seed, sizes and reduction.
         embed: Embeds keyword candidates so labels favour words close to the theme's centre
             (maximal marginal relevance over BERTopic's c-TF-IDF words); without it, c-TF-IDF order.
-        answers: Ids of transcripts read from survey tables; when they hold most passages, the
-            adaptive theme size follows the survey rule of :func:`adaptive_min_size`.
+        answers: Ids of transcripts read from survey tables; when they hold a third or more of the
+            passages, the adaptive theme size follows the survey rule of :func:`adaptive_min_size`.
 
     Raises:
         CorpusTooSmallError: Fewer than ``settings.min_passages`` passages, or one participant only.
@@ -153,6 +157,7 @@ def find_themes(
     try:
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
+        from scipy import sparse
     except ImportError as exc:  # pragma: no cover - part of the default install
         raise MissingExtraError(
             f"theme finding needs BERTopic ({exc.name} is missing)",
@@ -160,7 +165,7 @@ def find_themes(
         ) from exc
 
     reduction = choose_reduction(n, settings.reduction)
-    survey = sum(p.transcript in answers for p in passages) * 2 > n
+    survey = sum(p.transcript in answers for p in passages) * 3 >= n  # answers are a third or more
     min_size = settings.min_theme_size or adaptive_min_size(n, survey=survey)
     min_samples = max(2, min_size // 2)
     min_df = 2 if n >= 200 else 1
@@ -189,13 +194,16 @@ def find_themes(
     count_ids = sorted(set(topics))
     # Keywords are counted here, as BERTopic's c-TF-IDF counts them (one document per theme), but over
     # text that keeps apostrophes: BERTopic's own cleaning would turn "he'd" into "hed" and "I'll" into "ill".
-    joined = _clean_for_keywords([" ".join(d for d, t in zip(docs, topics) if t == topic) for topic in count_ids])
+    docs_of: dict[int, list[str]] = {topic: [] for topic in count_ids}
+    for doc, topic in zip(docs, topics):  # one pass, not one pass over every passage per theme
+        docs_of[topic].append(doc)
+    joined = _clean_for_keywords([" ".join(docs_of[topic]) for topic in count_ids])
     vectorizer = _vectorizer(min_df=min_df)
     try:
-        counts = vectorizer.fit_transform(joined).toarray().astype(np.float64)
+        counts = vectorizer.fit_transform(joined).astype(np.float64).tocsr()  # sparse: ~0.3% filled at 50k
         vocabulary = [str(w) for w in vectorizer.get_feature_names_out()]
     except ValueError:  # no word left after stop words and min_df
-        counts, vocabulary = np.zeros((len(count_ids), 0), dtype=np.float64), []
+        counts, vocabulary = sparse.csr_matrix((len(count_ids), 0), dtype=np.float64), []
     words = topic_words(counts, count_ids, vocabulary)
     themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
     params: dict[str, object] = {"min_cluster_size": min_size, "min_samples": min_samples, "reduction": reduction,
@@ -203,10 +211,10 @@ def find_themes(
     keys = [passage_key(p) for p in passages]
     centre_ids = sorted(centroids)
     topic_arr = np.asarray(topics, dtype=np.int32)
-    floors = []
-    for t in centre_ids:
-        sims = embeddings[topic_arr == t] @ centroids[t]
-        floors.append(float(np.percentile(sims, FLOOR_PERCENTILE)))
+    rows_of: dict[int, list[int]] = {}
+    for i, t in enumerate(topics):
+        rows_of.setdefault(t, []).append(i)
+    floors = [float(np.percentile(embeddings[rows_of[t]] @ centroids[t], FLOOR_PERCENTILE)) for t in centre_ids]
     state = ThemeState(
         keys=keys, topics=topic_arr, centre_ids=centre_ids,
         centres=np.stack([centroids[t] for t in centre_ids]) if centre_ids else np.zeros((0, embeddings.shape[1]), np.float32),

@@ -44,6 +44,8 @@ def carry_over(
     passages are added to their theme's, then keywords, labels, centres and quotes are recomputed.
     Theme ids are those of ``base``.
     """
+    from scipy import sparse
+
     settings = settings or Settings()
     keys = [passage_key(p) for p in passages]
     known = dict(zip(base.keys, base.topics.tolist()))
@@ -55,18 +57,21 @@ def carry_over(
         for pos, (row, j) in enumerate(zip(new_rows, best)):
             if sims[pos, j] >= base.floors[j]:
                 topics[row] = base.centre_ids[int(j)]
-    counts = base.counts.copy()
+    counts = sparse.csr_matrix(base.counts, dtype=np.float64)
     count_ids = list(base.count_ids)
     if new_rows and base.vocabulary:
         added = _vectorizer(vocabulary=base.vocabulary).transform(
             _clean_for_keywords([passages[i].analysis_text for i in new_rows])
-        )
-        for pos, row in enumerate(new_rows):
-            topic = topics[row]
-            if topic not in count_ids:
-                count_ids.append(topic)
-                counts = np.vstack([counts, np.zeros((1, counts.shape[1]))])
-            counts[count_ids.index(topic)] += added[pos].toarray().ravel()
+        ).astype(np.float64)
+        fresh = sorted({topics[row] for row in new_rows} - set(count_ids))
+        if fresh:
+            count_ids += fresh
+            counts = sparse.vstack([counts, sparse.csr_matrix((len(fresh), counts.shape[1]))]).tocsr()
+        # Each new passage's counts go to its theme's row (a 0/1 matrix sums them per theme).
+        target = [count_ids.index(topics[row]) for row in new_rows]
+        place = sparse.csr_matrix((np.ones(len(new_rows)), (target, np.arange(len(new_rows)))),
+                                  shape=(len(count_ids), len(new_rows)))
+        counts = (counts + place @ added).tocsr()
         order = sorted(range(len(count_ids)), key=lambda r: count_ids[r])
         counts, count_ids = counts[order], [count_ids[r] for r in order]
     words = topic_words(counts, count_ids, base.vocabulary)

@@ -55,24 +55,40 @@ def _clean_for_keywords(docs: Sequence[str]) -> list[str]:
     return [d if d.strip() else "emptydoc" for d in cleaned]
 
 
-def topic_words(counts: NDArray[np.float64], count_ids: Sequence[int], vocabulary: Sequence[str], *,
+def topic_words(counts, count_ids: Sequence[int], vocabulary: Sequence[str], *,  # noqa: ANN001
                 top_n: int = 30) -> dict[int, list[str]]:
     """Each theme's top words by class-based TF-IDF (BERTopic's c-TF-IDF, computed from word counts).
+
+    Args:
+        counts: Word counts, one row per id in ``count_ids``: a SciPy sparse matrix (as fitted and
+            saved) or a dense array.
+        count_ids: Theme id of each row.
+        vocabulary: The word of each column.
+        top_n: Words kept per theme.
 
     Ties are broken by vocabulary order, so the same counts always give the same words.
     """
     if not len(vocabulary) or not len(count_ids):
         return {int(t): [] for t in count_ids}
-    df = counts.sum(axis=0)
-    avg = int(counts.sum(axis=1).mean())
+    from scipy import sparse
+
+    rows = sparse.csr_matrix(counts, dtype=np.float64)
+    df = np.asarray(rows.sum(axis=0)).ravel()
+    totals = np.asarray(rows.sum(axis=1)).ravel()
+    avg = int(totals.mean())
     with np.errstate(divide="ignore"):
         idf = np.log(avg / np.where(df > 0, df, np.inf) + 1)
-    totals = counts.sum(axis=1, keepdims=True)
-    tfidf = counts / np.where(totals > 0, totals, 1) * idf
     out: dict[int, list[str]] = {}
     for row, topic in enumerate(count_ids):
-        order = np.lexsort((np.arange(len(vocabulary)), -tfidf[row]))[:top_n]
-        out[int(topic)] = [vocabulary[i] for i in order if tfidf[row, i] > 0]
+        # Only the words a theme uses can score above 0 (the rest are dropped), so only those are
+        # scored and sorted: score down, then vocabulary order.
+        begin, stop = rows.indptr[row], rows.indptr[row + 1]
+        cols = rows.indices[begin:stop]
+        tfidf = rows.data[begin:stop] / (totals[row] if totals[row] > 0 else 1) * idf[cols]
+        keep = tfidf > 0
+        cols, tfidf = cols[keep], tfidf[keep]
+        order = cols[np.lexsort((cols, -tfidf))][:top_n]
+        out[int(topic)] = [vocabulary[i] for i in order]
     return out
 
 
