@@ -105,3 +105,18 @@ def test_sample_offsets_hold_everywhere(nlp) -> None:  # noqa: ANN001
     assert len(passages) > 500
     assert all(by_id[p.transcript].text[p.start : p.end] == p.text for p in passages)
     assert len({p.id for p in passages}) == len(passages)
+
+
+def test_sentence_splitting_loads_senter_alone_with_the_same_sentences() -> None:
+    """senter carries its own embedding: the shared tok2vec is left out, and the sentences do not change."""
+    import importlib
+
+    from wisdoms.segment import load_spacy
+
+    nlp = load_spacy()
+    assert nlp.pipe_names == ["senter"]
+    full = importlib.import_module(nlp.meta["wisdoms_package"]).load(exclude=["parser", "ner"])
+    full.enable_pipe("senter")
+    text = ("I rang them. Nobody came back to me, not for weeks. Then a letter: appointment cancelled. "
+            "So I went down there myself! They said Mr Jones had left; ask at reception.")
+    assert [s.text for s in nlp(text).sents] == [s.text for s in full(text).sents]

@@ -269,3 +269,21 @@ def test_topic_words_ranking_with_ties_and_zeros() -> None:
         order = np.lexsort((np.arange(40), -tfidf[row]))[:12]
         assert words[row] == [vocabulary[i] for i in order if tfidf[row, i] > 0]
     assert words[2] == [] and len(words[0]) == 12
+
+
+def test_exact_neighbours_match_a_full_sort_and_start_with_the_row_itself():
+    from wisdoms.themes.fit import exact_neighbours
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x[7] = x[8]  # a duplicate: both are at distance 0 from each other
+    indices, distances = exact_neighbours(x, 6, chunk=64)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    full = 1.0 - unit @ unit.T
+    for row in range(len(x)):
+        assert indices[row, 0] == row and distances[row, 0] == 0.0
+        expected = np.sort(full[row])[:6]
+        assert np.allclose(np.sort(distances[row]), np.clip(expected, 0, 2), atol=1e-5)
+    assert 8 in indices[7, :2] and 7 in indices[8, :2]
+    again = exact_neighbours(x, 6, chunk=300)
+    assert np.array_equal(again[0], indices)

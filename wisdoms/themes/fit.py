@@ -97,6 +97,35 @@ def _cache_numba_compilation(settings: Settings) -> None:
                     log.debug("numba cannot cache %s.%s: %s", name, getattr(value, "__name__", value), exc)
 
 
+def exact_neighbours(vectors: NDArray[np.floating], k: int, *, chunk: int = 512) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Each row's ``k`` nearest rows by cosine distance (itself first), exactly, in row blocks of ``chunk``.
+
+    Returns:
+        ``(indices, distances)``, each ``(n, k)``, nearest first; ties go to the lower row index.
+    """
+    x = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = x / np.where(norms > 0, norms, 1)
+    n = len(x)
+    k = min(k, n)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    columns = np.arange(n)
+    for start in range(0, n, chunk):
+        sims = x[start : start + chunk] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # a row is its own nearest neighbour, whatever rounding says
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        # nearest first; equal similarities by row index, so the result never depends on the partition
+        order = np.lexsort((columns[part], -np.take_along_axis(sims, part, axis=1)), axis=1)
+        best = np.take_along_axis(part, order, axis=1)
+        indices[start : start + chunk] = best
+        near = np.take_along_axis(sims, best, axis=1)
+        near[:, 0] = 1.0
+        distances[start : start + chunk] = np.clip(1.0 - near, 0.0, 2.0)
+    return indices, distances
+
+
 def _reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
     dims = max(2, min(settings.reduced_dims, n - 2))
     if kind == "umap":
@@ -169,8 +198,13 @@ def find_themes(
     min_size = settings.min_theme_size or adaptive_min_size(n, survey=survey)
     min_samples = max(2, min_size // 2)
     min_df = 2 if n >= 200 else 1
+    reducer = _reducer(reduction, n, settings)
+    if reduction == "umap":
+        # Exact neighbours by one matrix product: no approximate search (pynndescent's numba compile and
+        # its single thread), and the same neighbours in every process.
+        reducer.precomputed_knn = (*exact_neighbours(embeddings, reducer.n_neighbors), None)
     model = BERTopic(
-        umap_model=_reducer(reduction, n, settings),
+        umap_model=reducer,
         hdbscan_model=HDBSCAN(
             min_cluster_size=min_size,
             min_samples=min_samples,

@@ -32,7 +32,7 @@ FLOOR_PERCENTILE = 10.0
 #: Bump when the saved theme state changes meaning; older states are then ignored. 3: survey answers'
 #: adaptive minimum theme size became 10 (states fitted under sqrt(n)/7 must not be carried over), and
 #: word counts are saved sparse.
-STATE_VERSION = 3
+STATE_VERSION = 4
 #: Saved states kept per settings key (newest first).
 STATES_KEPT = 8
 
