@@ -120,3 +120,23 @@ def test_sentence_splitting_loads_senter_alone_with_the_same_sentences() -> None
     text = ("I rang them. Nobody came back to me, not for weeks. Then a letter: appointment cancelled. "
             "So I went down there myself! They said Mr Jones had left; ask at reception.")
     assert [s.text for s in nlp(text).sents] == [s.text for s in full(text).sents]
+
+
+def test_loading_spacy_for_sentences_does_not_import_torch_and_torch_still_imports() -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from wisdoms.segment import load_spacy\n"
+        "nlp = load_spacy()\n"
+        "before = 'torch' in sys.modules\n"
+        "sents = [s.text for s in nlp('I rang them. Nobody came.').sents]\n"
+        "import torch\n"
+        "print(json.dumps({'torch_before': before, 'sents': sents, 'torch_after': torch.tensor([1]).tolist()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "torch_before": False, "sents": ["I rang them.", "Nobody came."], "torch_after": [1]}
