@@ -9,7 +9,7 @@ import re
 import pytest
 
 from wisdoms.cli import main
-from wisdoms.errors import ExportBlockedError, PanelError, PrivacyError
+from wisdoms.errors import ExportBlockedError, PanelError
 from wisdoms.panel import apply_decisions, import_responses, make_pack, read_decisions
 from wisdoms.panel import sheet
 from wisdoms.report import render_html, write_reports
@@ -203,16 +203,9 @@ def test_draft_pack_is_stamped_on_every_page_and_its_sheet_still_imports(run, tm
 
 
 def test_pack_fails_closed_when_a_detector_breaks_even_for_drafts(run, tmp_path):
-    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+    from report_fixtures.gates import broken_gate
 
-    class Broken(Detector):
-        def find_many(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            raise PrivacyError("boom")
-
-        def find(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            raise PrivacyError("boom")
-
-    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Broken(use_ner=False)).fit()
+    gate = broken_gate()
     for draft in (False, True):
         with pytest.raises(ExportBlockedError, match="boom"):
             make_pack(run[1], tmp_path / "p", allow_unreviewed=draft, gate=gate)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -365,17 +364,10 @@ def test_page_never_scrolls_sideways_at_1280px_or_200_percent_zoom(written, tmp_
 
 @pytest.mark.slow
 def test_reports_fail_closed_when_a_detector_breaks_even_for_drafts(analysis, tmp_path):
-    from wisdoms.errors import ExportBlockedError, PrivacyError
-    from wisdoms.privacy import Detector, NameList, PrivacyGate, SignOffs
+    from report_fixtures.gates import broken_gate
+    from wisdoms.errors import ExportBlockedError
 
-    class Broken(Detector):
-        def find_many(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            raise PrivacyError("boom")
-
-        def find(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            raise PrivacyError("boom")
-
-    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Broken(use_ner=False)).fit()
+    gate = broken_gate()
     for draft in (False, True):
         with pytest.raises(ExportBlockedError, match="boom"):
             write_reports(analysis, tmp_path / "out", allow_unreviewed=draft, gate=gate)
