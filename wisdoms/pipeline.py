@@ -236,8 +236,9 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
         # against code descriptions than short survey answers do, and the self-training step calibrates
         # the codes on the words actually being coded (see CodeMatcher.fit and benchmarks/CODEBOOK.md).
         matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0], corpus=vectors)
-        passage_matches = matcher.match_passages(passages, vectors)
-        scores, _evidence = matcher.score(vectors, [p.analysis_text for p in passages])
+        scored = matcher.score(vectors, [p.analysis_text for p in passages])
+        passage_matches = matcher.match_passages(passages, vectors, scored=scored)
+        scores = scored[0]
         theme_codes = matcher.match_themes(
             result.themes, passage_matches, {p.id: scores[i] for i, p in enumerate(passages)}, result.centroids
         )

@@ -258,9 +258,13 @@ class CodeMatcher:
         return assign(scores, threshold=threshold, margin=s.code_margin, max_codes=s.max_codes_per_passage,
                       always_top=always_top)
 
-    def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32]) -> list[Match]:
-        """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores."""
-        scores, evidence = self.score(vectors, [p.analysis_text for p in passages])
+    def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32], *,
+                       scored: tuple[NDArray[np.float32], list[list[str]]] | None = None) -> list[Match]:
+        """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores.
+
+        ``scored`` is :meth:`score`'s result for these passages, when the caller already has it.
+        """
+        scores, evidence = scored if scored is not None else self.score(vectors, [p.analysis_text for p in passages])
         chosen = self.assigned(scores)
         matches: list[Match] = []
         for row, passage in enumerate(passages):
