@@ -39,7 +39,7 @@ from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_name
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a rule changes what is found; part of :attr:`Detector.version`, so it voids sign-offs.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 #: spaCy entity label -> finding type.
 NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -383,9 +383,14 @@ def _starts_sentence(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?\n…"
 
 
+#: Marks left where someone already redacted words ("XXXX", "***", "█████"): nothing left to find there.
+_REDACTION_MARK = re.compile(r"\bX{3,}\b|\*{3,}|\u2588+")
+
+
 def _mask(text: str) -> str:
-    """Blank out transcription markers, keeping every offset."""
-    return MARKER_PATTERN.sub(lambda m: " " * len(m.group()), text)
+    """Blank out transcription markers ("[laughs]", "[NAME]") and redaction marks, keeping every offset."""
+    text = MARKER_PATTERN.sub(lambda m: " " * len(m.group()), text)
+    return _REDACTION_MARK.sub(lambda m: " " * len(m.group()), text)
 
 
 def _failure(stage: str, source: str, exc: Exception) -> PrivacyError:
