@@ -807,3 +807,32 @@ def test_redaction_marks_left_by_earlier_anonymisation_are_not_findings(detector
     text = "XXXX was so kind to XXXX on the ward, and *** too. Then Kelly Brannigan from ████ rang."
     found = detector.find(text, source="answers.csv")
     assert [f.text for f in found] == ["Kelly Brannigan"]
+
+
+def test_each_survey_answer_has_its_own_lower_case_mode() -> None:
+    """One respondent typing in lower case must not make every other answer in the table lower-case text."""
+    from types import SimpleNamespace
+
+    answers = ["the staff on the ward were kind", "i waited ages for a bed", "no complaints at all",
+               "The ward is lovely and staff are great."]
+    text, quotes = "", []
+    for answer in answers:
+        quotes.append(Quote("survey.csv", f"r{len(quotes)}", len(text), len(text) + len(answer), answer,
+                            f"survey.csv#{len(text)}"))
+        text += answer + "\n"
+    table = SimpleNamespace(id="survey.csv", text=text)
+    gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Detector(use_ner=False),
+                       transcripts=[table]).fit()
+    result = gate.check(quotes)
+    assert quotes[-1] in result.cleared
+    as_one_text = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=Detector(use_ner=False),
+                              transcripts=[SimpleNamespace(id="survey.txt", text=text)]).fit()
+    moved = [Quote("survey.txt", q.participant, q.start, q.end, q.text, q.passage) for q in quotes]
+    assert moved[-1] not in as_one_text.check(moved).cleared, "a conversation keeps one mode for the whole text"
+
+
+def test_a_capital_inside_a_word_is_not_a_name(detector: Detector) -> None:
+    """Scanned survey answers turn 'l' into 'I' mid-word ("kInd", "wIth"); those are not capitalised words."""
+    assert detector.find("Because she was very kInd and lovely to work wIth, thank you.", source="a.csv") == []
+    assert [f.text for f in detector.find("She said Kelly Brannigan was kInd to her.", source="a.csv")] == [
+        "Kelly Brannigan"]

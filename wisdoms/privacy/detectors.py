@@ -39,7 +39,7 @@ from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_name
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a rule changes what is found; part of :attr:`Detector.version`, so it voids sign-offs.
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 
 #: spaCy entity label -> finding type.
 NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -54,7 +54,8 @@ STRUCTURED_TYPES = frozenset({"POSTCODE", "PHONE", "EMAIL", "NINO", "NHS", "DOB"
 
 _TITLE = re.compile(r"\b(?:(?:mr|mrs|ms|mx|dr|pc|dc|sgt)\.?|miss|doctor|nurse|judge|officer|sergeant)[ \t]+([A-Za-z][\w'’-]+)",
                     re.IGNORECASE)
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’&-]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|de[ \t]+)?[A-Z][\w'’&-]*)*")
+#: A run of capitalised words, each starting a word ("kInd", a common OCR slip for "kind", is not "Ind").
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’&-])[A-Z][\w'’&-]*(?:[ \t]+(?:of[ \t]+|the[ \t]+|de[ \t]+)?[A-Z][\w'’&-]*)*")
 _I_FORMS = frozenset({"I", "I'm", "I've", "I'd", "I'll", "I’m", "I’ve", "I’d", "I’ll"})
 _I_FORMS_LOWER = frozenset(w.lower() for w in _I_FORMS)
 _INTERJECTIONS = frozenset("""okay ok yeah yes no oh well so right and but like hiya hello hi sorry please thanks

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -189,6 +189,11 @@ class BlockedQuote:
         return f"{where} {self.quote.text[:80]!r}: {self.reason}{': ' + found if found else ''}"
 
 
+def _is_table(transcript_id: str) -> bool:
+    """Whether a source is a survey table (one answer a row), by its file suffix."""
+    return transcript_id.lower().endswith((".csv", ".xlsx"))
+
+
 @dataclass(frozen=True)
 class GateResult:
     """What the gate decided for a set of quotes.
@@ -268,7 +273,7 @@ class PrivacyGate:
         self.detector_ = detector.fit()
         self.detector_version_ = self.detector_.version
         self.names_version_ = self.detector_.names_version
-        self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or ())
+        self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or () if not _is_table(t.id))
         return self
 
     def check(self, quotes: Sequence[QuoteLike], *, allow_unreviewed: bool = False) -> GateResult:
@@ -277,7 +282,12 @@ class PrivacyGate:
             self.fit()
         quotes = list(quotes)
         try:
-            found = self.detector_.find_many([(q.transcript, q.text, q.start) for q in quotes], lowercase=self.modes_)
+            # A table holds one answer per respondent, each written its own way: the lower-case mode of an
+            # answer is its own, not that of a file where other respondents typed in lower case.
+            items = [(f"{q.transcript}#{q.start}" if _is_table(q.transcript) else q.transcript, q.text, q.start)
+                     for q in quotes]
+            found = [[replace(f, source=q.transcript) for f in fs] if _is_table(q.transcript) else fs
+                     for q, fs in zip(quotes, self.detector_.find_many(items, lowercase=self.modes_))]
         except Exception as exc:  # noqa: BLE001  (fail closed)
             reason = f"the privacy detectors failed ({exc}); nothing is cleared"
             blocked = tuple(BlockedQuote(q, (), reason) for q in quotes)
