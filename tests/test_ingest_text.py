@@ -117,3 +117,29 @@ def test_shipped_sample_reads(tmp_path: Path) -> None:
         words = len(t.text.split())
         assert words >= 2000, f"{t.id} has {words} words"
         assert set(next(iter(t.participants.values()))) >= {"area", "age_band", "gender", "ethnicity", "housing"}
+
+
+def test_csv_doubled_quotes_far_down_stay_in_the_answer(tmp_path: Path) -> None:
+    """The delimiter is sniffed, the quoting is not: with no "" in the first 4 KB, a sniffed dialect
+    turned doublequote off and split a later answer into the attribute columns (NHS FFT row 833)."""
+    filler = "".join(f"R{i},North,The staff listened to me every single time I came in.\n" for i in range(120))
+    answer = 'I did not have the time to do the ""homework"", and it felt like this led to frustration, sadly'
+    text = "id,area,answer\n" + filler + f'R999,South,"{answer}"\n'
+    assert len(filler) > 4096
+    t = read_transcript(write(tmp_path, "survey.csv", text), tmp_path)
+    assert t.participants["R999"] == {"area": "South"}
+    turn = t.turns[-1]
+    assert t.text[turn.start:turn.end] == answer.replace('""', '"')
+
+
+def test_csv_cells_past_the_header_are_an_error_not_lost(tmp_path: Path) -> None:
+    text = ("id,area,answer\nR1,North,They sent me away twice and then listened\n"
+            "R2,South,It got better for me in the end, slowly,over time\n")
+    with pytest.raises(TranscriptError) as err:
+        read_transcript(write(tmp_path, "survey.csv", text), tmp_path)
+    message = str(err.value)
+    assert "survey.csv" in message and "row 3" in message and "'over time'" in message
+    # Trailing empty cells (a spreadsheet's trailing commas) are not an error.
+    ok = read_transcript(write(tmp_path, "ok.csv", "id,area,answer\nR1,North,They sent me away twice then listened,,\n"),
+                         tmp_path)
+    assert ok.participants == {"R1": {"area": "North"}}

@@ -138,7 +138,7 @@ def test_outputs_are_atomic(tmp_path: Path, fake_embedder, monkeypatch) -> None:
     out.mkdir()
     (out / "themes.json").write_text("previous run", encoding="utf-8")
 
-    def broken(analysis):  # noqa: ANN001, ANN202
+    def broken(analysis, **kwargs):  # noqa: ANN001, ANN003, ANN202
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(report, "render_html", broken)

@@ -146,7 +146,51 @@ def test_every_text_and_background_pair_in_the_css_and_the_focus_outline_meet_wc
 @pytest.mark.slow
 def test_write_reports_writes_every_format(written):
     names = {p.name for p in written.iterdir()}
-    assert {"report.html", "report.docx", "report.md", "themes.json", "passages.csv", "manifest.json"} <= names
+    assert {"report.html", "report.docx", "report.md", "themes.json", "passages.csv", "framework-matrix.csv",
+            "manifest.json"} <= names
+
+
+@pytest.mark.slow
+def test_framework_matrix_csv_holds_the_whole_matrix(analysis, written):
+    import csv
+
+    view = build_view(analysis)
+    rows = list(csv.reader((written / "framework-matrix.csv").open(encoding="utf-8", newline="")))
+    assert rows[0][:-1] == ["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes)]
+    assert rows[0][-1] == "draft", "a draft's matrix is stamped like passages.csv"
+    assert [r[0] for r in rows[1:]] == sorted(analysis.participants)
+    for (pid, cells), row in zip(view.matrix, rows[1:]):
+        assert row[1:-1] == [f"{c[0]} ({c[1]})" if c else "" for c in cells], pid
+
+
+@pytest.mark.slow
+def test_survey_sized_reports_point_to_the_csv_list_some_passages_and_skip_id_like_attributes(analysis, monkeypatch):
+    """Thousands of respondents: the matrix is not laid out (it made a 170 MB page for 10,302 answers),
+    only the first passages not yet in a theme are listed, and an attribute with a value per person (a row
+    number) is not a "group". Limits lowered here so the small fixture trips them."""
+    from docx import Document
+
+    import wisdoms.report.view as view_module
+    from wisdoms.report import render_docx
+
+    monkeypatch.setattr(view_module, "MATRIX_MAX_PEOPLE", 2)
+    monkeypatch.setattr(view_module, "UNASSIGNED_SHOWN", 3)
+    monkeypatch.setattr(view_module, "MAX_GROUPS", 1)
+    view = build_view(analysis)
+    assert not view.matrix_shown and len(view.matrix_people) == len(analysis.participants)
+    assert len(view.unassigned) > 3 and len(view.unassigned_shown) == 3
+    assert view.not_grouped and not view.listened
+    html = render_html(analysis, view=view)
+    md = render_markdown(analysis, view=view)
+    docx_text = "\n".join(p.text for p in Document(__import__("io").BytesIO(render_docx(analysis, view=view))).paragraphs)
+    for text in (html, md, docx_text):
+        assert "framework-matrix.csv" in text and "too many to read on a page" in text
+        assert "Not broken down, because they have more than 1 different values" in text
+    assert '<table class="matrix">' not in html and "| Participant |" not in md
+    assert f"The first 3 of {len(view.unassigned):,} are listed here" in html and "The first 3 of" in docx_text
+    assert html.count("(" + view.unassigned[0]["reason"] + ")") >= 1
+    shown = [u["citation"] for u in view.unassigned]
+    assert shown[2] in html and shown[3] not in html.split('id="unassigned"')[1]
 
 
 @pytest.mark.slow
@@ -472,6 +516,8 @@ def test_a_draft_is_stamped_in_every_file_and_still_reads_back(written):
     assert json.loads((written / "manifest.json").read_text(encoding="utf-8"))["draft"] == NOT_FOR_SHARING
     rows = list(csv.DictReader((written / "passages.csv").open(encoding="utf-8", newline="")))
     assert rows and {r["draft"] for r in rows} == {NOT_FOR_SHARING}
+    matrix = list(csv.DictReader((written / "framework-matrix.csv").open(encoding="utf-8", newline="")))
+    assert matrix and {r["draft"] for r in matrix} == {NOT_FOR_SHARING}
     assert all(NOT_FOR_SHARING in s.header.paragraphs[0].text for s in Document(str(written / "report.docx")).sections)
     assert (written / "NOT-FOR-SHARING.txt").is_file()
     assert len(read_run_folder(written).passages) == len(rows)

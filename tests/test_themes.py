@@ -13,8 +13,8 @@ from wisdoms.settings import Settings
 from wisdoms.themes import adaptive_min_size, find_themes, label_from_keywords, mmr_keywords, representative_quotes
 
 
-def passage(i: int, participant: str, words: int = 12) -> Passage:
-    text = " ".join(["word"] * words)
+def passage(i: int, participant: str, words: int = 12, text: str | None = None) -> Passage:
+    text = text if text is not None else " ".join([f"word{i}"] * words)
     return Passage(f"t{i}.txt#0-{len(text)}", f"t{i}.txt", participant, 0, len(text), text, 1)
 
 
@@ -31,6 +31,17 @@ def test_min_size_adapts_to_corpus() -> None:
 def test_label_and_mmr() -> None:
     assert label_from_keywords(["waiting list", "months", "letter", "x"]) == "Waiting list, months, letter"
     assert label_from_keywords([]) == "Unlabelled theme"
+    # No keyword survives the stop words (survey answers "Nothing", "No."): the most common answer, quoted.
+    assert label_from_keywords([], ["No.", "Nothing", "nothing.", "Nothing  at all", "NOTHING"]) == "“Nothing”"
+    assert label_from_keywords([], ["It was not something I would say anything about at all"]) == (
+        "“It was not something I would …”")
+
+
+def test_redaction_marks_are_not_keywords() -> None:
+    from wisdoms.themes.keywords import _normalise_for_keywords
+
+    assert _normalise_for_keywords("XXXX was great, XXX's team and xx too").split() == ["was", "great,", "team",
+                                                                                        "and", "too"]
     vecs = np.eye(3, dtype=np.float32)
     vecs[1] = vecs[0]
     centroid = np.array([1.0, 0.0, 0.6], dtype=np.float32)
@@ -46,6 +57,15 @@ def test_quotes_prefer_different_participants() -> None:
     quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=4)
     people = [q.participant for q in quotes]
     assert len(quotes) == 4 and len(set(people)) == 4, people
+
+
+def test_quotes_never_repeat_the_same_words() -> None:
+    """A theme of many "Nothing" answers shows "Nothing" once: fewer quotes rather than repeats."""
+    said = ["Nothing", "Nothing.", "nothing", "NOTHING ", "No, nothing at all", "Nothing really"]
+    passages = [passage(i, f"P{i}", text=t) for i, t in enumerate(said)]
+    emb = np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(said), 1))
+    quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=5)
+    assert [q.text for q in quotes] == ["Nothing", "No, nothing at all", "Nothing really"]
 
 
 def test_too_small_corpus_is_a_clear_error() -> None:

@@ -54,6 +54,15 @@ def read_table_transcript(
     seen: dict[str, int] = {}
     stem = Path(transcript_id).stem
     for row_no, row in rows:
+        if any(c.strip() for c in row[len(names):]):
+            raise TranscriptError(
+                f"row {row_no} has {len(row)} cells but the header names {len(names)} columns; "
+                f"the cells past the last column would be lost: {', '.join(repr(c[:40]) for c in row[len(names):] if c.strip())}",
+                path=path,
+                line=row_no,
+                hint="give the extra column a name in row 1, or mend the row (an answer with a stray quotation mark "
+                     "or an unquoted separator splits into the next columns)",
+            )
         cells = [*row, *[""] * (len(names) - len(row))]
         answers = [(names[i], cells[i].strip()) for i in text_cols if cells[i].strip()]
         if id_col is None:
@@ -116,11 +125,15 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
         if encoding != "utf-8" and notes is not None:
             notes.append("not UTF-8: read as Windows-1252")
         try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
         except csv.Error:
-            dialect = csv.excel  # type: ignore[assignment]
+            delimiter = ","
+        # Only the delimiter is sniffed. The quoting rules stay Excel's ("" inside a quoted answer is one
+        # "): a sniffed dialect turns doublequote off when the first 4 KB happen to have no "", and then
+        # an answer further down such as "the ""homework"" required" splits into the next columns.
         try:
-            table = [[str(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+            table = [[str(c) for c in row]
+                     for row in csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)]
         except csv.Error as exc:
             raise TranscriptError(f"not a readable CSV file: {exc}", path=path,
                                   hint="save it again from the spreadsheet as CSV (UTF-8)") from exc

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
 from ..errors import ExportBlockedError, OutputError
-from .contract import manifest_json, passages_csv, themes_json
+from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
 from .docx import render_docx
 from .html import render_html
 from .language import check_names, find_deficit_language
 from .markdown import render_markdown
+from .view import build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
@@ -32,20 +33,26 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "write_reports", "render_reports", "write_rendered", "render_html", "render_markdown", "render_docx",
-    "themes_json", "passages_csv", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
+    "themes_json", "passages_csv", "framework_matrix_csv", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
     "settings_from_manifest",
 ]
 
 Rendered = dict[str, "str | bytes"]
 
-def render_reports(analysis: Analysis) -> dict[str, str | bytes]:
-    """Every report file's name and content (text or bytes), nothing written yet."""
+def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str, str | bytes]:
+    """Every report file's name and content (text or bytes), nothing written yet.
+
+    ``banner`` is printed at the top of the HTML page (the draft stamp); the other files are stamped
+    by :func:`_stamped`.
+    """
+    view = build_view(analysis)
     return {
         "themes.json": themes_json(analysis),
         "passages.csv": passages_csv(analysis),
-        "report.md": render_markdown(analysis),
-        "report.html": render_html(analysis),
-        "report.docx": render_docx(analysis),
+        "framework-matrix.csv": framework_matrix_csv(view),
+        "report.md": render_markdown(analysis, view=view),
+        "report.html": render_html(analysis, banner=banner, view=view),
+        "report.docx": render_docx(analysis, view=view),
         "manifest.json": manifest_json(analysis),
     }
 
@@ -152,8 +159,8 @@ def write_reports(
     allow_unreviewed: bool = False,
     gate: PrivacyGate | None = None,
 ) -> list[Path]:
-    """Write report.html, report.docx, report.md, themes.json, passages.csv and manifest.json, each atomically,
-    through the privacy gate (:func:`release`).
+    """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv and
+    manifest.json, each atomically, through the privacy gate (:func:`release`).
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
     anything is written. With ``allow_unreviewed`` (private drafts only) blocked quotes are written but
@@ -167,8 +174,9 @@ def write_reports(
     from ..privacy import NOT_FOR_SHARING
 
     def render(draft: bool) -> dict[str, str | bytes]:
-        rendered = render_reports(analysis)
-        return _stamped(analysis, rendered, NOT_FOR_SHARING) if draft else rendered
+        if not draft:
+            return render_reports(analysis)
+        return _stamped(render_reports(analysis, banner=NOT_FOR_SHARING), NOT_FOR_SHARING)
 
     rendered = release(
         [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),
@@ -297,12 +305,11 @@ def _settings_of(analysis: Analysis) -> Any:
     return settings_from_manifest(analysis.manifest)
 
 
-def _stamped(analysis: Analysis, rendered: dict[str, str | bytes], stamp: str) -> dict[str, str | bytes]:
-    """Drafts: every page says NOT FOR SHARING."""
+def _stamped(rendered: dict[str, str | bytes], stamp: str) -> dict[str, str | bytes]:
+    """Drafts: every page says NOT FOR SHARING (the HTML was rendered with ``stamp`` as its banner)."""
     import json
 
     out = dict(rendered)
-    out["report.html"] = render_html(analysis, banner=stamp)
     out["report.md"] = f"> **{stamp}**: a private draft with unreviewed quotes.\n\n" + str(rendered["report.md"])
     doc = json.loads(str(rendered["themes.json"]))
     doc["draft"] = stamp
@@ -312,6 +319,7 @@ def _stamped(analysis: Analysis, rendered: dict[str, str | bytes], stamp: str) -
     manifest["draft"] = stamp
     out["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     out["passages.csv"] = _stamp_csv(str(rendered["passages.csv"]), stamp)
+    out["framework-matrix.csv"] = _stamp_csv(str(rendered["framework-matrix.csv"]), stamp)
     out["NOT-FOR-SHARING.txt"] = f"{stamp}: these files hold quotes the privacy gate has not cleared.\n"
     return out
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
+    from .view import ReportView
 
 SCHEMA = "wisdoms.themes/1"
 
@@ -113,6 +114,24 @@ def passages_csv(analysis: Analysis) -> str:
             "" if theme is None else theme.id, "" if theme is None else theme.label,
             reason_of.get(p.id, ""), ";".join(codes_of.get(p.id, [])), p.text,
         ])
+    return buffer.getvalue()
+
+
+def framework_matrix_csv(view: ReportView) -> str:
+    """``framework-matrix.csv``: the whole framework matrix for a spreadsheet, whatever its size.
+
+    One row per participant, one column per theme (rejected and merged themes left out, as in the
+    reports), headed ``Theme <id>: <label>``; a cell is the person's longest passage in that theme cut to
+    a few words, then its citation in brackets. An empty cell means they said nothing in that theme.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes)])
+    ids = [t.theme.id for t in view.matrix_themes]
+    cells = view.matrix_cells
+    for pid in view.matrix_people:
+        row = [cells.get((pid, tid)) for tid in ids]
+        writer.writerow([pid, *(f"{c[0]} ({c[1]})" if c else "" for c in row)])
     return buffer.getvalue()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from .view import SUPPRESSED, build_view
+from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
@@ -34,12 +34,13 @@ def _quote(doc: Any, text: str, who: str, citation: str) -> None:
     p.add_run(citation).italic = True
 
 
-def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
+def render_docx(analysis: Analysis, *, group_by: str | None = None,
+                view: ReportView | None = None) -> bytes:
     """The report as a Word document (bytes), with headings Word's navigation pane lists."""
     from docx import Document
     from docx.shared import Pt
 
-    v = build_view(analysis, group_by=group_by)
+    v = view or build_view(analysis, group_by=group_by)
     s = v.summary
     doc = Document()
     doc.core_properties.title = v.title
@@ -62,6 +63,8 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
         _table(doc, [name.capitalize(), "People", "Conversations", "Words"],
                [[r.group, r.shown, r.extra["conversations"], r.extra["words"]] for r in rows],
                caption=f"Participants by {name}")
+    if v.not_grouped_note:
+        doc.add_paragraph(v.not_grouped_note)
 
     doc.add_heading("Themes", level=1)
     for t in v.themes:
@@ -110,10 +113,14 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
             _quote(doc, q.text, q.participant, q.citation)
 
     doc.add_heading("Framework matrix", level=1)
-    doc.add_paragraph("One row per participant, one column per theme; each cell a short quote with its citation.")
-    _table(doc, ["Participant", *[t.label for t in v.matrix_themes]],
-           [[pid, *[f"\"{c[0]}\" ({c[1]})" if c else "" for c in cells]] for pid, cells in v.matrix],
-           caption="Participants by theme")
+    if v.matrix_shown:
+        doc.add_paragraph("One row per participant, one column per theme; each cell a short quote with its citation. "
+                          "The same matrix is in framework-matrix.csv beside this file.")
+        _table(doc, ["Participant", *[t.label for t in v.matrix_themes]],
+               [[pid, *[f"\"{c[0]}\" ({c[1]})" if c else "" for c in cells]] for pid, cells in v.matrix],
+               caption="Participants by theme")
+    else:
+        doc.add_paragraph(v.matrix_note)
 
     doc.add_heading("Language check", level=1)
     if v.language_flags:
@@ -126,7 +133,9 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None) -> bytes:
     doc.add_heading("Passages not yet in a theme", level=1)
     for reason, count in v.unassigned_reasons:
         doc.add_paragraph(f"{count} passages: {reason}", style="List Bullet")
-    for u in v.unassigned:
+    if v.unassigned_note:
+        doc.add_paragraph(v.unassigned_note)
+    for u in v.unassigned_shown:
         _quote(doc, u["text"], u["participant"], f"{u['citation']} ({u['reason']})")
 
     doc.add_heading("Method and run", level=1)

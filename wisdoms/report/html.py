@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .charts import group_chart_svg
-from .view import SUPPRESSED, build_view
+from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
@@ -39,17 +39,19 @@ def _environment() -> Any:
     )
 
 
-def render_html(analysis: Analysis, *, banner: str | None = None, group_by: str | None = None) -> str:
+def render_html(analysis: Analysis, *, banner: str | None = None, group_by: str | None = None,
+                view: ReportView | None = None) -> str:
     """The report as one HTML page.
 
     Args:
         analysis: The run's results.
         banner: Text stamped at the top of the page (e.g. ``NOT FOR SHARING`` on private drafts).
         group_by: Participant attribute the per-theme charts break down by (default: ``area`` or a similar one).
+        view: The report's content, when already built (:func:`~wisdoms.report.view.build_view`).
     """
     from markupsafe import Markup
 
-    view = build_view(analysis, group_by=group_by)
+    view = view or build_view(analysis, group_by=group_by)
     charts = {}
     for v in view.themes:
         if view.group_by and v.groups:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .view import SUPPRESSED, build_view
+from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
@@ -18,9 +18,10 @@ def _cell(text: str) -> str:
     return " ".join(text.replace("|", "\\|").split())
 
 
-def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
+def render_markdown(analysis: Analysis, *, group_by: str | None = None,
+                view: ReportView | None = None) -> str:
     """The report as Markdown: what was listened to, themes with quotes and citations, coverage, matrix, method."""
-    v = build_view(analysis, group_by=group_by)
+    v = view or build_view(analysis, group_by=group_by)
     s = v.summary
     total = s["participants"]
     lines = [
@@ -42,6 +43,8 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
         lines += [f"**By {name}**", "", f"| {name.capitalize()} | People | Conversations | Words |", "|---|---:|---:|---:|"]
         lines += [f"| {_cell(r.group)} | {r.shown} | {r.extra['conversations']} | {r.extra['words']} |" for r in rows]
         lines.append("")
+    if v.not_grouped_note:
+        lines += [v.not_grouped_note, ""]
     lines += ["## Themes", ""]
     for t in v.themes:
         codes = "; ".join(f"{c['name']} ({c['score']:.2f}, {c['evidence']})" for c in t.codes) or "none — candidate new code"
@@ -84,11 +87,15 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None) -> str:
                   f"- Heard from: {c.participants} of {total} participants ({c.passages} passages)", ""]
         for q in c.quotes:
             lines += [_quote_block(q.text), f">\n> — {q.participant}, `{q.citation}`", ""]
-    lines += ["## Framework matrix", "", "Participants by theme; each cell a short quote with its citation.", "",
-              "| Participant | " + " | ".join(_cell(t.label) for t in v.matrix_themes) + " |",
-              "|---|" + "---|" * len(v.matrix_themes)]
-    for pid, cells in v.matrix:
-        lines.append(f"| {pid} | " + " | ".join(f"\"{_cell(c[0])}\" `{c[1]}`" if c else "" for c in cells) + " |")
+    lines += ["## Framework matrix", ""]
+    if v.matrix_shown:
+        lines += ["Participants by theme; each cell a short quote with its citation (also in `framework-matrix.csv`).", "",
+                  "| Participant | " + " | ".join(_cell(t.label) for t in v.matrix_themes) + " |",
+                  "|---|" + "---|" * len(v.matrix_themes)]
+        for pid, cells in v.matrix:
+            lines.append(f"| {pid} | " + " | ".join(f"\"{_cell(c[0])}\" `{c[1]}`" if c else "" for c in cells) + " |")
+    else:
+        lines.append(v.matrix_note.replace("framework-matrix.csv", "`framework-matrix.csv`"))
     lines += ["", "## Language check", ""]
     if v.language_flags:
         lines += [f"- {f.kind.capitalize()} {f.id} \"{f.name}\" uses \"{f.term}\": consider \"{f.suggestion}\"."

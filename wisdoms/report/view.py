@@ -26,6 +26,16 @@ SUPPRESSED = f"fewer than {SMALL_NUMBER}"
 PREFERRED_GROUPS = ("group", "area", "service", "region")
 NOT_RECORDED = "not recorded"
 MATRIX_WORDS = 14
+#: The framework matrix is laid out in the reports only up to this many participants and themes; beyond
+#: that (a survey of thousands of answers) nobody can read it on a page, so the reports point to
+#: ``framework-matrix.csv``, which always holds the whole matrix.
+MATRIX_MAX_PEOPLE = 200
+MATRIX_MAX_THEMES = 60
+#: A participant attribute with more values than this (a row number, a date, a free-text column) is not
+#: broken down in "What was listened to": such a table would be one row per person, not groups.
+MAX_GROUPS = 50
+#: The reports list at most this many passages not yet in a theme; all of them are in ``passages.csv``.
+UNASSIGNED_SHOWN = 1000
 STATUS_TEXT = {
     "candidate": "Candidate: not yet checked by people",
     "validated": "Validated by a co-production panel",
@@ -72,9 +82,14 @@ class ReportView:
     words: int
     group_by: str | None
     listened: dict[str, list[GroupRow]]
+    #: Attributes not broken down, each with its number of different values (more than :data:`MAX_GROUPS`).
+    not_grouped: list[tuple[str, int]]
     themes: list[ThemeView]
     matrix_themes: list[ThemeView]
-    matrix: list[tuple[str, list[tuple[str, str] | None]]]
+    #: The matrix's people (rows), in order, and its non-empty cells: (participant, theme id) -> (short
+    #: quote, citation). :attr:`matrix` lays it out as rows, but only when :attr:`matrix_shown`.
+    matrix_people: list[str]
+    matrix_cells: dict[tuple[str, int], tuple[str, str]]
     coverage: list[Any]
     uncovered: list[str]
     candidate_new_codes: list[ThemeView]
@@ -87,6 +102,47 @@ class ReportView:
     #: Draft codes suggested for the themes no code covers (see :func:`wisdoms.codebook.suggest_codes`).
     code_suggestions: list[Any] = field(default_factory=list)
     suggestion_note: str = ""
+
+    @property
+    def not_grouped_note(self) -> str:
+        """Which attributes "What was listened to" does not break down, and why ("" when none)."""
+        if not self.not_grouped:
+            return ""
+        listed = "; ".join(f"{attr.replace('_', ' ')} ({n:,} different values)" for attr, n in self.not_grouped)
+        return (f"Not broken down, because they have more than {MAX_GROUPS} different values (a row number, a date or "
+                f"free text is not a group): {listed}.")
+
+    @property
+    def matrix_shown(self) -> bool:
+        """Whether the reports lay the matrix out (small enough to read), else they point to the CSV."""
+        return len(self.matrix_people) <= MATRIX_MAX_PEOPLE and len(self.matrix_themes) <= MATRIX_MAX_THEMES
+
+    @property
+    def matrix_note(self) -> str:
+        """What the reports say instead of the matrix when it is too large to lay out."""
+        return (f"The matrix has {len(self.matrix_people):,} participants and {len(self.matrix_themes)} themes, too many "
+                f"to read on a page (the reports lay it out up to {MATRIX_MAX_PEOPLE} participants and "
+                f"{MATRIX_MAX_THEMES} themes). The whole matrix is in framework-matrix.csv beside this report, "
+                "for a spreadsheet.")
+
+    @property
+    def matrix(self) -> list[tuple[str, list[tuple[str, str] | None]]]:
+        """One row per participant: (participant, a cell per matrix theme, ``None`` where they said nothing)."""
+        return [(pid, [self.matrix_cells.get((pid, v.theme.id)) for v in self.matrix_themes])
+                for pid in self.matrix_people]
+
+    @property
+    def unassigned_shown(self) -> list[dict[str, str]]:
+        """The passages not yet in a theme that the reports list (the first :data:`UNASSIGNED_SHOWN`)."""
+        return self.unassigned[:UNASSIGNED_SHOWN]
+
+    @property
+    def unassigned_note(self) -> str:
+        """Where the rest are, when the reports list only some of the passages not yet in a theme."""
+        if len(self.unassigned) <= UNASSIGNED_SHOWN:
+            return ""
+        return (f"The first {UNASSIGNED_SHOWN:,} of {len(self.unassigned):,} are listed here; every one is in "
+                "passages.csv (its not_in_theme_because column) and themes.json.")
 
 
 def suppress(count: int) -> str:
@@ -178,19 +234,25 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
             conversations_of[pid].add(t.id)
 
     listened: dict[str, list[GroupRow]] = {}
+    not_grouped: list[tuple[str, int]] = []
     attributes: list[str] = []
     for attrs in people.values():
         attributes += [k for k in attrs if k not in attributes and k != "participant"]
     for attr in attributes:
-        counts: Counter[str] = Counter(people[p].get(attr) or NOT_RECORDED for p in people)
-        extra = {}
-        for group in counts:
-            members = [p for p in people if (people[p].get(attr) or NOT_RECORDED) == group]
-            extra[group] = {
-                "conversations": str(len(set().union(*(conversations_of[m] for m in members)))),
-                "words": f"{sum(words_of[m] for m in members):,}",
+        members: dict[str, list[str]] = defaultdict(list)
+        for p in people:
+            members[people[p].get(attr) or NOT_RECORDED].append(p)
+        if len(members) > MAX_GROUPS:
+            not_grouped.append((attr, len(members)))
+            continue
+        extra = {
+            group: {
+                "conversations": str(len(set().union(*(conversations_of[m] for m in who)))),
+                "words": f"{sum(words_of[m] for m in who):,}",
             }
-        listened[attr] = breakdown(dict(counts), extra=extra)
+            for group, who in members.items()
+        }
+        listened[attr] = breakdown({group: len(who) for group, who in members.items()}, extra=extra)
 
     theme_views = []
     for t in analysis.themes:
@@ -222,13 +284,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
             key = (p.participant, v.theme.id)
             if key not in first_passage or p.words > first_passage[key].words:
                 first_passage[key] = p
-    matrix = []
-    for pid in sorted(people):
-        cells: list[tuple[str, str] | None] = []
-        for v in matrix_themes:
-            p = first_passage.get((pid, v.theme.id))
-            cells.append(None if p is None else (_short(p.text), _citation(p)))
-        matrix.append((pid, cells))
+    matrix_cells = {key: (_short(p.text), _citation(p)) for key, p in first_passage.items()}
 
     texts = {t.id: t.text for t in analysis.transcripts}
     reasons = Counter(u.reason for u in analysis.unassigned)
@@ -264,9 +320,11 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         words=sum(words_of.values()),
         group_by=group_by,
         listened=listened,
+        not_grouped=not_grouped,
         themes=theme_views,
         matrix_themes=matrix_themes,
-        matrix=matrix,
+        matrix_people=sorted(people),
+        matrix_cells=matrix_cells,
         coverage=list(analysis.coverage),
         uncovered=[c.name for c in analysis.uncovered_codes()],
         candidate_new_codes=[v for v in theme_views if not v.theme.codes],

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..models import Passage, Quote, Theme
-from .keywords import _dedupe_keywords, label_from_keywords, mmr_keywords
+from .keywords import _dedupe_keywords, label_from_keywords, mmr_keywords, same_words
 
 
 def _build_themes(passages, embeddings, topics, words_of, settings, embed) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:  # noqa: ANN001
@@ -41,7 +41,7 @@ def _build_themes(passages, embeddings, topics, words_of, settings, embed) -> tu
         themes.append(
             Theme(
                 id=topic,
-                label=label_from_keywords(keywords),
+                label=label_from_keywords(keywords, [passages[i].text for i in members] if not keywords else ()),
                 keywords=keywords,
                 passage_ids=tuple(passages[i].id for i in members),
                 participants=len({passages[i].participant for i in members}),
@@ -79,24 +79,26 @@ def representative_quotes(
 ) -> tuple[Quote, ...]:
     """Up to ``k`` passages closest to the theme's centre, one per participant first.
 
-    Passages of readable length are preferred; the choice is deterministic (ties broken by id).
+    Passages of readable length are preferred; the choice is deterministic (ties broken by id). No two
+    quotes say the same words (:func:`~wisdoms.themes.keywords.same_words`): a theme of 400 "Nothing"
+    answers shows "Nothing" once, not five times, so it can have fewer than ``k`` quotes.
     """
     scores = embeddings @ centroid
     order = sorted(range(len(passages)), key=lambda i: (-round(float(scores[i]), 6), passages[i].id))
     readable = [i for i in order if min_words <= passages[i].words <= max_words] or order
     chosen: list[int] = []
     people: set[str] = set()
-    for i in readable:
-        if passages[i].participant not in people:
+    said: set[str] = set()
+    for new_person_only in (True, False):
+        for i in readable:
+            if len(chosen) == k:
+                break
+            words = same_words(passages[i].text)
+            if i in chosen or words in said or (new_person_only and passages[i].participant in people):
+                continue
             chosen.append(i)
             people.add(passages[i].participant)
-        if len(chosen) == k:
-            break
-    for i in readable:
-        if len(chosen) == k:
-            break
-        if i not in chosen:
-            chosen.append(i)
+            said.add(words)
     return tuple(
         Quote(
             transcript=passages[i].transcript,

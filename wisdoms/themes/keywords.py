@@ -92,9 +92,14 @@ def topic_words(counts, count_ids: Sequence[int], vocabulary: Sequence[str], *, 
     return out
 
 
+#: Redaction marks left by an earlier anonymisation ("XXXX had really taken good care of XXXX"): never keywords.
+_REDACTION_MARK = re.compile(r"\bx{2,}\b")
+
+
 def _normalise_for_keywords(text: str) -> str:
-    """Lower case, straight apostrophes, possessive 's dropped ("mum's" counts as "mum")."""
-    return re.sub(r"'s\b", "", text.lower().replace("\u2019", "'"))
+    """Lower case, straight apostrophes, possessive 's dropped ("mum's" counts as "mum"), redaction
+    marks (``XXXX``) blanked."""
+    return _REDACTION_MARK.sub(" ", re.sub(r"'s\b", "", text.lower().replace("\u2019", "'")))
 
 
 def mmr_keywords(
@@ -125,7 +130,42 @@ def _dedupe_keywords(words: Sequence[str]) -> list[str]:
     return chosen
 
 
-def label_from_keywords(keywords: Sequence[str]) -> str:
-    """A short label from the top three keywords: ``Waiting list, mental health, months``."""
+#: Words of a member's text a theme label quotes, when it has no keywords.
+LABEL_WORDS = 6
+
+
+def label_from_keywords(keywords: Sequence[str], texts: Sequence[str] = ()) -> str:
+    """A short label from the top three keywords: ``Waiting list, mental health, months``.
+
+    A theme can have no keyword at all when every word its members use is a stop word (survey answers
+    such as "Nothing" or "No."): it is then labelled with its most common answer, in quotation marks
+    (``“Nothing”``), cut to :data:`LABEL_WORDS` words; ``texts`` are its members' texts.
+    """
+    if not keywords:
+        common = most_common_text(texts)
+        if common:
+            words = common.split()
+            return f"“{' '.join(words[:LABEL_WORDS])}{' …' if len(words) > LABEL_WORDS else ''}”"
     label = ", ".join(keywords[:3]) or "unlabelled theme"
     return label[:1].upper() + label[1:]
+
+
+def same_words(text: str) -> str:
+    """``text`` reduced to what makes two answers the same to a reader: its words, lower case, curly
+    apostrophes straightened, spacing and punctuation around words ignored ("Nothing." is "nothing")."""
+    return " ".join(re.findall(r"[\w']+", text.lower().replace("\u2019", "'")))
+
+
+def most_common_text(texts: Sequence[str]) -> str:
+    """The answer given most often (by :func:`same_words`), as first written; ties go to the first seen."""
+    from collections import Counter
+
+    first: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = same_words(text)
+        if words:
+            first.setdefault(words, " ".join(text.split()))
+            counts[words] += 1
+    # Counter keeps first-seen order and max() returns the first of equals, so ties go to the first seen.
+    return first[max(counts, key=counts.__getitem__)] if counts else ""
