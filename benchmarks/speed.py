@@ -24,6 +24,15 @@ Configurations:
                 the survey default since round 3, so now the same fit as wisdoms_cold)
   wisdoms_old_defaults as wisdoms_cold's caches with the pre-issue-7 theme defaults (answers under
                 4 words not themed, adaptive min_theme_size)
+  cli_cold      the command a user types, end to end: the answers written to ``answers.csv``
+                (respondent, answer) in a folder with the sample transcripts but the last, then
+                ``wisdoms run FOLDER --out OUT --allow-unreviewed`` in a new process with wisdoms_cold's
+                starting caches: reading, splitting answers into passages, embedding, themes, codebook
+                matching, the privacy gate and every report file. Peak memory is the ``wisdoms``
+                process's. NMI here is per respondent (the theme of their first passage), because the
+                CLI splits a long answer into passages. ``--allow-unreviewed``: the gate holds quotes
+                with capitalised common words for a reviewer (see PRIVACY.md), which a benchmark cannot do.
+  cli_warm      cli_cold's caches and folder plus the held-back transcript: carried-over themes
 """
 
 from __future__ import annotations
@@ -96,6 +105,56 @@ def _corpus(size: int, seed: int, *, with_held_back: bool):  # noqa: ANN202
     return passages + sample, list(labels) + [None] * len(sample), how
 
 
+def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
+    """``wisdoms run`` on a folder holding the answers as a CSV and the sample transcripts (cli_cold, cli_warm)."""
+    import csv
+
+    texts, labels, how = _answers(size, seed)
+    folder = cache.parent / f"cli-{size}-input"
+    if config == "cli_cold":
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        with (folder / "answers.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["respondent", "answer"])
+            writer.writerows([f"r{row}", text] for row, text in enumerate(texts))
+    sample = sorted((ROOT / "transcripts").glob("conversation-*.txt"))
+    for path in sample if config == "cli_warm" else sample[:-1]:
+        shutil.copy2(path, folder / path.name)
+    out = cache.parent / f"cli-{size}-{config}-out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [str(Path(sys.executable).with_name("wisdoms")), "run", str(folder), "--out", str(out), "--cache-dir",
+               str(cache), "--seed", str(seed), "--codebook", str(ROOT / "codebook" / "codebook.yaml"),
+               "--allow-unreviewed"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+    total = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{config}: wisdoms run failed:\n{done.stderr[-3000:]}")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    theme_of: dict[str, int] = {}
+    with (out / "passages.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["transcript"] == "answers.csv":
+                theme_of.setdefault(row["participant"], int(row["theme"]) if row["theme"] else -1)
+    topics = [theme_of.get(f"r{row}", -1) for row in range(len(texts))]
+    record: dict[str, object] = {
+        "config": config, "size": size, "drawn": how, "counts": manifest.get("counts"),
+        "command": " ".join(command[1:]).replace(str(cache.parent), "$WORK"),
+        "total_s": round(total, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        # The manifest is written before the reports, so its timings stop there: the rest (imports, the
+        # privacy gate, rendering and writing every report) is "not_in_manifest".
+        "stages_s": {**manifest["timings_seconds"],
+                     "not_in_manifest": round(total - sum(manifest["timings_seconds"].values()), 2)},
+        "summary": done.stdout.strip().splitlines()[-2:],
+        "report_mb": {p.name: round(p.stat().st_size / 1e6, 2) for p in sorted(out.iterdir()) if p.is_file()},
+    }
+    record.update(_scores(labels, topics))
+    return record
+
+
 def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -111,6 +170,8 @@ def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
 
 def child(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     """Run one configuration in this (fresh) process."""
+    if config.startswith("cli_"):
+        return cli(config, size, cache, seed)
     stages: dict[str, float] = {}
     rss: dict[str, float] = {}
     clock = time.perf_counter()
@@ -218,8 +279,8 @@ def main() -> None:
             shutil.rmtree(work / "first", ignore_errors=True)
             records.append(_spawn(config, args.size, work / "first", args.seed))
             continue
-        cache = work / f"cache-{args.size}"
-        if config == "wisdoms_cold":
+        cache = work / (f"cli-cache-{args.size}" if config.startswith("cli_") else f"cache-{args.size}")
+        if config in ("wisdoms_cold", "cli_cold"):
             if not prepared.exists():
                 records.append(_spawn("wisdoms_first", min(args.size, 1000), prepared, args.seed))
                 (prepared / "embeddings.sqlite").unlink(missing_ok=True)

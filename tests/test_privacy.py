@@ -758,7 +758,8 @@ def test_a_raising_detector_still_blocks_with_a_warm_cache(detector: Detector, t
 
     settings = Settings(cache_dir=str(tmp_path))
     assert PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit().check([CLEAN]).ok
-    new = Quote("three.txt", "P03", 0, 20, "The bus was late again.", "three.txt#0-20")
+    # A capital inside the sentence: NER must run on it (on "The bus was late again." it is skipped).
+    new = Quote("three.txt", "P03", 0, 31, "The bus was late again, Tuesday.", "three.txt#0-31")
     counting_nlp["nlp"].fail = True  # type: ignore[attr-defined]
     result = PrivacyGate(settings=settings, names=NameList(), signoffs=SignOffs()).fit().check([CLEAN, new])
     assert result.cleared == () and len(result.blocked) == 2 and "NER model crashed" in result.blocked[0].reason
@@ -836,3 +837,16 @@ def test_a_capital_inside_a_word_is_not_a_name(detector: Detector) -> None:
     assert detector.find("Because she was very kInd and lovely to work wIth, thank you.", source="a.csv") == []
     assert [f.text for f in detector.find("She said Kelly Brannigan was kInd to her.", source="a.csv")] == [
         "Kelly Brannigan"]
+
+
+def test_ner_is_skipped_only_where_it_cannot_add_a_finding():
+    """The final scan skips NER for cased texts whose only capitals start sentences with everyday words:
+    _ner_hits would drop any entity there. Wherever a capital stands inside a sentence, or a sentence
+    starts with a known or uncommon word, NER runs."""
+    from wisdoms.privacy.detectors import _ner_may_add
+
+    assert not _ner_may_add("Staff were kind. Nothing to improve, I think. I'm grateful.")
+    assert not _ner_may_add("the nurse was lovely")
+    assert _ner_may_add("Staff at Kettering were kind.")
+    assert _ner_may_add("Dave was kind.")          # a known given name starting a sentence
+    assert _ner_may_add("Physio team were kind.")  # an uncommon first word (a two-word name could start here)

@@ -38,7 +38,9 @@ from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_name
 
 log = logging.getLogger(__name__)
 
-#: Bumped whenever a rule changes what is found; part of :attr:`Detector.version`, so it voids sign-offs.
+#: Bumped whenever a rule may find something it did not before; part of :attr:`Detector.version`, so it
+#: voids sign-offs. A change that can only drop findings (skipping NER where it cannot add one) keeps it:
+#: a text reviewed and signed off stays cleared. Cached findings are voided by any edit (:func:`code_version`).
 RULES_VERSION = "5"
 
 #: spaCy entity label -> finding type.
@@ -235,16 +237,30 @@ class Detector:
 
     def _detect(self, items: Sequence[tuple[str, str, int]], masked: Sequence[str],
                 modes: Mapping[str, bool]) -> list[list[Finding]]:
-        docs: Iterable[Any] = [None] * len(items)
-        if self.use_ner and items:
-            try:
-                nlp = self._load()
-                with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
-                    docs = list(nlp.pipe(masked, batch_size=64))
-            except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
-                raise _failure("ner", items[0][0] if items else "", exc) from exc
-        return [self._find_one(source, text, m, offset, doc, lowercase=modes[source])
-                for (source, text, offset), m, doc in zip(items, masked, docs)]
+        # NER runs only where it could add a finding (see _ner_may_add): most survey answers and turns
+        # have no capital but the first word's, and NER was most of the final scan's time.
+        ner = [self.use_ner and (modes[source] or _ner_may_add(m)) for (source, _t, _o), m in zip(items, masked)]
+        if not any(ner):
+            return [self._find_one(source, text, m, offset, None, lowercase=modes[source])
+                    for (source, text, offset), m in zip(items, masked)]
+        out: list[list[Finding]] = []
+        try:
+            nlp = self._load()
+            with nlp.select_pipes(enable=[p for p in ("tok2vec", "ner") if p in nlp.pipe_names]):
+                # Docs are read as they stream out, never all held: 50,000 answers' docs and tensors
+                # would take hundreds of MB.
+                docs = nlp.pipe((m for m, n in zip(masked, ner) if n), batch_size=256)
+                for (source, text, offset), m, n in zip(items, masked, ner):
+                    try:
+                        doc = next(docs) if n else None
+                    except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
+                        raise _failure("ner", source, exc) from exc
+                    out.append(self._find_one(source, text, m, offset, doc, lowercase=modes[source]))
+        except PrivacyError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (loading or selecting the pipeline failed: fail closed)
+            raise _failure("ner", items[0][0], exc) from exc
+        return out
 
     def _find_one(self, source: str, text: str, masked: str, offset: int, doc: Any, *, lowercase: bool) -> list[Finding]:
         raw: list[tuple[int, int, str, str]] = []
@@ -457,6 +473,25 @@ def _ner_hits(doc: Any, text: str, *, lowercase: bool) -> Iterator[tuple[int, in
         if len(words) == 1 and _sentence_initial(text, ent.start_char) and not _known(words[0]):
             continue  # a capital at the start of a sentence tells NER nothing
         yield ent.start_char, ent.end_char, kind, "ner"
+
+
+def _ner_may_add(text: str) -> bool:
+    """Whether NER could add a finding to cased ``text``, which :func:`_ner_hits` keeps only for an entity
+    with a capitalised word, and not for one word starting a sentence unless it is a known name or place.
+
+    So NER is skipped when every capitalised word starts a sentence and is an everyday word ("Staff were
+    kind. Nothing to improve."), or is "I". Kept whenever a capital stands inside a sentence, or a
+    sentence starts with an uncommon or known word (the first word of a two-word name).
+    """
+    for m in re.finditer(r"\b[A-Z][\w'’-]*", text):
+        word = m.group()
+        if word in _I_FORMS:
+            continue
+        if not _sentence_initial(text, m.start()):
+            return True
+        if _known(word) or not is_common(word.strip("'’"), threshold=4.6):
+            return True
+    return False
 
 
 def _sentence_initial(text: str, start: int) -> bool:

@@ -315,7 +315,7 @@ class PrivacyGate:
         """Scan the whole rendered output (quotes, attributions, metadata) once more before it is written.
 
         Hits inside a quote the sign-offs clear are excused; any other hit blocks the write.
-        For HTML, pass :func:`visible_text` of the page.
+        For HTML, pass :func:`visible_text` of the page. One text: see :meth:`scan_rendered_many`.
 
         Returns:
             The hits (empty when clean); in a draft they are returned instead of raised.
@@ -323,28 +323,53 @@ class PrivacyGate:
         Raises:
             ExportBlockedError: A hit outside the signed-off quotes, or a detector failure.
         """
+        return self.scan_rendered_many([(where, text)], quotes=quotes, allow_unreviewed=allow_unreviewed)[0]
+
+    def scan_rendered_many(self, items: Sequence[tuple[str, str]], *, quotes: Iterable[QuoteLike] = (),
+                           allow_unreviewed: bool = False) -> list[list[Finding]]:
+        """:meth:`scan_rendered` for many ``(where, text)`` values at once: one detector pass (NER batched,
+        one findings-cache transaction) instead of one per value. Each text still gets its own lower-case
+        mode, as when scanned alone: a survey answer typed in lower case says nothing about the next.
+
+        Returns:
+            The hits of each item, in order (all empty when clean); in a draft they are returned.
+
+        Raises:
+            ExportBlockedError: Any hit outside the signed-off quotes (every one listed), or a detector failure.
+        """
         if not hasattr(self, "detector_"):
             self.fit()
+        items = list(items)
         try:
-            findings = self.detector_.find(text, source=where)
+            # A unique source per item: lower-case mode is decided per source.
+            found = self.detector_.find_many([(f"{where} (value {i + 1})", text, 0) for i, (where, text) in enumerate(items)])
         except Exception as exc:  # noqa: BLE001  (fail closed, drafts included)
+            where = items[0][0] if items else ""
             raise ExportBlockedError(f"the final privacy scan failed: {exc}", path=where, hint=HOW_TO_RESOLVE) from exc
-        excused = []
-        for quote in quotes:
-            if self.signoffs_.covers(quote.text, detector_version=self.detector_version_, names_version=self.names_version_):
-                at = text.find(quote.text)
+        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
+        signed = [t for t in dict.fromkeys(q.text for q in quotes) if t and self.signoffs_.covers(t, **versions)]
+        out: list[list[Finding]] = []
+        for (where, text), findings in zip(items, found):
+            if not findings:
+                out.append([])
+                continue
+            excused = []
+            for quote in signed:
+                at = text.find(quote)
                 while at >= 0:
-                    excused.append((at, at + len(quote.text)))
-                    at = text.find(quote.text, at + 1)
-        hits = [f for f in findings if not any(s <= f.start and f.end <= e for s, e in excused)
-                and not self.signoffs_.excuses(text, f.start, f.end, detector_version=self.detector_version_,
-                                               names_version=self.names_version_)]
-        if hits and not allow_unreviewed:
+                    excused.append((at, at + len(quote)))
+                    at = text.find(quote, at + 1)
+            out.append([replace(f, source=where) for f in findings
+                        if not any(s <= f.start and f.end <= e for s, e in excused)
+                        and not self.signoffs_.excuses(text, f.start, f.end, **versions)])
+        if any(out) and not allow_unreviewed:
+            hits = [(where, text, f) for (where, text), fs in zip(items, out) for f in fs]
             listed = "\n".join(f"  - {f.type} {f.text!r} at {where}:{f.start}-{f.end} ({f.detector}): "
-                               f"...{text[max(0, f.start - 40):f.end + 40]!r}..." for f in hits[:50])
-            raise ExportBlockedError(f"the rendered output holds {len(hits)} unresolved identifier(s); nothing was written:\n{listed}",
-                                     path=where, hint=HOW_TO_RESOLVE)
-        return hits
+                               f"...{text[max(0, f.start - 40):f.end + 40]!r}..." for where, text, f in hits[:50])
+            more = f"\n  ... and {len(hits) - 50} more" if len(hits) > 50 else ""
+            raise ExportBlockedError(f"the rendered output holds {len(hits)} unresolved identifier(s); nothing was "
+                                     f"written:\n{listed}{more}", path=hits[0][0], hint=HOW_TO_RESOLVE)
+        return out
 
 
 _BLOCK_TAGS = frozenset("p div li ul ol h1 h2 h3 h4 h5 h6 tr td th br section article header footer blockquote "

@@ -125,12 +125,10 @@ def release(
     result = gate.check(list(quotes), allow_unreviewed=allow_unreviewed)
     result.raise_if_blocked(where=where)  # in a draft this raises only when a detector failed
     rendered = render(allow_unreviewed)
-    hits: list[tuple[ScanItem, Any]] = []
-    signed = [*quotes, *spans]
-    for item in scan_items(rendered):
-        # Returned rather than raised, so the user sees every hit in one go; a detector failure still raises.
-        for finding in gate.scan_rendered(item.text, where=item.where, quotes=signed, allow_unreviewed=True):
-            hits.append((item, finding))
+    items = list(scan_items(rendered))
+    # Returned rather than raised, so the hits are listed at their offsets below; a detector failure still raises.
+    found = gate.scan_rendered_many([(i.where, i.text) for i in items], quotes=[*quotes, *spans], allow_unreviewed=True)
+    hits: list[tuple[ScanItem, Any]] = [(item, f) for item, fs in zip(items, found) for f in fs]
     if hits and not allow_unreviewed:
         listed = "\n".join(
             f"  - {f.type} {f.text!r} at {i.where}:{f.start + i.offset}-{f.end + i.offset} ({f.detector}): "
