@@ -143,3 +143,15 @@ def test_csv_cells_past_the_header_are_an_error_not_lost(tmp_path: Path) -> None
     ok = read_transcript(write(tmp_path, "ok.csv", "id,area,answer\nR1,North,They sent me away twice then listened,,\n"),
                          tmp_path)
     assert ok.participants == {"R1": {"area": "North"}}
+
+
+def test_csv_turn_lines_match_the_rebuilt_text(tmp_path: Path) -> None:
+    """Lines are counted as the text grows (line_of over the whole text per answer was quadratic)."""
+    from wisdoms.ingest.text import line_of
+
+    text = ('id,answer,more\nR1,"They sent me away twice,\nthen a woman listened to me",Things got better slowly in time\n'
+            'R2,"The council took six weeks to answer my letter","And the\n\nhostel was cold every night"\n')
+    t = read_transcript(write(tmp_path, "survey.csv", text), tmp_path)
+    assert len(t.turns) == 4
+    assert [turn.line for turn in t.turns] == [line_of(t.text, turn.start) for turn in t.turns]
+    assert t.turns[-1].line > 5

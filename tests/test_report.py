@@ -182,7 +182,12 @@ def test_survey_sized_reports_point_to_the_csv_list_some_passages_and_skip_id_li
     assert view.not_grouped and not view.listened
     html = render_html(analysis, view=view)
     md = render_markdown(analysis, view=view)
-    docx_text = "\n".join(p.text for p in Document(__import__("io").BytesIO(render_docx(analysis, view=view))).paragraphs)
+    document = Document(__import__("io").BytesIO(render_docx(analysis, view=view)))
+    docx_text = "\n".join(p.text for p in document.paragraphs)
+    styles = {p.text: p.style.name for p in document.paragraphs}
+    assert styles["Framework matrix"] == "Heading 1" and styles[view.title] == "Title"
+    assert {t.style.name for t in document.tables} == {"Table Grid"}
+    assert any(s == "Quote" for s in styles.values()), "quotes keep Word's Quote style (styles set by id)"
     for text in (html, md, docx_text):
         assert "framework-matrix.csv" in text and "too many to read on a page" in text
         assert "Not broken down, because they have more than 1 different values" in text

@@ -42,8 +42,8 @@ Rendered = dict[str, "str | bytes"]
 def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str, str | bytes]:
     """Every report file's name and content (text or bytes), nothing written yet.
 
-    ``banner`` is printed at the top of the HTML page (the draft stamp); the other files are stamped
-    by :func:`_stamped`.
+    ``banner`` (the draft stamp) is printed at the top of the HTML page and of the Word document, and
+    in every page header of the Word document; the other files are stamped by :func:`_stamped`.
     """
     view = build_view(analysis)
     return {
@@ -52,7 +52,7 @@ def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str
         "framework-matrix.csv": framework_matrix_csv(view),
         "report.md": render_markdown(analysis, view=view),
         "report.html": render_html(analysis, banner=banner, view=view),
-        "report.docx": render_docx(analysis, view=view),
+        "report.docx": render_docx(analysis, view=view, banner=banner),
         "manifest.json": manifest_json(analysis),
     }
 
@@ -312,7 +312,6 @@ def _stamped(rendered: dict[str, str | bytes], stamp: str) -> dict[str, str | by
     doc = json.loads(str(rendered["themes.json"]))
     doc["draft"] = stamp
     out["themes.json"] = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    out["report.docx"] = _stamp_docx(bytes(rendered["report.docx"]), stamp)
     manifest = json.loads(str(rendered["manifest.json"]))
     manifest["draft"] = stamp
     out["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
@@ -332,19 +331,4 @@ def _stamp_csv(text: str, stamp: str) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     for i, row in enumerate(rows):
         writer.writerow([*row, "draft" if i == 0 else stamp])
-    return buffer.getvalue()
-
-
-def _stamp_docx(data: bytes, stamp: str) -> bytes:
-    import io
-
-    from docx import Document
-
-    document = Document(io.BytesIO(data))
-    for section in document.sections:
-        section.header.paragraphs[0].text = stamp
-    first = document.paragraphs[0] if document.paragraphs else document.add_paragraph()
-    first.insert_paragraph_before(stamp).runs[0].bold = True
-    buffer = io.BytesIO()
-    document.save(buffer)
     return buffer.getvalue()
