@@ -850,3 +850,26 @@ def test_ner_is_skipped_only_where_it_cannot_add_a_finding():
     assert _ner_may_add("Staff at Kettering were kind.")
     assert _ner_may_add("Dave was kind.")          # a known given name starting a sentence
     assert _ner_may_add("Physio team were kind.")  # an uncommon first word (a two-word name could start here)
+
+
+def test_case_slips_are_not_names_but_inner_capitals_of_names_are(detector: Detector):
+    """A scanner's "i" -> "I" slip ("FrIendly", "InformatIon") is an everyday word, not a name; a name
+    written with an inner capital ("McDonald") still is. Seen on the NHS FFT table."""
+    from wisdoms.privacy.detectors import _case_slip
+
+    assert _case_slip("FrIendly") and _case_slip("InformatIon") and _case_slip("NothIng's")
+    assert not _case_slip("McDonald") and not _case_slip("Friendly") and not _case_slip("NHS")
+    found = detector.find("All the staff were very helpful and FrIendly. Useful InformatIon gIven.")
+    assert found == [], found
+    assert [f.text for f in detector.find("The staff were kind and Dr McDonald explained it.")] == ["Dr McDonald"]
+
+
+def test_everyday_words_capitalised_mid_sentence_are_not_names_but_surnames_are_still_found(detector: Detector):
+    """Survey answers capitalise for emphasis ("team Excellent care Listened to me"); a lone everyday word
+    that is no given name or place is not a `capitalised` finding. NER and titles still find surnames
+    that are everyday words, and given names that are everyday words are still capitalised findings."""
+    assert detector.find("Very professional team Excellent care and she Is a credit to the ward.") == []
+    for text, name in [("I spoke to Brown about my benefits.", "Brown"), ("The worker, Smith, was kind.", "Smith"),
+                       ("I had a chat with Hall about it.", "Hall"), ("My worker Rose was lovely.", "Rose"),
+                       ("It was Mrs Green who rang.", "Mrs Green")]:
+        assert name in [f.text for f in detector.find(text)], text

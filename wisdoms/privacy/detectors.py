@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 #: Bumped whenever a rule may find something it did not before; part of :attr:`Detector.version`, so it
 #: voids sign-offs. A change that can only drop findings (skipping NER where it cannot add one) keeps it:
 #: a text reviewed and signed off stays cleared. Cached findings are voided by any edit (:func:`code_version`).
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 
 #: spaCy entity label -> finding type.
 NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -466,13 +466,44 @@ def _ner_hits(doc: Any, text: str, *, lowercase: bool) -> Iterator[tuple[int, in
         if kind is None or not ent.text.strip():
             continue
         words = _WORD.findall(ent.text)
-        if not words or all(w.lower() in STOP_WORDS or w in _I_FORMS for w in words):
+        if not words or all(w.lower() in STOP_WORDS or w in _I_FORMS or _case_slip(w) for w in words):
             continue
-        if not lowercase and not any(w[0].isupper() for w in words):
-            continue  # in cased text a name is capitalised
+        if not lowercase and not any(w[0].isupper() and w not in _I_FORMS and not _case_slip(w) for w in words):
+            continue  # in cased text a name is capitalised ("I" and case slips are not capitalised names)
         if len(words) == 1 and _sentence_initial(text, ent.start_char) and not _known(words[0]):
             continue  # a capital at the start of a sentence tells NER nothing
         yield ent.start_char, ent.end_char, kind, "ner"
+
+
+#: A lone capitalised word mid-sentence at least this common (Zipf) is an everyday word, unless it is a name.
+EVERYDAY_ZIPF = 4.0
+
+
+def _everyday(word: str) -> bool:
+    """Whether a lone capitalised word inside a sentence is an everyday word capitalised for emphasis or
+    by habit ("team Excellent care", "very Good", "she Is"), not a name: common (Zipf >= 4.0, or a function
+    word), stripped of punctuation, and neither a given name nor a place. A surname that is also an
+    everyday word ("Brown") is left to NER, which reads it in its sentence, and to titles ("Mrs Brown")."""
+    lower = word.strip("'’.-").lower()
+    if not lower.isalpha() or lower in first_names() or lower in places():
+        return False
+    return lower in STOP_WORDS or zipf(lower) >= EVERYDAY_ZIPF
+
+
+#: A capital "I" straight after a lower-case letter inside a word.
+_INNER_I = re.compile(r"[a-z]I")
+
+
+def _case_slip(word: str) -> bool:
+    """Whether a word is an everyday word with an "I" slipped inside it ("FrIendly", "InformatIon",
+    "NothIng": a scanner or keyboard reading "i" or "l" as "I"), rather than a name: its lower-case form is
+    an everyday word (Zipf >= 3) and no given name or place. Only "I" counts: names are written with other
+    inner capitals ("McDonald", "DiCaprio")."""
+    core = re.sub(r"['’]s$", "", word)
+    if not _INNER_I.search(core):
+        return False
+    lower = core.lower()
+    return zipf(lower) >= 3.0 and lower not in first_names() and lower not in places()
 
 
 def _ner_may_add(text: str) -> bool:
@@ -485,7 +516,7 @@ def _ner_may_add(text: str) -> bool:
     """
     for m in re.finditer(r"\b[A-Z][\w'’-]*", text):
         word = m.group()
-        if word in _I_FORMS:
+        if word in _I_FORMS or _case_slip(word):
             continue
         if not _sentence_initial(text, m.start()):
             return True
@@ -505,8 +536,9 @@ def _capitalised(text: str) -> Iterator[tuple[int, int, str, str]]:
         tokens = [t for t in re.finditer(r"\S+", m.group())]
         # Cut the run at "I", "I'm": they are capitalised by rule, not because they name anything.
         parts: list[list[re.Match[str]]] = [[]]
+        # Cut it at case slips too ("FrIendly", "InformatIon"): capitalised by a keyboard or scanner.
         for t in tokens:
-            if t.group() in _I_FORMS:
+            if t.group() in _I_FORMS or _case_slip(t.group()):
                 parts.append([])
             else:
                 parts[-1].append(t)
@@ -530,6 +562,8 @@ def _capitalised(text: str) -> Iterator[tuple[int, int, str, str]]:
                 word = re.sub(r"['’]s$", "", words[0])
                 if word.lower() in _INTERJECTIONS or (word.isupper() and len(word) <= 5):
                     continue
+                if _everyday(word):
+                    continue  # "team Excellent care", "she Is a credit": NER still reads the word in context
             yield start, end, "PLACE" if _is_place(words) else "NAME", "capitalised"
 
 

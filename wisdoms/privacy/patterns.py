@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from .lexicon import STOP_WORDS, is_common, places
 
@@ -187,10 +188,22 @@ def named_places(text: str, *, lowercase: bool) -> Iterator[Hit]:
         yield from _regex(SAINT, "SERVICE", "saint")(text)
 
 
+_NAME_WORD = r"[\w'’-]+"
+
+
+@lru_cache(maxsize=None)
+def _named_patterns(suffix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The suffix alone (a cheap test that most texts fail) and ``<1-3 words> <suffix>``."""
+    return (re.compile(rf"\s(?:{suffix})\b", _I),
+            re.compile(rf"((?:{_NAME_WORD}\s+){{1,3}}){suffix}\b", _I))
+
+
 def _named(text: str, suffix: str, kind: str, detector: str, *, lowercase: bool) -> Iterator[Hit]:
     """``<name words> <suffix>``: name words are capitalised, or in lower-case text uncommon."""
-    word = r"[\w'’-]+"
-    pattern = re.compile(rf"((?:{word}\s+){{1,3}}){suffix}\b", _I)
+    word = _NAME_WORD
+    has_suffix, pattern = _named_patterns(suffix)
+    if not has_suffix.search(text):  # the full pattern backtracks at every word: most texts have no suffix
+        return
     for m in pattern.finditer(text):
         words = list(re.finditer(word, m.group(1)))
         keep: list[re.Match[str]] = []
