@@ -545,3 +545,25 @@ def test_an_identifier_in_an_attribute_is_blocked_and_named_by_participant_and_f
     assert f"participant {pid}'s attributes ({', '.join(files)})" in str(caught.value)
     assert "Zanzibar Lane" in str(caught.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_huge_framework_matrix_is_written_long(analysis, monkeypatch):
+    """50,000 answers in 2,363 themes made a 118-million-cell grid (3.5 GB): above the limit the CSV has one
+    row per non-empty cell, the same cells as the grid, and the reports say how to read it."""
+    import csv
+    import io
+
+    import wisdoms.report.contract as contract
+    from wisdoms.report import framework_matrix_csv
+
+    view = build_view(analysis)
+    wide = list(csv.reader(io.StringIO(framework_matrix_csv(view))))
+    monkeypatch.setattr(contract, "MATRIX_CSV_MAX_CELLS", 1)
+    long = list(csv.reader(io.StringIO(framework_matrix_csv(view))))
+    assert long[0] == contract.MATRIX_LONG_HEADER
+    labels = {t.theme.id: t.label for t in view.matrix_themes}
+    from_long = {(r[0], f"Theme {r[1]}: {labels[int(r[1])]}"): f"{r[3]} ({r[4]})" for r in long[1:]}
+    from_wide = {(row[0], wide[0][j]): cell for row in wide[1:] for j, cell in enumerate(row) if j and cell}
+    assert from_long == from_wide and len(long) - 1 == len(from_wide)
+    assert "one row per participant and theme" in view.matrix_note

@@ -117,15 +117,33 @@ def passages_csv(analysis: Analysis) -> str:
     return buffer.getvalue()
 
 
+#: Above this many cells (participants x themes) ``framework-matrix.csv`` is written long, one row per
+#: non-empty cell: 50,000 survey answers in 2,363 themes would be 118 million mostly empty cells.
+MATRIX_CSV_MAX_CELLS = 5_000_000
+#: The header of the long form.
+MATRIX_LONG_HEADER = ["participant", "theme", "theme_label", "quote", "citation"]
+
+
 def framework_matrix_csv(view: ReportView) -> str:
-    """``framework-matrix.csv``: the whole framework matrix for a spreadsheet, whatever its size.
+    """``framework-matrix.csv``: the whole framework matrix for a spreadsheet.
 
     One row per participant, one column per theme (rejected and merged themes left out, as in the
     reports), headed ``Theme <id>: <label>``; a cell is the person's longest passage in that theme cut to
     a few words, then its citation in brackets. An empty cell means they said nothing in that theme.
+
+    Above :data:`MATRIX_CSV_MAX_CELLS` cells it is written long instead, one row per non-empty cell with
+    the columns :data:`MATRIX_LONG_HEADER` (a pivot table turns it wide again).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if len(view.matrix_people) * len(view.matrix_themes) > MATRIX_CSV_MAX_CELLS:
+        writer.writerow(MATRIX_LONG_HEADER)
+        order = {pid: i for i, pid in enumerate(view.matrix_people)}
+        themes = {t.theme.id: (i, t.label) for i, t in enumerate(view.matrix_themes)}
+        cells = sorted(((key, c) for key, c in view.matrix_cells.items() if key[1] in themes),
+                       key=lambda item: (order.get(item[0][0], len(order)), themes[item[0][1]][0]))
+        writer.writerows([pid, tid, themes[tid][1], short, citation] for (pid, tid), (short, citation) in cells)
+        return buffer.getvalue()
     writer.writerow(["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes)])
     ids = [t.theme.id for t in view.matrix_themes]
     cells = view.matrix_cells

@@ -120,10 +120,16 @@ class ReportView:
     @property
     def matrix_note(self) -> str:
         """What the reports say instead of the matrix when it is too large to lay out."""
-        return (f"The matrix has {len(self.matrix_people):,} participants and {len(self.matrix_themes)} themes, too many "
-                f"to read on a page (the reports lay it out up to {MATRIX_MAX_PEOPLE} participants and "
+        from .contract import MATRIX_CSV_MAX_CELLS
+
+        long = len(self.matrix_people) * len(self.matrix_themes) > MATRIX_CSV_MAX_CELLS
+        return (f"The matrix has {len(self.matrix_people):,} participants and {len(self.matrix_themes):,} themes, too "
+                f"many to read on a page (the reports lay it out up to {MATRIX_MAX_PEOPLE} participants and "
                 f"{MATRIX_MAX_THEMES} themes). The whole matrix is in framework-matrix.csv beside this report, "
-                "for a spreadsheet.")
+                + ("one row per participant and theme they spoke to (participant, theme, theme_label, quote, "
+                   "citation), because a grid would have more than "
+                   f"{MATRIX_CSV_MAX_CELLS:,} cells; a spreadsheet's pivot table lays it out as a grid." if long
+                   else "for a spreadsheet."))
 
     @property
     def matrix(self) -> list[tuple[str, list[tuple[str, str] | None]]]:
