@@ -35,6 +35,14 @@ def test_label_and_mmr() -> None:
     assert label_from_keywords([], ["No.", "Nothing", "nothing.", "Nothing  at all", "NOTHING"]) == "“Nothing”"
     assert label_from_keywords([], ["It was not something I would say anything about at all"]) == (
         "“It was not something I would …”")
+    # Keywords almost no member uses (one misspelling among "Nothing" answers) say nothing about the theme.
+    nothing = ["Nothing"] * 30 + ["Nothin", "Nothing x", "Nothing excellant"]
+    assert label_from_keywords(["excellant"], nothing) == "“Nothing”"
+    assert label_from_keywords(["waiting", "letter"], ["The waiting was long", "No letter came"] + nothing[:20]) == (
+        "Waiting, letter"), "keywords used by 2 of 22 members (9%) stand"
+    assert label_from_keywords(["housing"], ["a", "b"] * 20 + ["housing"]) == "“a”"
+    assert label_from_keywords(["housing"], [f"answer {i}" for i in range(40)]) == "Housing", (
+        "no answer repeats: keep the keywords")
 
 
 def test_redaction_marks_are_not_keywords() -> None:

@@ -41,7 +41,7 @@ def _build_themes(passages, embeddings, topics, words_of, settings, embed) -> tu
         themes.append(
             Theme(
                 id=topic,
-                label=label_from_keywords(keywords, [passages[i].text for i in members] if not keywords else ()),
+                label=label_from_keywords(keywords, [passages[i].text for i in members]),
                 keywords=keywords,
                 passage_ids=tuple(passages[i].id for i in members),
                 participants=len({passages[i].participant for i in members}),

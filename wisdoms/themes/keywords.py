@@ -132,22 +132,33 @@ def _dedupe_keywords(words: Sequence[str]) -> list[str]:
 
 #: Words of a member's text a theme label quotes, when it has no keywords.
 LABEL_WORDS = 6
+#: A keyword label must name words at least this share of the theme's members use; else it says nothing
+#: about most of them (637 answers of "Nothing", "Nothin", "Nothing x" got the keyword "excellant", from one).
+LABEL_MIN_SHARE = 0.05
 
 
 def label_from_keywords(keywords: Sequence[str], texts: Sequence[str] = ()) -> str:
     """A short label from the top three keywords: ``Waiting list, mental health, months``.
 
     A theme can have no keyword at all when every word its members use is a stop word (survey answers
-    such as "Nothing" or "No."): it is then labelled with its most common answer, in quotation marks
-    (``“Nothing”``), cut to :data:`LABEL_WORDS` words; ``texts`` are its members' texts.
+    such as "Nothing" or "No."), or keywords that hardly any member uses. Given its members' ``texts``, it
+    is then labelled with its most common answer, in quotation marks (``“Nothing”``), cut to
+    :data:`LABEL_WORDS` words: when there are no keywords, or when fewer than :data:`LABEL_MIN_SHARE` of
+    the members use any word of the top three keywords and some answer is given more than once.
     """
-    if not keywords:
-        common = most_common_text(texts)
-        if common:
+    if texts and (not keywords or _keyword_share(keywords[:3], texts) < LABEL_MIN_SHARE):
+        common, times = most_common_text(texts, count=True)
+        if common and (not keywords or times > 1):
             words = common.split()
             return f"“{' '.join(words[:LABEL_WORDS])}{' …' if len(words) > LABEL_WORDS else ''}”"
     label = ", ".join(keywords[:3]) or "unlabelled theme"
     return label[:1].upper() + label[1:]
+
+
+def _keyword_share(keywords: Sequence[str], texts: Sequence[str]) -> float:
+    """The share of ``texts`` that use a word of any of ``keywords``."""
+    wanted = {w for k in keywords for w in k.split()}
+    return sum(1 for t in texts if wanted & set(same_words(t).split())) / max(1, len(texts))
 
 
 def same_words(text: str) -> str:
@@ -156,8 +167,9 @@ def same_words(text: str) -> str:
     return " ".join(re.findall(r"[\w']+", text.lower().replace("\u2019", "'")))
 
 
-def most_common_text(texts: Sequence[str]) -> str:
-    """The answer given most often (by :func:`same_words`), as first written; ties go to the first seen."""
+def most_common_text(texts: Sequence[str], *, count: bool = False):  # noqa: ANN201 (str, or (str, int))
+    """The answer given most often (by :func:`same_words`), as first written; ties go to the first seen.
+    With ``count``, also how many times it was given."""
     from collections import Counter
 
     first: dict[str, str] = {}
@@ -168,4 +180,6 @@ def most_common_text(texts: Sequence[str]) -> str:
             first.setdefault(words, " ".join(text.split()))
             counts[words] += 1
     # Counter keeps first-seen order and max() returns the first of equals, so ties go to the first seen.
-    return first[max(counts, key=counts.__getitem__)] if counts else ""
+    best = max(counts, key=counts.__getitem__) if counts else ""
+    text = first[best] if best else ""
+    return (text, counts[best] if best else 0) if count else text
