@@ -2,7 +2,7 @@
 
 One card a page, a few quotes, no scores and no jargon. The cards come as printable HTML (ready to
 print to PDF: A4 pages, one card each) and Word; the response sheet as Excel and CSV, one row per card.
-Everything goes through the privacy gate (:func:`wisdoms.report.release`) before it is written: a card
+Everything goes through the privacy gate (:func:`wisdoms.privacy.release.release`) before it is written: a card
 quote with an unresolved finding stops the pack, and a draft made with ``allow_unreviewed`` carries
 NOT FOR SHARING on every card, every Word page and the top of each response sheet.
 """
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .._files import write_bytes, write_text
 from ..errors import OutputError
 from ..models import Quote
-from ..report import ScanItem, release, settings_from_manifest
+from ..privacy.release import ScanItem, release
+from ..report import settings_from_manifest
 from ..report.rundir import RunFolder, read_run_folder
 from . import sheet
 

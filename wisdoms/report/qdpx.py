@@ -8,7 +8,7 @@ so exporting the same run twice gives the same project, byte for byte, and a the
 a panel renames it.
 
 Privacy: a ``.qdpx`` carries every transcript whole, interviewer turns and front matter included, not
-just quotes. So the export goes through the same gate as the reports (:func:`wisdoms.report.release`):
+just quotes. So the export goes through the same gate as the reports (:func:`wisdoms.privacy.release.release`):
 every coded passage is checked, and then every source text is scanned whole, with the code names,
 descriptions, case variables and notes; any finding outside a signed-off passage or turn stops the
 export. The way to clear a corpus is to pseudonymise it (``wisdoms privacy scan`` / ``apply``), run on
@@ -38,7 +38,7 @@ from .rundir import RunFolder, read_inputs, read_run_folder
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..privacy import PrivacyGate
-    from . import ScanItem
+    from ..privacy.release import ScanItem
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +310,8 @@ def export_qdpx(
     """
     from ..models import Quote
     from ..privacy import NOT_FOR_SHARING
-    from . import ScanItem, panel_texts, release, settings_from_manifest
+    from ..privacy.release import ScanItem, release
+    from . import panel_texts, settings_from_manifest
 
     run = read_run_folder(run_dir)
     docs, book = read_inputs(run, transcripts=transcripts, codebook=codebook)
@@ -361,7 +362,7 @@ _OWN_NAMES = frozenset({"PlainTextSelection", "Case", "User", "Project", "Coding
 def project_scan_items(data: bytes) -> list[ScanItem]:
     """Every value a ``.qdpx`` shows a reader, for the final privacy scan: each source text whole (at its
     own offsets), every code and variable name, description and variable value."""
-    from . import ScanItem
+    from ..privacy.release import ScanItem
 
     items: list[ScanItem] = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
