@@ -293,3 +293,25 @@ def test_next_report_written_through_the_gate_shows_verdicts_and_who_gave_them(r
     with pytest.raises(ExportBlockedError, match="panel verdicts"):
         write_reports(after, tmp_path / "blocked", gate=gate)
     assert not (tmp_path / "blocked").exists()
+
+
+def test_pack_of_chosen_themes_or_the_top_n_and_clear_errors(run, tmp_path):
+    """A run with hundreds of themes (a big survey) needs a pack of the few a panel will check."""
+    from wisdoms.errors import PanelError
+    from wisdoms.panel.pack import build_cards
+
+    analysis, run_dir, _ = run
+    ids = [t.id for t in analysis.themes]
+    picked = [ids[-1], ids[0]]
+    cards = build_cards(run_dir, themes=picked)
+    assert [c["theme"] for c in cards] == picked and [c["number"] for c in cards] == [1, 2]
+    by_reach = sorted(analysis.themes, key=lambda t: (-t.participants, t.id))
+    assert [c["theme"] for c in build_cards(run_dir, top=2)] == [t.id for t in by_reach[:2]]
+    with pytest.raises(PanelError, match=r"no theme 999 in this run") as err:
+        build_cards(run_dir, themes=[ids[0], 999])
+    assert "themes.json" in str(err.value) and str(ids[0]) in str(err.value)
+    with pytest.raises(PanelError, match="--top must be 1 or more"):
+        build_cards(run_dir, top=0)
+    written = make_pack(run_dir, tmp_path / "few", themes=picked, allow_unreviewed=True)
+    rows = _rows(written[0].parent)
+    assert len([r for r in rows[1:] if r and r[0].strip().isdigit()]) == 2

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import WisdomsError
+from .errors import PanelError, WisdomsError
 
 log = logging.getLogger("wisdoms")
 
@@ -133,6 +133,10 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
     pack.add_argument("--out", required=True, help="folder for the pack")
     pack.add_argument("--large-print", action="store_true", help="large print: 18 pt cards and a bigger response sheet")
     pack.add_argument("--decisions", default=None, help="earlier decisions: leave out the quotes panels withdrew")
+    pack.add_argument("--themes", default=None, metavar="ID,ID,...",
+                      help="only these themes, in this order (theme numbers from the report)")
+    pack.add_argument("--top", type=int, default=None, metavar="N",
+                      help="only the N themes heard from the most participants")
     pack.add_argument("--allow-unreviewed", action="store_true",
                       help="private drafts only: write even what the privacy gate has not cleared, stamped NOT FOR SHARING")
     pack.set_defaults(func=_cmd_panel_pack)
@@ -147,8 +151,15 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
 def _cmd_panel_pack(args: argparse.Namespace) -> int:
     from .panel import make_pack
 
+    themes = None
+    if args.themes:
+        try:
+            themes = [int(part) for part in args.themes.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise PanelError(f"--themes takes theme numbers separated by commas, not {args.themes!r}",
+                             hint="e.g. --themes 3,5,8") from None
     written = make_pack(args.run_dir, args.out, large_print=args.large_print, decisions=args.decisions,
-                        allow_unreviewed=args.allow_unreviewed)
+                        allow_unreviewed=args.allow_unreviewed, themes=themes, top=args.top)
     print(f"Wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
     return 0
 

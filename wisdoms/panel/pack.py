@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
-from ..errors import OutputError
+from ..errors import OutputError, PanelError
 from ..models import Quote
 from ..privacy.release import ScanItem, release
 from ..report import settings_from_manifest
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 QUOTES_PER_CARD = 3
+#: More cards than this make a long session: the pack says so and suggests choosing (``--top``, ``--themes``).
+MANY_CARDS = 40
 
 _HTML = """<!DOCTYPE html>
 <html lang="en">
@@ -110,15 +113,23 @@ def _quote(transcript: str, participant: str, start: int, end: int, text: str) -
             "citation": f"{transcript}:{start}-{end}"}
 
 
-def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None = None, quotes_per_card: int = QUOTES_PER_CARD) -> list[dict[str, Any]]:
+def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None = None,
+                quotes_per_card: int = QUOTES_PER_CARD, themes: Sequence[int] | None = None,
+                top: int | None = None) -> list[dict[str, Any]]:
     """The cards: one per theme still open (not rejected or merged), with quotes no panel has withdrawn
     (those in ``decisions`` and those the run's manifest records).
 
+    Args:
+        themes: Only these theme ids, in this order (a panel checks a chosen few).
+        top: Only the ``top`` open themes heard from the most participants (after ``themes``).
+
     Raises:
         RunFolderError: The run folder is incomplete.
-        PanelError: The decisions file is invalid.
+        PanelError: The decisions file is invalid; a theme in ``themes`` is not in the run or was rejected or
+            merged; ``top`` is under 1.
     """
     run = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
+    chosen = _choose_themes(run, themes, top)
     # Quotes withdrawn by the panels a run was made with ('wisdoms run --decisions') stay withdrawn even
     # when the pack is made without the decisions file: passages.csv still lists those passages.
     flagged = {str(q.get("citation")) for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes") or []}
@@ -131,9 +142,7 @@ def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None
     for row in run.passages:
         by_theme.setdefault(str(row.get("theme", "")), []).append(row)
     cards = []
-    for theme in run.themes.get("themes", []):
-        if theme.get("status") in ("rejected", "merged"):
-            continue
+    for theme in chosen:
         quotes = []
         for q in theme.get("quotes", []):
             citation = f"{q['transcript']}:{q['start']}-{q['end']}"
@@ -154,6 +163,32 @@ def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None
             "quotes": quotes[:quotes_per_card],
         })
     return cards
+
+
+def _choose_themes(run: RunFolder, themes: Sequence[int] | None, top: int | None) -> list[dict[str, Any]]:
+    """The run's open themes to put on cards: all, the ones named, and/or the ``top`` by participants."""
+    all_themes = run.themes.get("themes", [])
+    closed = {int(t["id"]) for t in all_themes if t.get("status") in ("rejected", "merged")}
+    open_themes = [t for t in all_themes if int(t["id"]) not in closed]
+    if themes:
+        by_id = {int(t["id"]): t for t in open_themes}
+        unknown = [i for i in themes if int(i) not in by_id and int(i) not in closed]
+        shut = [i for i in themes if int(i) in closed]
+        if unknown or shut:
+            known = ", ".join(str(i) for i in sorted(by_id)[:30]) + (" ..." if len(by_id) > 30 else "")
+            problems = ([f"no theme {', '.join(map(str, unknown))} in this run"] if unknown else []) + (
+                [f"theme {', '.join(map(str, shut))} was rejected or merged by a panel"] if shut else [])
+            raise PanelError("; ".join(problems), path=run.path / "themes.json",
+                             hint=f"choose from the open themes: {known}")
+        open_themes = [by_id[int(i)] for i in dict.fromkeys(themes)]
+    if top is not None:
+        if top < 1:
+            raise PanelError(f"--top must be 1 or more, not {top}", hint="e.g. --top 20")
+        open_themes = sorted(open_themes, key=lambda t: (-int(t.get("participants") or 0), int(t["id"])))[:top]
+    if len(open_themes) > MANY_CARDS:
+        log.warning("%d cards is a long session for a panel; choose the themes to check with --top N or --themes "
+                    "ID,ID,...", len(open_themes))
+    return open_themes
 
 
 #: Type sizes (screen, print) of standard and large-print cards; large print follows the UK Association
@@ -307,6 +342,8 @@ def make_pack(
     quotes_per_card: int = QUOTES_PER_CARD,
     allow_unreviewed: bool = False,
     gate: PrivacyGate | None = None,
+    themes: Sequence[int] | None = None,
+    top: int | None = None,
 ) -> list[Path]:
     """Write cards.html, cards.docx, responses.xlsx and responses.csv into ``out_dir``, through the privacy gate.
 
@@ -319,12 +356,15 @@ def make_pack(
         allow_unreviewed: Private drafts only: write quotes the gate has not cleared, every card, Word page
             and sheet stamped NOT FOR SHARING (plus a NOT-FOR-SHARING.txt beside them).
         gate: A fitted :class:`~wisdoms.privacy.PrivacyGate` (default: the project's, with the run's spaCy model).
+        themes: Only these theme ids, in this order.
+        top: Only the ``top`` open themes heard from the most participants.
 
     Raises:
         ExportBlockedError: A card quote, label or panel-given name holds an unresolved finding, or a
             detector failed; nothing is written.
         RunFolderError: The run folder is incomplete.
         OutputError: ``out_dir`` exists and is not a folder.
+        PanelError: A chosen theme is not open in the run, or ``top`` is under 1.
     """
     from ..privacy import NOT_FOR_SHARING
 
@@ -332,7 +372,7 @@ def make_pack(
     if out.exists() and not out.is_dir():
         raise OutputError("output path exists and is not a folder", path=out, hint="choose another --out")
     run = read_run_folder(run_dir)
-    cards = build_cards(run, decisions=decisions, quotes_per_card=quotes_per_card)
+    cards = build_cards(run, decisions=decisions, quotes_per_card=quotes_per_card, themes=themes, top=top)
     quotes = [Quote(q["transcript"], q["participant"], q["start"], q["end"], q["text"], q["citation"])
               for c in cards for q in c["quotes"]]
 
