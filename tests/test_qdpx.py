@@ -318,3 +318,29 @@ def test_codes_keep_the_guids_of_the_codebook_qdc_export(run_dir, exported, tmp_
     in_qdpx = {c.get("name"): c.get("guid") for c in project.iterfind(".//q:Code", NS)}
     shared = {c.name for c in codebook.codes}
     assert shared and {n: in_qdpx[n] for n in shared} == {n: in_qdc[n] for n in shared}
+
+
+def test_a_survey_source_is_scanned_an_answer_at_a_time():
+    """A table's source holds thousands of answers: each is its own scan item (its own lower-case mode,
+    offsets in the source), while a conversation's source stays whole."""
+    import io
+    import zipfile
+
+    from wisdoms.report.qdpx import NAMESPACE, project_scan_items
+
+    survey = "R1 (answer): They were kind\n\nR2 (answer): the nurse, dave, helped\nlots\n\nR3 (answer): Fine\n"
+    talk = "Interviewer: Hello.\n\nParticipant: Hi there.\n"
+    qde = (f'<Project xmlns="{NAMESPACE}" name="p"><Sources>'
+           '<TextSource name="survey.csv" plainTextPath="internal://s.txt"/>'
+           '<TextSource name="talk.txt" plainTextPath="internal://t.txt"/></Sources></Project>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("project.qde", qde)
+        zf.writestr("sources/s.txt", survey)
+        zf.writestr("sources/t.txt", talk)
+    items = project_scan_items(buffer.getvalue())
+    answers = [i for i in items if i.where.startswith("survey.csv")]
+    assert [i.text.strip() for i in answers] == ["R1 (answer): They were kind", "R2 (answer): the nurse, dave, helped\nlots",
+                                                  "R3 (answer): Fine"]
+    assert all(survey[i.offset:i.offset + len(i.text)] == i.text for i in answers)
+    assert [i.text for i in items if i.where.startswith("talk.txt")] == [talk]
