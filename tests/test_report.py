@@ -567,3 +567,15 @@ def test_a_huge_framework_matrix_is_written_long(analysis, monkeypatch):
     from_wide = {(row[0], wide[0][j]): cell for row in wide[1:] for j, cell in enumerate(row) if j and cell}
     assert from_long == from_wide and len(long) - 1 == len(from_wide)
     assert "one row per participant and theme" in view.matrix_note
+
+
+def test_headline_counts_conversations_and_survey_tables_apart():
+    from types import SimpleNamespace
+
+    from wisdoms.report.view import describe_sources
+
+    talk, table = SimpleNamespace(format="text"), SimpleNamespace(format="csv")
+    assert describe_sources([talk] * 12) == "12 conversations"
+    assert describe_sources([table]) == "1 survey table"
+    assert describe_sources([talk, table, table]) == "1 conversation and 2 survey tables"
+    assert describe_sources([]) == "0 conversations"

@@ -114,10 +114,7 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None,
     if banner:
         b.paragraph().add_run(banner).bold = True
     b.heading(v.title, 0)
-    b.paragraph(
-        f"{s['transcripts']} conversations with {s['participants']} participants; {s['passages']} passages and "
-        f"{v.words:,} words of the participants' own words. {s['themes']} themes; {s['unassigned']} passages not yet in a theme."
-    )
+    b.paragraph(v.headline)
     b.paragraph(
         "Themes start as candidates found by a machine. They stay candidates until people — the research team and a "
         "co-production panel of people with lived experience — validate, rename, merge or reject them. Prevalence counts "

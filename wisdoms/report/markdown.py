@@ -27,8 +27,7 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None,
     lines = [
         f"# {v.title}",
         "",
-        f"{s['transcripts']} conversations with {total} participants; {s['passages']} passages and {v.words:,} words "
-        f"of the participants' own words. {s['themes']} themes; {s['unassigned']} passages not yet in a theme.",
+        v.headline,
         "",
         "Themes start as **candidates** found by a machine. They stay candidates until people (the research team and "
         "a co-production panel) validate, rename, merge or reject them. Prevalence is counted in people, not passages; "

@@ -102,6 +102,16 @@ class ReportView:
     #: Draft codes suggested for the themes no code covers (see :func:`wisdoms.codebook.suggest_codes`).
     code_suggestions: list[Any] = field(default_factory=list)
     suggestion_note: str = ""
+    #: What was read, in words: "12 conversations", "1 survey table", "12 conversations and 1 survey table".
+    sources: str = ""
+
+    @property
+    def headline(self) -> str:
+        """The report's opening sentences (the same in every format)."""
+        s = self.summary
+        return (f"{self.sources} with {_count(s['participants'], 'participant')}; {_count(s['passages'], 'passage')} "
+                f"and {_count(self.words, 'word')} of the participants' own words. {_count(s['themes'], 'theme')}; "
+                f"{_count(s['unassigned'], 'passage')} not yet in a theme.")
 
     @property
     def not_grouped_note(self) -> str:
@@ -149,6 +159,20 @@ class ReportView:
             return ""
         return (f"The first {UNASSIGNED_SHOWN:,} of {len(self.unassigned):,} are listed here; every one is in "
                 "passages.csv (its not_in_theme_because column) and themes.json.")
+
+
+def _count(n: int, word: str) -> str:
+    """``1 theme``, ``12 themes``, ``10,302 participants``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def describe_sources(transcripts: Any) -> str:
+    """The inputs in words: conversations and survey tables (``.csv``/``.xlsx``, one answer a row) counted apart."""
+    tables = sum(1 for t in transcripts if getattr(t, "format", "") in ("csv", "xlsx"))
+    conversations = len(transcripts) - tables
+    parts = ([_count(conversations, "conversation")] if conversations or not tables else []) + (
+        [_count(tables, "survey table")] if tables else [])
+    return " and ".join(parts)
 
 
 def suppress(count: int) -> str:
@@ -342,6 +366,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         codebook=analysis.codebook,
         code_suggestions=code_suggestions(analysis),
         suggestion_note=_machine_note(),
+        sources=describe_sources(analysis.transcripts),
     )
 
 
