@@ -208,3 +208,44 @@ def test_unchanged_conversations_are_not_split_again(tmp_path: Path, fake_embedd
     third = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
     assert third.manifest["segment_cache"] == {"segmented": 1, "cached": 4}
     assert any("rent going up" in p.text for p in third.passages)
+
+
+@pytest.mark.slow
+def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fake_embedder, caplog) -> None:  # noqa: ANN001
+    """With the prescan on, a second process fills the findings cache while themes are fitted: the reports
+    are the same as without it, and the keys it stores are the ones the gate looks up."""
+    import logging
+    import time
+
+    from wisdoms.privacy import PrivacyGate
+    from wisdoms.privacy import prescan
+    from wisdoms.privacy.cache import FindingsCache
+    from wisdoms.privacy.detectors import Detector
+
+    folder = _five(tmp_path)
+    outputs = {}
+    for name, threshold in (("on", 1), ("off", 0)):
+        settings = Settings(cache_dir=str(tmp_path / f"cache-{name}"), privacy_prescan=threshold)
+        with caplog.at_level(logging.INFO, logger="wisdoms.privacy.prescan"):
+            analysis = run(folder, codebook=CODEBOOK, out=tmp_path / name, embedder=fake_embedder, settings=settings,
+                           allow_unreviewed=True)
+        outputs[name] = {f: (tmp_path / name / f).read_text(encoding="utf-8")
+                         for f in ("themes.json", "passages.csv", "framework-matrix.csv")}
+        assert ("privacy findings prescanned for" in caplog.text) == (name == "on")
+        caplog.clear()
+    assert outputs["on"] == outputs["off"]
+
+    # What the prescan stores (run here in this process, on an empty cache) is what the gate looks up.
+    fresh = Settings(cache_dir=str(tmp_path / "cache-fresh"))
+    prescan.run(analysis.transcripts, analysis.passages, fresh)
+    detector = Detector(settings=fresh, cache=FindingsCache.for_settings(fresh)).fit()
+    gate = PrivacyGate(settings=fresh, transcripts=analysis.transcripts).fit()
+    keys = [detector.cache_key(p.text, lowercase=gate.modes_[p.transcript]) for p in analysis.passages]
+    assert len(detector.cache.get_many(keys, {k: p.text for k, p in zip(keys, analysis.passages)})) == len(set(keys))
+
+    # A run that fails after the prescan started ends it at once rather than waiting for it.
+    started = time.perf_counter()
+    with pytest.raises(CorpusTooSmallError):
+        run(folder, codebook=CODEBOOK, out=tmp_path / "fail", embedder=fake_embedder,
+            settings=Settings(cache_dir=str(tmp_path / "cache-fail"), privacy_prescan=1, min_passages=10**6))
+    assert time.perf_counter() - started < 60

@@ -30,6 +30,10 @@ from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embed
 from .errors import OutputError
 from .ingest import read_folder
 from .models import Match, Passage, Records, Theme, Transcript, Unassigned
+from .privacy.prescan import abandon as abandon_prescan
+from .privacy.prescan import finish as finish_prescan
+from .privacy.prescan import start as start_prescan
+from .privacy.prescan import worth_it as prescan_worth_it
 from .progress import Progress
 from .segment import load_spacy, segment, spacy_model_id
 from .settings import Settings
@@ -215,6 +219,23 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
         )
     _step(progress, "Embedded passages", f"{cache_stats.encoded} encoded, {cache_stats.cached} from cache")
 
+    prescan = None
+    turns = sum(len(t.participant_turns()) for t in docs)
+    if write and prescan_worth_it(turns + len(passages), settings.privacy_prescan):
+        # The privacy gate's detectors need only the texts: a second process runs them while themes are fitted.
+        prescan = start_prescan(docs, passages, settings)
+    try:
+        return _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_stats, spacy_id, prescan,
+                        folder=folder, out=out, settings=settings, write=write, allow_unreviewed=allow_unreviewed,
+                        decisions=decisions, progress=progress, refit=refit, timer=timer, started=started)
+    except BaseException:
+        abandon_prescan(prescan)
+        raise
+
+
+def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_stats, spacy_id, prescan, *,  # noqa: ANN001, ANN202, C901
+             folder, out, settings, write, allow_unreviewed, decisions, progress, refit, timer, started):
+    """Themes, codebook and reports, after passages and embeddings (see :func:`run`)."""
     answers = {t.id for t in docs if t.format in TABLE_FORMATS}
     analysable = find_analysable(passages, settings, answers=answers)
     with timer.stage("themes"):
@@ -288,6 +309,7 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
         with timer.stage("report"):
             from .report import write_reports
 
+            finish_prescan(prescan)
             write_reports(analysis, out_dir, allow_unreviewed=allow_unreviewed)
         analysis.out_dir = out_dir
         _step(progress, "Wrote reports", str(out_dir))

@@ -1,0 +1,80 @@
+"""Privacy findings worked out ahead, in a second process, while themes are fitted.
+
+On a first run over new transcripts, the privacy gate's detectors (spaCy NER above all) are a large
+part of what follows the analysis. They depend only on the texts, so :func:`start` hands every
+participant turn and passage to a second process as soon as the passages exist. That process runs the
+same detectors with the same lower-case modes as the gate will (:meth:`PrivacyGate.scan_rendered_many`
+for turns, :meth:`PrivacyGate.check` for passages) and fills the findings cache
+(``<cache>/privacy/``), while this process fits themes on its own core. The gate then finds those
+texts cached. The gate still decides everything: a prescan that fails or is not finished in time
+only costs the time it would have saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def worth_it(texts: int, threshold: int) -> bool:
+    """Whether to prescan: at least ``threshold`` texts (0 turns it off) and a second CPU core to do it on."""
+    return threshold > 0 and texts >= threshold and (os.cpu_count() or 1) >= 2
+
+
+def run(transcripts: Sequence[Any], passages: Sequence[Any], settings: Any) -> dict[str, float]:
+    """Fill the findings cache for every participant turn and passage (in the second process).
+
+    Returns:
+        How many texts were scanned and how long it took.
+    """
+    from .gate import PrivacyGate
+
+    started = time.perf_counter()
+    gate = PrivacyGate(settings=settings, transcripts=transcripts).fit()
+    turns = [(t.id, t.text[u.start:u.end]) for t in transcripts for u in t.participant_turns()]
+    gate.scan_rendered_many(turns, allow_unreviewed=True)
+    gate.check(list(passages), allow_unreviewed=True)
+    return {"texts": len(turns) + len(passages), "seconds": round(time.perf_counter() - started, 2)}
+
+
+def start(transcripts: Sequence[Any], passages: Sequence[Any], settings: Any) -> tuple[ProcessPoolExecutor, Future]:
+    """Start :func:`run` in a new process (spawned: nothing of this one's threads is copied)."""
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return pool, pool.submit(run, list(transcripts), list(passages), settings)
+
+
+def finish(started: tuple[ProcessPoolExecutor, Future] | None) -> None:
+    """Wait for a prescan to end (what it found is in the cache) and close its process. Never raises:
+    the gate detects whatever the prescan did not."""
+    if started is None:
+        return
+    pool, future = started
+    try:
+        result = future.result()
+        log.info("privacy findings prescanned for %d texts in %.1f s", result["texts"], result["seconds"])
+    except Exception as exc:  # noqa: BLE001  (the gate itself detects everything; this only saves time)
+        log.warning("the privacy prescan failed (%s); the gate detects everything itself", exc)
+    finally:
+        pool.shutdown(wait=True)
+
+
+def abandon(started: tuple[ProcessPoolExecutor, Future] | None) -> None:
+    """Stop a prescan without waiting (the run failed before its reports): its process is ended."""
+    if started is None:
+        return
+    pool, future = started
+    future.cancel()
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
