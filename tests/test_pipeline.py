@@ -249,3 +249,10 @@ def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fak
         run(folder, codebook=CODEBOOK, out=tmp_path / "fail", embedder=fake_embedder,
             settings=Settings(cache_dir=str(tmp_path / "cache-fail"), privacy_prescan=1, min_passages=10**6))
     assert time.perf_counter() - started < 60
+
+
+def test_privacy_prescan_only_where_it_pays_and_fits():
+    from wisdoms.privacy.prescan import MAX_TEXTS, worth_it
+
+    assert not worth_it(4_999, 5_000) and not worth_it(10_000, 0) and not worth_it(MAX_TEXTS + 1, 5_000)
+    assert worth_it(10_000, 5_000) == ((__import__("os").cpu_count() or 1) >= 2)
