@@ -41,9 +41,6 @@ def run(transcripts: Sequence[Any], passages: Sequence[Any], settings: Any) -> d
     """
     from .gate import PrivacyGate
 
-    # The gate's own warnings ("N of M quotes blocked") are about every passage here, not the quotes the
-    # reports will use: the gate in the main process says what matters.
-    logging.getLogger("wisdoms").setLevel(logging.ERROR)
     started = time.perf_counter()
     gate = PrivacyGate(settings=settings, transcripts=transcripts).fit()
     turns = [(t.id, t.text[u.start:u.end]) for t in transcripts for u in t.participant_turns()]
@@ -56,8 +53,14 @@ def start(transcripts: Sequence[Any], passages: Sequence[Any], settings: Any) ->
     """Start :func:`run` in a new process (spawned: nothing of this one's threads is copied)."""
     import multiprocessing
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet)
     return pool, pool.submit(run, list(transcripts), list(passages), settings)
+
+
+def _quiet() -> None:
+    """In the prescan's own process only: the gate's warnings there ("N of M quotes blocked") are about every
+    passage, not the quotes the reports will use; the gate in the main process says what matters."""
+    logging.getLogger("wisdoms").setLevel(logging.ERROR)
 
 
 def finish(started: tuple[ProcessPoolExecutor, Future] | None) -> None:
