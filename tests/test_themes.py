@@ -315,3 +315,13 @@ def test_exact_neighbours_match_a_full_sort_and_start_with_the_row_itself():
     assert 8 in indices[7, :2] and 7 in indices[8, :2]
     again = exact_neighbours(x, 6, chunk=300)
     assert np.array_equal(again[0], indices)
+
+
+def test_umap_starts_from_pca_above_the_spectral_limit() -> None:
+    """UMAP's spectral start failed at 60k passages and its fallback differed in every process: large corpora
+    start from PCA (the same in every process); smaller ones keep the spectral start."""
+    from wisdoms.themes.fit import SPECTRAL_INIT_MAX, _reducer, umap_init
+
+    assert umap_init(SPECTRAL_INIT_MAX) == "spectral" and umap_init(SPECTRAL_INIT_MAX + 1) == "pca"
+    assert _reducer("umap", SPECTRAL_INIT_MAX + 1, Settings()).init == "pca"
+    assert _reducer("umap", 1_000, Settings()).init == "spectral"

@@ -126,6 +126,19 @@ def exact_neighbours(vectors: NDArray[np.floating], k: int, *, chunk: int = 512)
     return indices, distances
 
 
+#: Above this many passages UMAP starts from a PCA of the embeddings instead of its spectral layout. On the
+#: 50k NHS benchmark (60,276 passages, many answers repeated word for word) the spectral layout's eigensolver
+#: failed, and UMAP's fallback gave a different layout in every process (2,318 / 2,361 / 2,326 clusters in
+#: three processes from identical neighbours and seed); a PCA start is the same in every process. At 10k the
+#: spectral layout worked and repeated exactly, so smaller corpora keep it.
+SPECTRAL_INIT_MAX = 20_000
+
+
+def umap_init(n: int) -> str:
+    """UMAP's initial layout for ``n`` passages: ``spectral``, or ``pca`` above :data:`SPECTRAL_INIT_MAX`."""
+    return "spectral" if n <= SPECTRAL_INIT_MAX else "pca"
+
+
 def _reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
     dims = max(2, min(settings.reduced_dims, n - 2))
     if kind == "umap":
@@ -140,6 +153,7 @@ def _reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
             random_state=settings.seed,
             n_jobs=1,
             low_memory=True,
+            init=umap_init(n),
         )
     if kind == "pca":
         from sklearn.decomposition import PCA
@@ -242,6 +256,8 @@ def find_themes(
     themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
     params: dict[str, object] = {"min_cluster_size": min_size, "min_samples": min_samples, "reduction": reduction,
                                  "reduced_dims": settings.reduced_dims, "seed": settings.seed}
+    if reduction == "umap":
+        params["umap_init"] = umap_init(n)
     keys = [passage_key(p) for p in passages]
     centre_ids = sorted(centroids)
     topic_arr = np.asarray(topics, dtype=np.int32)
