@@ -400,7 +400,8 @@ def _starts_sentence(text: str, start: int) -> bool:
     return i < 0 or text[i] in ".!?\n…"
 
 
-#: Marks left where someone already redacted words ("XXXX", "***", "█████"): nothing left to find there.
+#: Marks left where someone already redacted words (a run of three or more capital X, of asterisks, or of
+#: full blocks): nothing left to find there.
 _REDACTION_MARK = re.compile(r"\bX{3,}\b|\*{3,}|\u2588+")
 
 

@@ -92,13 +92,14 @@ def topic_words(counts, count_ids: Sequence[int], vocabulary: Sequence[str], *, 
     return out
 
 
-#: Redaction marks left by an earlier anonymisation ("XXXX had really taken good care of XXXX"): never keywords.
+#: Redaction marks left by an earlier anonymisation (runs of two or more x, as in the NHS answers where every
+#: staff name was replaced by four capital X): never keywords.
 _REDACTION_MARK = re.compile(r"\bx{2,}\b")
 
 
 def _normalise_for_keywords(text: str) -> str:
     """Lower case, straight apostrophes, possessive 's dropped ("mum's" counts as "mum"), redaction
-    marks (``XXXX``) blanked."""
+    marks (runs of x) blanked."""
     return _REDACTION_MARK.sub(" ", re.sub(r"'s\b", "", text.lower().replace("\u2019", "'")))
 
 
