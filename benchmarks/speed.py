@@ -57,6 +57,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 UNIQUE_ONLY_FROM = 20_000
 
 
+def _child_env() -> dict[str, str]:
+    """The environment every measured process runs in: offline, tokenizers single-threaded."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
 def _answers(size: int, seed: int):  # noqa: ANN202
     """(texts, labels) of ``size`` survey answers, and how they were drawn.
 
@@ -128,7 +133,7 @@ def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
                "--allow-unreviewed"]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+                          env=_child_env())
     total = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{config}: wisdoms run failed:\n{done.stderr[-3000:]}")
@@ -247,7 +252,7 @@ def _spawn(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--child", config, "--size", str(size), "--cache", str(cache), "--seed", str(seed)],
-        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
+        capture_output=True, text=True, env=_child_env(),
     )
     if done.returncode != 0:
         raise SystemExit(f"{config} failed:\n{done.stderr[-3000:]}")

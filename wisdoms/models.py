@@ -16,6 +16,15 @@ Role = Literal["participant", "interviewer"]
 #: Transcription markers such as ``[inaudible]`` or ``[NAME]``: quoted verbatim, never analysed as words.
 MARKER_PATTERN = re.compile(r"\[[^\[\]\n]{1,40}\]")
 
+#: Transcript formats that hold survey answers, one respondent a row (``Transcript.format``).
+TABLE_FORMATS = frozenset({"csv", "xlsx"})
+
+
+def is_table_source(transcript_id: str) -> bool:
+    """Whether a transcript id (its path in the transcripts folder) names a survey table, by its suffix:
+    for places that have only the id (a quote's source, a source inside a .qdpx)."""
+    return transcript_id.lower().endswith(tuple(f".{f}" for f in TABLE_FORMATS))
+
 
 @dataclass(frozen=True)
 class Turn:

@@ -29,7 +29,7 @@ from .codebook import Codebook, CodeCoverage, CodeMatcher, coverage, load_codebo
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
 from .errors import OutputError
 from .ingest import read_folder
-from .models import Match, Passage, Records, Theme, Transcript, Unassigned
+from .models import TABLE_FORMATS, Match, Passage, Records, Theme, Transcript, Unassigned
 from .privacy.prescan import abandon as abandon_prescan
 from .privacy.prescan import finish as finish_prescan
 from .privacy.prescan import start as start_prescan
@@ -42,8 +42,6 @@ from .themes import themes_for_run
 
 log = logging.getLogger(__name__)
 
-#: Transcript formats that hold survey answers, one a row (``min_answer_words`` applies).
-TABLE_FORMATS = frozenset({"csv", "xlsx"})
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = (

@@ -18,6 +18,7 @@ import yaml
 
 from .._files import sha256_text, write_text
 from ..errors import ExportBlockedError, PrivacyError
+from ..models import is_table_source
 from ..settings import Settings
 from .cache import FindingsCache
 from .detectors import Detector, Finding, _mask, source_modes
@@ -189,11 +190,6 @@ class BlockedQuote:
         return f"{where} {self.quote.text[:80]!r}: {self.reason}{': ' + found if found else ''}"
 
 
-def _is_table(transcript_id: str) -> bool:
-    """Whether a source is a survey table (one answer a row), by its file suffix."""
-    return transcript_id.lower().endswith((".csv", ".xlsx"))
-
-
 @dataclass(frozen=True)
 class GateResult:
     """What the gate decided for a set of quotes.
@@ -273,7 +269,7 @@ class PrivacyGate:
         self.detector_ = detector.fit()
         self.detector_version_ = self.detector_.version
         self.names_version_ = self.detector_.names_version
-        self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or () if not _is_table(t.id))
+        self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or () if not is_table_source(t.id))
         return self
 
     def check(self, quotes: Sequence[QuoteLike], *, allow_unreviewed: bool = False) -> GateResult:
@@ -284,9 +280,9 @@ class PrivacyGate:
         try:
             # A table holds one answer per respondent, each written its own way: the lower-case mode of an
             # answer is its own, not that of a file where other respondents typed in lower case.
-            items = [(f"{q.transcript}#{q.start}" if _is_table(q.transcript) else q.transcript, q.text, q.start)
+            items = [(f"{q.transcript}#{q.start}" if is_table_source(q.transcript) else q.transcript, q.text, q.start)
                      for q in quotes]
-            found = [[replace(f, source=q.transcript) for f in fs] if _is_table(q.transcript) else fs
+            found = [[replace(f, source=q.transcript) for f in fs] if is_table_source(q.transcript) else fs
                      for q, fs in zip(quotes, self.detector_.find_many(items, lowercase=self.modes_))]
         except Exception as exc:  # noqa: BLE001  (fail closed)
             reason = f"the privacy detectors failed ({exc}); nothing is cleared"

@@ -25,6 +25,12 @@ class _Builder:
     """
 
     def __init__(self, doc: Any) -> None:
+        from docx.oxml.parser import OxmlElement
+        from docx.oxml.table import CT_Tbl
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        self._element, self._new_table, self._table, self._paragraph = OxmlElement, CT_Tbl.new_tbl, Table, Paragraph
         section = doc.sections[-1]
         self.doc = doc
         self.width = section.page_width - section.left_margin - section.right_margin
@@ -41,12 +47,9 @@ class _Builder:
 
     def paragraph(self, text: str = "", style: str | None = None) -> Any:
         """A new paragraph at the end (``doc.add_paragraph(text, style)``)."""
-        from docx.oxml.parser import OxmlElement
-        from docx.text.paragraph import Paragraph
-
-        element = OxmlElement("w:p")
+        element = self._element("w:p")
         self.body.append(element)
-        paragraph = Paragraph(element, self.doc)
+        paragraph = self._paragraph(element, self.doc)
         if style:
             element.style = self.style_id(style)
         if text:
@@ -59,13 +62,10 @@ class _Builder:
 
     def table(self, rows: int, cols: int, style: str) -> Any:
         """A new table at the end, as wide as the text (``doc.add_table``)."""
-        from docx.oxml.table import CT_Tbl
-        from docx.table import Table
-
-        element = CT_Tbl.new_tbl(rows, cols, self.width)
+        element = self._new_table(rows, cols, self.width)
         self.body.append(element)
         element.tblStyle_val = self.style_id(style)
-        return Table(element, self.doc)
+        return self._table(element, self.doc)
 
     def finish(self) -> Any:
         """The document, its section properties back at the end of the body."""

@@ -369,7 +369,7 @@ def project_scan_items(data: bytes) -> list[ScanItem]:
     """
     import re
 
-    from ..privacy.gate import _is_table
+    from ..models import is_table_source
     from ..privacy.release import ScanItem
 
     items: list[ScanItem] = []
@@ -383,7 +383,7 @@ def project_scan_items(data: bytes) -> list[ScanItem]:
                 source = names.get(name.removeprefix("sources/"), name)
                 text = zf.read(name).decode("utf-8")
                 where = f"{source} (source in the .qdpx)"
-                if _is_table(source):
+                if is_table_source(source):
                     items += [ScanItem(where, m.group(), m.start()) for m in re.finditer(r"(?s)\S.*?(?=\n\s*\n|\Z)", text)]
                 else:
                     items.append(ScanItem(where, text))

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..models import TABLE_FORMATS
 from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -168,7 +169,7 @@ def _count(n: int, word: str) -> str:
 
 def describe_sources(transcripts: Any) -> str:
     """The inputs in words: conversations and survey tables (``.csv``/``.xlsx``, one answer a row) counted apart."""
-    tables = sum(1 for t in transcripts if getattr(t, "format", "") in ("csv", "xlsx"))
+    tables = sum(1 for t in transcripts if getattr(t, "format", "") in TABLE_FORMATS)
     conversations = len(transcripts) - tables
     parts = ([_count(conversations, "conversation")] if conversations or not tables else []) + (
         [_count(tables, "survey table")] if tables else [])
