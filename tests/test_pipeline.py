@@ -254,5 +254,8 @@ def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fak
 def test_privacy_prescan_only_where_it_pays_and_fits():
     from wisdoms.privacy.prescan import MAX_TEXTS, worth_it
 
-    assert not worth_it(4_999, 5_000) and not worth_it(10_000, 0) and not worth_it(MAX_TEXTS + 1, 5_000)
-    assert worth_it(10_000, 5_000) == ((__import__("os").cpu_count() or 1) >= 2)
+    # new passages (embedded afresh), all texts to scan, threshold
+    assert not worth_it(2_499, 5_000, 2_500) and not worth_it(10_000, 20_000, 0)
+    assert not worth_it(10_000, MAX_TEXTS + 1, 2_500)
+    assert not worth_it(126, 21_000, 2_500)  # a warm re-run: one transcript added, the rest cached
+    assert worth_it(10_000, 20_000, 2_500) == ((__import__("os").cpu_count() or 1) >= 2)

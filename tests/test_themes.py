@@ -223,6 +223,37 @@ print(json.dumps({{"carried": "carried_over_from" in result.params, "heavy": hea
     assert report == {"carried": True, "heavy": []}
 
 
+def test_bertopic_is_imported_without_its_optional_representation_models() -> None:
+    """A fit imports BERTopic without transformers (3-4 s of a cold run); the deferred classes still import on
+    first use, as the real classes, and a name bertopic.representation never had is still an AttributeError."""
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import json, sys
+from wisdoms.themes.fit import import_bertopic
+BERTopic = import_bertopic()
+lean = "transformers" not in sys.modules
+import bertopic.representation as rep
+from bertopic.representation import KeyBERTInspired, TextGeneration
+try:
+    rep.NoSuchModel
+    missing = "no error"
+except AttributeError as exc:
+    missing = str(exc)
+print(json.dumps({"lean": lean, "fit": BERTopic.__name__, "class": TextGeneration.__module__,
+                  "same": rep.TextGeneration is TextGeneration, "transformers": "transformers" in sys.modules,
+                  "keybert": KeyBERTInspired.__name__, "missing": missing}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"lean": True, "fit": "BERTopic", "class": "bertopic.representation._textgeneration",
+                      "same": True, "transformers": True, "keybert": "KeyBERTInspired",
+                      "missing": "module 'bertopic.representation' has no attribute 'NoSuchModel'"}
+
+
 def test_topic_words_are_class_tfidf() -> None:
     from wisdoms.themes import topic_words
 

@@ -219,7 +219,7 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
 
     prescan = None
     turns = sum(len(t.participant_turns()) for t in docs)
-    if write and prescan_worth_it(turns + len(passages), settings.privacy_prescan):
+    if write and prescan_worth_it(cache_stats.encoded, turns + len(passages), settings.privacy_prescan):
         # The privacy gate's detectors need only the texts: a second process runs them while themes are fitted.
         prescan = start_prescan(docs, passages, settings)
     try:

@@ -67,10 +67,10 @@ class Settings:
             and seed) keeps that run's themes and only places the new passages, until the passages
             added since the fit exceed this share of the fitted ones; then themes are fitted afresh.
             ``0`` refits whenever anything was added.
-        privacy_prescan: With at least this many participant turns and passages (at most
-            :data:`wisdoms.privacy.prescan.MAX_TEXTS`, and two CPU cores), the privacy detectors run over
-            them in a second process while themes are fitted, so the gate finds them cached
-            (:mod:`wisdoms.privacy.prescan`); ``0`` turns it off.
+        privacy_prescan: With at least this many passages new to the cache (embedded afresh this run), at
+            most :data:`wisdoms.privacy.prescan.MAX_TEXTS` participant turns and passages, and two CPU cores,
+            the privacy detectors run over every turn and passage in a second process while themes are
+            fitted, so the gate finds them cached (:mod:`wisdoms.privacy.prescan`); ``0`` turns it off.
     """
 
     seed: int = 42
@@ -96,7 +96,7 @@ class Settings:
     learned_lexical: bool = True
     scheduler: str | None = None
     refit_share: float = 0.1
-    privacy_prescan: int = 5000
+    privacy_prescan: int = 2500
 
     def resolved_cache_dir(self) -> Path:
         """The cache folder to use."""

@@ -9,8 +9,11 @@ worth paying. The seed goes to every random step, so the same passages and seed 
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
+import importlib.abc
 import logging
 import math
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -76,9 +79,6 @@ def _cache_numba_compilation(settings: Settings) -> None:
     10-60 s compiling them. Enabling caching on every dispatcher of those packages, with numba's
     cache folder in ``<cache>/numba``, lets later processes load the machine code instead.
     """
-    import importlib
-    import sys
-
     import numba
     from numba.core.registry import CPUDispatcher
 
@@ -95,6 +95,68 @@ def _cache_numba_compilation(settings: Settings) -> None:
                     value.enable_caching()
                 except Exception as exc:  # noqa: BLE001 - a function numba cannot cache just compiles as before
                     log.debug("numba cannot cache %s.%s: %s", name, getattr(value, "__name__", value), exc)
+
+
+#: BERTopic's optional representation models (LLMs, zero-shot, vision), which ``bertopic.representation``
+#: imports eagerly, each inside ``try/except ModuleNotFoundError``. Two of them import ``transformers``
+#: (and through it torch): 3-4 s of a cold run's 7 s ``import bertopic``, for models wisdoms never uses.
+#: Their classes are imported when first used instead (:func:`import_bertopic`). Module -> class name.
+DEFERRED_REPRESENTATIONS = {
+    "bertopic.representation._textgeneration": "TextGeneration",
+    "bertopic.representation._zeroshot": "ZeroShotClassification",
+    "bertopic.representation._visual": "VisualRepresentation",
+    "bertopic.representation._llamacpp": "LlamaCPP",
+    "bertopic.representation._openai": "OpenAI",
+    "bertopic.representation._litellm": "LiteLLM",
+    "bertopic.representation._langchain": "LangChain",
+}
+
+
+class _Defer(importlib.abc.MetaPathFinder):
+    """While BERTopic is imported, its optional representation modules report themselves missing."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:  # noqa: ARG002
+        if name in DEFERRED_REPRESENTATIONS:
+            raise ModuleNotFoundError(f"{name} is imported when first used", name=name)
+
+
+def import_bertopic() -> type:
+    """``bertopic.BERTopic``, imported without BERTopic's optional representation models.
+
+    ``bertopic.representation.TextGeneration`` and the other classes of :data:`DEFERRED_REPRESENTATIONS`
+    stay available: they are imported on first access (a module ``__getattr__``), so code that uses them
+    in the same process, a notebook for instance, gets the real class as before. When BERTopic is already
+    imported, nothing changes.
+    """
+    if "bertopic" in sys.modules:
+        from bertopic import BERTopic
+
+        return BERTopic
+    finder = _Defer()
+    sys.meta_path.insert(0, finder)
+    try:
+        from bertopic import BERTopic
+    finally:
+        sys.meta_path.remove(finder)
+    representation = sys.modules["bertopic.representation"]
+    placeholders = {}
+    for module, name in DEFERRED_REPRESENTATIONS.items():
+        if module not in sys.modules and name in vars(representation):
+            placeholders[name] = (module, vars(representation).pop(name))
+
+    def _first_use(name: str) -> object:
+        if name not in placeholders:
+            raise AttributeError(f"module 'bertopic.representation' has no attribute {name!r}")
+        module, placeholder = placeholders.pop(name)
+        try:
+            value = getattr(importlib.import_module(module), name)
+        except ModuleNotFoundError:  # its extra really is missing: BERTopic's own placeholder says what to install
+            value = placeholder
+        setattr(representation, name, value)
+        return value
+
+    representation.__getattr__ = _first_use  # type: ignore[attr-defined]  # PEP 562
+    return BERTopic
 
 
 def exact_neighbours(vectors: NDArray[np.floating], k: int, *, chunk: int = 512) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
@@ -198,7 +260,7 @@ def find_themes(
             hint="add more conversations, or lower 'min_passages' in the settings for a trial run",
         )
     try:
-        from bertopic import BERTopic
+        BERTopic = import_bertopic()  # noqa: N806
         from hdbscan import HDBSCAN
         from scipy import sparse
     except ImportError as exc:  # pragma: no cover - part of the default install
