@@ -87,6 +87,51 @@ def test_self_training_picks_the_confident_half_without_labels(tmp_path):
     assert abs(proba[0] - proba[1]) < 0.3
 
 
+def test_classifier_arrays_give_scikit_learns_probabilities():
+    from sklearn.linear_model import LogisticRegression
+
+    from wisdoms.codebook import Classifier
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, DIM)).astype(np.float32)
+    for classes in (2, 4):
+        y = rng.integers(0, classes, 120)
+        model = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(x, y)
+        ours = Classifier.of(model, rows=7)
+        np.testing.assert_allclose(ours.predict_proba(x), model.predict_proba(x), rtol=1e-6, atol=1e-7)  # sklearn: float32
+        again = Classifier.from_arrays(ours.to_arrays(), codes=classes, dims=DIM)
+        assert again is not None and again.rows == 7
+        np.testing.assert_array_equal(again.predict_proba(x), ours.predict_proba(x))
+        # arrays that do not fit this codebook or these vectors are refused, never half used
+        assert Classifier.from_arrays(ours.to_arrays(), codes=classes, dims=DIM + 1) is None
+        assert Classifier.from_arrays(ours.to_arrays(), codes=classes - 1, dims=DIM) is None
+        assert Classifier.from_arrays({**ours.to_arrays(), "coef": ours.coef * np.nan}, codes=classes, dims=DIM) is None
+        assert Classifier.from_arrays({"coef": ours.coef}, codes=classes, dims=DIM) is None
+
+
+def test_a_saved_self_trained_classifier_scores_as_the_one_trained(tmp_path, caplog):
+    from wisdoms.codebook import ClassifierStore
+
+    book = _book(tmp_path)
+    tuned = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(200))
+    store = ClassifierStore(tmp_path / "cache")
+    key = ClassifierStore.key(book, model="m", fingerprint="f", corpus="fit-1")
+    assert store.load(key, codes=2, dims=DIM) is None
+    store.save(key, tuned.descriptor_model_)
+    saved = store.load(key, codes=2, dims=DIM)
+    reused = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(400, seed=9), self_trained=saved)
+    assert reused.reused_classifier_ and reused.self_trained_rows_ == tuned.self_trained_rows_ == 100
+    probe = _corpus(20, seed=5)
+    np.testing.assert_array_equal(reused.score(probe)[0], tuned.score(probe)[0])
+    # another corpus, model or codebook is another key
+    assert len({key, ClassifierStore.key(book, model="m", fingerprint="f", corpus="fit-2"),
+                ClassifierStore.key(book, model="m2", fingerprint="f", corpus="fit-1")}) == 3
+    # a damaged file is a miss (retrained), said in the log
+    (tmp_path / "cache" / "matchers" / f"{key}.npz").write_bytes(b"not an npz")
+    assert store.load(key, codes=2, dims=DIM) is None
+    assert "ignoring the saved code classifier" in caplog.text
+
+
 def _benchmark_module():
     spec = importlib.util.spec_from_file_location("codebook_matching", REPO / "benchmarks" / "codebook_matching.py")
     module = importlib.util.module_from_spec(spec)

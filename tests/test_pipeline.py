@@ -189,8 +189,13 @@ def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, fake
     after = {pid: tid for t in second.themes for pid in t.passage_ids for tid in [t.id]}
     assert before and all(after[pid] == tid for pid, tid in before.items()), "theme ids stay the same"
     check_quotes_and_accounting(second, tmp_path / "out2")
+    # the code classifier self-trained with the fit is reused with its themes, and trained again with a new fit
+    trained = first.manifest["codebook_matching"]
+    assert trained["classifier"] == "trained in this run" and trained["self_trained_rows"] > 0
+    assert second.manifest["codebook_matching"] == {**trained, "classifier": "reused from the theme fit"}
     refit = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False, refit=True)
     assert refit.manifest["themes"]["refit_reason"] == "asked to refit"
+    assert refit.manifest["codebook_matching"]["classifier"] == "trained in this run"
 
 
 def test_unchanged_conversations_are_not_split_again(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from ._files import sha256_file, write_text
-from .codebook import Codebook, CodeCoverage, CodeMatcher, coverage, load_codebook
+from .codebook import ClassifierStore, Codebook, CodeCoverage, CodeMatcher, coverage, load_codebook
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
 from .errors import OutputError
 from .ingest import read_folder
@@ -254,7 +254,17 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         # The passages are the matcher's corpus, as for `wisdoms code`: transcript passages score lower
         # against code descriptions than short survey answers do, and the self-training step calibrates
         # the codes on the words actually being coded (see CodeMatcher.fit and benchmarks/CODEBOOK.md).
-        matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0], corpus=vectors)
+        # Self-trained once per theme fit: a re-run that carries the themes over reuses that fit's classifier.
+        store = ClassifierStore(settings.resolved_cache_dir())
+        key = ClassifierStore.key(book, model=embedder.model_id, fingerprint=embedder.fingerprint,
+                                  corpus=str(result.params.get("fit", "")))
+        saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if result.params.get("fit") else None
+        matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0], corpus=vectors,
+                                                  self_trained=saved)
+        if saved is None and result.params.get("fit") and matcher.self_trained_rows_:
+            store.save(key, matcher.descriptor_model_)
+        matching_info = {"self_trained_rows": matcher.self_trained_rows_,
+                         "classifier": "reused from the theme fit" if saved is not None else "trained in this run"}
         scored = matcher.score(vectors, [p.analysis_text for p in passages])
         passage_matches = matcher.match_passages(passages, vectors, scored=scored)
         scores = scored[0]
@@ -297,6 +307,7 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
     analysis.manifest = _manifest(
         analysis, folder=folder, settings=settings, embedder=embedder, spacy_id=spacy_id, started=started,
         timer=timer, cache_stats=cache_stats, theme_params=result.params, segment_stats=seg_stats,
+        matching=matching_info,
     )
     if decisions:
         from .panel import apply_decisions
@@ -432,7 +443,7 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]
 
 def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder: Embedder, spacy_id: str,
               started: _dt.datetime, timer: _Timer, cache_stats: CacheStats, theme_params: dict,
-              segment_stats: dict[str, int]) -> dict[str, Any]:
+              segment_stats: dict[str, int], matching: dict[str, Any]) -> dict[str, Any]:
     book = analysis.codebook
     return {
         "wisdoms": __version__,
@@ -441,6 +452,7 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
         "settings": settings.to_dict(),
         "models": {"embedding": embedder.describe(), "spacy": spacy_id},
         "themes": {k: v for k, v in theme_params.items()},
+        "codebook_matching": matching,
         "inputs": {
             "transcripts_folder": str(folder),
             "transcripts": [{"id": t.id, "format": t.format, "sha256": t.sha256} for t in analysis.transcripts],

@@ -19,12 +19,12 @@ from .decisions import (
     write_review_sheet,
 )
 from .formats import QDC_NAMESPACE, SUFFIXES, code_guid, load_codebook, qdc_bytes, save_codebook
-from .matching import NONRESPONSE_PHRASES, CodeMatcher, assign
+from .matching import NONRESPONSE_PHRASES, Classifier, ClassifierStore, CodeMatcher, assign
 from .qdpx_import import QdpxImport, read_qdpx
 
 __all__ = [
     "CODE_KEYS", "NONRESPONSE_PHRASES", "QDC_NAMESPACE", "STATUSES", "SUFFIXES", "Agreement", "Answer",
-    "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "agreement", "assign", "code_answers", "code_guid",
+    "Classifier", "ClassifierStore", "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "agreement", "assign", "code_answers", "code_guid",
     "codebook_to_dict", "cohen_kappa", "coverage", "krippendorff_alpha", "load_codebook", "load_decisions",
     "load_yaml_codebook", "merge_decisions", "qdc_bytes", "read_answers", "read_assignments",
     "read_review_sheet", "save_codebook", "save_decisions", "validate", "write_coding", "write_review_sheet",

@@ -237,11 +237,18 @@ def _pooling_config(path: Path) -> dict[str, object]:
 #: Most rows x width^2 (tokens) in one ONNX run: 64 texts of 128 tokens; at 256 tokens, 16 texts.
 ATTENTION_BUDGET = 64 * 128 * 128
 
+#: Texts per ONNX run. Measured on 2 cores (4,000 texts, length-sorted batches): 16 encoded survey answers in
+#: 4.9 s against 6.3 s at 64 (8: 4.9 s, 128: 8.0 s) and conversation passages in 1.7 s against 2.0 s, with the
+#: same agreement to torch (mean cosine 0.9902 at 16, 0.9899 at 64, over 1,500 answers). The int8 model
+#: quantises each run's activations with one scale, so a text's vector moves slightly with its batch
+#: (mean cosine 0.989 between batch sizes 16 and 64); a cache may hold vectors from either.
+BATCH_SIZE = 16
+
 
 class _OnnxRunner:
     """Tokenise, run the ONNX graph, pool and normalise: the sentence-transformers recipe."""
 
-    def __init__(self, folder: Path, pooling: dict[str, object], *, batch_size: int = 64, threads: int | None = None) -> None:
+    def __init__(self, folder: Path, pooling: dict[str, object], *, batch_size: int = BATCH_SIZE, threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -318,7 +325,7 @@ class OnnxEmbedder(Embedder):
         threads: onnxruntime intra-op threads (``None``: one per core).
     """
 
-    def __init__(self, build: OnnxBuild, model: str = DEFAULT_MODEL, *, batch_size: int = 64, threads: int | None = None) -> None:
+    def __init__(self, build: OnnxBuild, model: str = DEFAULT_MODEL, *, batch_size: int = BATCH_SIZE, threads: int | None = None) -> None:
         self.build = build
         self.model_id = f"{model}+onnx-{ONNX_RECIPE}"
         self.fingerprint = build.fingerprint
