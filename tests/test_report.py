@@ -289,6 +289,37 @@ def test_docx_and_markdown_carry_the_same_themes_and_citations(analysis, written
         assert f'<a href="#theme-{c.themes[0]}">Theme {c.themes[0]}</a>' in coverage_html
 
 
+def test_word_runs_are_the_elements_python_docx_would_write():
+    """The Word builder writes runs itself (python-docx reads text one character at a time); the XML must be
+    what python-docx's own add_run writes, tabs, line breaks, edge spaces, bold and italic included."""
+    from docx import Document
+    from lxml import etree
+
+    from wisdoms.report.docx import _Builder
+
+    texts = ["plain words", " leading and trailing ", "tab\there", "line\nbreak", "crlf\r\nend", "\t\n", "x", "é “quoted” £5"]
+    ours, theirs = Document(), Document()
+    b = _Builder(ours)
+    for text in texts:
+        for bold, italic in ((False, False), (True, False), (False, True)):
+            b.run(b.paragraph(), text, bold=bold, italic=italic)
+            run = theirs.add_paragraph().add_run(text)
+            if bold:
+                run.bold = True
+            if italic:
+                run.italic = True
+    b.finish()
+
+    def body(doc):  # noqa: ANN001, ANN202
+        # exclusive canonical XML: the same elements, attributes and text, whatever namespaces are declared where
+        return [etree.tostring(p, method="c14n", exclusive=True) for p in doc.element.body.iterchildren()
+                if p.tag.endswith("}p")]
+
+    assert body(ours) == body(theirs)
+    # and python-docx reads them back as the same text
+    assert [p.text for p in ours.paragraphs] == [p.text for p in theirs.paragraphs]
+
+
 class _Structure(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -145,11 +145,20 @@ def framework_matrix_csv(view: ReportView) -> str:
         writer.writerows([pid, tid, themes[tid][1], short, citation] for (pid, tid), (short, citation) in cells)
         return buffer.getvalue()
     writer.writerow(["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes)])
-    ids = [t.theme.id for t in view.matrix_themes]
-    cells = view.matrix_cells
+    column = {t.theme.id: i for i, t in enumerate(view.matrix_themes, start=1)}
+    # Filled cells by person, then one row each: a survey fills one cell of hundreds a row, and looking up
+    # every (person, theme) pair took 0.5 s at 10,000 people x 256 themes.
+    filled: dict[str, list[tuple[int, str]]] = {}
+    for (pid, tid), (short, citation) in view.matrix_cells.items():
+        if tid in column:
+            filled.setdefault(pid, []).append((column[tid], f"{short} ({citation})"))
+    blank = [""] * (len(column) + 1)
     for pid in view.matrix_people:
-        row = [cells.get((pid, tid)) for tid in ids]
-        writer.writerow([pid, *(f"{c[0]} ({c[1]})" if c else "" for c in row)])
+        row = list(blank)
+        row[0] = pid
+        for at, cell in filled.get(pid, ()):
+            row[at] = cell
+        writer.writerow(row)
     return buffer.getvalue()
 
 
