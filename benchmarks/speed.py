@@ -33,6 +33,10 @@ Configurations:
                 CLI splits a long answer into passages. ``--allow-unreviewed``: the gate holds quotes
                 with capitalised common words for a reviewer (see PRIVACY.md), which a benchmark cannot do.
   cli_warm      cli_cold's caches and folder plus the held-back transcript: carried-over themes
+  cli_watch     ``wisdoms watch FOLDER --out OUT --allow-unreviewed`` on cli_cold's folder and caches (as
+                cli_cold left them): once its first run has printed, the held-back transcript is copied
+                into the folder; the time is from that copy to the second run's line (its reports
+                written), polling included. ``run_s`` is the re-run alone, as the command prints it.
 """
 
 from __future__ import annotations
@@ -138,12 +142,7 @@ def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     if done.returncode != 0:
         raise SystemExit(f"{config}: wisdoms run failed:\n{done.stderr[-3000:]}")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    theme_of: dict[str, int] = {}
-    with (out / "passages.csv").open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row["transcript"] == "answers.csv":
-                theme_of.setdefault(row["participant"], int(row["theme"]) if row["theme"] else -1)
-    topics = [theme_of.get(f"r{row}", -1) for row in range(len(texts))]
+    topics = _respondent_topics(out, len(texts))
     record: dict[str, object] = {
         "config": config, "size": size, "drawn": how, "counts": manifest.get("counts"),
         "command": " ".join(command[1:]).replace(str(cache.parent), "$WORK"),
@@ -158,6 +157,70 @@ def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     }
     record.update(_scores(labels, topics))
     return record
+
+
+def watch(size: int, cache: Path, seed: int) -> dict[str, object]:
+    """``wisdoms watch`` on cli_cold's folder and caches: the time from one more transcript to its report."""
+    texts, labels, how = _answers(size, seed)
+    after_cold = cache.parent / f"cli-cache-{size}-after-cold"
+    cache = cache.parent / f"cli-cache-{size}-watch"
+    if not after_cold.is_dir():
+        raise SystemExit("cli_watch: run cli_cold first in the same command (it leaves the caches cli_watch starts from)")
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.copytree(after_cold, cache)
+    folder = cache.parent / f"cli-{size}-watch-input"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(cache.parent / f"cli-{size}-input", folder)
+    held = sorted((ROOT / "transcripts").glob("conversation-*.txt"))[-1]
+    (folder / held.name).unlink(missing_ok=True)
+    out = cache.parent / f"cli-{size}-cli_watch-out"
+    shutil.rmtree(out, ignore_errors=True)
+    command = [str(Path(sys.executable).with_name("wisdoms")), "watch", str(folder), "--out", str(out), "--cache-dir",
+               str(cache), "--seed", str(seed), "--codebook", str(ROOT / "codebook" / "codebook.yaml"),
+               "--allow-unreviewed", "--runs", "2"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_child_env())
+    assert proc.stdout is not None
+    lines: list[str] = []
+
+    def until(prefix: str) -> str:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.append(line.rstrip())
+            if prefix in line:
+                return line
+        raise SystemExit(f"cli_watch: 'wisdoms watch' ended before printing {prefix!r}:\n" + "\n".join(lines))
+
+    first = until("] run 1:")
+    until("Report:")
+    first_s = time.perf_counter() - started
+    added = time.perf_counter()
+    shutil.copy2(held, folder / held.name)
+    second = until("run 2:")
+    latency = time.perf_counter() - added
+    proc.wait(timeout=600)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    record: dict[str, object] = {
+        "config": "cli_watch", "size": size, "drawn": how, "counts": manifest.get("counts"),
+        "command": " ".join(command[1:]).replace(str(cache.parent), "$WORK"),
+        "total_s": round(latency, 2), "run_s": float(second.rsplit(" in ", 1)[1].split()[0]),
+        "first_run_and_start_s": round(first_s, 2), "printed": [first.strip(), second.strip()],
+        "stages_s": manifest["timings_seconds"], "themes": manifest["themes"].get("note", ""),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
+    record.update(_scores(labels, _respondent_topics(out, len(texts))))
+    return record
+
+
+def _respondent_topics(out: Path, n: int) -> list[int]:
+    """Each respondent's theme (that of their first passage; -1 for none) from a run's passages.csv."""
+    import csv
+
+    theme_of: dict[str, int] = {}
+    with (out / "passages.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["transcript"] == "answers.csv":
+                theme_of.setdefault(row["participant"], int(row["theme"]) if row["theme"] else -1)
+    return [theme_of.get(f"r{row}", -1) for row in range(n)]
 
 
 def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
@@ -175,6 +238,8 @@ def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
 
 def child(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
     """Run one configuration in this (fresh) process."""
+    if config == "cli_watch":
+        return watch(size, cache, seed)
     if config.startswith("cli_"):
         return cli(config, size, cache, seed)
     stages: dict[str, float] = {}
@@ -292,6 +357,9 @@ def main() -> None:
             shutil.rmtree(cache, ignore_errors=True)
             shutil.copytree(prepared, cache)
         records.append(_spawn(config, args.size, cache, args.seed))
+        if config == "cli_cold":  # cli_watch starts from the caches as the cold run left them
+            shutil.rmtree(work / f"cli-cache-{args.size}-after-cold", ignore_errors=True)
+            shutil.copytree(cache, work / f"cli-cache-{args.size}-after-cold")
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
                "load_avg_at_end": os.getloadavg(), "note": "CPU shared with other engineers' jobs"}
     RESULTS.mkdir(parents=True, exist_ok=True)

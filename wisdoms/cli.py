@@ -66,6 +66,61 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_watch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "watch",
+        help="run, then run again whenever a transcript is added, changed or removed",
+        description="Run the analysis once, then watch the transcripts folder (and the codebook, settings and "
+        "decisions files) and run it again after every change, in this process, writing the same output "
+        "folder. Staying loaded, a re-run after one more conversation takes seconds. Ctrl-C stops.",
+    )
+    p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
+    p.add_argument("--codebook", default="codebook/codebook.yaml", help="codebook YAML (default: codebook/codebook.yaml)")
+    p.add_argument("--out", default="reports/watch", help="output folder every run rewrites (default: reports/watch/)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
+    p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults (watched too)")
+    p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
+    p.add_argument("--allow-unreviewed", action="store_true",
+                   help="private drafts only: write quotes the privacy gate has not cleared, every page stamped NOT FOR SHARING")
+    p.add_argument("--decisions", default=None, help="panel decisions file to apply (watched too)")
+    p.add_argument("--runs", type=int, default=None, help=argparse.SUPPRESS)  # stop after N runs (tests, benchmarks)
+    p.set_defaults(func=_cmd_watch)
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from .settings import Settings
+    from .watch import watch
+
+    settings = Settings.from_file(args.settings) if args.settings else Settings()
+    settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir)
+
+    def said(result) -> None:  # noqa: ANN001
+        clock = time.strftime("%H:%M:%S")
+        what = "; ".join(result.changes) + " -> " if result.changes else ""
+        if result.error:
+            print(f"[{clock}] {what}run {result.number} failed ({result.seconds:.1f} s): {result.error}", file=sys.stderr)
+            print(f"[{clock}] still watching {args.transcripts}: fix it and save, and the next run starts", flush=True)
+            return
+        s = result.analysis.summary()
+        print(f"[{clock}] {what}run {result.number}: {_theme_count(result.analysis)} from {s['passages']} passages "
+              f"({s['participants']} participants) in {result.seconds:.1f} s", flush=True)
+        if result.number == 1:
+            print(f"Report: {Path(result.analysis.out_dir, 'report.html')} (rewritten after every change; Ctrl-C stops)",
+                  flush=True)
+
+    try:
+        failed = watch(args.transcripts, out=args.out, codebook=args.codebook, settings=settings,
+                       allow_unreviewed=args.allow_unreviewed, decisions=args.decisions,
+                       watch_also=[args.settings] if args.settings else [], progress=_progress(args), on_run=said,
+                       max_runs=args.runs)
+    except KeyboardInterrupt:
+        print("stopped watching", file=sys.stderr)
+        return 0
+    return 1 if failed and args.runs else 0
+
+
 def _theme_count(analysis) -> str:  # noqa: ANN001
     """"19 candidate themes", or after panel verdicts "19 themes: 12 candidate, 4 validated, 3 renamed"."""
     from collections import Counter
@@ -489,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_run, _add_check, _add_privacy, _add_code, _add_codebook, _add_agreement, _add_export, _add_panel):
+    for add in (_add_run, _add_watch, _add_check, _add_privacy, _add_code, _add_codebook, _add_agreement, _add_export, _add_panel):
         add(sub)
     return parser
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,38 @@ def run(
             client.close()
 
 
+@lru_cache(maxsize=2)
+def _embedder_for(model: str, encoder: str, cache_dir: str) -> Embedder:
+    return make_embedder(model, encoder=encoder, cache_dir=cache_dir)
+
+
+def ensure_embedder(settings: Settings) -> Embedder:
+    """The embedder ``settings`` configure, made once per process: a second run in a notebook or a
+    ``wisdoms watch`` does not load the encoder again.
+
+    Raises:
+        ModelUnavailableError: The model is not installed.
+    """
+    return _embedder_for(settings.model, settings.encoder, str(settings.resolved_cache_dir()))
+
+
+def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
+    """Load now what a run that brings new text will need, so that a process that stays loaded
+    (``wisdoms watch``, a notebook) does not wait for it then: the sentence splitter, the privacy gate's NER
+    pipeline and word lists, the keyword counter and the encoder.
+
+    Raises:
+        ModelUnavailableError: A spaCy pipeline or the embedding model is not installed.
+    """
+    import sklearn.feature_extraction.text  # noqa: F401  (the keyword counter of carried-over themes)
+
+    from .privacy.detectors import Detector
+
+    load_spacy(settings.spacy_model)
+    Detector(settings=settings).find("Ann Smith came from Leeds on 2 May.")  # NER, word frequencies, patterns
+    (embedder or ensure_embedder(settings)).encode(["warming up"])
+
+
 def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unreviewed, decisions, progress,  # noqa: ANN001, ANN202, C901
                 refit, timer, started, client):
     """The stages after reading: segment, embed, themes, codebook, reports (see :func:`run`)."""
@@ -200,7 +233,7 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
           f"{len(passages)} passages ({seg_stats['segmented']} conversations split, {seg_stats['cached']} from cache)")
 
     with timer.stage("embed"):
-        embedder = embedder or make_embedder(settings.model, encoder=settings.encoder, cache_dir=settings.resolved_cache_dir())
+        embedder = embedder or ensure_embedder(settings)
         if client is not None:
             from .distributed import DaskEmbedder
 

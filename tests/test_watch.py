@@ -1,0 +1,116 @@
+"""Tests for ``wisdoms watch``: re-running the analysis after every change, in one loaded process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from wisdoms.settings import Settings
+from wisdoms.watch import describe_changes, snapshot, watch
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "transcripts"
+CODEBOOK = REPO / "codebook" / "codebook.yaml"
+
+
+def _five(tmp_path: Path) -> Path:
+    folder = tmp_path / "five"
+    folder.mkdir()
+    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:5]:
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+def test_snapshot_sees_files_added_changed_and_removed_but_not_hidden_or_lock_files(tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("one", encoding="utf-8")
+    (folder / "sub" / "b.txt").write_text("two", encoding="utf-8")
+    (folder / ".hidden.txt").write_text("x", encoding="utf-8")
+    (folder / "~$draft.docx").write_text("x", encoding="utf-8")
+    book = tmp_path / "book.yaml"
+    book.write_text("codes: []", encoding="utf-8")
+    before = snapshot(folder, [book, tmp_path / "missing.yaml"])
+    assert sorted(Path(p).name for p in before) == ["a.txt", "b.txt", "book.yaml"]
+    (folder / "a.txt").write_text("one more", encoding="utf-8")
+    (folder / "sub" / "b.txt").unlink()
+    (folder / "c.txt").write_text("three", encoding="utf-8")
+    after = snapshot(folder, [book])
+    assert describe_changes(before, after, folder) == ("added c.txt", "changed a.txt", "removed sub/b.txt")
+    assert describe_changes(after, after, folder) == ()
+
+
+def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_file(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    """Run 1 on five conversations; a sixth added -> run 2 carries the themes over into the same output folder;
+    a broken transcript -> run 3 fails, naming the file, and the watch goes on; the file fixed -> run 4."""
+    folder = _five(tmp_path)
+    out = tmp_path / "out"
+    extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
+    bad = folder / "broken.txt"
+    runs = []
+    reports = []
+
+    def on_run(result) -> None:  # noqa: ANN001  (runs in the watch, before it waits for the next change)
+        runs.append(result)
+        if result.analysis is not None:
+            reports.append(json.loads((out / "manifest.json").read_text(encoding="utf-8")))
+        if result.number == 1:
+            shutil.copy(extra, folder / extra.name)
+        elif result.number == 2:
+            bad.write_bytes(b"\x00\x01\x02 not a transcript")
+        elif result.number == 3:
+            bad.unlink()
+
+    failures = watch(folder, out=out, codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run, max_runs=4,
+                     settings=Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5), allow_unreviewed=True,
+                     poll_seconds=0.05)
+    assert [r.number for r in runs] == [1, 2, 3, 4] and failures == 1
+    assert runs[0].changes == () and runs[1].changes == (f"added {extra.name}",)
+    assert runs[2].changes == ("added broken.txt",) and runs[3].changes == ("removed broken.txt",)
+    assert runs[2].analysis is None and "broken.txt" in runs[2].error
+    first, second = reports[0], reports[1]
+    assert second["themes"]["carried_over_from"] == first["themes"]["fit"]
+    assert second["codebook_matching"]["classifier"] == "reused from the theme fit"
+    assert second["counts"]["transcripts"] == 6 and first["counts"]["transcripts"] == 5
+    assert reports[2]["counts"] == second["counts"]  # the bad file gone, the same six conversations
+    assert (out / "report.html").is_file() and not list(out.glob("*.tmp*"))
+
+
+def test_watch_stops_when_asked(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = _five(tmp_path)
+    stop = threading.Event()
+    runs = []
+
+    def on_run(result) -> None:  # noqa: ANN001
+        runs.append(result)
+        stop.set()
+
+    assert watch(folder, out=tmp_path / "out", codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run, stop=stop,
+                 settings=Settings(cache_dir=str(tmp_path / "cache")), allow_unreviewed=True, poll_seconds=0.05) == 0
+    assert len(runs) == 1 and runs[0].analysis is not None
+
+
+def test_watch_of_a_missing_folder_is_a_clear_error(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    from wisdoms.errors import TranscriptError
+
+    with pytest.raises(TranscriptError, match="transcripts folder not found"):
+        watch(tmp_path / "nowhere", out=tmp_path / "out", codebook=CODEBOOK, embedder=fake_embedder, max_runs=1)
+
+
+def test_watch_command_prints_each_run_and_the_report(tmp_path: Path, fake_embedder, monkeypatch, capsys) -> None:  # noqa: ANN001
+    import wisdoms.pipeline
+    from wisdoms.cli import main
+
+    monkeypatch.setattr(wisdoms.pipeline, "ensure_embedder", lambda settings: fake_embedder)
+    folder = _five(tmp_path)
+    status = main(["watch", str(folder), "--out", str(tmp_path / "out"), "--codebook", str(CODEBOOK),
+                   "--cache-dir", str(tmp_path / "cache"), "--allow-unreviewed", "--runs", "1"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert "run 1: " in printed and "candidate themes from" in printed
+    assert f"Report: {tmp_path / 'out' / 'report.html'}" in printed and os.path.isfile(tmp_path / "out" / "report.html")
