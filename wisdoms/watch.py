@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at the folder. A change is acted on once two looks in a row agree, so a file
 #: still being copied in is not read half-written.
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 
 #: ``(size, modification time in ns)`` of each watched file, by path.
 Snapshot = dict[str, tuple[int, int]]
@@ -165,6 +165,7 @@ def watch(
             warm_up(settings, embedder)  # what a re-run with new text needs, loaded before it is needed
         if on_run:
             on_run(result)
+        del result  # the next run must not hold two analyses in memory at once
         if (max_runs is not None and number >= max_runs) or stop.is_set():
             return failures
         changed = _wait_for_change(root, options.extra, seen, stop, poll_seconds)

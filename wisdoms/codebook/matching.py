@@ -416,11 +416,16 @@ class CodeMatcher:
                 assigned.setdefault(m.target_id, set()).add(m.code)
         s = self.settings
         result: dict[int, tuple[Match, ...]] = {}
+        # Every theme centre scored in one call (one call per theme was 0.4 s of a re-run at 250 themes).
+        centred = [t.id for t in themes if centroids and centroids.get(t.id) is not None]
+        row_of = {tid: i for i, tid in enumerate(centred)}
+        if centred:
+            centre_scores, centre_evidence = self.score(np.stack([np.asarray(centroids[t], dtype=np.float32)  # type: ignore[index]
+                                                                  for t in centred]))
         for theme in themes:
             centre = centroids.get(theme.id) if centroids else None
             if centre is not None:
-                centre_scores, centre_evidence = self.score(np.asarray(centre, dtype=np.float32)[None, :])
-                scores, evidence = centre_scores[0], centre_evidence[0]
+                scores, evidence = centre_scores[row_of[theme.id]], centre_evidence[row_of[theme.id]]
             else:
                 rows = [passage_scores[p] for p in theme.passage_ids if p in passage_scores]
                 scores = np.mean(rows, axis=0) if rows else np.zeros(len(self.codes_))

@@ -287,6 +287,7 @@ class Detector:
         return [Finding(source, offset + s, offset + e, text[s:e], kind, det) for s, e, kind, det in _merge(kept)]
 
 
+@lru_cache(maxsize=1 << 16)  # pure; a process that stays loaded (wisdoms watch) scans the same texts each run
 def is_lowercase(text: str) -> bool:
     """Whether ``text`` reads like lower-case speech-to-text.
 

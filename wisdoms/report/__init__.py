@@ -41,19 +41,24 @@ Rendered = dict[str, "str | bytes"]
 def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str, str | bytes]:
     """Every report file's name and content (text or bytes), nothing written yet.
 
-    ``banner`` (the draft stamp) is printed at the top of the HTML page and of the Word document, and
-    in every page header of the Word document; the other files are stamped by :func:`_stamped`.
+    ``banner`` (the draft stamp, NOT FOR SHARING) goes everywhere: at the top of the HTML page, the Markdown
+    and the Word document and in every page header of the Word document, under ``draft`` in themes.json and
+    manifest.json, in a ``draft`` column of every row of both CSV files, and in a file of its own.
     """
     view = build_view(analysis)
-    return {
-        "themes.json": themes_json(analysis),
-        "passages.csv": passages_csv(analysis),
-        "framework-matrix.csv": framework_matrix_csv(view),
+    rendered: dict[str, str | bytes] = {
+        "themes.json": themes_json(analysis, draft=banner),
+        "passages.csv": passages_csv(analysis, draft=banner),
+        "framework-matrix.csv": framework_matrix_csv(view, draft=banner),
         "report.md": render_markdown(analysis, view=view),
         "report.html": render_html(analysis, banner=banner, view=view),
         "report.docx": render_docx(analysis, view=view, banner=banner),
-        "manifest.json": manifest_json(analysis),
+        "manifest.json": manifest_json(analysis, draft=banner),
     }
+    if banner:
+        rendered["report.md"] = f"> **{banner}**: a private draft with unreviewed quotes.\n\n" + str(rendered["report.md"])
+        rendered["NOT-FOR-SHARING.txt"] = f"{banner}: these files hold quotes the privacy gate has not cleared.\n"
+    return rendered
 
 def write_rendered(out_dir: str | Path, rendered: dict[str, str | bytes]) -> list[Path]:
     """Write rendered files into ``out_dir``, each atomically; the only place reports touch the disk.
@@ -101,9 +106,7 @@ def write_reports(
     from ..privacy import NOT_FOR_SHARING
 
     def render(draft: bool) -> dict[str, str | bytes]:
-        if not draft:
-            return render_reports(analysis)
-        return _stamped(render_reports(analysis, banner=NOT_FOR_SHARING), NOT_FOR_SHARING)
+        return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None)
 
     rendered = release(
         [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),
@@ -232,32 +235,3 @@ def _settings_of(analysis: Analysis) -> Any:
     return settings_from_manifest(analysis.manifest)
 
 
-def _stamped(rendered: dict[str, str | bytes], stamp: str) -> dict[str, str | bytes]:
-    """Drafts: every page says NOT FOR SHARING (the HTML was rendered with ``stamp`` as its banner)."""
-    import json
-
-    out = dict(rendered)
-    out["report.md"] = f"> **{stamp}**: a private draft with unreviewed quotes.\n\n" + str(rendered["report.md"])
-    doc = json.loads(str(rendered["themes.json"]))
-    doc["draft"] = stamp
-    out["themes.json"] = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    manifest = json.loads(str(rendered["manifest.json"]))
-    manifest["draft"] = stamp
-    out["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    out["passages.csv"] = _stamp_csv(str(rendered["passages.csv"]), stamp)
-    out["framework-matrix.csv"] = _stamp_csv(str(rendered["framework-matrix.csv"]), stamp)
-    out["NOT-FOR-SHARING.txt"] = f"{stamp}: these files hold quotes the privacy gate has not cleared.\n"
-    return out
-
-
-def _stamp_csv(text: str, stamp: str) -> str:
-    """A ``draft`` column, ``stamp`` on every row: whoever opens any part of the table sees it."""
-    import csv
-    import io
-
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    for i, row in enumerate(rows):
-        writer.writerow([*row, "draft" if i == 0 else stamp])
-    return buffer.getvalue()

@@ -90,13 +90,18 @@ def _suggested_codes(analysis: Analysis) -> list[dict[str, Any]]:
     ]
 
 
-def themes_json(analysis: Analysis) -> str:
-    """``themes.json`` text: sorted keys where order is not meaningful, UTF-8, trailing newline."""
-    return json.dumps(themes_document(analysis), ensure_ascii=False, indent=2) + "\n"
+def themes_json(analysis: Analysis, *, draft: str | None = None) -> str:
+    """``themes.json`` text: sorted keys where order is not meaningful, UTF-8, trailing newline; a draft's
+    stamp under ``draft``."""
+    doc = themes_document(analysis)
+    if draft:
+        doc["draft"] = draft
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def passages_csv(analysis: Analysis) -> str:
-    """``passages.csv``: one row per passage with its theme (or why it has none) and codes."""
+def passages_csv(analysis: Analysis, *, draft: str | None = None) -> str:
+    """``passages.csv``: one row per passage with its theme (or why it has none) and codes; in a draft, a last
+    column ``draft`` with the stamp on every row, so whoever opens any part of the table sees it."""
     theme_of = {pid: t for t in analysis.themes for pid in t.passage_ids}
     reason_of = {u.passage: u.reason for u in analysis.unassigned}
     codes_of: dict[str, list[str]] = {}
@@ -105,14 +110,15 @@ def passages_csv(analysis: Analysis) -> str:
             codes_of.setdefault(m.target_id, []).append(m.code)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    stamp = [draft] if draft else []
     writer.writerow(["passage", "transcript", "participant", "start", "end", "words", "theme", "theme_label",
-                     "not_in_theme_because", "codes", "text"])
+                     "not_in_theme_because", "codes", "text", *(["draft"] if draft else [])])
     for p in analysis.passages:
         theme = theme_of.get(p.id)
         writer.writerow([
             p.id, p.transcript, p.participant, p.start, p.end, p.words,
             "" if theme is None else theme.id, "" if theme is None else theme.label,
-            reason_of.get(p.id, ""), ";".join(codes_of.get(p.id, [])), p.text,
+            reason_of.get(p.id, ""), ";".join(codes_of.get(p.id, [])), p.text, *stamp,
         ])
     return buffer.getvalue()
 
@@ -124,7 +130,7 @@ MATRIX_CSV_MAX_CELLS = 5_000_000
 MATRIX_LONG_HEADER = ["participant", "theme", "theme_label", "quote", "citation"]
 
 
-def framework_matrix_csv(view: ReportView) -> str:
+def framework_matrix_csv(view: ReportView, *, draft: str | None = None) -> str:
     """``framework-matrix.csv``: the whole framework matrix for a spreadsheet.
 
     One row per participant, one column per theme (rejected and merged themes left out, as in the
@@ -132,19 +138,22 @@ def framework_matrix_csv(view: ReportView) -> str:
     a few words, then its citation in brackets. An empty cell means they said nothing in that theme.
 
     Above :data:`MATRIX_CSV_MAX_CELLS` cells it is written long instead, one row per non-empty cell with
-    the columns :data:`MATRIX_LONG_HEADER` (a pivot table turns it wide again).
+    the columns :data:`MATRIX_LONG_HEADER` (a pivot table turns it wide again). In a draft, a last column
+    ``draft`` holds the stamp on every row.
     """
+    stamp = [draft] if draft else []
+    stamp_header = ["draft"] if draft else []
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if len(view.matrix_people) * len(view.matrix_themes) > MATRIX_CSV_MAX_CELLS:
-        writer.writerow(MATRIX_LONG_HEADER)
+        writer.writerow(MATRIX_LONG_HEADER + stamp_header)
         order = {pid: i for i, pid in enumerate(view.matrix_people)}
         themes = {t.theme.id: (i, t.label) for i, t in enumerate(view.matrix_themes)}
         cells = sorted(((key, c) for key, c in view.matrix_cells.items() if key[1] in themes),
                        key=lambda item: (order.get(item[0][0], len(order)), themes[item[0][1]][0]))
-        writer.writerows([pid, tid, themes[tid][1], short, citation] for (pid, tid), (short, citation) in cells)
+        writer.writerows([pid, tid, themes[tid][1], short, citation, *stamp] for (pid, tid), (short, citation) in cells)
         return buffer.getvalue()
-    writer.writerow(["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes)])
+    writer.writerow(["participant", *(f"Theme {t.theme.id}: {t.label}" for t in view.matrix_themes), *stamp_header])
     column = {t.theme.id: i for i, t in enumerate(view.matrix_themes, start=1)}
     # Filled cells by person, then one row each: a survey fills one cell of hundreds a row, and looking up
     # every (person, theme) pair took 0.5 s at 10,000 people x 256 themes.
@@ -152,7 +161,7 @@ def framework_matrix_csv(view: ReportView) -> str:
     for (pid, tid), (short, citation) in view.matrix_cells.items():
         if tid in column:
             filled.setdefault(pid, []).append((column[tid], f"{short} ({citation})"))
-    blank = [""] * (len(column) + 1)
+    blank = [""] * (len(column) + 1) + stamp
     for pid in view.matrix_people:
         row = list(blank)
         row[0] = pid
@@ -162,6 +171,7 @@ def framework_matrix_csv(view: ReportView) -> str:
     return buffer.getvalue()
 
 
-def manifest_json(analysis: Analysis) -> str:
-    """``manifest.json``: seed, models, versions, input hashes and timings."""
-    return json.dumps(analysis.manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+def manifest_json(analysis: Analysis, *, draft: str | None = None) -> str:
+    """``manifest.json``: seed, models, versions, input hashes and timings; a draft's stamp under ``draft``."""
+    manifest = {**analysis.manifest, "draft": draft} if draft else analysis.manifest
+    return json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
