@@ -578,6 +578,19 @@ def test_an_identifier_in_an_attribute_is_blocked_and_named_by_participant_and_f
     assert not (tmp_path / "out").exists()
 
 
+def test_attributes_are_scanned_one_field_at_a_time(analysis):
+    """Each attribute is its own text for the final scan, so a survey's repeated values ("area: North") are one
+    text however many people share them (one line per person made every line distinct, and NER read them all)."""
+    from wisdoms.report import render_reports, report_scan_items
+
+    items = report_scan_items(analysis, render_reports(analysis), "out")
+    attribute_items = [i for i in items if "'s attributes (" in i.where]
+    fields = {(pid, f"{k}: {v}") for pid, attrs in analysis.participants.items() for k, v in attrs.items()}
+    assert fields and {(i.where.split("participant ", 1)[1].split("'s attributes")[0], i.text)
+                       for i in attribute_items} == fields
+    assert all("; " not in i.text for i in attribute_items)
+
+
 @pytest.mark.slow
 def test_a_huge_framework_matrix_is_written_long(analysis, monkeypatch):
     """50,000 answers in 2,363 themes made a 118-million-cell grid (3.5 GB): above the limit the CSV has one

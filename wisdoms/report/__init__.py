@@ -129,7 +129,7 @@ def report_scan_items(analysis: Analysis, rendered: dict[str, str | bytes], wher
         for pid in t.participants:
             files.setdefault(pid, []).append(t.id)
     items += [ScanItem(f"participant {pid}'s attributes ({', '.join(files.get(pid, [])) or 'participants table'})",
-                       text) for pid, text in _attribute_lines(analysis)]
+                       text) for pid, text in _attribute_fields(analysis)]
     known = {i.text for i in items}
     items += [ScanItem(where, v) for v in rendered_values(analysis, rendered, visible_text) if v not in known]
     items += [ScanItem(f"{where} (panel verdicts)", v) for v in panel_texts(analysis.manifest.get("panel_decisions"))]
@@ -171,15 +171,21 @@ def rendered_values(analysis: Analysis, rendered: dict[str, str | bytes], visibl
     # passages.csv holds every participant passage: scan them as whole turns, the unit the detectors
     # read best (a sentence cut from its turn loses the context that tells a cue from a name).
     parts.extend(t.text[turn.start : turn.end] for t in analysis.transcripts for turn in t.participant_turns())
-    parts.extend(text for _pid, text in _attribute_lines(analysis))
+    parts.extend(text for _pid, text in _attribute_fields(analysis))
     parts.extend(code.name for code in analysis.codebook.codes)
     return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip()))
 
 
-def _attribute_lines(analysis: Analysis) -> list[tuple[str, str]]:
-    """Each participant's attributes as one ``key: value; ...`` line, as the final scan reads them."""
-    return [(pid, "; ".join(f"{key}: {value}" for key, value in attributes.items()))
-            for pid, attributes in analysis.participants.items() if attributes]
+def _attribute_fields(analysis: Analysis) -> list[tuple[str, str]]:
+    """Each participant's attributes, one ``key: value`` text per attribute, as the final scan reads them.
+
+    One text per field, not one line per person: the fields are unrelated values (area, age band), and a
+    survey table's attributes repeat from row to row, so the detectors see each distinct value once. As one
+    line per person with its ``row_index``, 10,302 NHS answers made 10,302 distinct texts, most of them read
+    by NER: 27 s of a first run's 63 s.
+    """
+    return [(pid, f"{key}: {value}") for pid, attributes in analysis.participants.items()
+            for key, value in attributes.items()]
 
 
 def human_text(name: str, data: str, visible_text: Any) -> str:
