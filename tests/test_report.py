@@ -290,8 +290,9 @@ def test_docx_and_markdown_carry_the_same_themes_and_citations(analysis, written
 
 
 def test_word_runs_are_the_elements_python_docx_would_write():
-    """The Word builder writes runs itself (python-docx reads text one character at a time); the XML must be
-    what python-docx's own add_run writes, tabs, line breaks, edge spaces, bold and italic included."""
+    """The Word builder writes runs, paragraph styles and table rows itself (python-docx reads text one
+    character at a time and searches for where each element goes); the XML must be what python-docx's own
+    add_run / add_paragraph / add_row write, tabs, line breaks, edge spaces, bold and italic included."""
     from docx import Document
     from lxml import etree
 
@@ -308,12 +309,21 @@ def test_word_runs_are_the_elements_python_docx_would_write():
                 run.bold = True
             if italic:
                 run.italic = True
+        for style in ("Quote", "Heading 2", "List Bullet"):  # a styled paragraph with its text
+            b.paragraph(text, style)
+            theirs.add_paragraph(text, style)
+    rows = [texts[:3], texts[3:6], ["", "x", " y "]]
+    b.rows(b.table(1, 3, "Table Grid"), rows)
+    table = theirs.add_table(1, 3, style="Table Grid")
+    for row in rows:
+        for cell, text in zip(table.add_row().cells, row):
+            cell.text = text
     b.finish()
 
     def body(doc):  # noqa: ANN001, ANN202
         # exclusive canonical XML: the same elements, attributes and text, whatever namespaces are declared where
         return [etree.tostring(p, method="c14n", exclusive=True) for p in doc.element.body.iterchildren()
-                if p.tag.endswith("}p")]
+                if p.tag.endswith(("}p", "}tbl"))]
 
     assert body(ours) == body(theirs)
     # and python-docx reads them back as the same text

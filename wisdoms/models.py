@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 
 Role = Literal["participant", "interviewer"]
@@ -100,12 +101,14 @@ class Passage:
     turn: int
     sentences: int = 1
 
-    @property
+    # Computed once per passage (a 50k re-run read them half a million times); not fields, so equality,
+    # hashing, ``asdict`` and ``replace`` are as before.
+    @cached_property
     def analysis_text(self) -> str:
         """The text used for embedding: markers like ``[inaudible]`` removed, spaces collapsed."""
         return " ".join(MARKER_PATTERN.sub(" ", self.text).split())
 
-    @property
+    @cached_property
     def words(self) -> int:
         """Number of words the participant said here (markers excluded)."""
         return len(self.analysis_text.split())

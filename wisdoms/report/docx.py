@@ -5,6 +5,7 @@ Charts become small tables (Word has no inline SVG), with the same suppressed co
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,9 @@ class _Builder:
         from lxml import etree
 
         self._element, self._new_table, self._table, self._paragraph = OxmlElement, CT_Tbl.new_tbl, Table, Paragraph
-        self._sub = etree.SubElement
-        self._tags = {name: qn(name) for name in ("w:r", "w:rPr", "w:b", "w:i", "w:t", "w:tab", "w:br", "xml:space")}
+        self._sub, self._copy = etree.SubElement, copy.deepcopy
+        self._tags = {name: qn(name) for name in ("w:r", "w:rPr", "w:b", "w:i", "w:t", "w:tab", "w:br", "xml:space",
+                                                    "w:pPr", "w:pStyle", "w:val", "w:tc", "w:p")}
         section = doc.sections[-1]
         self.doc = doc
         self.width = section.page_width - section.left_margin - section.right_margin
@@ -58,8 +60,9 @@ class _Builder:
         element = self._element("w:p")
         self.body.append(element)
         paragraph = self._paragraph(element, self.doc)
-        if style:
-            element.style = self.style_id(style)
+        if style:  # ``element.style = ...`` as python-docx writes it, without its search for where pPr goes
+            tag = self._tags
+            self._sub(self._sub(element, tag["w:pPr"]), tag["w:pStyle"]).set(tag["w:val"], self.style_id(style))
         if text:
             self.run(paragraph, text)
         return paragraph
@@ -67,8 +70,26 @@ class _Builder:
     def run(self, paragraph: Any, text: str, *, bold: bool = False, italic: bool = False) -> None:
         """``paragraph.add_run(text)`` (then ``.bold`` / ``.italic``), written as the same elements directly:
         python-docx builds a run's text one character at a time, most of a large report's build time."""
+        self._run(paragraph._p, text, bold=bold, italic=italic)
+
+    def rows(self, table: Any, rows: list[list[str]]) -> None:
+        """``for cell, text in zip(table.add_row().cells, row): cell.text = text`` for each row, as the same
+        elements: python-docx lays out one blank row (cell widths from the table grid), copied for each row."""
+        if not rows:
+            return
+        blank = table.add_row()._tr
+        tbl = blank.getparent()
+        tbl.remove(blank)
+        tc, p = self._tags["w:tc"], self._tags["w:p"]
+        for row in rows:
+            tr = self._copy(blank)
+            tbl.append(tr)
+            for cell, text in zip(tr.iterchildren(tc), row):
+                self._run(cell.find(p), text)
+
+    def _run(self, p: Any, text: str, *, bold: bool = False, italic: bool = False) -> None:
         tag, sub = self._tags, self._sub
-        r = sub(paragraph._p, tag["w:r"])
+        r = sub(p, tag["w:r"])
         if bold or italic:
             props = sub(r, tag["w:rPr"])
             if bold:
@@ -112,10 +133,7 @@ def _table(b: _Builder, header: list[str], rows: list[list[str]], *, caption: st
         cell.text = text
         for run in cell.paragraphs[0].runs:
             run.bold = True
-    for row in rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row):
-            cell.text = text
+    b.rows(table, rows)
 
 
 def _quote(b: _Builder, text: str, who: str, citation: str) -> None:
