@@ -95,6 +95,26 @@ def test_watch_stops_when_asked(tmp_path: Path, fake_embedder) -> None:  # noqa:
     assert len(runs) == 1 and runs[0].analysis is not None
 
 
+def test_reports_and_cache_inside_the_watched_folder_do_not_start_runs(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+    """``wisdoms watch . --out reports/watch``: the run's own writes are not changes to act on."""
+    folder = _five(tmp_path)
+    stop = threading.Event()
+    runs = []
+
+    def on_run(result) -> None:  # noqa: ANN001
+        runs.append(result)
+        if len(runs) == 1:  # a second run may only come from this change, never from the run's own files
+            (folder / "notes.txt").write_text("Participant: one more thing about the bus.\n", encoding="utf-8")
+        else:
+            stop.set()
+
+    watch(folder, out=folder / "reports" / "watch", codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run,
+          stop=stop, max_runs=3, settings=Settings(cache_dir=str(folder / ".." / "five" / "cache")),
+          allow_unreviewed=True, poll_seconds=0.05)
+    assert [r.changes for r in runs] == [(), ("added notes.txt",)]
+    assert (folder / "reports" / "watch" / "report.html").is_file() and (folder / "cache").is_dir()
+
+
 def test_watch_of_a_missing_folder_is_a_clear_error(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
     from wisdoms.errors import TranscriptError
 

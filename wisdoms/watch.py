@@ -65,13 +65,16 @@ class _Options:
     decisions: str | Path | None
     progress: Progress | None
     extra: list[Path] = field(default_factory=list)
+    ignore: list[Path] = field(default_factory=list)
 
 
-def snapshot(folder: str | Path, extra: Sequence[str | Path] = ()) -> Snapshot:
-    """Size and modification time of every file under ``folder`` (hidden files and Office lock files
-    left out) and of each ``extra`` file that exists."""
+def snapshot(folder: str | Path, extra: Sequence[str | Path] = (), *, ignore: Sequence[str | Path] = ()) -> Snapshot:
+    """Size and modification time of every file under ``folder`` (hidden files, Office lock files and
+    anything under an ``ignore`` folder left out) and of each ``extra`` file that exists."""
     root = Path(folder)
-    files = [p for p in root.rglob("*") if not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)]
+    skip = [Path(i).resolve() for i in ignore]
+    files = [p for p in root.rglob("*") if not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
+             and not any(p.resolve().is_relative_to(s) for s in skip)]
     files += [Path(p) for p in extra]
     out: Snapshot = {}
     for path in files:
@@ -146,13 +149,15 @@ def watch(
     root = Path(transcripts)
     options = _Options(codebook=codebook, out=Path(out), settings=settings, allow_unreviewed=allow_unreviewed,
                        decisions=decisions, progress=progress,
-                       extra=[Path(p) for p in (codebook, decisions, *watch_also) if p is not None])
+                       extra=[Path(p) for p in (codebook, decisions, *watch_also) if p is not None],
+                       # what the runs write: inside the watched folder, each run's reports would start the next
+                       ignore=[Path(out), settings.resolved_cache_dir()])
     if not root.is_dir():
         raise TranscriptError("transcripts folder not found", path=root,
                               hint="pass the folder that holds the transcript files (default: transcripts/)")
     embedder = embedder or ensure_embedder(settings)
     stop = stop or threading.Event()
-    seen = snapshot(root, options.extra)
+    seen = snapshot(root, options.extra, ignore=options.ignore)
     failures = 0
     number = 0
     changes: tuple[str, ...] = ()
@@ -168,7 +173,7 @@ def watch(
         del result  # the next run must not hold two analyses in memory at once
         if (max_runs is not None and number >= max_runs) or stop.is_set():
             return failures
-        changed = _wait_for_change(root, options.extra, seen, stop, poll_seconds)
+        changed = _wait_for_change(root, options, seen, stop, poll_seconds)
         if changed is None:
             return failures
         changes = describe_changes(seen, changed, root)
@@ -187,13 +192,13 @@ def _one_run(run: Callable[..., Any], root: Path, options: _Options, embedder: E
     return WatchedRun(number, changes, round(time.perf_counter() - started, 2), analysis)
 
 
-def _wait_for_change(root: Path, extra: Sequence[Path], seen: Snapshot, stop: threading.Event,
+def _wait_for_change(root: Path, options: _Options, seen: Snapshot, stop: threading.Event,
                      poll_seconds: float) -> Snapshot | None:
     """The folder's next settled state that differs from ``seen`` (two looks in a row agree), or ``None``
     once ``stop`` is set."""
     previous = seen
     while not stop.wait(poll_seconds):
-        now = snapshot(root, extra)
+        now = snapshot(root, options.extra, ignore=options.ignore)
         if now != seen and now == previous:
             return now
         previous = now
