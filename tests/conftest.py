@@ -82,6 +82,16 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
+def five_conversations(tmp_path: Path) -> Path:
+    """A folder holding copies of the first five sample conversations (the sixth can be added as "one more")."""
+    folder = tmp_path / "five"
+    folder.mkdir()
+    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:5]:
+        shutil.copy(p, folder / p.name)
+    return folder
+
+
+@pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
     """A copy of the shipped sample that a test may change."""
     dest = tmp_path / "transcripts"

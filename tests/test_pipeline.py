@@ -21,13 +21,6 @@ def _hashes(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _five(tmp_path: Path) -> Path:
-    folder = tmp_path / "five"
-    folder.mkdir()
-    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:5]:
-        shutil.copy(p, folder / p.name)
-    return folder
-
 
 def check_quotes_and_accounting(analysis, out: Path) -> None:  # noqa: ANN001
     """The promises every report makes: verbatim, traceable quotes; every passage accounted for."""
@@ -55,8 +48,8 @@ def check_quotes_and_accounting(analysis, out: Path) -> None:  # noqa: ANN001
         assert theme["participants"] == len(theme["participant_ids"]) <= doc["participants_total"]
 
 
-def test_five_conversations_give_themes(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    folder = _five(tmp_path)
+def test_five_conversations_give_themes(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = five_conversations
     before = _hashes(folder)
     out = tmp_path / "out"
     analysis = run(folder, codebook=CODEBOOK, out=out, embedder=fake_embedder,
@@ -75,8 +68,8 @@ def test_five_conversations_give_themes(tmp_path: Path, fake_embedder) -> None: 
     assert set(manifest["timings_seconds"]) >= {"ingest", "segment", "embed", "themes", "codebook_matching"}
 
 
-def test_rerun_uses_the_cache(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    folder = _five(tmp_path)
+def test_rerun_uses_the_cache(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = five_conversations
     settings = Settings(cache_dir=str(tmp_path / "cache"))
     run(folder, codebook=CODEBOOK, embedder=fake_embedder, settings=settings, write=False)
     first = sum(fake_embedder.calls)
@@ -130,10 +123,10 @@ def test_missing_codebook_and_bad_transcript(tmp_path: Path, capsys) -> None:  #
     assert "a.txt:2" in err and "invalid front matter" in err
 
 
-def test_outputs_are_atomic(tmp_path: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+def test_outputs_are_atomic(tmp_path: Path, five_conversations: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
     import wisdoms.report as report
 
-    folder = _five(tmp_path)
+    folder = five_conversations
     out = tmp_path / "out"
     out.mkdir()
     (out / "themes.json").write_text("previous run", encoding="utf-8")
@@ -174,8 +167,8 @@ def test_same_input_and_seed_give_identical_themes(real_run, tmp_path: Path) -> 
     assert [t.passage_ids for t in again.themes] == [t.passage_ids for t in real_run.themes]
 
 
-def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    folder = _five(tmp_path)
+def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = five_conversations
     extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
     settings = Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5)
     first = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
@@ -198,8 +191,8 @@ def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, fake
     assert refit.manifest["codebook_matching"]["classifier"] == "trained in this run"
 
 
-def test_unchanged_conversations_are_not_split_again(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    folder = _five(tmp_path)
+def test_unchanged_conversations_are_not_split_again(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = five_conversations
     settings = Settings(cache_dir=str(tmp_path / "cache"))
     first = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
     assert first.manifest["segment_cache"] == {"segmented": 5, "cached": 0}
@@ -216,7 +209,7 @@ def test_unchanged_conversations_are_not_split_again(tmp_path: Path, fake_embedd
 
 
 @pytest.mark.slow
-def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fake_embedder, caplog) -> None:  # noqa: ANN001
+def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, five_conversations: Path, fake_embedder, caplog) -> None:  # noqa: ANN001
     """With the prescan on, a second process fills the findings cache while themes are fitted: the reports
     are the same as without it, and the keys it stores are the ones the gate looks up."""
     import logging
@@ -227,7 +220,7 @@ def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fak
     from wisdoms.privacy.cache import FindingsCache
     from wisdoms.privacy.detectors import Detector
 
-    folder = _five(tmp_path)
+    folder = five_conversations
     outputs = {}
     for name, threshold in (("on", 1), ("off", 0)):
         settings = Settings(cache_dir=str(tmp_path / f"cache-{name}"), privacy_prescan=threshold)

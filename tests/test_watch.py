@@ -18,13 +18,6 @@ SAMPLE = REPO / "transcripts"
 CODEBOOK = REPO / "codebook" / "codebook.yaml"
 
 
-def _five(tmp_path: Path) -> Path:
-    folder = tmp_path / "five"
-    folder.mkdir()
-    for p in sorted(SAMPLE.glob("conversation-*.txt"))[:5]:
-        shutil.copy(p, folder / p.name)
-    return folder
-
 
 def test_snapshot_sees_files_added_changed_and_removed_but_not_hidden_or_lock_files(tmp_path: Path) -> None:
     folder = tmp_path / "t"
@@ -45,10 +38,10 @@ def test_snapshot_sees_files_added_changed_and_removed_but_not_hidden_or_lock_fi
     assert describe_changes(after, after, folder) == ()
 
 
-def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_file(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_file(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
     """Run 1 on five conversations; a sixth added -> run 2 carries the themes over into the same output folder;
     a broken transcript -> run 3 fails, naming the file, and the watch goes on; the file fixed -> run 4."""
-    folder = _five(tmp_path)
+    folder = five_conversations
     out = tmp_path / "out"
     extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
     bad = folder / "broken.txt"
@@ -81,8 +74,8 @@ def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_f
     assert (out / "report.html").is_file() and not list(out.glob("*.tmp*"))
 
 
-def test_watch_stops_when_asked(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
-    folder = _five(tmp_path)
+def test_watch_stops_when_asked(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder = five_conversations
     stop = threading.Event()
     runs = []
 
@@ -95,9 +88,9 @@ def test_watch_stops_when_asked(tmp_path: Path, fake_embedder) -> None:  # noqa:
     assert len(runs) == 1 and runs[0].analysis is not None
 
 
-def test_reports_and_cache_inside_the_watched_folder_do_not_start_runs(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001
+def test_reports_and_cache_inside_the_watched_folder_do_not_start_runs(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
     """``wisdoms watch . --out reports/watch``: the run's own writes are not changes to act on."""
-    folder = _five(tmp_path)
+    folder = five_conversations
     stop = threading.Event()
     runs = []
 
@@ -122,12 +115,12 @@ def test_watch_of_a_missing_folder_is_a_clear_error(tmp_path: Path, fake_embedde
         watch(tmp_path / "nowhere", out=tmp_path / "out", codebook=CODEBOOK, embedder=fake_embedder, max_runs=1)
 
 
-def test_watch_command_prints_each_run_and_the_report(tmp_path: Path, fake_embedder, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_watch_command_prints_each_run_and_the_report(tmp_path: Path, five_conversations: Path, fake_embedder, monkeypatch, capsys) -> None:  # noqa: ANN001
     import wisdoms.pipeline
     from wisdoms.cli import main
 
     monkeypatch.setattr(wisdoms.pipeline, "ensure_embedder", lambda settings: fake_embedder)
-    folder = _five(tmp_path)
+    folder = five_conversations
     status = main(["watch", str(folder), "--out", str(tmp_path / "out"), "--codebook", str(CODEBOOK),
                    "--cache-dir", str(tmp_path / "cache"), "--allow-unreviewed", "--runs", "1"])
     printed = capsys.readouterr().out
