@@ -110,7 +110,7 @@ def test_classifier_arrays_give_scikit_learns_probabilities():
 
 
 def test_a_saved_self_trained_classifier_scores_as_the_one_trained(tmp_path, caplog):
-    from wisdoms.codebook import ClassifierStore
+    from wisdoms.codebook import Classifier, ClassifierStore
 
     book = _book(tmp_path)
     tuned = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(200))
@@ -126,10 +126,16 @@ def test_a_saved_self_trained_classifier_scores_as_the_one_trained(tmp_path, cap
     # another corpus, model or codebook is another key
     assert len({key, ClassifierStore.key(book, model="m", fingerprint="f", corpus="fit-2"),
                 ClassifierStore.key(book, model="m2", fingerprint="f", corpus="fit-1")}) == 3
-    # a damaged file is a miss (retrained), said in the log
-    (tmp_path / "cache" / "matchers" / f"{key}.npz").write_bytes(b"not an npz")
-    assert store.load(key, codes=2, dims=DIM) is None
-    assert "ignoring the saved code classifier" in caplog.text
+    # a damaged or truncated file, or one for another codebook, is a miss (retrained), said in the log
+    path = tmp_path / "cache" / "matchers" / f"{key}.npz"
+    whole = path.read_bytes()
+    assert store.load(key, codes=2, dims=DIM + 1) is None  # vectors of another size
+    for damaged in (b"not an npz", whole[: len(whole) // 2]):
+        path.write_bytes(damaged)
+        assert store.load(key, codes=2, dims=DIM) is None
+    assert caplog.text.count("ignoring the saved code classifier") == 3
+    assert Classifier.from_arrays({**tuned.descriptor_model_.to_arrays(), "classes": np.int64(1)}, codes=2, dims=DIM) is None
+    assert Classifier.from_arrays({**tuned.descriptor_model_.to_arrays(), "rows": np.asarray([-1])}, codes=2, dims=DIM) is None
 
 
 def _benchmark_module():

@@ -102,6 +102,15 @@ def test_read_folder_reports_every_bad_file_and_skips_readme(tmp_path: Path) -> 
     assert "empty.txt" in str(info.value) and "nolabel.txt" in str(info.value)
 
 
+def test_office_lock_files_and_hidden_files_are_not_read_as_transcripts(tmp_path: Path) -> None:
+    """While Word has ``interview.docx`` open it keeps ``~$interview.docx`` beside it (a few bytes, not a
+    document): a run then must read the transcripts, not fail on the lock file."""
+    write(tmp_path, "good.txt", GOOD)
+    (tmp_path / "~$interview.docx").write_bytes(b"\x0bJo Bloggs\x00" * 8)
+    write(tmp_path, ".notes.txt", "Participant: not for analysis\n")
+    assert [t.id for t in read_folder(tmp_path)] == ["good.txt"]
+
+
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(TranscriptError, match="transcripts folder not found"):
         read_folder(tmp_path / "nope")

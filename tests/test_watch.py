@@ -88,24 +88,67 @@ def test_watch_stops_when_asked(tmp_path: Path, five_conversations: Path, fake_e
     assert len(runs) == 1 and runs[0].analysis is not None
 
 
-def test_reports_and_cache_inside_the_watched_folder_do_not_start_runs(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
-    """``wisdoms watch . --out reports/watch``: the run's own writes are not changes to act on."""
+def test_output_or_cache_inside_the_watched_folder_is_refused(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    """``wisdoms watch . --out reports/watch``: each run would read the last one's reports as transcripts."""
+    from wisdoms.errors import TranscriptError
+
     folder = five_conversations
-    stop = threading.Event()
-    runs = []
+    with pytest.raises(TranscriptError, match="output folder .* is inside the transcripts folder") as caught:
+        watch(folder, out=folder / "reports" / "watch", codebook=CODEBOOK, embedder=fake_embedder, max_runs=1,
+              settings=Settings(cache_dir=str(tmp_path / "cache")))
+    assert "--out" in str(caught.value)
+    with pytest.raises(TranscriptError, match="cache folder .* is inside the transcripts folder"):
+        watch(folder, out=tmp_path / "out", codebook=CODEBOOK, embedder=fake_embedder, max_runs=1,
+              settings=Settings(cache_dir=str(folder / "cache")))
+    assert not (tmp_path / "out").exists() and not (folder / "reports").exists()
+
+
+def test_a_failed_run_marks_the_reports_it_left_and_the_next_good_run_clears_it(
+        tmp_path: Path, five_conversations: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    """Anything a run raises, expected or not, is reported and the watch goes on; meanwhile the output folder
+    says its reports are an earlier run's, until a run succeeds again."""
+    import wisdoms.pipeline
+
+    folder, out = five_conversations, tmp_path / "out"
+    real = wisdoms.pipeline.run
+    seen = []
+
+    def flaky(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if len(seen) == 1:
+            raise FileNotFoundError(2, "No such file or directory", str(folder / "gone.txt"))
+        if len(seen) == 2:
+            raise ValueError("a bug")
+        return real(*args, **kwargs)
 
     def on_run(result) -> None:  # noqa: ANN001
-        runs.append(result)
-        if len(runs) == 1:  # a second run may only come from this change, never from the run's own files
-            (folder / "notes.txt").write_text("Participant: one more thing about the bus.\n", encoding="utf-8")
-        else:
-            stop.set()
+        seen.append((result.error, (out / "NOT-CURRENT.txt").is_file()))
+        (folder / f"touch-{len(seen)}.txt").write_text(f"Participant: note {len(seen)} about the rent.\n", encoding="utf-8")
 
-    watch(folder, out=folder / "reports" / "watch", codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run,
-          stop=stop, max_runs=3, settings=Settings(cache_dir=str(folder / ".." / "five" / "cache")),
-          allow_unreviewed=True, poll_seconds=0.05)
-    assert [r.changes for r in runs] == [(), ("added notes.txt",)]
-    assert (folder / "reports" / "watch" / "report.html").is_file() and (folder / "cache").is_dir()
+    monkeypatch.setattr(wisdoms.pipeline, "run", flaky)
+    failures = watch(folder, out=out, codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run, max_runs=4,
+                     settings=Settings(cache_dir=str(tmp_path / "cache")), allow_unreviewed=True, poll_seconds=0.05)
+    assert failures == 2
+    assert seen[0] == ("", False)
+    assert "gone.txt: could not be read (No such file or directory)" in seen[1][0] and seen[1][1]
+    assert seen[2][0].startswith("unexpected ValueError: a bug") and seen[2][1]
+    assert seen[3] == ("", False)
+
+
+def test_a_changed_settings_file_applies_to_the_next_run(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
+    folder, out = five_conversations, tmp_path / "out"
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text("quotes_per_theme: 2\n", encoding="utf-8")
+    quotes = []
+
+    def on_run(result) -> None:  # noqa: ANN001
+        assert not result.error, result.error
+        quotes.append({len(t.quotes) for t in result.analysis.themes})
+        settings_file.write_text("quotes_per_theme: 1\n", encoding="utf-8")
+
+    watch(folder, out=out, codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run, max_runs=2,
+          settings_file=settings_file, overrides={"cache_dir": str(tmp_path / "cache")}, allow_unreviewed=True,
+          poll_seconds=0.05)
+    assert quotes[0] == {2} and quotes[1] == {1}
 
 
 def test_watch_of_a_missing_folder_is_a_clear_error(tmp_path: Path, fake_embedder) -> None:  # noqa: ANN001

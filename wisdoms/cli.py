@@ -90,18 +90,17 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
 def _cmd_watch(args: argparse.Namespace) -> int:
     import time
 
-    from .settings import Settings
     from .watch import watch
-
-    settings = Settings.from_file(args.settings) if args.settings else Settings()
-    settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir)
 
     def said(result) -> None:  # noqa: ANN001
         clock = time.strftime("%H:%M:%S")
         what = "; ".join(result.changes) + " -> " if result.changes else ""
         if result.error:
             print(f"[{clock}] {what}run {result.number} failed ({result.seconds:.1f} s): {result.error}", file=sys.stderr)
-            print(f"[{clock}] still watching {args.transcripts}: fix it and save, and the next run starts", flush=True)
+            kept = Path(args.out, "report.html").is_file() and result.number > 1
+            print(f"[{clock}] still watching {args.transcripts}: fix it and save, and the next run starts"
+                  + (f"; until then {args.out} holds an earlier run's reports (see NOT-CURRENT.txt there)" if kept else ""),
+                  flush=True)
             return
         s = result.analysis.summary()
         print(f"[{clock}] {what}run {result.number}: {_theme_count(result.analysis)} from {s['passages']} passages "
@@ -111,10 +110,10 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                   flush=True)
 
     try:
-        failed = watch(args.transcripts, out=args.out, codebook=args.codebook, settings=settings,
-                       allow_unreviewed=args.allow_unreviewed, decisions=args.decisions,
-                       watch_also=[args.settings] if args.settings else [], progress=_progress(args), on_run=said,
-                       max_runs=args.runs)
+        failed = watch(args.transcripts, out=args.out, codebook=args.codebook, settings_file=args.settings,
+                       overrides={"seed": args.seed, "cache_dir": args.cache_dir},
+                       allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args),
+                       on_run=said, max_runs=args.runs)
     except KeyboardInterrupt:
         print("stopped watching", file=sys.stderr)
         return 0

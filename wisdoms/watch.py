@@ -17,13 +17,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._files import write_text
 from .embed import Embedder
 from .errors import TranscriptError, WisdomsError
+from .ingest import is_hidden
 from .progress import Progress
 from .settings import Settings
 
@@ -65,17 +67,13 @@ class _Options:
     decisions: str | Path | None
     progress: Progress | None
     extra: list[Path] = field(default_factory=list)
-    ignore: list[Path] = field(default_factory=list)
 
 
-def snapshot(folder: str | Path, extra: Sequence[str | Path] = (), *, ignore: Sequence[str | Path] = ()) -> Snapshot:
-    """Size and modification time of every file under ``folder`` (hidden files, Office lock files and
-    anything under an ``ignore`` folder left out) and of each ``extra`` file that exists."""
+def snapshot(folder: str | Path, extra: Sequence[str | Path] = ()) -> Snapshot:
+    """Size and modification time of every file under ``folder`` (hidden files and Office lock files left
+    out, as the readers leave them) and of each ``extra`` file that exists."""
     root = Path(folder)
-    skip = [Path(i).resolve() for i in ignore]
-    files = [p for p in root.rglob("*") if not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
-             and not any(p.resolve().is_relative_to(s) for s in skip)]
-    files += [Path(p) for p in extra]
+    files = [p for p in root.rglob("*") if not is_hidden(p, root)] + [Path(p) for p in extra]
     out: Snapshot = {}
     for path in files:
         try:
@@ -108,9 +106,10 @@ def watch(
     out: str | Path,
     codebook: str | Path = "codebook/codebook.yaml",
     settings: Settings | None = None,
+    settings_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
     allow_unreviewed: bool = False,
     decisions: str | Path | None = None,
-    watch_also: Sequence[str | Path] = (),
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     on_run: Callable[[WatchedRun], None] | None = None,
@@ -121,14 +120,21 @@ def watch(
     """Run the analysis now and again after every change to the inputs, until ``stop`` is set, ``max_runs``
     runs have finished, or the process is interrupted.
 
+    A run that fails (a transcript that cannot be read, a quote the privacy gate holds, a settings file
+    with a typo, anything unexpected) is reported through ``on_run`` and the watch goes on. Its output
+    folder then keeps the last good run's reports with :data:`NOT_CURRENT` beside them, saying they do not
+    show the transcripts as they are now; the next good run removes it.
+
     Args:
         transcripts: The transcripts folder to watch.
         out: The output folder every run writes (the same reports, rewritten file by file, atomically).
+            It must not be inside ``transcripts`` (the next run would read the reports as transcripts).
         codebook: Codebook file (watched too).
-        settings: As for :func:`wisdoms.pipeline.run`.
+        settings: As for :func:`wisdoms.pipeline.run`, when there is no ``settings_file``.
+        settings_file: A YAML settings file, watched and read again before each run.
+        overrides: Settings that win over the file's (the command line's ``--seed``, ``--cache-dir``).
         allow_unreviewed: As for :func:`wisdoms.pipeline.run`.
         decisions: Panel decisions file to apply (watched too).
-        watch_also: Other files whose change should start a run (the settings file).
         embedder: Use this embedder (tests pass a fake one); by default the configured one, loaded once.
         progress: Told about each long step.
         on_run: Called after each run with its :class:`WatchedRun`.
@@ -140,39 +146,46 @@ def watch(
         How many runs failed.
 
     Raises:
-        TranscriptError: The transcripts folder does not exist.
+        TranscriptError: The transcripts folder does not exist, or the output or cache folder is inside it.
+        SettingsError: The settings file cannot be read before the first run.
         ModelUnavailableError: The embedding model is not installed.
     """
-    from .pipeline import ensure_embedder, run, warm_up
-
-    settings = settings or Settings()
     root = Path(transcripts)
-    options = _Options(codebook=codebook, out=Path(out), settings=settings, allow_unreviewed=allow_unreviewed,
-                       decisions=decisions, progress=progress,
-                       extra=[Path(p) for p in (codebook, decisions, *watch_also) if p is not None],
-                       # what the runs write: inside the watched folder, each run's reports would start the next
-                       ignore=[Path(out), settings.resolved_cache_dir()])
     if not root.is_dir():
         raise TranscriptError("transcripts folder not found", path=root,
                               hint="pass the folder that holds the transcript files (default: transcripts/)")
-    embedder = embedder or ensure_embedder(settings)
+    first = _settings(settings, settings_file, overrides)
+    for name, folder in (("output", Path(out)), ("cache", first.resolved_cache_dir())):
+        if folder.resolve().is_relative_to(root.resolve()):
+            raise TranscriptError(
+                f"the {name} folder {folder} is inside the transcripts folder: each run would read what the last "
+                "one wrote as transcripts", path=root,
+                hint=f"give a {name} folder outside {root} ({'--out' if name == 'output' else '--cache-dir'})")
+    options = _Options(codebook=codebook, out=Path(out), settings=first, allow_unreviewed=allow_unreviewed,
+                       decisions=decisions, progress=progress,
+                       extra=[Path(p) for p in (codebook, decisions, settings_file) if p is not None])
+    if embedder is None:
+        from .pipeline import ensure_embedder
+
+        ensure_embedder(first)  # a missing model stops the watch here, not in every run
     stop = stop or threading.Event()
-    seen = snapshot(root, options.extra, ignore=options.ignore)
+    seen = snapshot(root, options.extra)
     failures = 0
     number = 0
+    last_good = 0
     changes: tuple[str, ...] = ()
     while True:
         number += 1
-        started = time.perf_counter()
-        result = _one_run(run, root, options, embedder, number, changes, started)
+        result = _one_run(root, options, settings, settings_file, overrides, embedder, number, changes)
         failures += bool(result.error)
-        if number == 1:
-            warm_up(settings, embedder)  # what a re-run with new text needs, loaded before it is needed
+        last_good = _mark_currency(options.out, result, last_good)
         if on_run:
             on_run(result)
         del result  # the next run must not hold two analyses in memory at once
         if (max_runs is not None and number >= max_runs) or stop.is_set():
             return failures
+        if number == 1:
+            _warm_up(options.settings, embedder)
         changed = _wait_for_change(root, options, seen, stop, poll_seconds)
         if changed is None:
             return failures
@@ -180,16 +193,64 @@ def watch(
         seen = changed
 
 
-def _one_run(run: Callable[..., Any], root: Path, options: _Options, embedder: Embedder, number: int,
-             changes: tuple[str, ...], started: float) -> WatchedRun:
+#: Written into the output folder after a run fails, removed by the next good run.
+NOT_CURRENT = "NOT-CURRENT.txt"
+
+
+def _settings(settings: Settings | None, settings_file: str | Path | None,
+              overrides: Mapping[str, Any] | None) -> Settings:
+    base = Settings.from_file(settings_file) if settings_file else (settings or Settings())
+    return base.with_overrides(**(overrides or {}))
+
+
+def _one_run(root: Path, options: _Options, settings: Settings | None, settings_file: str | Path | None,
+             overrides: Mapping[str, Any] | None, embedder: Embedder | None, number: int,
+             changes: tuple[str, ...]) -> WatchedRun:
+    from .pipeline import ensure_embedder, run
+
+    started = time.perf_counter()
     try:
+        options.settings = _settings(settings, settings_file, overrides)  # a changed settings file applies now
         analysis = run(root, codebook=options.codebook, out=options.out, settings=options.settings,
-                       embedder=embedder, allow_unreviewed=options.allow_unreviewed, decisions=options.decisions,
-                       progress=options.progress)
+                       embedder=embedder or ensure_embedder(options.settings), allow_unreviewed=options.allow_unreviewed,
+                       decisions=options.decisions, progress=options.progress)
     except WisdomsError as exc:
-        log.debug("watched run %d failed", number, exc_info=True)
-        return WatchedRun(number, changes, round(time.perf_counter() - started, 2), None, str(exc))
-    return WatchedRun(number, changes, round(time.perf_counter() - started, 2), analysis)
+        error = str(exc)
+    except OSError as exc:  # a file removed or still locked while it was read: the next change runs again
+        error = f"{exc.filename or 'a file'}: could not be read ({exc.strerror or exc}); save it again or wait for the copy to end"
+    except Exception as exc:  # noqa: BLE001 - a watch outlives one run's failure; the traceback goes to the log
+        log.error("run %d failed unexpectedly", number, exc_info=True)
+        error = f"unexpected {type(exc).__name__}: {exc} (the traceback is in the log above; please report it)"
+    else:
+        return WatchedRun(number, changes, round(time.perf_counter() - started, 2), analysis)
+    return WatchedRun(number, changes, round(time.perf_counter() - started, 2), None, error)
+
+
+def _mark_currency(out: Path, result: WatchedRun, last_good: int) -> int:
+    """After a good run, remove :data:`NOT_CURRENT`; after a failed one, say in the output folder that its
+    reports are an earlier run's. Returns the number of the last good run."""
+    marker = out / NOT_CURRENT
+    if not result.error:
+        marker.unlink(missing_ok=True)
+        return result.number
+    if last_good and (out / "report.html").is_file():
+        try:
+            write_text(marker, f"These reports are from run {last_good} of 'wisdoms watch'. Run {result.number} "
+                               f"({time.strftime('%Y-%m-%d %H:%M:%S')}) failed, so they do not show the transcripts "
+                               f"as they are now:\n\n{result.error}\n")
+        except OSError as exc:
+            log.warning("could not write %s: %s", marker, exc)
+    return last_good
+
+
+def _warm_up(settings: Settings, embedder: Embedder | None) -> None:
+    """Load what a re-run with new text needs before it is needed; only a speed-up, so never fatal."""
+    from .pipeline import warm_up
+
+    try:
+        warm_up(settings, embedder)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not load the models ahead of the next run (%s); it will load them itself", exc)
 
 
 def _wait_for_change(root: Path, options: _Options, seen: Snapshot, stop: threading.Event,
@@ -198,7 +259,7 @@ def _wait_for_change(root: Path, options: _Options, seen: Snapshot, stop: thread
     once ``stop`` is set."""
     previous = seen
     while not stop.wait(poll_seconds):
-        now = snapshot(root, options.extra, ignore=options.ignore)
+        now = snapshot(root, options.extra)
         if now != seen and now == previous:
             return now
         previous = now

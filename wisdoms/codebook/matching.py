@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import re
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,12 +103,22 @@ class Classifier:
             rows = int(np.asarray(arrays["rows"]).ravel()[0])
         except (KeyError, ValueError, TypeError, IndexError):
             return None
+        if classes.ndim != 1 or rows < 0:
+            return None
         heads = 1 if len(classes) == 2 else len(classes)
-        if (classes.ndim != 1 or len(classes) < 2 or classes.min() < 0 or classes.max() >= codes
+        if (len(classes) < 2 or classes.min() < 0 or classes.max() >= codes
                 or len(set(classes.tolist())) != len(classes) or coef.shape != (heads, dims)
                 or intercept.shape != (heads,) or not (np.isfinite(coef).all() and np.isfinite(intercept).all())):
             return None
         return cls(classes, coef, intercept, rows)
+
+
+#: Everything the self-trained classifier depends on besides the codebook, the model and the corpus: change
+#: the text when the training changes (constants, descriptors, solver), so classifiers saved before are not reused.
+CLASSIFIER_RECIPE = (f"v1;C=8;balanced;share={_SELF_TRAIN_SHARE};min_rows={MIN_SELF_TRAIN_ROWS};"
+                     f"pool={_POOL_WEIGHT};lr={_LR_WEIGHT};top={_TOP_DESCRIPTORS};nonresponse={'|'.join(NONRESPONSE_PHRASES)}")
+#: Saved classifiers kept in ``<cache>/matchers/``, newest first (one per theme fit and codebook).
+CLASSIFIERS_KEPT = 20
 
 
 class ClassifierStore:
@@ -129,8 +140,8 @@ class ClassifierStore:
         """Key of the classifier self-trained for ``codebook``'s active codes, vectors of ``model`` /
         ``fingerprint``, on the corpus identified by ``corpus`` (the theme fit's fingerprint)."""
         codes = [[c.id, c.name, c.definition, c.include, c.exclude, list(c.examples)] for c in codebook.active]
-        material = json.dumps({"codes": codes, "model": model, "fingerprint": fingerprint, "corpus": corpus,
-                               "share": _SELF_TRAIN_SHARE, "weights": [_POOL_WEIGHT, _LR_WEIGHT]}, sort_keys=True)
+        material = json.dumps({"recipe": CLASSIFIER_RECIPE, "codes": codes, "model": model, "fingerprint": fingerprint,
+                               "corpus": corpus}, sort_keys=True)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
     def load(self, key: str, *, codes: int, dims: int) -> Classifier | None:
@@ -140,17 +151,25 @@ class ClassifierStore:
             return None
         try:
             with np.load(path, allow_pickle=False) as arrays:
-                return Classifier.from_arrays(dict(arrays), codes=codes, dims=dims)
-        except (OSError, ValueError, EOFError) as exc:
-            log.warning("ignoring the saved code classifier %s (%s); training afresh", path, exc)
-            return None
+                found = Classifier.from_arrays(dict(arrays), codes=codes, dims=dims)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            found, reason = None, f"{type(exc).__name__}: {exc}"
+        else:
+            reason = "it does not fit this codebook and model"
+        if found is None:
+            log.warning("ignoring the saved code classifier %s (%s); training afresh", path, reason)
+        return found
 
     def save(self, key: str, classifier: Classifier) -> None:
-        """Save atomically; a cache that cannot be written only costs the next run a retraining."""
+        """Save atomically and keep the :data:`CLASSIFIERS_KEPT` newest; a cache that cannot be written only
+        costs the next run a retraining."""
         buffer = io.BytesIO()
         np.savez(buffer, **classifier.to_arrays())
         try:
             write_bytes(self.folder / f"{key}.npz", buffer.getvalue())
+            saved = sorted(self.folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for old in saved[CLASSIFIERS_KEPT:]:
+                old.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not save the code classifier in %s: %s", self.folder, exc)
 

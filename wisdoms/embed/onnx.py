@@ -349,7 +349,7 @@ class OnnxEmbedder(Embedder):
 
     def describe(self) -> dict[str, str]:
         info = super().describe()
-        info.update(device="cpu", mean_cosine_to_torch=f"{self.build.mean_cosine:.4f}")
+        info.update(device="cpu", mean_cosine_to_torch=f"{self.build.mean_cosine:.4f}", batch_size=str(self.batch_size))
         return info
 
     def batch_order(self, texts: Sequence[str]) -> tuple[list[int], int]:

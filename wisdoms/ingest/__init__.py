@@ -166,9 +166,15 @@ def scan_folder(folder: str | Path) -> FolderScan:
     return FolderScan(tuple(results), tuple(skipped), issues)
 
 
+def is_hidden(path: Path, root: Path) -> bool:
+    """A file no one means as input: hidden (``.name``, or in a hidden folder), or the lock file Word and
+    Excel keep beside a document while it is open (``~$name.docx``)."""
+    return any(part.startswith((".", "~$")) for part in path.relative_to(root).parts)
+
+
 def _is_candidate(path: Path, root: Path) -> bool:
     return (
-        not any(part.startswith(".") for part in path.relative_to(root).parts)
+        not is_hidden(path, root)
         and not path.name.upper().startswith("README")
         and path.name.lower() not in NOT_TRANSCRIPTS
     )
