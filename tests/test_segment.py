@@ -140,3 +140,18 @@ def test_loading_spacy_for_sentences_does_not_import_torch_and_torch_still_impor
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
         "torch_before": False, "sents": ["I rang them.", "Nobody came."], "torch_after": [1]}
+
+
+def test_a_passage_computes_its_analysis_text_once_and_pickles_without_it() -> None:
+    import pickle
+    from dataclasses import asdict, replace
+
+    from wisdoms.models import Passage
+
+    p = Passage(id="t#0-40", transcript="t", participant="P1", start=0, end=40, text="Well [laughs]  it was   the rent.", turn=0)
+    size = len(pickle.dumps(p))
+    assert p.analysis_text == "Well it was the rent." and p.words == 5
+    assert len(pickle.dumps(p)) == size  # the cached text does not travel to Dask workers or the prescan
+    back = pickle.loads(pickle.dumps(p))
+    assert back == p and back.analysis_text == p.analysis_text and "analysis_text" not in asdict(back)
+    assert replace(p, text="Fine.").analysis_text == "Fine."  # a changed copy computes its own

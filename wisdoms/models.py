@@ -113,6 +113,11 @@ class Passage:
         """Number of words the participant said here (markers excluded)."""
         return len(self.analysis_text.split())
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields only: a pickled passage (to Dask workers, to the privacy prescan) does not carry its
+        cached analysis text too."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
 
 @dataclass(frozen=True)
 class Quote:

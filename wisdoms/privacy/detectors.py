@@ -287,7 +287,9 @@ class Detector:
         return [Finding(source, offset + s, offset + e, text[s:e], kind, det) for s, e, kind, det in _merge(kept)]
 
 
-@lru_cache(maxsize=1 << 16)  # pure; a process that stays loaded (wisdoms watch) scans the same texts each run
+# Pure: a process that stays loaded (wisdoms watch) scans the same texts each run. 16,384 texts covers a
+# 10k-answer run's final scan and bounds what the cache keeps alive between runs.
+@lru_cache(maxsize=1 << 14)
 def is_lowercase(text: str) -> bool:
     """Whether ``text`` reads like lower-case speech-to-text.
 
