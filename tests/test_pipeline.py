@@ -256,4 +256,7 @@ def test_privacy_prescan_only_where_it_pays_and_fits():
     assert not worth_it(2_499, 5_000, 2_500) and not worth_it(10_000, 20_000, 0)
     assert not worth_it(10_000, MAX_TEXTS + 1, 2_500)
     assert not worth_it(126, 21_000, 2_500)  # a warm re-run: one transcript added, the rest cached
+    from wisdoms.settings import Settings
+
+    assert worth_it(1_353, 2_700, Settings().privacy_prescan) == ((__import__("os").cpu_count() or 1) >= 2)  # the sample
     assert worth_it(10_000, 20_000, 2_500) == ((__import__("os").cpu_count() or 1) >= 2)

@@ -96,7 +96,7 @@ class Settings:
     learned_lexical: bool = True
     scheduler: str | None = None
     refit_share: float = 0.1
-    privacy_prescan: int = 2500
+    privacy_prescan: int = 1000
 
     def resolved_cache_dir(self) -> Path:
         """The cache folder to use."""
