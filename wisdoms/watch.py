@@ -160,7 +160,8 @@ def watch(
             raise TranscriptError(
                 f"the {name} folder {folder} is inside the transcripts folder: each run would read what the last "
                 "one wrote as transcripts", path=root,
-                hint=f"give a {name} folder outside {root} ({'--out' if name == 'output' else '--cache-dir'})")
+                hint=f"give {'an output' if name == 'output' else 'a cache'} folder outside {root} "
+                     f"({'--out' if name == 'output' else '--cache-dir'})")
     options = _Options(codebook=codebook, out=Path(out), settings=first, allow_unreviewed=allow_unreviewed,
                        decisions=decisions, progress=progress,
                        extra=[Path(p) for p in (codebook, decisions, settings_file) if p is not None])
