@@ -35,7 +35,10 @@ def worth_it(new: int, texts: int, threshold: int) -> bool:
     A re-run that adds a transcript or two finds nearly every text's findings cached: starting a second process
     to look them up cost a warm 10k run 1.2 s (9.1 s -> 7.7 s without it). New text is counted by the embedding
     cache, which the same texts fill, so a change that voids only the findings cache (new privacy rules, an
-    edited name list) gets no prescan: the gate then detects in this process, slower once and the same.
+    edited name list) gets no prescan: the gate then detects in this process, slower once and the same. A
+    prescan only pays while a theme fit runs beside it, and with few new passages the themes are carried
+    over in a second or two: at 10k with every finding voided and the embeddings cached, prescanning made the
+    run 21 s instead of 17 s (the gate waited for it).
     """
     return threshold > 0 and new >= threshold and texts <= MAX_TEXTS and (os.cpu_count() or 1) >= 2
 

@@ -23,7 +23,7 @@ from ..models import Passage
 from ..settings import Settings
 from .build import _build_themes
 from .fit import find_themes
-from .keywords import _clean_for_keywords, _vectorizer, topic_words
+from .keywords import _clean_for_keywords, count_words, topic_words
 from .state import ThemeResult, ThemeState, ThemeStore, passage_key, settings_key
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,8 @@ def carry_over(
     counts = sparse.csr_matrix(base.counts, dtype=np.float64)
     count_ids = list(base.count_ids)
     if new_rows and base.vocabulary:
-        added = _vectorizer(vocabulary=base.vocabulary).transform(
-            _clean_for_keywords([passages[i].analysis_text for i in new_rows])
-        ).astype(np.float64)
+        added = count_words(_clean_for_keywords([passages[i].analysis_text for i in new_rows]),
+                            base.vocabulary).astype(np.float64)
         fresh = sorted({topics[row] for row in new_rows} - set(count_ids))
         if fresh:
             count_ids += fresh
