@@ -34,7 +34,7 @@ Configurations:
                 with capitalised common words for a reviewer (see PRIVACY.md), which a benchmark cannot do.
   cli_warm      cli_cold's caches and folder plus the held-back transcript: carried-over themes
   cli_watch     ``wisdoms watch FOLDER --out OUT --allow-unreviewed`` on cli_cold's folder and caches (as
-                cli_cold left them): once its first run has printed, the held-back transcript is copied
+                cli_cold left them): once it says it is watching, the held-back transcript is copied
                 into the folder; the time is from that copy to the second run's line (its reports
                 written), polling included. ``run_s`` is the re-run alone, as the command prints it.
 """
@@ -191,7 +191,7 @@ def watch(size: int, cache: Path, seed: int) -> dict[str, object]:
         raise SystemExit(f"cli_watch: 'wisdoms watch' ended before printing {prefix!r}:\n" + "\n".join(lines))
 
     first = until("] run 1:")
-    until("Report:")
+    until("watching")  # the first run done and the models a re-run needs loaded
     first_s = time.perf_counter() - started
     added = time.perf_counter()
     shutil.copy2(held, folder / held.name)

@@ -168,5 +168,11 @@ def test_watch_command_prints_each_run_and_the_report(tmp_path: Path, five_conve
                    "--cache-dir", str(tmp_path / "cache"), "--allow-unreviewed", "--runs", "1"])
     printed = capsys.readouterr().out
     assert status == 0
-    assert "run 1: " in printed and "candidate themes from" in printed
+    assert "run 1: " in printed and "candidate themes from" in printed and f"watching {folder} for changes" not in printed
+    # --runs 1 ends after the first run, before watching; a watch that goes on says when it is ready
+    ready = []
+    watch(folder, out=tmp_path / "out2", codebook=CODEBOOK, embedder=fake_embedder, max_runs=2, on_ready=lambda: ready.append(1),
+          on_run=lambda r: (folder / "more.txt").write_text("Participant: and the bus.\n", encoding="utf-8"),
+          settings=Settings(cache_dir=str(tmp_path / "cache")), allow_unreviewed=True, poll_seconds=0.05)
+    assert ready == [1]
     assert f"Report: {tmp_path / 'out' / 'report.html'}" in printed and os.path.isfile(tmp_path / "out" / "report.html")

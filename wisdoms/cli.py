@@ -106,14 +106,16 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         print(f"[{clock}] {what}run {result.number}: {_theme_count(result.analysis)} from {s['passages']} passages "
               f"({s['participants']} participants) in {result.seconds:.1f} s", flush=True)
         if result.number == 1:
-            print(f"Report: {Path(result.analysis.out_dir, 'report.html')} (rewritten after every change; Ctrl-C stops)",
-                  flush=True)
+            print(f"Report: {Path(result.analysis.out_dir, 'report.html')} (rewritten after every change)", flush=True)
+
+    def ready() -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] watching {args.transcripts} for changes; Ctrl-C stops", flush=True)
 
     try:
         failed = watch(args.transcripts, out=args.out, codebook=args.codebook, settings_file=args.settings,
                        overrides={"seed": args.seed, "cache_dir": args.cache_dir},
                        allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args),
-                       on_run=said, max_runs=args.runs)
+                       on_run=said, on_ready=ready, max_runs=args.runs)
     except KeyboardInterrupt:
         print("stopped watching", file=sys.stderr)
         return 0

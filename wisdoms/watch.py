@@ -113,6 +113,7 @@ def watch(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     on_run: Callable[[WatchedRun], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
     stop: threading.Event | None = None,
     max_runs: int | None = None,
     poll_seconds: float = POLL_SECONDS,
@@ -138,6 +139,8 @@ def watch(
         embedder: Use this embedder (tests pass a fake one); by default the configured one, loaded once.
         progress: Told about each long step.
         on_run: Called after each run with its :class:`WatchedRun`.
+        on_ready: Called once, when the first run is done and what a re-run needs is loaded: from then on a
+            change is acted on within a second.
         stop: Set it (from another thread) to end the watch after the current run.
         max_runs: End after this many runs (tests, benchmarks).
         poll_seconds: Seconds between looks at the folder.
@@ -187,6 +190,8 @@ def watch(
             return failures
         if number == 1:
             _warm_up(options.settings, embedder)
+            if on_ready:
+                on_ready()
         changed = _wait_for_change(root, options, seen, stop, poll_seconds)
         if changed is None:
             return failures
