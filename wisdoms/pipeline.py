@@ -210,13 +210,12 @@ def ensure_embedder(settings: Settings) -> Embedder:
 def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
     """Load now what a run that brings new text will need, so that a process that stays loaded
     (``wisdoms watch``, a notebook) does not wait for it then: the sentence splitter, the privacy gate's NER
-    pipeline and word lists, the keyword counter and the encoder.
+    pipeline and word lists, and the encoder. (A carried-over re-run needs no scikit-learn: its word counts and
+    code classifier are plain arrays.)
 
     Raises:
         ModelUnavailableError: A spaCy pipeline or the embedding model is not installed.
     """
-    import sklearn.feature_extraction.text  # noqa: F401  (the keyword counter of carried-over themes)
-
     from .privacy.detectors import Detector
 
     load_spacy(settings.spacy_model)
@@ -288,13 +287,12 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         # against code descriptions than short survey answers do, and the self-training step calibrates
         # the codes on the words actually being coded (see CodeMatcher.fit and benchmarks/CODEBOOK.md).
         # Self-trained once per theme fit: a re-run that carries the themes over reuses that fit's classifier.
-        store = ClassifierStore(settings.resolved_cache_dir())
-        key = ClassifierStore.key(book, model=embedder.model_id, fingerprint=embedder.fingerprint,
-                                  corpus=str(result.params.get("fit", "")))
-        saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if result.params.get("fit") else None
+        store, fit = ClassifierStore(settings.resolved_cache_dir()), str(result.params.get("fit") or "")
+        key = ClassifierStore.key(book, model=embedder.model_id, fingerprint=embedder.fingerprint, corpus=fit)
+        saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit else None
         matcher = CodeMatcher(book, settings).fit(lambda texts: embed_texts(texts, embedder, cache)[0], corpus=vectors,
                                                   self_trained=saved)
-        if saved is None and result.params.get("fit") and matcher.self_trained_rows_:
+        if saved is None and fit and matcher.self_trained_rows_:
             store.save(key, matcher.descriptor_model_)
         matching_info = {"self_trained_rows": matcher.self_trained_rows_,
                          "classifier": "reused from the theme fit" if saved is not None else "trained in this run"}

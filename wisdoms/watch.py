@@ -1,8 +1,8 @@
 """Re-running the analysis whenever the transcripts change, in one process that stays loaded.
 
 A convener who adds a conversation to the folder wants the report to follow within seconds. A new
-``wisdoms run`` process spends most of a re-run starting up: importing spaCy, scikit-learn and ONNX
-Runtime, loading the sentence splitter, the NER pipeline and the encoder. :func:`watch` runs the
+``wisdoms run`` process spends most of a re-run starting up: importing spaCy and ONNX Runtime, loading
+the sentence splitter, the NER pipeline and the encoder. :func:`watch` runs the
 pipeline once, keeps those loaded, and runs it again each time a file in the folder (or the codebook,
 settings or decisions file) is added, changed or removed, writing to the same output folder. Each re-run
 is an ordinary :func:`wisdoms.pipeline.run`: the same caches, carried-over themes, privacy gate and
@@ -15,6 +15,7 @@ watch goes on: fixing the file starts the next run.
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -77,11 +78,11 @@ def snapshot(folder: str | Path, extra: Sequence[str | Path] = ()) -> Snapshot:
     out: Snapshot = {}
     for path in files:
         try:
-            stat = path.stat()
+            info = path.stat()
         except OSError:  # removed between listing and looking: it is simply not there
             continue
-        if path.is_file():
-            out[str(path)] = (stat.st_size, stat.st_mtime_ns)
+        if stat.S_ISREG(info.st_mode):  # one stat a file and look, not two
+            out[str(path)] = (info.st_size, info.st_mtime_ns)
     return out
 
 
