@@ -223,9 +223,10 @@ print(json.dumps({{"carried": "carried_over_from" in result.params, "heavy": hea
     assert report == {"carried": True, "heavy": []}
 
 
-def test_bertopic_is_imported_without_its_optional_representation_models() -> None:
-    """A fit imports BERTopic without transformers (3-4 s of a cold run); the deferred classes still import on
-    first use, as the real classes, and a name bertopic.representation never had is still an AttributeError."""
+def test_bertopic_is_imported_without_its_optional_representation_models_or_torch() -> None:
+    """A fit imports BERTopic without transformers (3-4 s of a cold run) or torch (1.5 s); the deferred classes
+    still import on first use, as the real classes, a name bertopic.representation never had is still an
+    AttributeError, and BERTopic's model saving gets the real torch when it first uses it."""
     import json
     import subprocess
     import sys
@@ -235,6 +236,10 @@ import json, sys
 from wisdoms.themes.fit import import_bertopic
 BERTopic = import_bertopic()
 lean = "transformers" not in sys.modules
+no_torch = "torch" not in sys.modules
+import bertopic._save_utils as saving
+import numpy as np
+saved = saving._has_torch and saving.torch.from_numpy(np.arange(2.0)).tolist() == [0.0, 1.0]
 import bertopic.representation as rep
 from bertopic.representation import KeyBERTInspired, TextGeneration
 try:
@@ -244,14 +249,15 @@ except AttributeError as exc:
     missing = str(exc)
 print(json.dumps({"lean": lean, "fit": BERTopic.__name__, "class": TextGeneration.__module__,
                   "same": rep.TextGeneration is TextGeneration, "transformers": "transformers" in sys.modules,
-                  "keybert": KeyBERTInspired.__name__, "missing": missing}))
+                  "keybert": KeyBERTInspired.__name__, "missing": missing, "no_torch": no_torch, "saved": saved}))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"lean": True, "fit": "BERTopic", "class": "bertopic.representation._textgeneration",
                       "same": True, "transformers": True, "keybert": "KeyBERTInspired",
-                      "missing": "module 'bertopic.representation' has no attribute 'NoSuchModel'"}
+                      "missing": "module 'bertopic.representation' has no attribute 'NoSuchModel'",
+                      "no_torch": True, "saved": True}
 
 
 def test_counting_new_passages_needs_no_scikit_learn_and_counts_as_it_does() -> None:

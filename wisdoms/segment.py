@@ -64,28 +64,25 @@ def _import_spacy(*, transformer: bool) -> None:
 
     thinc (spaCy's machine-learning layer) imports torch whenever it is installed, which is ~1.1 s of
     the ~1.4 s ``import spacy`` takes here, although the small English pipelines never use it. So unless
-    torch is already loaded or a transformer pipeline (``*_trf``, which does use it) is asked for,
-    spaCy is imported with torch hidden; thinc then records that it has no torch, and torch itself can
-    still be imported normally later (by sentence-transformers). If anything in that import needs
-    torch after all, it is imported again the ordinary way.
+    a transformer pipeline (``*_trf``, which does use it) is asked for, spaCy is imported with torch
+    hidden (:func:`wisdoms._imports.torch_hidden`); thinc then records that it has no torch, and torch
+    itself can still be imported normally later (by sentence-transformers). If anything in that import
+    needs torch after all, it is imported again the ordinary way.
     """
     import sys
 
-    if "spacy" in sys.modules or "torch" in sys.modules or transformer:
+    from ._imports import forget, torch_hidden
+
+    if "spacy" in sys.modules or transformer:
         import spacy  # noqa: F401  (import error surfaces here, not at wisdoms import)
 
         return
-    sys.modules["torch"] = None  # type: ignore[assignment]  (makes 'import torch' raise ImportError)
     try:
-        import spacy  # noqa: F401
+        with torch_hidden():
+            import spacy  # noqa: F401
     except ImportError:
-        for module in [m for m in sys.modules if m.split(".")[0] in ("spacy", "thinc")]:
-            del sys.modules[module]
-        sys.modules.pop("torch", None)
+        forget("spacy", "thinc")
         import spacy  # noqa: F401
-    finally:
-        if "torch" in sys.modules and sys.modules["torch"] is None:
-            del sys.modules["torch"]
 
 
 def _senter_only(module: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import importlib.abc
+import importlib.util
 import logging
 import math
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from .._imports import LazyModule, forget, torch_hidden
 from ..errors import CorpusTooSmallError, MissingExtraError
 from ..models import Passage
 from ..settings import Settings
@@ -121,12 +123,13 @@ class _Defer(importlib.abc.MetaPathFinder):
 
 
 def import_bertopic() -> type:
-    """``bertopic.BERTopic``, imported without BERTopic's optional representation models.
+    """``bertopic.BERTopic``, imported without BERTopic's optional representation models or torch.
 
     ``bertopic.representation.TextGeneration`` and the other classes of :data:`DEFERRED_REPRESENTATIONS`
     stay available: they are imported on first access (a module ``__getattr__``), so code that uses them
     in the same process, a notebook for instance, gets the real class as before. When BERTopic is already
-    imported, nothing changes.
+    imported, nothing changes. Torch is hidden during the import (:func:`wisdoms._imports.torch_hidden`):
+    BERTopic's model saving, its only user there, imports it when first used.
     """
     if "bertopic" in sys.modules:
         from bertopic import BERTopic
@@ -135,9 +138,21 @@ def import_bertopic() -> type:
     finder = _Defer()
     sys.meta_path.insert(0, finder)
     try:
-        from bertopic import BERTopic
+        try:
+            with torch_hidden() as hidden:
+                from bertopic import BERTopic
+        except ImportError:  # something in that import needed torch after all: import it the ordinary way
+            forget("bertopic")
+            hidden = False
+            from bertopic import BERTopic
     finally:
         sys.meta_path.remove(finder)
+    saving = sys.modules.get("bertopic._save_utils")
+    if hidden and saving is not None and importlib.util.find_spec("torch") is not None:
+        # BERTopic imports torch only to save and load models in its "pytorch" format: it gets the real
+        # module when it first uses it.
+        saving.torch = LazyModule("torch")  # type: ignore[attr-defined]
+        saving._has_torch = True  # type: ignore[attr-defined]  # noqa: SLF001
     representation = sys.modules["bertopic.representation"]
     placeholders = {}
     for module, name in DEFERRED_REPRESENTATIONS.items():
