@@ -1,11 +1,14 @@
-"""Theme quality and fit time for UMAP's number of epochs: is fewer epochs a free speed-up? (issue 7)
+"""Theme quality and fit time for UMAP's number of epochs (or another UMAP setting): a free speed-up? (issue 7)
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/umap_epochs.py --size 10000 --epochs default,100,150 --seeds 42,1,2
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/umap_epochs.py --param negative_sample_rate --epochs default,3
 
 For each seed, the corpus of ``speed.py`` (survey answers + sample passages) is embedded through the
 benchmark's cache and themed with :func:`wisdoms.themes.find_themes`, once per epoch count, in one process
 (the first fit of a process also pays for importing BERTopic). Prints one JSON line per fit: seed, epochs,
-seconds, NMI/ARI against the human categories. Results are in BENCHMARKS.md (round 7).
+seconds, NMI/ARI against the human categories. ``--param`` names the UMAP attribute that ``--epochs`` sets
+(default ``n_epochs``; ``n_neighbors`` also sets how many exact neighbours are found). Results are in
+BENCHMARKS.md (rounds 7 and 8).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import speed  # noqa: E402  (this folder's benchmark helpers)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--epochs", default="default,100,150", help="comma list; 'default' is UMAP's own choice")
+    parser.add_argument("--epochs", default="default,100,150", help="comma list; 'default' is wisdoms' own choice")
+    parser.add_argument("--param", default="n_epochs", help="the UMAP setting --epochs gives values for")
     parser.add_argument("--seeds", default="42,1,2")
     parser.add_argument("--work", default="/tmp/wisdoms-speed", help="scratch folder (embedding cache)")
     args = parser.parse_args()
@@ -41,7 +45,7 @@ def main() -> None:
     def reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
         made = plain(kind, n, settings)
         if kind == "umap" and epochs["e"] is not None:
-            made.n_epochs = epochs["e"]
+            setattr(made, args.param, epochs["e"])
         return made
 
     theme_fit._reducer = reducer
@@ -60,7 +64,7 @@ def main() -> None:
                                            embed=lambda t: embed_texts(t, embedder, store)[0], answers=answers)
             seconds = time.perf_counter() - started
             topics = [result.assignments.get(p.id, -1) for p in passages]
-            print(json.dumps({"seed": seed, "epochs": value, "seconds": round(seconds, 1),
+            print(json.dumps({"seed": seed, args.param: value, "seconds": round(seconds, 1),
                               **speed._scores(labels, topics)}), flush=True)
 
 

@@ -392,6 +392,24 @@ def test_exact_neighbours_match_a_full_sort_and_start_with_the_row_itself():
     assert np.array_equal(again[0], indices)
 
 
+def test_exact_neighbours_of_repeated_rows_are_their_equals_whatever_the_block_size() -> None:
+    """Many rows with the same vector (an answer given word for word by many people): each row's neighbours
+    are itself, then its equals at distance 0, the same for every block size."""
+    from wisdoms.themes.fit import exact_neighbours
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 16)).astype(np.float32)
+    same = np.arange(50, 350, 3)  # 100 equal rows, spread out
+    x[same] = x[same[0]]
+    first = exact_neighbours(x, 8, chunk=400)
+    for chunk in (32, 128):
+        indices, distances = exact_neighbours(x, 8, chunk=chunk)
+        assert np.array_equal(indices, first[0])
+        for row in same:
+            assert indices[row, 0] == row and set(indices[row].tolist()) <= set(same.tolist())
+            assert np.allclose(distances[row], 0.0, atol=1e-6)
+
+
 def test_umap_starts_from_pca_above_the_spectral_limit() -> None:
     """UMAP's spectral start failed at 60k passages and its fallback differed in every process: large corpora
     start from PCA (the same in every process); smaller ones keep the spectral start."""
@@ -400,3 +418,26 @@ def test_umap_starts_from_pca_above_the_spectral_limit() -> None:
     assert umap_init(SPECTRAL_INIT_MAX) == "spectral" and umap_init(SPECTRAL_INIT_MAX + 1) == "pca"
     assert _reducer("umap", SPECTRAL_INIT_MAX + 1, Settings()).init == "pca"
     assert _reducer("umap", 1_000, Settings()).init == "spectral"
+
+
+def test_the_fit_is_bertopics_own_less_its_representative_documents() -> None:
+    """wisdoms' BERTopic subclass skips only the three representative documents per topic (0.9 s at 10k;
+    wisdoms picks its own quotes): the same topics and topic words as BERTopic itself, fitted the same way."""
+    from hdbscan import HDBSCAN
+
+    from wisdoms.themes.fit import _reducer, _vectorizer, _without_representative_docs, import_bertopic
+
+    plain = import_bertopic()
+    passages, vectors = clustered(30)
+    docs = [p.analysis_text for p in passages]
+    fitted = []
+    for cls in (plain, _without_representative_docs(plain)):
+        model = cls(umap_model=_reducer("pca", len(docs), Settings()), vectorizer_model=_vectorizer(min_df=1),
+                    hdbscan_model=HDBSCAN(min_cluster_size=5, min_samples=2, prediction_data=False),
+                    calculate_probabilities=False)
+        topics, _ = model.fit_transform(docs, embeddings=vectors.astype(np.float64))
+        fitted.append((topics, model.get_topics(), model.representative_docs_))
+    (topics, words, shown), (ours, our_words, our_shown) = fitted
+    assert ours == topics and len(set(topics) - {-1}) >= 2
+    assert our_words == words
+    assert shown and our_shown == {}
