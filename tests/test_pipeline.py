@@ -260,3 +260,30 @@ def test_privacy_prescan_only_where_it_pays_and_fits():
 
     assert worth_it(1_353, 2_700, Settings().privacy_prescan) == ((__import__("os").cpu_count() or 1) >= 2)  # the sample
     assert worth_it(10_000, 20_000, 2_500) == ((__import__("os").cpu_count() or 1) >= 2)
+
+
+def test_two_threads_asking_for_the_encoder_at_once_get_one(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Two notebook runs started together must not load two encoders (each holds the model in memory)."""
+    import threading
+    import time
+
+    import wisdoms.pipeline as pipeline
+
+    made: list[object] = []
+
+    def slow_make(model: str, *, encoder: str, cache_dir: str) -> object:  # noqa: ARG001
+        time.sleep(0.2)  # both threads are inside the cache miss together without the lock
+        made.append(object())
+        return made[-1]
+
+    pipeline._embedder_for.cache_clear()
+    monkeypatch.setattr(pipeline, "make_embedder", slow_make)
+    settings = Settings(cache_dir=str(tmp_path / "cache"))
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(pipeline.ensure_embedder(settings))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pipeline._embedder_for.cache_clear()
+    assert len(made) == 1 and len(got) == 4 and all(g is made[0] for g in got)

@@ -13,6 +13,7 @@ import json
 import logging
 import platform
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -197,14 +198,19 @@ def _embedder_for(model: str, encoder: str, cache_dir: str) -> Embedder:
     return make_embedder(model, encoder=encoder, cache_dir=cache_dir)
 
 
+#: ``lru_cache`` does not stop two threads that miss at once from both making an embedder.
+_EMBEDDER_LOCK = threading.Lock()
+
+
 def ensure_embedder(settings: Settings) -> Embedder:
     """The embedder ``settings`` configure, made once per process: a second run in a notebook or a
-    ``wisdoms watch`` does not load the encoder again.
+    ``wisdoms watch`` does not load the encoder again, nor do two runs started at once in two threads.
 
     Raises:
         ModelUnavailableError: The model is not installed.
     """
-    return _embedder_for(settings.model, settings.encoder, str(settings.resolved_cache_dir()))
+    with _EMBEDDER_LOCK:
+        return _embedder_for(settings.model, settings.encoder, str(settings.resolved_cache_dir()))
 
 
 def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
