@@ -38,6 +38,40 @@ def test_snapshot_sees_files_added_changed_and_removed_but_not_hidden_or_lock_fi
     assert describe_changes(after, after, folder) == ()
 
 
+def test_a_file_still_being_written_is_not_taken_until_it_holds_still(tmp_path: Path) -> None:
+    """A transcript copied in slowly (it grows for half a second) is acted on once, whole: the change is
+    returned only after the folder has looked the same for the settle time."""
+    import time
+
+    from wisdoms.watch import _Options, _wait_for_change
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    (folder / "a.txt").write_text("one", encoding="utf-8")
+    options = _Options(codebook=tmp_path / "none.yaml", out=tmp_path / "out", settings=Settings(),
+                       allow_unreviewed=True, decisions=None, progress=None, extra=[])
+    seen = snapshot(folder)
+    chunks = 10
+
+    def copy_slowly() -> None:
+        with open(folder / "b.txt", "w", encoding="utf-8") as fh:
+            for i in range(chunks):
+                fh.write(f"Speaker {i}: some words\n")
+                fh.flush()
+                os.utime(folder / "b.txt", ns=(i * 10**9, (i + 1) * 10**9))  # a new time on every write
+                time.sleep(0.05)
+
+    writer = threading.Thread(target=copy_slowly)
+    started = time.monotonic()
+    writer.start()
+    changed = _wait_for_change(folder, options, seen, threading.Event(), poll_seconds=0.01, settle_seconds=0.3)
+    waited = time.monotonic() - started
+    writer.join()
+    assert changed is not None and changed == snapshot(folder)
+    assert changed[str(folder / "b.txt")][0] == (folder / "b.txt").stat().st_size
+    assert waited >= chunks * 0.05 + 0.3 - 0.05
+
+
 def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_file(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
     """Run 1 on five conversations; a sixth added -> run 2 carries the themes over into the same output folder;
     a broken transcript -> run 3 fails, naming the file, and the watch goes on; the file fixed -> run 4."""
