@@ -18,12 +18,11 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from onnx_batch import _texts  # noqa: E402  (this folder's benchmark helpers)
+from onnx_batch import _texts, timed  # noqa: E402  (this folder's benchmark helpers)
 
 
 def main() -> None:
@@ -54,14 +53,8 @@ def main() -> None:
             runners[attention].encode(texts[:50])
         for repeat in range(args.repeats):
             for attention, runner in runners.items():
-                started = time.perf_counter()
-                vectors = runner.encode(texts)
-                record = {"attention": attention, "repeat": repeat + 1, "texts": len(texts),
-                          "seconds": round(time.perf_counter() - started, 2)}
-                if reference is not None:
-                    cosines = (vectors[: len(reference)] * reference).sum(axis=1)
-                    record.update(mean_cosine=round(float(cosines.mean()), 4), min_cosine=round(float(cosines.min()), 4))
-                print(json.dumps(record), flush=True)
+                print(json.dumps(timed(runner.encode, texts, reference, attention=attention, repeat=repeat + 1)),
+                      flush=True)
 
 
 if __name__ == "__main__":
