@@ -101,8 +101,18 @@ def test_unknown_encoder_is_refused() -> None:
 
 
 @pytest.mark.slow
-def test_onnx_build_agrees_with_torch_and_is_reused(tmp_path) -> None:  # noqa: ANN001
-    build = build_onnx(cache_dir=tmp_path)
+def test_onnx_build_agrees_with_torch_and_is_reused(tmp_path, caplog) -> None:  # noqa: ANN001
+    """The build agrees with torch, is made once, and says nothing a user could take for a problem (the
+    exporter's tracing warnings and the quantiser's pre-processing advice are expected and dropped)."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings(record=True) as raised, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        build = build_onnx(cache_dir=tmp_path)
+    shown = [w for w in raised if not issubclass(w.category, DeprecationWarning)]  # Python hides those
+    assert not shown, [(w.category.__name__, str(w.message)) for w in shown]
+    assert not [r for r in caplog.records if "quantization" in r.getMessage()]
     assert build.agrees and build.mean_cosine >= MIN_AGREEMENT
     assert build_onnx(cache_dir=tmp_path) == build
     onnx = make_embedder(encoder="onnx", cache_dir=tmp_path)
