@@ -236,7 +236,7 @@ import json, sys
 from wisdoms.themes.fit import import_bertopic
 BERTopic = import_bertopic()
 lean = "transformers" not in sys.modules
-no_torch = "torch" not in sys.modules
+no_torch = "torch" not in sys.modules and "spacy" not in sys.modules
 import bertopic._save_utils as saving
 import numpy as np
 saved = saving._has_torch and saving.torch.from_numpy(np.arange(2.0)).tolist() == [0.0, 1.0]

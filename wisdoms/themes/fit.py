@@ -112,6 +112,9 @@ DEFERRED_REPRESENTATIONS = {
     "bertopic.representation._openai": "OpenAI",
     "bertopic.representation._litellm": "LiteLLM",
     "bertopic.representation._langchain": "LangChain",
+    # imports spaCy, which would then be imported with torch hidden: a transformer pipeline loaded later
+    # in the same process would find thinc without torch
+    "bertopic.representation._pos": "PartOfSpeech",
 }
 
 
