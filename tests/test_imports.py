@@ -35,3 +35,31 @@ print(json.dumps({"hidden": hidden, "inside": inside, "key": key, "lazy": value,
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {
         "hidden": True, "inside": "torch", "key": False, "lazy": [2], "loaded_before_use": False,
         "again": False, "real": "torch"}
+
+
+def test_hiding_applies_to_the_importing_thread_only_and_to_exact_module_names() -> None:
+    """Another thread importing a hidden module meanwhile gets it (two runs in two threads: one importing
+    spaCy with torch hidden must not take torch from the other); a dotted name hides that module only."""
+    script = """
+import importlib, json, sys, threading
+from wisdoms._imports import hidden
+other = {}
+def elsewhere():
+    other["colorsys"] = importlib.import_module("colorsys").__name__
+with hidden("colorsys", "email.mime.text"):
+    t = threading.Thread(target=elsewhere); t.start(); t.join()
+    sys.modules.pop("colorsys", None)
+    outcome = {}
+    for name in ("colorsys", "email.mime.text", "email.mime.base"):
+        try:
+            importlib.import_module(name)
+            outcome[name] = "imported"
+        except ModuleNotFoundError as exc:
+            outcome[name] = "hidden" if exc.name == name else exc.name
+print(json.dumps({"other": other, "here": outcome}))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "other": {"colorsys": "colorsys"},
+        "here": {"colorsys": "hidden", "email.mime.text": "hidden", "email.mime.base": "imported"}}

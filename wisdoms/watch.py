@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 
 #: A change is acted on once the folder has looked the same for this long, so a file still being copied in
-#: is not read half-written. (Two looks 0.25 s apart before: a change waited 0.25-0.5 s, now 0.2-0.3 s.)
+#: is not read half-written; a change is then read 0.2-0.3 s after it lands.
 SETTLE_SECONDS = 0.2
 
 #: ``(size, modification time in ns)`` of each watched file, by path.

@@ -186,8 +186,8 @@ def export_int8(path: Path, folder: Path, *, attention: str = "eager") -> None:
         path: An installed sentence-transformers model folder.
         folder: Where ``model.onnx`` is written (it must exist).
         attention: How attention is written into the graph: ``eager`` (plain operations, which ONNX Runtime
-            fuses into its own attention when it loads the model: ~20% faster on 2 cores, 4,000 survey answers
-            5.1 s -> 4.1 s, with the same agreement to torch; ``benchmarks/onnx_export.py``) or ``sdpa``
+            fuses into its own attention when it loads the model: ~22% faster on 2 cores, 4,000 survey answers
+            5.6 s -> 4.4 s, with the same agreement to torch; ``benchmarks/onnx_export.py``) or ``sdpa``
             (torch's fused kernel, exported as separate operations ONNX Runtime does not fuse).
     """
     import torch

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import importlib
-import importlib.abc
 import importlib.util
 import logging
 import math
@@ -21,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from .._imports import LazyModule, forget, torch_hidden
+from .._imports import LazyModule, forget, hidden, torch_hidden
 from ..errors import CorpusTooSmallError, MissingExtraError
 from ..models import Passage
 from ..settings import Settings
@@ -55,7 +54,7 @@ def analysable(passages: Sequence[Passage], settings: Settings, *, answers: set[
 def adaptive_min_size(n_passages: int, *, survey: bool = False) -> int:
     """Smallest theme, in passages.
 
-    Conversations: sqrt(n)/2.5, 5 to 60 (on the shipped sample, 15: 24 themes, 35% of passages in none).
+    Conversations: sqrt(n)/2.5, 5 to 60 (on the shipped sample, 15: 15 themes, 30% of passages in none).
     Survey answers (a third or more of the passages from tables, one answer a row): 10 at every
     size, BERTopic's own ``min_topic_size``. On the NHS FFT bench the conversation rule (19 at 2k answers, 42 at 11k) let
     HDBSCAN merge answers into a handful of giant clusters (NMI 0.18 / 0.21), and the earlier survey
@@ -118,14 +117,6 @@ DEFERRED_REPRESENTATIONS = {
 }
 
 
-class _Defer(importlib.abc.MetaPathFinder):
-    """While BERTopic is imported, its optional representation modules report themselves missing."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:  # noqa: ARG002
-        if name in DEFERRED_REPRESENTATIONS:
-            raise ModuleNotFoundError(f"{name} is imported when first used", name=name)
-
-
 def import_bertopic() -> type:
     """``bertopic.BERTopic``, imported without BERTopic's optional representation models or torch.
 
@@ -139,20 +130,17 @@ def import_bertopic() -> type:
         from bertopic import BERTopic
 
         return BERTopic
-    finder = _Defer()
-    sys.meta_path.insert(0, finder)
-    try:
+    # BERTopic's optional representation modules report themselves missing while it is imported
+    with hidden(*DEFERRED_REPRESENTATIONS):
         try:
-            with torch_hidden() as hidden:
+            with torch_hidden() as torch_was_hidden:
                 from bertopic import BERTopic
         except ImportError:  # something in that import needed torch after all: import it the ordinary way
             forget("bertopic")
-            hidden = False
+            torch_was_hidden = False
             from bertopic import BERTopic
-    finally:
-        sys.meta_path.remove(finder)
     saving = sys.modules.get("bertopic._save_utils")
-    if hidden and saving is not None and importlib.util.find_spec("torch") is not None:
+    if torch_was_hidden and saving is not None and importlib.util.find_spec("torch") is not None:
         # BERTopic imports torch only to save and load models in its "pytorch" format: it gets the real
         # module when it first uses it.
         saving.torch = LazyModule("torch")  # type: ignore[attr-defined]
@@ -213,9 +201,9 @@ def exact_neighbours(vectors: NDArray[np.floating], k: int, *, chunk: int = 256)
         sims = x[start : start + chunk] @ x.T
         rows = np.arange(len(sims))
         sims[rows, start + rows] = np.inf  # a row is its own nearest neighbour, whatever rounding says
-        # the k largest, partitioned in place rather than as a negated copy (a third faster at 13k rows)
+        # the k largest, partitioned without a negated copy of the block (a third faster at 13k rows)
         part = np.argpartition(sims, n - k, axis=1)[:, n - k :]
-        # nearest first; equal similarities by row index, so the result never depends on the partition
+        # nearest first; equal similarities among those kept by row index
         order = np.lexsort((columns[part], -np.take_along_axis(sims, part, axis=1)), axis=1)
         best = np.take_along_axis(part, order, axis=1)
         indices[start : start + chunk] = best
