@@ -8,9 +8,11 @@ Zero-shot: the matcher sees only codebook.jsonl and the (unlabelled) vectors of 
 which it self-trains on; "codebook_only" is the same without the corpus. Learning: for each code,
 n comments (5/20/50, at most half of that code's comments) are drawn with a seed and every gold code of a
 drawn comment becomes a confirmed decision; the rest of the comments are the evaluation set, never used for
-fitting or tuning. Learned matchers are measured twice: on the embedding alone ("embedding") and, as
+fitting or tuning. Every matcher is given all the comments' vectors and texts as its corpus, as `wisdoms code`
+does (no gold codes). Learned matchers are measured twice: on the embedding alone ("embedding") and, as
 shipped, with the wording of each comment too ("lexical": word and character n-gram TF-IDF next to the
-embedding, see wisdoms/codebook/learning.py). Multi-label predictions: each comment's best code plus others within the margin.
+embedding, see wisdoms/codebook/learning.py); at n = 20 two ablations show what learning from the corpus and
+scoring clause by clause add. Multi-label predictions: each comment's best code plus others within the margin.
 Micro figures pool every (comment, code) cell; macro figures average per-code precision, recall and F1
 over codes with at least 10 gold comments in the evaluation set (as ../shared/bench/README.md asks).
 """
@@ -90,24 +92,42 @@ def split(gold: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return train, np.setdiff1d(np.arange(len(gold)), train)
 
 
+#: Learned matchers measured at every point of the curve: (name, setting overrides). "lexical" is as shipped.
+LEARNED = (("embedding", {"learned_lexical": False}), ("lexical", {}))
+#: Measured at n = 20 only, to show what each part of the shipped learner adds.
+ABLATIONS = (("lexical_no_corpus", {"learn_from_corpus": False}),
+             ("lexical_no_clauses_no_corpus", {"learn_from_corpus": False, "code_clauses": False}))
+
+
 def learned_run(book, comments: list[dict], vectors: np.ndarray, gold: np.ndarray, embed, settings: Settings,
-                n: int, seed: int) -> dict[str, dict]:
-    """One learning-curve point: confirmed decisions from the learning rows, scores on the evaluation rows,
-    with the embedding alone and with the wording too (``learned_lexical``)."""
+                n: int, seed: int, variants=LEARNED) -> dict[str, dict]:
+    """One learning-curve point: confirmed decisions from the learning rows, scores on the evaluation rows.
+
+    As ``wisdoms code --learn`` does, the matcher is fitted with every comment's vector and text as its
+    corpus (no gold codes: the learning round on the corpus uses the matcher's own confident codes).
+    """
     train, test = split(gold, n, seed)
     decisions = [Decision(comments[r]["id"], code, "confirm", comments[r]["text"], "benchmark gold", "")
                  for r in train for code in comments[r]["codes"]]
-    test_texts = [comments[r]["text"] for r in test]
+    texts = [c["text"] for c in comments]
+    test_texts = [texts[r] for r in test]
     out = {}
-    for name, lexical in (("embedding", False), ("lexical", True)):
-        s = settings.with_overrides(learned_lexical=lexical)
+    for name, overrides in variants:
+        s = settings.with_overrides(**overrides)
         started = time.time()
-        learned = CodeMatcher(book, s, decisions=decisions).fit(embed)
+        learned = CodeMatcher(book, s, decisions=decisions).fit(embed, corpus=vectors, corpus_texts=texts)
         fit_s = time.time() - started
         run = prf_scores(predict(learned, vectors[test], s, texts=test_texts), gold[test])
-        run.update(train_comments=len(train), test_comments=int(len(test)), seed=seed, fit_seconds=round(fit_s, 1))
+        run.update(train_comments=len(train), test_comments=int(len(test)), seed=seed, fit_seconds=round(fit_s, 1),
+                   corpus_rows=learned.corpus_rows_)
         out[name] = run
     return out
+
+
+def mean_of(runs: list[dict]) -> dict:
+    """Mean of every micro/macro figure over seeds, with the runs themselves."""
+    metrics = [k for k in runs[0] if k.startswith(("micro_", "macro_")) and k != "macro_codes"]
+    return {**{k: round(float(np.mean([r[k] for r in runs])), 4) for k in metrics}, "runs": runs}
 
 
 def main() -> int:
@@ -137,25 +157,30 @@ def main() -> int:
             gold[r, ids.index(code)] = True
     results: dict = {"comments": len(comments), "codes": len(ids), "settings": settings.to_dict(),
                      "model": embedder.describe()}
-    self_trained = CodeMatcher(book, settings).fit(embed, corpus=vectors)
-    results["zero_shot"] = {"multi_label": prf_scores(predict(self_trained, vectors, settings), gold),
-                            "top1": prf_scores(predict(self_trained, vectors, settings, top1=True), gold),
+    texts = [c["text"] for c in comments]
+    self_trained = CodeMatcher(book, settings).fit(embed, corpus=vectors, corpus_texts=texts)
+    whole = settings.with_overrides(code_clauses=False)
+    results["zero_shot"] = {"multi_label": prf_scores(predict(self_trained, vectors, settings, texts=texts), gold),
+                            "top1": prf_scores(predict(self_trained, vectors, settings, top1=True, texts=texts), gold),
                             "self_trained_rows": self_trained.self_trained_rows_,
-                            "codebook_only": prf_scores(predict(zero, vectors, settings), gold)}
-    curve: dict = {"embedding": {}, "lexical": {}}
+                            "without_clauses": prf_scores(predict(self_trained, vectors, whole), gold),
+                            "codebook_only": prf_scores(predict(zero, vectors, settings, texts=texts), gold)}
+    curve: dict = {name: {} for name, _ in LEARNED}
     for n in (5, 20, 50):
         runs = [learned_run(book, comments, vectors, gold, embed, settings, n, seed) for seed in range(args.seeds)]
         for name in curve:
-            rs = [r[name] for r in runs]
-            metrics = [k for k in rs[0] if k.startswith(("micro_", "macro_")) and k != "macro_codes"]
-            curve[name][str(n)] = {**{k: round(float(np.mean([r[k] for r in rs])), 4) for k in metrics},
-                                   "runs": rs}
+            curve[name][str(n)] = mean_of([r[name] for r in runs])
     results["learning_curve"] = curve
+    ablations = [learned_run(book, comments, vectors, gold, embed, settings, 20, seed, ABLATIONS)
+                 for seed in range(args.seeds)]
+    results["ablations_20"] = {name: mean_of([r[name] for r in ablations]) for name, _ in ABLATIONS}
     results["seconds"] = round(time.time() - started, 1)
     write_text(args.out, json.dumps(results, indent=2) + "\n")
     print(json.dumps({"zero_shot": results["zero_shot"],
                       "learning_curve": {name: {n: {k: v for k, v in c.items() if k != "runs"}
-                                                for n, c in points.items()} for name, points in curve.items()}},
+                                                for n, c in points.items()} for name, points in curve.items()},
+                      "ablations_20": {name: {k: v for k, v in c.items() if k != "runs"}
+                                       for name, c in results["ablations_20"].items()}},
                      indent=2))
     return 0
 

@@ -298,3 +298,89 @@ def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
     train, test = bench.split(gold, 3, 0)
     assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
     assert runs["lexical"]["test_comments"] == len(test) == len(texts) - 6
+
+
+# --- scoring clause by clause (wisdoms/codebook/clauses.py) ---
+
+def test_clause_spans_cut_at_sentences_commas_and_contrasts():
+    from wisdoms.codebook.clauses import clause_spans
+
+    text = "Quick response, accurate advice.  But the wait – two hours; awful!"
+    spans = clause_spans(text)
+    assert [text[a:b] for a, b in spans] == ["Quick response", "accurate advice", "But the wait – two hours", "awful!"]
+    text = "Kind staff but a long wait although they tried"
+    assert [text[a:b] for a, b in clause_spans(text)] == ["Kind staff", "a long wait", "they tried"]
+    # one clause (or nothing) adds nothing to scoring the whole text
+    assert clause_spans("Staff were kind and caring.") == []
+    assert clause_spans("") == [] and clause_spans(" , ; .") == []
+    # offsets are code points of the text as given
+    text = "Café was cold, nurse – kind"
+    assert [text[a:b] for a, b in clause_spans(text)] == ["Café was cold", "nurse – kind"]
+
+
+def _bag_embed(texts):
+    """A bag of words: alpha words along axis 0, beta words along axis 1, any other word a little along
+    axis 3, so a text's vector leans towards what most of its words are about."""
+    out = []
+    for t in texts:
+        v = np.zeros(DIM, dtype=np.float32)
+        for word in t.lower().replace(",", " ").replace(":", " ").split():
+            v += E[0] if word.startswith("alpha") else E[1] if word.startswith("beta") else 0.3 * E[3]
+        out.append(v if v.any() else E[3])
+    return _unit(np.stack(out))
+
+
+def test_each_clause_of_an_answer_can_match_its_own_code(tmp_path):
+    book = _book(tmp_path)
+    texts = ["alpha alpha alpha alpha and alpha again, beta", "alpha alpha alpha alpha and alpha again beta"]
+    vectors = _bag_embed(texts)
+    on = CodeMatcher(book, Settings()).fit(_bag_embed)
+    off = CodeMatcher(book, Settings(code_clauses=False)).fit(_bag_embed)
+    ids = [c.id for c in on.codes_]
+    with_clauses, evidence = on.score(vectors, texts)
+    whole, _ = off.score(vectors, texts)
+    # the first answer's second clause is about beta: beta now scores as high as alpha, and both are assigned
+    assert with_clauses[0, ids.index("beta")] > whole[0, ids.index("beta")] + 0.3
+    assert on.assigned(with_clauses)[0].all() and not off.assigned(whole)[0].all()
+    start, end = (int(x) for x in evidence[0][ids.index("beta")].rsplit(" ", 1)[1].split("-"))
+    assert evidence[0][ids.index("beta")].endswith(f"in the clause at characters {start}-{end}")
+    assert texts[0][start:end] == "beta"
+    # the second answer is one clause: scored as the whole text, and no score ever goes down
+    np.testing.assert_allclose(with_clauses[1], whole[1])
+    assert np.all(with_clauses >= whole - 1e-6)
+    # without texts there are no clauses to score
+    np.testing.assert_allclose(on.score(vectors)[0], whole)
+
+
+# --- learning from the corpus being coded (a second round of the learned codes) ---
+
+_METERS = [f"the meters were broken again, parking {i}" for i in range(40)] + \
+          [f"rude again {i}, truly rude" for i in range(40)]
+
+
+def test_learned_codes_learn_from_the_corpus_they_code_confidently(tmp_path):
+    book = _book(tmp_path)
+    corpus_texts = _METERS + _PARKING  # the decided texts themselves are never added twice
+    corpus = _blurred_embed(corpus_texts)
+    first = CodeMatcher(book, Settings(), decisions=_word_decisions()).fit(
+        _blurred_embed, corpus=corpus, corpus_texts=corpus_texts)
+    alone = CodeMatcher(book, Settings(learn_from_corpus=False), decisions=_word_decisions()).fit(
+        _blurred_embed, corpus=corpus, corpus_texts=corpus_texts)
+    assert alone.corpus_rows_ == 0 and 0 < first.corpus_rows_ <= len(_METERS)
+    ids = [c.id for c in first.codes_]
+    # "meters" was never in a decision: only the corpus, where it comes with "parking", ties it to alpha
+    probe = ["meters"]
+    learned, _ = first.score(_blurred_embed(probe), probe)
+    before, _ = alone.score(_blurred_embed(probe), probe)
+    assert learned[0, ids.index("alpha")] > before[0, ids.index("alpha")] + 0.1
+    assert learned[0, ids.index("alpha")] > learned[0, ids.index("beta")]
+
+
+def test_corpus_texts_must_match_the_corpus_row_for_row(tmp_path):
+    from wisdoms.errors import CodebookError
+
+    matcher = CodeMatcher(_book(tmp_path), Settings(), decisions=_word_decisions())
+    with pytest.raises(CodebookError, match="2 corpus texts for 3 vectors"):
+        matcher.fit(_blurred_embed, corpus=_blurred_embed(["a", "b", "c"]), corpus_texts=["a", "b"])
+    with pytest.raises(CodebookError, match="1 corpus texts for 0 vectors"):
+        matcher.fit(_blurred_embed, corpus_texts=["a"])

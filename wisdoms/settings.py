@@ -61,6 +61,12 @@ class Settings:
             assigned.
         learned_lexical: Codes learned from decisions also read the wording of each text (word 1-2-grams
             and character 3-5-grams, TF-IDF) next to its embedding, when the texts are at hand.
+        code_clauses: A text with several clauses ("Quick response, accurate advice") is also scored
+            clause by clause, each code keeping its best score, so every point it makes can match a
+            code (:mod:`wisdoms.codebook.clauses`); the clauses are embedded (and cached) like passages.
+        learn_from_corpus: With decisions to learn from and the texts being coded at hand, the codes
+            learned from the decisions also learn from the texts they code most confidently (a second
+            round of training; see :meth:`wisdoms.codebook.CodeMatcher.fit`).
         scheduler: Dask scheduler address (``tcp://host:8786``) to segment and embed on a cluster;
             ``None`` runs in this process.
         refit_share: A re-run whose passages extend an earlier run's (same theme settings, model
@@ -94,6 +100,8 @@ class Settings:
     max_codes_per_passage: int = 3
     learned_threshold: float = 0.5
     learned_lexical: bool = True
+    code_clauses: bool = True
+    learn_from_corpus: bool = True
     scheduler: str | None = None
     refit_share: float = 0.1
     privacy_prescan: int = 1000

@@ -67,11 +67,14 @@ def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, 
 
     Each answer gets its best code assigned where it clears the threshold; further codes within the margin.
     The answers themselves are the matcher's corpus (see :meth:`CodeMatcher.fit`): with enough of them,
-    the zero-shot classifier also learns from the answers it codes most confidently.
+    the zero-shot classifier, or the codes learned from ``decisions``, also learn from the answers they
+    code most confidently. An answer of several clauses is scored clause by clause as well.
     """
-    vectors = embed([a.text for a in answers])
-    matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(embed, corpus=vectors)
-    scores, evidence = matcher.score(vectors, [a.text for a in answers])
+    texts = [a.text for a in answers]
+    vectors = embed(texts)
+    matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(
+        embed, corpus=vectors, corpus_texts=texts)
+    scores, evidence = matcher.score(vectors, texts)
     chosen = matcher.assigned(scores)
     rows = []
     for r, answer in enumerate(answers):

@@ -9,7 +9,9 @@ regression is retrained on the corpus's own confidently coded half (self-trainin
 the codes are phrased in this corpus rather than only in the codebook. With confirmed or rejected
 examples, a one-vs-rest logistic regression per code is trained on the people's decisions, with the
 codebook's descriptors as down-weighted priors; when the texts being scored are given, it also reads
-their words and character n-grams (:mod:`.learning`), not only their embedding.
+their words and character n-grams (:mod:`.learning`), not only their embedding, and with the corpus's
+texts it is trained again with the texts it codes confidently added. Given the texts being scored, a
+text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..errors import CodebookError
 from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
+from .clauses import clause_spans
 from .decisions import Decision
 from .learning import LexicalFeatures, fit_one_vs_rest, predict_one_vs_rest
 
@@ -53,6 +56,10 @@ _EXCLUDE_PENALTY = 0.5
 _SELF_TRAIN_SHARE = 0.5
 #: Self-training needs at least this many corpus rows; smaller corpora keep the codebook-only classifier.
 MIN_SELF_TRAIN_ROWS = 50
+#: Learning from the corpus: an undecided text joins the second round when its best learned score is at
+#: least this, with this sample weight (a decided text weighs 1, a codebook descriptor 0.3).
+CORPUS_CONFIDENCE = 0.7
+CORPUS_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -217,7 +224,7 @@ class CodeMatcher:
     decisions: Sequence[Decision] = ()
 
     def fit(self, embed: EmbedFn, *, corpus: NDArray[np.float32] | None = None,
-            self_trained: Classifier | None = None) -> CodeMatcher:
+            corpus_texts: Sequence[str] | None = None, self_trained: Classifier | None = None) -> CodeMatcher:
         """Embed every code's descriptors (and the decided texts) and train; returns ``self``.
 
         Args:
@@ -226,11 +233,24 @@ class CodeMatcher:
                 :data:`MIN_SELF_TRAIN_ROWS` rows, the zero-shot classifier is retrained on the half of
                 them whose best code leads the runner-up most clearly (labelled with that code), plus
                 the descriptors. The corpus's own labels are never seen; scores stay on the same scale.
+            corpus_texts: The texts of ``corpus``, row for row (optional). With decisions to learn from,
+                ``settings.learn_from_corpus`` and at least :data:`MIN_SELF_TRAIN_ROWS` undecided texts,
+                the learned codes are trained a second time with the undecided texts they score at least
+                :data:`CORPUS_CONFIDENCE` added (labelled with the codes assigned to them, weighted
+                :data:`CORPUS_WEIGHT`): the confirmed examples are a few per code, the corpus shows how
+                often and in which words each code really occurs.
             self_trained: A classifier an earlier fit self-trained (:attr:`descriptor_model_`, saved with
                 :meth:`Classifier.to_arrays`) for this codebook, used instead of training one; ``corpus``
                 is then not trained on. A re-run that carries its themes over passes the one trained when
                 the themes were fitted (see :func:`wisdoms.pipeline.run`).
+
+        Raises:
+            CodebookError: ``corpus_texts`` and ``corpus`` differ in length.
         """
+        if corpus_texts is not None and (corpus is None or len(corpus_texts) != len(corpus)):
+            raise CodebookError(f"{len(corpus_texts)} corpus texts for {0 if corpus is None else len(corpus)} vectors",
+                                hint="pass the text of every corpus row, in the same order as its vectors")
+        self.embed_ = embed
         self.codes_ = list(self.codebook.active)
         index = {c.id: i for i, c in enumerate(self.codes_)}
         positives: list[_Descriptor] = []
@@ -266,7 +286,7 @@ class CodeMatcher:
             self._fit_descriptor_classifier()
             if corpus is not None and len(corpus) >= MIN_SELF_TRAIN_ROWS and self.descriptor_model_ is not None:
                 self._self_train(np.asarray(corpus, dtype=np.float32))
-        self._fit_learned(index)
+        self._fit_learned(index, corpus, corpus_texts)
         return self
 
     def _descriptor_labels(self) -> NDArray[np.int64]:
@@ -298,10 +318,12 @@ class CodeMatcher:
         self.self_trained_rows_ = len(keep)
         log.info("self-trained the zero-shot classifier on %d of %d corpus rows", len(keep), len(corpus))
 
-    def _fit_learned(self, index: dict[str, int]) -> None:
+    def _fit_learned(self, index: dict[str, int], corpus: NDArray[np.float32] | None,
+                     corpus_texts: Sequence[str] | None) -> None:
         self.learned_ = []
         self.lexical_ = None
         self.learned_lexical_ = []
+        self.corpus_rows_ = 0
         if not self.decisions_:
             return
         # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
@@ -321,14 +343,38 @@ class CodeMatcher:
         y = np.vstack([target == 1, labels[:, None] == np.arange(k)[None, :]])
         use = np.vstack([(target != 0) | confirmed_any[:, None], np.ones((len(labels), k), dtype=bool)])
         w = np.concatenate([np.ones(len(texts)), np.full(len(labels), _PRIOR_WEIGHT)])
-        seed = self.settings.seed
         x = np.vstack([rows, self.positive_vectors_])
+        all_texts = list(texts) + [p.text for p in self.positives_]
+        self._train_learned(x, all_texts, y, w, use)
+        log.info("learned %d codes from %d decided texts%s", k, len(texts),
+                 ", with their wording" if self.lexical_ is not None else "")
+        if corpus is None or corpus_texts is None or not self.settings.learn_from_corpus:
+            return
+        undecided = [i for i, t in enumerate(corpus_texts) if t.strip() and t not in texts]
+        if len(undecided) < MIN_SELF_TRAIN_ROWS:
+            return
+        # Second round: the corpus rows the first round codes confidently join the training rows.
+        found = [corpus_texts[i] for i in undecided]
+        scores, _ = self.score(corpus[undecided], found)
+        confident = np.flatnonzero(scores.max(axis=1) >= CORPUS_CONFIDENCE)
+        if not len(confident):
+            return
+        extra = self.assigned(scores[confident], always_top=True)
+        self._train_learned(np.vstack([x, corpus[undecided][confident]]),
+                            all_texts + [found[i] for i in confident],
+                            np.vstack([y, extra]), np.concatenate([w, np.full(len(confident), CORPUS_WEIGHT)]),
+                            np.vstack([use, np.ones_like(extra)]))
+        self.corpus_rows_ = len(confident)
+        log.info("learned codes again with %d of %d undecided corpus texts, coded confidently by the first round",
+                 len(confident), len(undecided))
+
+    def _train_learned(self, x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_],
+                       w: NDArray[np.float64], use: NDArray[np.bool_]) -> None:
+        seed = self.settings.seed
         self.learned_ = fit_one_vs_rest(x, y, w, use, seed=seed)
         if self.settings.learned_lexical:
-            all_texts = list(texts) + [p.text for p in self.positives_]
-            self.lexical_ = LexicalFeatures().fit(all_texts)
-            self.learned_lexical_ = fit_one_vs_rest(self.lexical_.transform(all_texts, x), y, w, use, seed=seed)
-            log.info("learned %d codes from %d decided texts, with their wording", k, len(texts))
+            self.lexical_ = LexicalFeatures().fit(texts)
+            self.learned_lexical_ = fit_one_vs_rest(self.lexical_.transform(texts, x), y, w, use, seed=seed)
 
     def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
         n, k = len(vectors), len(self.codes_)
@@ -364,7 +410,9 @@ class CodeMatcher:
 
         Args:
             vectors: Unit-length vectors of the passages or answers.
-            texts: Their texts, row for row (optional). With decisions to learn from and
+            texts: Their texts, row for row (optional). With ``settings.code_clauses``, a text of several
+                clauses is also scored clause by clause and each code keeps its best score (the evidence
+                then names the clause's characters). With decisions to learn from and
                 ``settings.learned_lexical``, the texts' words and character n-grams count alongside the
                 vectors (see :mod:`.learning`); without texts, the learned scores use the vectors alone.
 
@@ -377,8 +425,16 @@ class CodeMatcher:
                                 hint="pass the text of every scored passage or answer, in the same order")
         if not n or not k:
             return np.zeros((n, k), dtype=np.float32), [[] for _ in range(n)]
+        scores, evidence = self._score_rows(vectors, texts)
+        if texts is not None and self.settings.code_clauses:
+            self._score_clauses(scores, evidence, texts)
+        return scores, evidence
+
+    def _score_rows(self, vectors: NDArray[np.float32], texts: Sequence[str] | None
+                    ) -> tuple[NDArray[np.float32], list[list[str]]]:
         scores, evidence = self._zero_shot(vectors)
         if self.learned_:
+            n = len(vectors)
             if texts is not None and self.lexical_ is not None:
                 x = self.lexical_.transform(list(texts), vectors)
                 scores = predict_one_vs_rest(self.learned_lexical_, x, n)
@@ -387,6 +443,26 @@ class CodeMatcher:
                 scores = predict_one_vs_rest(self.learned_, vectors, n)
                 evidence = [[f"learned from decisions ({e})" for e in row] for row in evidence]
         return scores, evidence
+
+    def _score_clauses(self, scores: NDArray[np.float32], evidence: list[list[str]], texts: Sequence[str]) -> None:
+        """Raise each cell of ``scores`` (in place) to its text's best clause's score for that code."""
+        spans = [clause_spans(t) for t in texts]
+        clauses = [t[a:b] for t, found in zip(texts, spans) for a, b in found]
+        if not clauses:
+            return
+        clause_scores, clause_evidence = self._score_rows(self.embed_(clauses), clauses)
+        first = 0
+        for row, found in enumerate(spans):
+            if not found:
+                continue
+            block = clause_scores[first : first + len(found)]
+            best = np.argmax(block, axis=0)
+            top = block[best, np.arange(block.shape[1])]
+            for col in np.flatnonzero(top > scores[row]):
+                start, end = found[best[col]]
+                scores[row, col] = top[col]
+                evidence[row][col] = f"{clause_evidence[first + best[col]][col]}, in the clause at characters {start}-{end}"
+            first += len(found)
 
     def assigned(self, scores: NDArray[np.float32], *, always_top: bool = False) -> NDArray[np.bool_]:
         """The assignment of :func:`assign` with this matcher's settings."""
