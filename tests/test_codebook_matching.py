@@ -384,3 +384,26 @@ def test_corpus_texts_must_match_the_corpus_row_for_row(tmp_path):
         matcher.fit(_blurred_embed, corpus=_blurred_embed(["a", "b", "c"]), corpus_texts=["a", "b"])
     with pytest.raises(CodebookError, match="1 corpus texts for 0 vectors"):
         matcher.fit(_blurred_embed, corpus_texts=["a"])
+
+
+def test_without_decisions_the_clearest_texts_stand_in_for_them(tmp_path):
+    book = _book(tmp_path)
+    # answers differ in how many other words they hold, so some are coded more clearly than others
+    corpus_texts = [f"{code} {word} {' '.join(['said'] * (i % 4))} {i}"
+                    for i in range(60) for code, word in (("alpha", "meters"), ("beta", "fees"))]
+    corpus = _bag_embed(corpus_texts)
+    learned = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=corpus, corpus_texts=corpus_texts)
+    plain = CodeMatcher(book, Settings(learn_from_corpus=False)).fit(_bag_embed, corpus=corpus,
+                                                                     corpus_texts=corpus_texts)
+    assert learned.learned_from_ == "the most clearly coded texts" and plain.learned_from_ == ""
+    ids = [c.id for c in learned.codes_]
+    # "meters" and "fees" are in no descriptor: only the answers the codebook codes clearly tie them to a code
+    probes = ["meters", "fees"]
+    scores, evidence = learned.score(_bag_embed(probes), probes)
+    assert [ids[i] for i in np.argmax(scores, axis=1)] == ["alpha", "beta"]
+    assert scores[0, ids.index("alpha")] - scores[0, ids.index("beta")] > 0.2
+    assert evidence[0][0].startswith("learned from the most clearly coded texts, wording and meaning")
+    zero, _ = plain.score(_bag_embed(probes), probes)
+    assert abs(zero[0, 0] - zero[0, 1]) < 0.05  # the codebook alone cannot tell
+    # scores are probabilities now, so the learned threshold applies
+    assert learned.assigned(scores)[0, ids.index("alpha")] == (scores[0, ids.index("alpha")] >= 0.5)

@@ -301,8 +301,11 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         if saved is None and fit and matcher.self_trained_rows_:
             store.save(key, matcher.descriptor_model_)
         matching_info = {"self_trained_rows": matcher.self_trained_rows_,
-                         "classifier": "reused from the theme fit" if saved is not None else "trained in this run"}
-        scored = matcher.score(vectors, [p.analysis_text for p in passages])
+                         "classifier": "reused from the theme fit" if saved is not None else "trained in this run",
+                         "scored": "whole passages"}
+        # Whole passages only: scoring each clause too (as `wisdoms code` does, settings.code_clauses) embeds
+        # every clause, 6.6 s more in a first run at 10k survey answers (benchmarks/CODEBOOK.md).
+        scored = matcher.score(vectors)
         passage_matches = matcher.match_passages(passages, vectors, scored=scored)
         scores = scored[0]
         theme_codes = matcher.match_themes(

@@ -64,9 +64,12 @@ class Settings:
         code_clauses: A text with several clauses ("Quick response, accurate advice") is also scored
             clause by clause, each code keeping its best score, so every point it makes can match a
             code (:mod:`wisdoms.codebook.clauses`); the clauses are embedded (and cached) like passages.
-        learn_from_corpus: With decisions to learn from and the texts being coded at hand, the codes
-            learned from the decisions also learn from the texts they code most confidently (a second
-            round of training; see :meth:`wisdoms.codebook.CodeMatcher.fit`).
+            ``wisdoms code`` and :meth:`wisdoms.codebook.CodeMatcher.score` given texts; ``wisdoms run``
+            scores whole passages, for speed.
+        learn_from_corpus: When the texts being coded are at hand (``wisdoms code``), codes are learned
+            from them too: without decisions, from the texts the codebook codes most clearly; with
+            decisions, in a second round with the texts those code confidently (see
+            :meth:`wisdoms.codebook.CodeMatcher.fit`). ``wisdoms run`` codes without it, for speed.
         scheduler: Dask scheduler address (``tcp://host:8786``) to segment and embed on a cluster;
             ``None`` runs in this process.
         refit_share: A re-run whose passages extend an earlier run's (same theme settings, model

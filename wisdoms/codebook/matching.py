@@ -10,8 +10,9 @@ the codes are phrased in this corpus rather than only in the codebook. With conf
 examples, a one-vs-rest logistic regression per code is trained on the people's decisions, with the
 codebook's descriptors as down-weighted priors; when the texts being scored are given, it also reads
 their words and character n-grams (:mod:`.learning`), not only their embedding, and with the corpus's
-texts it is trained again with the texts it codes confidently added. Given the texts being scored, a
-text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
+texts it is trained again with the texts it codes confidently added. Given the corpus's texts and no
+decisions, the corpus's most clearly coded half stands in for decisions. Given the texts being scored,
+a text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
 """
 
 from __future__ import annotations
@@ -211,7 +212,8 @@ class CodeMatcher:
     """Scores passages and themes against a codebook's active codes.
 
     Construct, then :meth:`fit` with an embed function. Zero-shot scores are on the cosine scale;
-    with ``decisions`` they are probabilities from classifiers trained on them.
+    with ``decisions``, or learned from the corpus's texts (``fit(..., corpus_texts=...)``), they are
+    probabilities from classifiers trained on them (:attr:`learned_from_` says which).
 
     Attributes:
         codebook: The codebook.
@@ -233,12 +235,17 @@ class CodeMatcher:
                 :data:`MIN_SELF_TRAIN_ROWS` rows, the zero-shot classifier is retrained on the half of
                 them whose best code leads the runner-up most clearly (labelled with that code), plus
                 the descriptors. The corpus's own labels are never seen; scores stay on the same scale.
-            corpus_texts: The texts of ``corpus``, row for row (optional). With decisions to learn from,
-                ``settings.learn_from_corpus`` and at least :data:`MIN_SELF_TRAIN_ROWS` undecided texts,
-                the learned codes are trained a second time with the undecided texts they score at least
-                :data:`CORPUS_CONFIDENCE` added (labelled with the codes assigned to them, weighted
-                :data:`CORPUS_WEIGHT`): the confirmed examples are a few per code, the corpus shows how
-                often and in which words each code really occurs.
+            corpus_texts: The texts of ``corpus``, row for row (optional). With them and
+                ``settings.learn_from_corpus``, codes are learned from the corpus too. Without decisions,
+                the clearest half of the corpus by zero-shot score (self-trained as above, clause by
+                clause) becomes provisional examples of the codes those scores assign, and the codes are
+                learned from them as from decisions (wording and meaning, see :mod:`.learning`). Then,
+                with decisions or provisional examples, and at least :data:`MIN_SELF_TRAIN_ROWS` other
+                texts, the learned codes are trained a second time with the other texts they score at
+                least :data:`CORPUS_CONFIDENCE` added (labelled with the codes assigned to them, weighted
+                :data:`CORPUS_WEIGHT`): confirmed examples are a few per code, the corpus shows how often
+                and in which words each code really occurs. Scores are then probabilities, assigned
+                at ``settings.learned_threshold``.
             self_trained: A classifier an earlier fit self-trained (:attr:`descriptor_model_`, saved with
                 :meth:`Classifier.to_arrays`) for this codebook, used instead of training one; ``corpus``
                 is then not trained on. A re-run that carries its themes over passes the one trained when
@@ -323,22 +330,30 @@ class CodeMatcher:
         self.learned_ = []
         self.lexical_ = None
         self.learned_lexical_ = []
+        self.learned_from_ = ""
         self.corpus_rows_ = 0
-        if not self.decisions_:
+        k = len(self.codes_)
+        from_corpus = corpus is not None and corpus_texts is not None and self.settings.learn_from_corpus
+        if self.decisions_:
+            # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
+            texts: dict[str, int] = {}
+            for d in self.decisions_:
+                texts.setdefault(d.text, len(texts))
+            rows = np.zeros((len(texts), self.decision_vectors_.shape[1]), dtype=np.float32)
+            target = np.zeros((len(texts), k), dtype=np.int8)  # 1 confirm, -1 reject, 0 unknown
+            for d, vec in zip(self.decisions_, self.decision_vectors_):
+                r = texts[d.text]
+                rows[r] = vec
+                target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
+            self.learned_from_ = "decisions"
+        elif from_corpus and self.self_trained_rows_ and len(corpus) >= MIN_SELF_TRAIN_ROWS:  # type: ignore[arg-type]
+            # No decisions: the corpus texts the zero-shot scores code most clearly stand in for them.
+            texts, rows, target = self._provisional_examples(corpus, corpus_texts)  # type: ignore[arg-type]
+            self.learned_from_ = "the most clearly coded texts"
+        else:
             return
-        # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
-        texts: dict[str, int] = {}
-        for d in self.decisions_:
-            texts.setdefault(d.text, len(texts))
-        rows = np.zeros((len(texts), self.decision_vectors_.shape[1]), dtype=np.float32)
-        target = np.zeros((len(texts), len(self.codes_)), dtype=np.int8)  # 1 confirm, -1 reject, 0 unknown
-        for d, vec in zip(self.decisions_, self.decision_vectors_):
-            r = texts[d.text]
-            rows[r] = vec
-            target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
         confirmed_any = (target == 1).any(axis=1)
         labels = self._descriptor_labels()
-        k = len(self.codes_)
         # rows: the decided texts, then the codebook's descriptors as down-weighted examples of their code
         y = np.vstack([target == 1, labels[:, None] == np.arange(k)[None, :]])
         use = np.vstack([(target != 0) | confirmed_any[:, None], np.ones((len(labels), k), dtype=bool)])
@@ -346,27 +361,44 @@ class CodeMatcher:
         x = np.vstack([rows, self.positive_vectors_])
         all_texts = list(texts) + [p.text for p in self.positives_]
         self._train_learned(x, all_texts, y, w, use)
-        log.info("learned %d codes from %d decided texts%s", k, len(texts),
+        log.info("learned %d codes from %d texts (%s)%s", k, len(texts), self.learned_from_,
                  ", with their wording" if self.lexical_ is not None else "")
-        if corpus is None or corpus_texts is None or not self.settings.learn_from_corpus:
+        if not from_corpus:
             return
-        undecided = [i for i, t in enumerate(corpus_texts) if t.strip() and t not in texts]
+        undecided = [i for i, t in enumerate(corpus_texts) if t.strip() and t not in texts]  # type: ignore[union-attr]
         if len(undecided) < MIN_SELF_TRAIN_ROWS:
             return
         # Second round: the corpus rows the first round codes confidently join the training rows.
-        found = [corpus_texts[i] for i in undecided]
-        scores, _ = self.score(corpus[undecided], found)
+        found = [corpus_texts[i] for i in undecided]  # type: ignore[index]
+        scores, _ = self.score(corpus[undecided], found)  # type: ignore[index]
         confident = np.flatnonzero(scores.max(axis=1) >= CORPUS_CONFIDENCE)
         if not len(confident):
             return
         extra = self.assigned(scores[confident], always_top=True)
-        self._train_learned(np.vstack([x, corpus[undecided][confident]]),
+        self._train_learned(np.vstack([x, corpus[undecided][confident]]),  # type: ignore[index]
                             all_texts + [found[i] for i in confident],
                             np.vstack([y, extra]), np.concatenate([w, np.full(len(confident), CORPUS_WEIGHT)]),
                             np.vstack([use, np.ones_like(extra)]))
         self.corpus_rows_ = len(confident)
-        log.info("learned codes again with %d of %d undecided corpus texts, coded confidently by the first round",
+        log.info("learned codes again with %d of %d other corpus texts, coded confidently by the first round",
                  len(confident), len(undecided))
+
+    def _provisional_examples(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str]
+                              ) -> tuple[dict[str, int], NDArray[np.float32], NDArray[np.int8]]:
+        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus by zero-shot score (the best code's lead over
+        the runner-up), each text once, as confirmed examples of the codes the zero-shot scores assign it."""
+        scores, _ = self.score(corpus, corpus_texts)
+        chosen = self.assigned(scores, always_top=True)
+        top2 = -np.sort(-scores, axis=1)[:, :2]
+        gap = top2[:, 0] - top2[:, 1] if scores.shape[1] > 1 else top2[:, 0]
+        keep = np.argsort(-gap, kind="stable")[: max(1, int(round(_SELF_TRAIN_SHARE * len(corpus))))]
+        texts: dict[str, int] = {}
+        picked: list[int] = []
+        for i in keep:
+            if corpus_texts[i].strip() and corpus_texts[i] not in texts:
+                texts[corpus_texts[i]] = len(texts)
+                picked.append(int(i))
+        return texts, corpus[picked], chosen[picked].astype(np.int8)
 
     def _train_learned(self, x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_],
                        w: NDArray[np.float64], use: NDArray[np.bool_]) -> None:
@@ -438,10 +470,11 @@ class CodeMatcher:
             if texts is not None and self.lexical_ is not None:
                 x = self.lexical_.transform(list(texts), vectors)
                 scores = predict_one_vs_rest(self.learned_lexical_, x, n)
-                evidence = [[f"learned from decisions, wording and meaning ({e})" for e in row] for row in evidence]
+                evidence = [[f"learned from {self.learned_from_}, wording and meaning ({e})" for e in row]
+                            for row in evidence]
             else:
                 scores = predict_one_vs_rest(self.learned_, vectors, n)
-                evidence = [[f"learned from decisions ({e})" for e in row] for row in evidence]
+                evidence = [[f"learned from {self.learned_from_} ({e})" for e in row] for row in evidence]
         return scores, evidence
 
     def _score_clauses(self, scores: NDArray[np.float32], evidence: list[list[str]], texts: Sequence[str]) -> None:
