@@ -316,6 +316,10 @@ def test_clause_spans_cut_at_sentences_commas_and_contrasts():
     # offsets are code points of the text as given
     text = "Café was cold, nurse – kind"
     assert [text[a:b] for a, b in clause_spans(text)] == ["Café was cold", "nurse – kind"]
+    # a title or abbreviation ends no sentence; a lone connective stays with the clause it introduces
+    text = "Dr. Khan was kind. However, the wait e.g. four hours was long"
+    assert [text[a:b] for a, b in clause_spans(text)] == ["Dr. Khan was kind", "However, the wait e.g. four hours was long"]
+    assert clause_spans("Also, parking") == []
 
 
 def _bag_embed(texts):
@@ -342,9 +346,9 @@ def test_each_clause_of_an_answer_can_match_its_own_code(tmp_path):
     # the first answer's second clause is about beta: beta now scores as high as alpha, and both are assigned
     assert with_clauses[0, ids.index("beta")] > whole[0, ids.index("beta")] + 0.3
     assert on.assigned(with_clauses)[0].all() and not off.assigned(whole)[0].all()
-    start, end = (int(x) for x in evidence[0][ids.index("beta")].rsplit(" ", 1)[1].split("-"))
-    assert evidence[0][ids.index("beta")].endswith(f"in the clause at characters {start}-{end}")
-    assert texts[0][start:end] == "beta"
+    # the evidence says where the clause is, counting characters from 1 as a spreadsheet does
+    assert evidence[0][ids.index("beta")].endswith(", in its clause at characters 42-45")
+    assert texts[0][41:45] == "beta"
     # the second answer is one clause: scored as the whole text, and no score ever goes down
     np.testing.assert_allclose(with_clauses[1], whole[1])
     assert np.all(with_clauses >= whole - 1e-6)
@@ -405,5 +409,38 @@ def test_without_decisions_the_clearest_texts_stand_in_for_them(tmp_path):
     assert evidence[0][0].startswith("learned from the most clearly coded texts, wording and meaning")
     zero, _ = plain.score(_bag_embed(probes), probes)
     assert abs(zero[0, 0] - zero[0, 1]) < 0.05  # the codebook alone cannot tell
-    # scores are probabilities now, so the learned threshold applies
-    assert learned.assigned(scores)[0, ids.index("alpha")] == (scores[0, ids.index("alpha")] >= 0.5)
+    # scores are probabilities now, so the learned threshold applies, not the zero-shot one
+    between = np.array([[0.4, 0.1]], dtype=np.float32)
+    assert not learned.assigned(between).any() and plain.assigned(between)[0, 0]
+
+
+def test_repeated_answers_count_once_when_learning_from_the_corpus(tmp_path, caplog):
+    book = _book(tmp_path)
+    distinct = [f"{code} {word} {' '.join(['said'] * (i % 4))} {i}"
+                for i in range(60) for code, word in (("alpha", "meters"), ("beta", "fees"))]
+    corpus_texts = distinct + ["alpha meters"] * 100 + [" "] * 5  # a hundred copies of one answer, and blanks
+    with caplog.at_level("INFO", logger="wisdoms.codebook.matching"):
+        matcher = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(corpus_texts),
+                                                   corpus_texts=corpus_texts)
+    assert "60 of 121 distinct corpus texts stand in for decisions" in caplog.text
+    ids = [c.id for c in matcher.codes_]
+    probes = ["meters", "fees"]
+    assert [ids[i] for i in np.argmax(matcher.score(_bag_embed(probes), probes)[0], axis=1)] == ["alpha", "beta"]
+    # the second round adds each other distinct text at most once
+    assert matcher.corpus_rows_ <= 121 - 60
+
+
+def test_a_code_that_cannot_be_learned_leaves_zero_shot_scores(tmp_path, caplog):
+    from wisdoms.codebook import Decision
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": "alpha", "name": "Alpha", "definition": "alpha things"}) + "\n", encoding="utf-8")
+    book = load_codebook(path)
+    with caplog.at_level("WARNING", logger="wisdoms.codebook.matching"):
+        learned = CodeMatcher(book, Settings(), decisions=[Decision("a1", "alpha", "confirm", "alpha again")]).fit(_embed)
+    assert "no code could be learned from decisions" in caplog.text
+    assert learned.learned_from_ == "" and not learned.learned_
+    plain = CodeMatcher(book, Settings()).fit(_embed)
+    probe = _embed(["alpha probe"])
+    np.testing.assert_allclose(learned.score(probe)[0], plain.score(probe)[0])
+    assert learned.assigned(learned.score(probe)[0]).all()

@@ -66,6 +66,22 @@ def test_five_conversations_give_themes(tmp_path: Path, five_conversations: Path
     assert manifest["seed"] == 42 and manifest["models"]["embedding"]["model"] == "fake-hashing-embedder"
     assert {t["id"] for t in manifest["inputs"]["transcripts"]} == {p.name for p in folder.iterdir()}
     assert set(manifest["timings_seconds"]) >= {"ingest", "segment", "embed", "themes", "codebook_matching"}
+    assert manifest["codebook_matching"]["scored"] == "whole passages"
+
+
+def test_a_run_codes_whole_passages(tmp_path: Path, five_conversations: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    """Clause scoring and learning from the texts are `wisdoms code`'s: a run stays fast (benchmarks/CODEBOOK.md)."""
+    from wisdoms.codebook import CodeMatcher
+
+    calls: list[tuple[str, object]] = []
+    real_fit, real_score = CodeMatcher.fit, CodeMatcher.score
+    monkeypatch.setattr(CodeMatcher, "fit", lambda self, embed, **kw: calls.append(("fit", kw.get("corpus_texts")))
+                        or real_fit(self, embed, **kw))
+    monkeypatch.setattr(CodeMatcher, "score", lambda self, vectors, texts=None: calls.append(("score", texts))
+                        or real_score(self, vectors, texts))
+    run(five_conversations, codebook=CODEBOOK, out=tmp_path / "out", embedder=fake_embedder,
+        settings=Settings(cache_dir=str(tmp_path / "cache")))
+    assert calls and all(arg is None for _, arg in calls)
 
 
 def test_rerun_uses_the_cache(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001

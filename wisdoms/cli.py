@@ -384,6 +384,8 @@ def _cmd_code(args: argparse.Namespace) -> int:
     write_coding(rows, args.out)
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
           f"({sum(r['assigned'] for r in rows)} assignments): {args.out}")
+    print(f"Scores: a probability where the evidence says 'learned from' (assigned at >= {settings.learned_threshold}), "
+          f"else similarity to the codebook (assigned at >= {settings.code_threshold}).")
     return 0
 
 

@@ -53,12 +53,12 @@ class Settings:
         reduced_dims: Dimensions after reduction.
         umap_neighbors: UMAP ``n_neighbors`` (capped by the corpus size).
         quotes_per_theme: Representative quotes per theme (3 to 5 is the convention).
-        code_threshold: Score at or above which a passage or theme is assigned a code.
+        code_threshold: Zero-shot score (cosine scale) at or above which a passage or theme is assigned a code.
         code_margin: A code is assigned only if within this margin of the passage's best code.
         theme_code_threshold: Score of a theme's centre at or above which the theme gets the code.
         max_codes_per_passage: Most codes assigned to one passage.
-        learned_threshold: Probability at or above which a code learned from people's decisions is
-            assigned.
+        learned_threshold: Probability at or above which a learned code is assigned: learned from
+            people's decisions, or from the texts being coded (``learn_from_corpus``, as in ``wisdoms code``).
         learned_lexical: Codes learned from decisions also read the wording of each text (word 1-2-grams
             and character 3-5-grams, TF-IDF) next to its embedding, when the texts are at hand.
         code_clauses: A text with several clauses ("Quick response, accurate advice") is also scored

@@ -6,24 +6,37 @@ own. Scoring each clause as well as the whole text, and keeping the higher score
 point count (measured on the NHS FFT comments in ``benchmarks/CODEBOOK.md``: macro F1 +0.03 zero-shot
 and with learned codes). Clauses are cut at sentence ends, semicolons, commas and contrast words
 ("but", "however", "although", "though", "whereas"): the first split tried, and better than finer ones
-("and", six-word windows) or coarser ones (sentences only) in the same measurement.
+("and", six-word windows) or coarser ones (sentences only) in the same measurement. A title or
+abbreviation ("Dr.", "e.g.") does not end a sentence, and a lone connective ("However, the wait")
+stays with the clause it introduces. A clause may still be one word ("Nothing, all fine"): it is
+scored like any other, and like a whole one-word answer.
 """
 
 from __future__ import annotations
 
 import re
 
-_BREAK = re.compile(r"(?<=[.!?;])\s+|\s*[;,]\s+|\s+(?:but|however|although|though|whereas)\s+", re.IGNORECASE)
+import numpy as np
+from numpy.typing import NDArray
+
+_ABBREVIATIONS = r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)"
+_BREAK = re.compile(rf"(?<=[.!?;]){_ABBREVIATIONS}\s+|\s*[;,]\s+|\s+(?:but|however|although|though|whereas)\s+",
+                    re.IGNORECASE)
 _EDGE = " \t\r\n.,;"
+#: Words that only join a clause to the one before; alone, they stay with the clause that follows.
+_CONNECTIVES = frozenset({"and", "also", "but", "however", "although", "though", "whereas", "so", "then", "still",
+                          "overall", "anyway", "plus"})
 
 
 def clause_spans(text: str) -> list[tuple[int, int]]:
-    """Code-point spans ``(start, end)`` of the clauses of ``text``, without the punctuation around them.
+    """Code-point spans ``(start, end)`` (from 0, end excluded) of the clauses of ``text``, without the
+    punctuation around them.
 
     Returns ``[]`` when the text is a single clause (nothing to add to scoring the whole text).
     """
     spans: list[tuple[int, int]] = []
     start = 0
+    pending: int | None = None  # start of a lone connective waiting for its clause
     for cut in [*_BREAK.finditer(text), None]:
         end = cut.start() if cut is not None else len(text)
         left, right = start, end
@@ -32,7 +45,34 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
         while right > left and text[right - 1] in _EDGE:
             right -= 1
         if right > left:
-            spans.append((left, right))
+            if pending is not None:
+                left, pending = pending, None
+            if text[left:right].lower() in _CONNECTIVES and cut is not None:
+                pending = left
+            else:
+                spans.append((left, right))
         if cut is not None:
             start = cut.end()
     return spans if len(spans) > 1 else []
+
+
+def keep_best_clause(scores: NDArray[np.float32], evidence: list[list[str]], spans: list[list[tuple[int, int]]],
+                     clause_scores: NDArray[np.float32], clause_evidence: list[list[str]]) -> None:
+    """Raise each cell of ``scores`` (in place) to its text's best clause's score for that code.
+
+    ``spans`` holds each text's clause spans (:func:`clause_spans`); ``clause_scores`` and ``clause_evidence``
+    have one row per clause, in the same order. A raised cell's evidence is the clause's, with where the
+    clause is in the text (characters counted from 1, both ends included).
+    """
+    first = 0
+    for row, found in enumerate(spans):
+        if not found:
+            continue
+        block = clause_scores[first : first + len(found)]
+        best = np.argmax(block, axis=0)
+        top = block[best, np.arange(block.shape[1])]
+        for col in np.flatnonzero(top > scores[row]):
+            start, end = found[best[col]]
+            scores[row, col] = top[col]
+            evidence[row][col] = f"{clause_evidence[first + best[col]][col]}, in its clause at characters {start + 1}-{end}"
+        first += len(found)

@@ -109,3 +109,11 @@ def predict_one_vs_rest(models: Sequence, x, n_rows: int) -> NDArray[np.float32]
         if model is not None and n_rows:
             out[:, k] = model.predict_proba(x)[:, 1]
     return out
+
+
+def clearest_rows(scores: NDArray[np.float32], share: float) -> NDArray[np.int64]:
+    """Indices of the ``share`` of rows (at least one) whose best score leads its runner-up most, clearest first
+    (ties in row order)."""
+    top2 = -np.sort(-scores, axis=1)[:, :2]
+    gap = top2[:, 0] - top2[:, 1] if scores.shape[1] > 1 else top2[:, 0]
+    return np.argsort(-gap, kind="stable")[: max(1, int(round(share * len(scores))))]

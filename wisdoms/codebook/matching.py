@@ -26,7 +26,6 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,9 +35,10 @@ from ..errors import CodebookError
 from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
-from .clauses import clause_spans
+from .classifier import Classifier
+from .clauses import clause_spans, keep_best_clause
 from .decisions import Decision
-from .learning import LexicalFeatures, fit_one_vs_rest, predict_one_vs_rest
+from .learning import LexicalFeatures, clearest_rows, fit_one_vs_rest, predict_one_vs_rest
 
 log = logging.getLogger(__name__)
 
@@ -61,64 +61,6 @@ MIN_SELF_TRAIN_ROWS = 50
 #: least this, with this sample weight (a decided text weighs 1, a codebook descriptor 0.3).
 CORPUS_CONFIDENCE = 0.7
 CORPUS_WEIGHT = 0.3
-
-
-@dataclass(frozen=True)
-class Classifier:
-    """A fitted multinomial logistic regression as plain arrays: probabilities without scikit-learn, and
-    something that can be saved and loaded without pickle.
-
-    Attributes:
-        classes: Code indices (columns of the matcher's scores), one per row of ``coef``.
-        coef: ``(classes, dims)`` weights (one row for two classes, as scikit-learn keeps them).
-        intercept: Biases, one per row of ``coef``.
-        rows: How many corpus rows it was self-trained on (0: the codebook's descriptors only).
-    """
-
-    classes: NDArray[np.int64]
-    coef: NDArray[np.float64]
-    intercept: NDArray[np.float64]
-    rows: int = 0
-
-    @classmethod
-    def of(cls, model: Any, rows: int = 0) -> Classifier:
-        """From a fitted ``sklearn.linear_model.LogisticRegression``."""
-        return cls(np.asarray(model.classes_, dtype=np.int64), np.asarray(model.coef_, dtype=np.float64),
-                   np.asarray(model.intercept_, dtype=np.float64), rows)
-
-    def predict_proba(self, x: NDArray[np.floating]) -> NDArray[np.float64]:
-        """As scikit-learn's ``predict_proba``: a logistic for two classes, else softmax."""
-        decision = np.asarray(x) @ self.coef.T + self.intercept
-        if len(self.classes) <= 2:
-            p = 1.0 / (1.0 + np.exp(-decision[:, 0]))
-            return np.column_stack([1.0 - p, p])
-        decision -= decision.max(axis=1, keepdims=True)
-        e = np.exp(decision)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def to_arrays(self) -> dict[str, NDArray[Any]]:
-        """The arrays to save (``np.savez``)."""
-        return {"classes": self.classes, "coef": self.coef, "intercept": self.intercept,
-                "rows": np.asarray([self.rows], dtype=np.int64)}
-
-    @classmethod
-    def from_arrays(cls, arrays: Mapping[str, NDArray[Any]], *, codes: int, dims: int) -> Classifier | None:
-        """What :meth:`to_arrays` saved, or ``None`` when it does not fit ``codes`` codes and ``dims`` dimensions."""
-        try:
-            classes = np.asarray(arrays["classes"], dtype=np.int64)
-            coef = np.asarray(arrays["coef"], dtype=np.float64)
-            intercept = np.asarray(arrays["intercept"], dtype=np.float64)
-            rows = int(np.asarray(arrays["rows"]).ravel()[0])
-        except (KeyError, ValueError, TypeError, IndexError):
-            return None
-        if classes.ndim != 1 or rows < 0:
-            return None
-        heads = 1 if len(classes) == 2 else len(classes)
-        if (len(classes) < 2 or classes.min() < 0 or classes.max() >= codes
-                or len(set(classes.tolist())) != len(classes) or coef.shape != (heads, dims)
-                or intercept.shape != (heads,) or not (np.isfinite(coef).all() and np.isfinite(intercept).all())):
-            return None
-        return cls(classes, coef, intercept, rows)
 
 
 #: Everything the self-trained classifier depends on besides the codebook, the model and the corpus: change
@@ -219,6 +161,11 @@ class CodeMatcher:
         codebook: The codebook.
         settings: Threshold, margin, codes per passage, seed.
         decisions: People's confirmations and rejections to learn from (see :mod:`.decisions`).
+
+    After :meth:`fit`: ``codes_`` (the active codes, the score columns), ``self_trained_rows_`` (corpus rows
+    the zero-shot classifier was self-trained on), ``learned_from_`` (``"decisions"``, ``"the most clearly
+    coded texts"``, or ``""`` when scores are zero-shot), ``corpus_rows_`` (corpus texts added in the second
+    round of learning) and ``embed_`` (the embed function, for clauses).
     """
 
     codebook: Codebook
@@ -258,6 +205,7 @@ class CodeMatcher:
             raise CodebookError(f"{len(corpus_texts)} corpus texts for {0 if corpus is None else len(corpus)} vectors",
                                 hint="pass the text of every corpus row, in the same order as its vectors")
         self.embed_ = embed
+        self._clause_vectors: dict[str, NDArray[np.float32]] = {}  # clauses embedded by this fit (scored thrice)
         self.codes_ = list(self.codebook.active)
         index = {c.id: i for i, c in enumerate(self.codes_)}
         positives: list[_Descriptor] = []
@@ -314,12 +262,9 @@ class CodeMatcher:
         from sklearn.linear_model import LogisticRegression
 
         scores, _ = self._zero_shot(corpus)
-        order = np.argsort(-scores, axis=1, kind="stable")
-        rows = np.arange(len(corpus))
-        gap = scores[rows, order[:, 0]] - scores[rows, order[:, 1]] if scores.shape[1] > 1 else scores[:, 0]
-        keep = np.argsort(-gap, kind="stable")[: max(1, int(round(_SELF_TRAIN_SHARE * len(corpus))))]
+        keep = clearest_rows(scores, _SELF_TRAIN_SHARE)
         x = np.vstack([corpus[keep], self.positive_vectors_])
-        y = np.concatenate([order[keep, 0], self._descriptor_labels()])
+        y = np.concatenate([np.argmax(scores[keep], axis=1), self._descriptor_labels()])
         self.descriptor_model_ = Classifier.of(
             LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(x, y), rows=len(keep))
         self.self_trained_rows_ = len(keep)
@@ -333,7 +278,9 @@ class CodeMatcher:
         self.learned_from_ = ""
         self.corpus_rows_ = 0
         k = len(self.codes_)
-        from_corpus = corpus is not None and corpus_texts is not None and self.settings.learn_from_corpus
+        pool = None
+        if corpus is not None and corpus_texts is not None and self.settings.learn_from_corpus:
+            pool = (corpus, corpus_texts)
         if self.decisions_:
             # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
             texts: dict[str, int] = {}
@@ -345,12 +292,15 @@ class CodeMatcher:
                 r = texts[d.text]
                 rows[r] = vec
                 target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
-            self.learned_from_ = "decisions"
-        elif from_corpus and self.self_trained_rows_ and len(corpus) >= MIN_SELF_TRAIN_ROWS:  # type: ignore[arg-type]
+            learned_from = "decisions"
+        elif pool is not None and self.self_trained_rows_ and not self.reused_classifier_:
             # No decisions: the corpus texts the zero-shot scores code most clearly stand in for them.
-            texts, rows, target = self._provisional_examples(corpus, corpus_texts)  # type: ignore[arg-type]
-            self.learned_from_ = "the most clearly coded texts"
+            texts, rows, target = self._provisional_examples(*pool)
+            learned_from = "the most clearly coded texts"
         else:
+            if pool is not None and not self.decisions_:
+                log.info("codes not learned from the corpus: it has fewer than %d rows, or its classifier was reused",
+                         MIN_SELF_TRAIN_ROWS)
             return
         confirmed_any = (target == 1).any(axis=1)
         labels = self._descriptor_labels()
@@ -360,53 +310,72 @@ class CodeMatcher:
         w = np.concatenate([np.ones(len(texts)), np.full(len(labels), _PRIOR_WEIGHT)])
         x = np.vstack([rows, self.positive_vectors_])
         all_texts = list(texts) + [p.text for p in self.positives_]
-        self._train_learned(x, all_texts, y, w, use)
-        log.info("learned %d codes from %d texts (%s)%s", k, len(texts), self.learned_from_,
+        if not self._train_learned(x, all_texts, y, w, use):
+            log.warning("no code could be learned from %s (each needs an example and a counter-example); "
+                        "scoring zero-shot", learned_from)
+            return
+        self.learned_from_ = learned_from
+        log.info("learned %d codes from %d texts (%s)%s", k, len(texts), learned_from,
                  ", with their wording" if self.lexical_ is not None else "")
-        if not from_corpus:
+        if pool is not None:
+            self._second_round(*pool, texts, x, all_texts, y, w, use)
+
+    def _second_round(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str], learned: Mapping[str, int],
+                      x: NDArray[np.float32], all_texts: list[str], y: NDArray[np.bool_], w: NDArray[np.float64],
+                      use: NDArray[np.bool_]) -> None:
+        """Train again with every other distinct corpus text the first round codes at least
+        :data:`CORPUS_CONFIDENCE` added, weighted :data:`CORPUS_WEIGHT`, labelled with its assigned codes."""
+        first_of: dict[str, int] = {}
+        for i, t in enumerate(corpus_texts):
+            if t.strip() and t not in learned:
+                first_of.setdefault(t, i)
+        if len(first_of) < MIN_SELF_TRAIN_ROWS:
+            log.info("no second round: %d other distinct texts in the corpus (needs %d)", len(first_of),
+                     MIN_SELF_TRAIN_ROWS)
             return
-        undecided = [i for i, t in enumerate(corpus_texts) if t.strip() and t not in texts]  # type: ignore[union-attr]
-        if len(undecided) < MIN_SELF_TRAIN_ROWS:
-            return
-        # Second round: the corpus rows the first round codes confidently join the training rows.
-        found = [corpus_texts[i] for i in undecided]  # type: ignore[index]
-        scores, _ = self.score(corpus[undecided], found)  # type: ignore[index]
+        found, at = list(first_of), np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))
+        scores, _ = self.score(corpus[at], found)
         confident = np.flatnonzero(scores.max(axis=1) >= CORPUS_CONFIDENCE)
         if not len(confident):
+            log.info("no second round: none of %d other texts is coded with confidence %.2f", len(found),
+                     CORPUS_CONFIDENCE)
             return
         extra = self.assigned(scores[confident], always_top=True)
-        self._train_learned(np.vstack([x, corpus[undecided][confident]]),  # type: ignore[index]
-                            all_texts + [found[i] for i in confident],
+        self._train_learned(np.vstack([x, corpus[at[confident]]]), all_texts + [found[i] for i in confident],
                             np.vstack([y, extra]), np.concatenate([w, np.full(len(confident), CORPUS_WEIGHT)]),
                             np.vstack([use, np.ones_like(extra)]))
         self.corpus_rows_ = len(confident)
-        log.info("learned codes again with %d of %d other corpus texts, coded confidently by the first round",
-                 len(confident), len(undecided))
+        log.info("learned codes again with %d of %d other distinct corpus texts, coded confidently by the first round",
+                 len(confident), len(found))
 
     def _provisional_examples(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str]
                               ) -> tuple[dict[str, int], NDArray[np.float32], NDArray[np.int8]]:
-        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus by zero-shot score (the best code's lead over
-        the runner-up), each text once, as confirmed examples of the codes the zero-shot scores assign it."""
-        scores, _ = self.score(corpus, corpus_texts)
+        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus's distinct texts by zero-shot score (the best
+        code's lead over the runner-up), as confirmed examples of the codes the zero-shot scores assign them."""
+        first_of: dict[str, int] = {}
+        for i, t in enumerate(corpus_texts):
+            if t.strip():
+                first_of.setdefault(t, i)
+        distinct, at = list(first_of), np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))
+        scores, _ = self.score(corpus[at], distinct)
         chosen = self.assigned(scores, always_top=True)
-        top2 = -np.sort(-scores, axis=1)[:, :2]
-        gap = top2[:, 0] - top2[:, 1] if scores.shape[1] > 1 else top2[:, 0]
-        keep = np.argsort(-gap, kind="stable")[: max(1, int(round(_SELF_TRAIN_SHARE * len(corpus))))]
-        texts: dict[str, int] = {}
-        picked: list[int] = []
-        for i in keep:
-            if corpus_texts[i].strip() and corpus_texts[i] not in texts:
-                texts[corpus_texts[i]] = len(texts)
-                picked.append(int(i))
-        return texts, corpus[picked], chosen[picked].astype(np.int8)
+        keep = clearest_rows(scores, _SELF_TRAIN_SHARE)
+        log.info("%d of %d distinct corpus texts stand in for decisions", len(keep), len(distinct))
+        return ({distinct[i]: n for n, i in enumerate(keep)}, corpus[at[keep]], chosen[keep].astype(np.int8))
 
     def _train_learned(self, x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_],
-                       w: NDArray[np.float64], use: NDArray[np.bool_]) -> None:
+                       w: NDArray[np.float64], use: NDArray[np.bool_]) -> bool:
+        """Train the learned codes; ``False`` (and nothing learned) when no code has an example and a counter-example."""
         seed = self.settings.seed
-        self.learned_ = fit_one_vs_rest(x, y, w, use, seed=seed)
+        learned = fit_one_vs_rest(x, y, w, use, seed=seed)
+        if all(m is None for m in learned):
+            self.learned_, self.lexical_, self.learned_lexical_ = [], None, []
+            return False
+        self.learned_ = learned
         if self.settings.learned_lexical:
             self.lexical_ = LexicalFeatures().fit(texts)
             self.learned_lexical_ = fit_one_vs_rest(self.lexical_.transform(texts, x), y, w, use, seed=seed)
+        return True
 
     def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
         n, k = len(vectors), len(self.codes_)
@@ -483,19 +452,11 @@ class CodeMatcher:
         clauses = [t[a:b] for t, found in zip(texts, spans) for a, b in found]
         if not clauses:
             return
-        clause_scores, clause_evidence = self._score_rows(self.embed_(clauses), clauses)
-        first = 0
-        for row, found in enumerate(spans):
-            if not found:
-                continue
-            block = clause_scores[first : first + len(found)]
-            best = np.argmax(block, axis=0)
-            top = block[best, np.arange(block.shape[1])]
-            for col in np.flatnonzero(top > scores[row]):
-                start, end = found[best[col]]
-                scores[row, col] = top[col]
-                evidence[row][col] = f"{clause_evidence[first + best[col]][col]}, in the clause at characters {start}-{end}"
-            first += len(found)
+        memo = self._clause_vectors
+        missing = [c for c in dict.fromkeys(clauses) if c not in memo]
+        if missing:
+            memo.update(zip(missing, self.embed_(missing)))
+        keep_best_clause(scores, evidence, spans, *self._score_rows(np.stack([memo[c] for c in clauses]), clauses))
 
     def assigned(self, scores: NDArray[np.float32], *, always_top: bool = False) -> NDArray[np.bool_]:
         """The assignment of :func:`assign` with this matcher's settings."""
@@ -508,7 +469,9 @@ class CodeMatcher:
                        scored: tuple[NDArray[np.float32], list[list[str]]] | None = None) -> list[Match]:
         """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores.
 
-        ``scored`` is :meth:`score`'s result for these passages, when the caller already has it.
+        ``scored`` is :meth:`score`'s result for these passages, when the caller already has it; otherwise
+        their ``analysis_text`` is scored (clause by clause too, so a clause's characters in evidence count
+        in that text).
         """
         scores, evidence = scored if scored is not None else self.score(vectors, [p.analysis_text for p in passages])
         chosen = self.assigned(scores)
