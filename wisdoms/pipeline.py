@@ -304,7 +304,7 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
                          "classifier": "reused from the theme fit" if saved is not None else "trained in this run",
                          "scored": "whole passages"}
         # Whole passages only: scoring each clause too (as `wisdoms code` does, settings.code_clauses) embeds
-        # every clause, 6.6 s more in a first run at 10k survey answers (benchmarks/CODEBOOK.md).
+        # every clause, 6.5 s more in a first run at 10k survey answers (benchmarks/CODEBOOK.md).
         scored = matcher.score(vectors)
         passage_matches = matcher.match_passages(passages, vectors, scored=scored)
         scores = scored[0]
