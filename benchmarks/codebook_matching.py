@@ -148,12 +148,15 @@ def main() -> int:
     parser.add_argument("--cache-dir", default="/tmp/wisdoms-bench-cache")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "codebook.json"))
+    parser.add_argument("--encoder", default="torch", choices=["torch", "onnx"],
+                        help="MiniLM through torch (the figures in CODEBOOK.md) or the int8 ONNX build "
+                             "`wisdoms code` and `wisdoms run` use on a CPU (built in --cache-dir)")
     args = parser.parse_args()
     bench = Path(args.bench)
     book = load_codebook(bench / "codebook.jsonl")
     comments = [json.loads(line) for line in (bench / "comments.jsonl").read_text(encoding="utf-8").splitlines()
                 if line.strip()]
-    embedder, cache = make_embedder(), EmbeddingCache(args.cache_dir)
+    embedder, cache = make_embedder(encoder=args.encoder, cache_dir=args.cache_dir), EmbeddingCache(args.cache_dir)
 
     def embed(texts):
         return embed_texts(list(texts), embedder, cache)[0]

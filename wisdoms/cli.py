@@ -354,8 +354,10 @@ def _codebook_embed(args: argparse.Namespace):  # noqa: ANN202
     from .settings import Settings
 
     settings = Settings.from_file(args.settings) if getattr(args, "settings", None) else Settings()
-    embedder = make_embedder(settings.model)
-    cache = EmbeddingCache(args.cache_dir or settings.resolved_cache_dir())
+    folder = args.cache_dir or settings.resolved_cache_dir()
+    # the encoder `wisdoms run` uses (settings.encoder: the int8 ONNX build on a CPU), so the two share the cache
+    embedder = make_embedder(settings.model, encoder=settings.encoder, cache_dir=folder)
+    cache = EmbeddingCache(folder)
     return settings, lambda texts: embed_texts(list(texts), embedder, cache)[0]
 
 
