@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -272,9 +273,9 @@ class CodeMatcher:
 
     def _fit_learned(self, index: dict[str, int], corpus: NDArray[np.float32] | None,
                      corpus_texts: Sequence[str] | None) -> None:
-        self.learned_ = []
-        self.lexical_ = None
-        self.learned_lexical_ = []
+        self.learned_: list[Any] = []  # one fitted scikit-learn regression (or None) per code
+        self.lexical_: LexicalFeatures | None = None
+        self.learned_lexical_: list[Any] = []
         self.learned_from_ = ""
         self.corpus_rows_ = 0
         k = len(self.codes_)
@@ -373,8 +374,9 @@ class CodeMatcher:
             return False
         self.learned_ = learned
         if self.settings.learned_lexical:
-            self.lexical_ = LexicalFeatures().fit(texts)
-            self.learned_lexical_ = fit_one_vs_rest(self.lexical_.transform(texts, x), y, w, use, seed=seed)
+            lexical = LexicalFeatures().fit(texts)
+            self.lexical_ = lexical
+            self.learned_lexical_ = fit_one_vs_rest(lexical.transform(texts, x), y, w, use, seed=seed)
         return True
 
     def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
