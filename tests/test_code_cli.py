@@ -113,3 +113,19 @@ def test_bad_column_names_the_file_and_the_column(answers_csv, tmp_path):
                      encoding="utf-8")
     done = _wisdoms("code", str(jsonl), "--codebook", str(CODEBOOK), "--out", str(out))
     assert done.returncode == 2 and f"{jsonl}:2" in done.stderr and "'text'" in done.stderr and not out.exists()
+
+
+def test_no_answers_is_refused_and_blank_answers_are_counted(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("id,text\n", encoding="utf-8")
+    out = tmp_path / "never.csv"
+    done = _wisdoms("code", str(empty), "--codebook", str(CODEBOOK), "--out", str(out))
+    assert done.returncode == 2 and f"{empty}: no answers to code" in done.stderr and not out.exists()
+    some = tmp_path / "some.csv"
+    some.write_text("id,text\na,Nobody called back.\nb,\nc,   \n", encoding="utf-8")
+    done = _wisdoms("code", str(some), "--codebook", str(CODEBOOK), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"2 of 3 answers in {some} are blank (line/row 3, 4)" in done.stdout
+    rows = _rows(out)
+    assert {r["id"] for r in rows} == {"a", "b", "c"}  # nothing lost
+    assert not any(r["assigned"] == "true" for r in rows if r["id"] in ("b", "c"))  # the starter codebook has no blank code

@@ -444,3 +444,30 @@ def test_a_code_that_cannot_be_learned_leaves_zero_shot_scores(tmp_path, caplog)
     probe = _embed(["alpha probe"])
     np.testing.assert_allclose(learned.score(probe)[0], plain.score(probe)[0])
     assert learned.assigned(learned.score(probe)[0]).all()
+
+
+def test_a_blank_answer_fits_only_a_code_for_blank_answers(tmp_path):
+    path = tmp_path / "book.jsonl"
+    path.write_text(
+        json.dumps({"id": "alpha", "name": "Alpha", "definition": "alpha things"}) + "\n"
+        + json.dumps({"id": "none", "name": "No answer", "definition": "Blank or not relevant."}) + "\n",
+        encoding="utf-8")
+    with_code = CodeMatcher(load_codebook(path), Settings()).fit(_embed)
+    texts = ["alpha thing", "  ", ""]
+    scores, evidence = with_code.score(_embed(["alpha thing", "alpha", "alpha"]), texts)  # vectors that lean alpha
+    assert with_code.nonresponse_codes_ == [1]
+    assert with_code.assigned(scores)[1:].tolist() == [[False, True], [False, True]]
+    assert evidence[1] == ["a blank answer", "a blank answer"] and with_code.assigned(scores)[0, 0]
+    # a codebook without such a code assigns a blank answer nothing, whatever its vector
+    plain = CodeMatcher(_book(tmp_path), Settings()).fit(_embed)
+    assert not plain.assigned(plain.score(_embed(["alpha"]), [""])[0]).any()
+
+
+def test_few_distinct_texts_are_not_learned_from(tmp_path, caplog):
+    book = _book(tmp_path)
+    corpus_texts = ["alpha meters", "beta fees", "alpha said"] * 30  # ninety rows, three distinct texts
+    with caplog.at_level("INFO", logger="wisdoms.codebook.matching"):
+        matcher = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(corpus_texts),
+                                                   corpus_texts=corpus_texts)
+    assert matcher.self_trained_rows_ == 45 and matcher.learned_from_ == ""
+    assert "fewer than 50 distinct texts" in caplog.text

@@ -11,8 +11,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import PanelError, WisdomsError
+
+if TYPE_CHECKING:
+    from .codebook import Answer
+    from .settings import Settings
 
 log = logging.getLogger("wisdoms")
 
@@ -376,19 +381,40 @@ def _add_code(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_code(args: argparse.Namespace) -> int:
-    from .codebook import code_answers, load_codebook, load_decisions, read_answers, write_coding
+    from .codebook import code_answers, load_codebook, load_decisions, write_coding
 
     book = load_codebook(args.codebook)
-    answers = read_answers(args.input, text_column=args.text_column, id_column=args.id_column)
+    answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
     rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
     write_coding(rows, args.out)
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
           f"({sum(r['assigned'] for r in rows)} assignments): {args.out}")
-    print(f"Scores: a probability where the evidence says 'learned from' (assigned at >= {settings.learned_threshold}), "
-          f"else similarity to the codebook (assigned at >= {settings.code_threshold}).")
+    print(_scale_line(settings))
     return 0
+
+
+def _some_answers(args: argparse.Namespace) -> list[Answer]:
+    """The answers of ``args.input``; an input without any is refused, and blank answers are counted."""
+    from .codebook import read_answers
+    from .errors import CodebookError
+
+    answers = read_answers(args.input, text_column=args.text_column, id_column=args.id_column)
+    if not answers:
+        raise CodebookError("no answers to code", path=args.input,
+                            hint="the file has no rows after its header (CSV) or no lines (JSONL)")
+    blank = [a for a in answers if not a.text.strip()]
+    if blank:
+        rows = ", ".join(str(a.row) for a in blank[:5]) + (", ..." if len(blank) > 5 else "")
+        print(f"{len(blank)} of {len(answers)} answers in {args.input} are blank (line/row {rows}); "
+              f"they stay in the output, and only a code for blank answers, if the codebook has one, is assigned.")
+    return answers
+
+
+def _scale_line(settings: Settings) -> str:
+    return (f"Scores: a probability where the evidence says 'learned from' (assigned at >= "
+            f"{settings.learned_threshold}), else similarity to the codebook (assigned at >= {settings.code_threshold}).")
 
 
 def _add_codebook(sub: argparse._SubParsersAction) -> None:
@@ -481,7 +507,7 @@ def _cmd_codebook_convert(args: argparse.Namespace) -> int:
 def _cmd_codebook_review(args: argparse.Namespace) -> int:
     from pathlib import Path as _Path
 
-    from .codebook import (code_answers, load_codebook, load_decisions, merge_decisions, read_answers,
+    from .codebook import (code_answers, load_codebook, load_decisions, merge_decisions,
                            read_review_sheet, save_decisions, write_review_sheet)
     from .errors import CodebookError
 
@@ -501,7 +527,7 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
         return 0
     if not args.sheet:
         raise CodebookError("exporting a review sheet needs --sheet FILE (.csv or .xlsx)")
-    answers = read_answers(args.input, text_column=args.text_column, id_column=args.id_column)
+    answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
     rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
@@ -517,6 +543,7 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
         seen.add(row["id"])
     write_review_sheet(sheet, args.sheet)
     print(f"Wrote {len(sheet)} suggestions for review: {args.sheet}")
+    print(_scale_line(settings))
     return 0
 
 

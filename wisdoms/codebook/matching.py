@@ -125,6 +125,16 @@ class ClassifierStore:
             log.warning("could not save the code classifier in %s: %s", self.folder, exc)
 
 
+def _distinct(texts: Sequence[str], *, besides: Mapping[str, int] | None = None
+              ) -> tuple[list[str], NDArray[np.int64]]:
+    """Each non-blank text of ``texts`` not in ``besides`` once, in first-seen order, with the row it first appears at."""
+    first: dict[str, int] = {}
+    for i, t in enumerate(texts):
+        if t.strip() and (besides is None or t not in besides):
+            first.setdefault(t, i)
+    return list(first), np.fromiter(first.values(), dtype=np.int64, count=len(first))
+
+
 @dataclass
 class _Descriptor:
     code: int
@@ -166,7 +176,8 @@ class CodeMatcher:
     After :meth:`fit`: ``codes_`` (the active codes, the score columns), ``self_trained_rows_`` (corpus rows
     the zero-shot classifier was self-trained on), ``learned_from_`` (``"decisions"``, ``"the most clearly
     coded texts"``, or ``""`` when scores are zero-shot), ``corpus_rows_`` (corpus texts added in the second
-    round of learning) and ``embed_`` (the embed function, for clauses).
+    round of learning), ``nonresponse_codes_`` (columns of codes for blank or missing answers) and ``embed_``
+    (the embed function, for clauses).
     """
 
     codebook: Codebook
@@ -185,8 +196,8 @@ class CodeMatcher:
                 the descriptors. The corpus's own labels are never seen; scores stay on the same scale.
             corpus_texts: The texts of ``corpus``, row for row (optional). With them and
                 ``settings.learn_from_corpus``, codes are learned from the corpus too. Without decisions,
-                the clearest half of the corpus by zero-shot score (self-trained as above, clause by
-                clause) becomes provisional examples of the codes those scores assign, and the codes are
+                the clearest half of the corpus's distinct texts (at least :data:`MIN_SELF_TRAIN_ROWS` of
+                them) by zero-shot score (self-trained as above, clause by clause) becomes provisional examples of the codes those scores assign, and the codes are
                 learned from them as from decisions (wording and meaning, see :mod:`.learning`). Then,
                 with decisions or provisional examples, and at least :data:`MIN_SELF_TRAIN_ROWS` other
                 texts, the learned codes are trained a second time with the other texts they score at
@@ -211,6 +222,7 @@ class CodeMatcher:
         index = {c.id: i for i, c in enumerate(self.codes_)}
         positives: list[_Descriptor] = []
         negatives: list[_Descriptor] = []
+        nonresponse: list[int] = []
         for i, code in enumerate(self.codes_):
             positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}"))
             positives.append(_Descriptor(i, "name", code.name))
@@ -219,8 +231,10 @@ class CodeMatcher:
             positives += [_Descriptor(i, f"example {j}", e) for j, e in enumerate(code.examples, start=1)]
             if _NONRESPONSE_CUE.search(f"{code.name} {code.definition} {code.include}"):
                 positives += [_Descriptor(i, "non-response phrasing", p) for p in NONRESPONSE_PHRASES]
+                nonresponse.append(i)
             if code.exclude:
                 negatives.append(_Descriptor(i, "exclusion note", code.exclude))
+        self.nonresponse_codes_ = nonresponse
         usable = [d for d in self.decisions if d.code in index and d.text.strip()]
         skipped = len(self.decisions) - len(usable)
         if skipped:
@@ -294,14 +308,15 @@ class CodeMatcher:
                 rows[r] = vec
                 target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
             learned_from = "decisions"
-        elif pool is not None and self.self_trained_rows_ and not self.reused_classifier_:
+        elif (pool is not None and self.self_trained_rows_ and not self.reused_classifier_
+              and len(_distinct(pool[1])[0]) >= MIN_SELF_TRAIN_ROWS):
             # No decisions: the corpus texts the zero-shot scores code most clearly stand in for them.
             texts, rows, target = self._provisional_examples(*pool)
             learned_from = "the most clearly coded texts"
         else:
             if pool is not None and not self.decisions_:
-                log.info("codes not learned from the corpus: it has fewer than %d rows, or its classifier was reused",
-                         MIN_SELF_TRAIN_ROWS)
+                log.info("codes not learned from the corpus: it has fewer than %d distinct texts, or its "
+                         "classifier was reused", MIN_SELF_TRAIN_ROWS)
             return
         confirmed_any = (target == 1).any(axis=1)
         labels = self._descriptor_labels()
@@ -326,15 +341,11 @@ class CodeMatcher:
                       use: NDArray[np.bool_]) -> None:
         """Train again with every other distinct corpus text the first round codes at least
         :data:`CORPUS_CONFIDENCE` added, weighted :data:`CORPUS_WEIGHT`, labelled with its assigned codes."""
-        first_of: dict[str, int] = {}
-        for i, t in enumerate(corpus_texts):
-            if t.strip() and t not in learned:
-                first_of.setdefault(t, i)
-        if len(first_of) < MIN_SELF_TRAIN_ROWS:
-            log.info("no second round: %d other distinct texts in the corpus (needs %d)", len(first_of),
+        found, at = _distinct(corpus_texts, besides=learned)
+        if len(found) < MIN_SELF_TRAIN_ROWS:
+            log.info("no second round: %d other distinct texts in the corpus (needs %d)", len(found),
                      MIN_SELF_TRAIN_ROWS)
             return
-        found, at = list(first_of), np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))
         scores, _ = self.score(corpus[at], found)
         confident = np.flatnonzero(scores.max(axis=1) >= CORPUS_CONFIDENCE)
         if not len(confident):
@@ -353,11 +364,7 @@ class CodeMatcher:
                               ) -> tuple[dict[str, int], NDArray[np.float32], NDArray[np.int8]]:
         """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus's distinct texts by zero-shot score (the best
         code's lead over the runner-up), as confirmed examples of the codes the zero-shot scores assign them."""
-        first_of: dict[str, int] = {}
-        for i, t in enumerate(corpus_texts):
-            if t.strip():
-                first_of.setdefault(t, i)
-        distinct, at = list(first_of), np.fromiter(first_of.values(), dtype=np.int64, count=len(first_of))
+        distinct, at = _distinct(corpus_texts)
         scores, _ = self.score(corpus[at], distinct)
         chosen = self.assigned(scores, always_top=True)
         keep = clearest_rows(scores, _SELF_TRAIN_SHARE)
@@ -413,7 +420,9 @@ class CodeMatcher:
 
         Args:
             vectors: Unit-length vectors of the passages or answers.
-            texts: Their texts, row for row (optional). With ``settings.code_clauses``, a text of several
+            texts: Their texts, row for row (optional). A blank text scores 1 for a non-response code (one
+                whose definition speaks of blank or missing answers) and 0 for every other. With
+                ``settings.code_clauses``, a text of several
                 clauses is also scored clause by clause and each code keeps its best score (the evidence
                 then names the clause's characters). With decisions to learn from and
                 ``settings.learned_lexical``, the texts' words and character n-grams count alongside the
@@ -431,6 +440,12 @@ class CodeMatcher:
         scores, evidence = self._score_rows(vectors, texts)
         if texts is not None and self.settings.code_clauses:
             self._score_clauses(scores, evidence, texts)
+        if texts is not None:
+            # A blank answer says nothing for any code: only a non-response code ("blank", "no answer") fits it.
+            for row in (i for i, t in enumerate(texts) if not t.strip()):
+                scores[row] = 0.0
+                scores[row, self.nonresponse_codes_] = 1.0
+                evidence[row] = ["a blank answer"] * k
         return scores, evidence
 
     def _score_rows(self, vectors: NDArray[np.float32], texts: Sequence[str] | None
