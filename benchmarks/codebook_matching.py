@@ -78,16 +78,24 @@ def predict(matcher: CodeMatcher, vectors: np.ndarray, settings: Settings, *, to
             texts: list[str] | None = None, always_top: bool = True) -> np.ndarray:
     """Assigned codes: every comment's best code (``always_top``, the bench's rule throughout) plus others within
     the margin; ``always_top=False`` assigns as `wisdoms code` does, where a best code under the threshold is not."""
-    scores, _ = matcher.score(vectors, texts)
+    return _assign(matcher, matcher.score(vectors, texts)[0], settings, top1=top1, always_top=always_top)
+
+
+def _assign(matcher: CodeMatcher, scores: np.ndarray, settings: Settings, *, top1: bool = False,
+            always_top: bool = True) -> np.ndarray:
     threshold = settings.learned_threshold if matcher.learned_ else settings.code_threshold
     return assign(scores, threshold=threshold, margin=settings.code_margin,
                   max_codes=1 if top1 else settings.max_codes_per_passage, always_top=always_top)
 
 
-def with_tool_rule(run: dict, pred: np.ndarray, gold: np.ndarray) -> dict:
-    """``run`` plus micro and macro F1 of ``pred`` (assigned as `wisdoms code` does) as ``*_as_assigned``."""
-    tool = prf_scores(pred, gold)
-    return {**run, "micro_f1_as_assigned": tool["micro_f1"], "macro_f1_as_assigned": tool["macro_f1"]}
+def measure(matcher: CodeMatcher, vectors: np.ndarray, texts: list[str], gold: np.ndarray,
+            settings: Settings) -> dict:
+    """:func:`prf_scores` of the bench's rule, plus micro and macro F1 as `wisdoms code` assigns
+    (``*_as_assigned``), from one scoring of ``vectors``."""
+    scores = matcher.score(vectors, texts)[0]
+    tool = prf_scores(_assign(matcher, scores, settings, always_top=False), gold)
+    return {**prf_scores(_assign(matcher, scores, settings), gold),
+            "micro_f1_as_assigned": tool["micro_f1"], "macro_f1_as_assigned": tool["macro_f1"]}
 
 
 def split(gold: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,8 +136,7 @@ def learned_run(book, comments: list[dict], vectors: np.ndarray, gold: np.ndarra
         started = time.time()
         learned = CodeMatcher(book, s, decisions=decisions).fit(embed, corpus=vectors, corpus_texts=texts)
         fit_s = time.time() - started
-        run = with_tool_rule(prf_scores(predict(learned, vectors[test], s, texts=test_texts), gold[test]),
-                             predict(learned, vectors[test], s, texts=test_texts, always_top=False), gold[test])
+        run = measure(learned, vectors[test], test_texts, gold[test], s)
         run.update(train_comments=len(train), test_comments=int(len(test)), seed=seed, fit_seconds=round(fit_s, 1),
                    corpus_rows=learned.corpus_rows_)
         out[name] = run
@@ -177,9 +184,7 @@ def main() -> int:
     # self-trained on the corpus's vectors only; scored whole ("without_clauses") it is what `wisdoms run` does
     fast = CodeMatcher(book, settings).fit(embed, corpus=vectors)
     whole = settings.with_overrides(code_clauses=False)
-    results["zero_shot"] = {"multi_label": with_tool_rule(
-                                prf_scores(predict(self_trained, vectors, settings, texts=texts), gold),
-                                predict(self_trained, vectors, settings, texts=texts, always_top=False), gold),
+    results["zero_shot"] = {"multi_label": measure(self_trained, vectors, texts, gold, settings),
                             "top1": prf_scores(predict(self_trained, vectors, settings, top1=True, texts=texts), gold),
                             "self_trained_rows": self_trained.self_trained_rows_,
                             "corpus_rows": self_trained.corpus_rows_,
