@@ -276,6 +276,10 @@ def test_benchmark_split_never_lets_learning_rows_into_evaluation():
             uses = int(gold[:, k].sum())
             assert len(np.setdiff1d(np.flatnonzero(gold[:, k]), test)) >= min(n, max(1, uses // 2)) * (uses > 0)
     assert np.array_equal(bench.split(gold, 20, seed=1)[0], bench.split(gold, 20, seed=1)[0])
+    train, test = bench.half_split(301, seed=2)  # the reference protocol: half of all comments to learn from
+    assert (len(train), len(test)) == (150, 151) and not set(train.tolist()) & set(test.tolist())
+    assert sorted(train.tolist() + test.tolist()) == list(range(301))
+    assert not np.array_equal(train, bench.half_split(301, seed=3)[0])
 
 
 def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
