@@ -282,6 +282,21 @@ def test_benchmark_split_never_lets_learning_rows_into_evaluation():
     assert not np.array_equal(train, bench.half_split(301, seed=3)[0])
 
 
+def test_fine_tuning_benchmark_pairs_share_a_code_or_none():
+    spec = importlib.util.spec_from_file_location("codebook_finetune", REPO / "benchmarks" / "codebook_finetune.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    groups = [frozenset({0}), frozenset({0, 1}), frozenset({1}), frozenset({2}), frozenset(), frozenset({2})]
+    pairs = module.pairs_of(groups, 200, seed=4)
+    assert len(pairs) == 200 and sum(t for _, _, t in pairs) == 100
+    for a, b, target in pairs:
+        assert a != b
+        assert bool(groups[a] & groups[b]) == (target == 1.0)
+    assert pairs == module.pairs_of(groups, 200, seed=4)
+    with pytest.raises(ValueError, match="could not draw"):  # every row shares a code: no counter-example exists
+        module.pairs_of([frozenset({0})] * 4, 10, seed=0)
+
+
 def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
     bench = _benchmark_module()
     book = _book(tmp_path)
