@@ -33,12 +33,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from codebook_matching import BENCH, measure, split  # noqa: E402
+from codebook_matching import BENCH, measure, split
 
-from wisdoms._files import write_text  # noqa: E402
-from wisdoms.codebook import CodeMatcher, Decision, load_codebook  # noqa: E402
-from wisdoms.codebook.learning import clearest_rows  # noqa: E402
-from wisdoms.settings import Settings  # noqa: E402
+from wisdoms._files import write_text
+from wisdoms.codebook import CodeMatcher, Decision, load_codebook
+from wisdoms.codebook.learning import clearest_rows
+from wisdoms.settings import Settings
 
 
 def pairs_of(groups: list[frozenset[int]], count: int, seed: int) -> list[tuple[int, int, float]]:
