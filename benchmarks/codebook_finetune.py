@@ -15,8 +15,9 @@ only in the encoder behind every vector (comments, clauses, codebook descriptors
   in common: 0; half of the pairs each), CosineSimilarityLoss, AdamW 2e-5 with 10% warm-up, batch 16.
 
 ``zero_shot`` does the same without decisions: the pairs come from the clearest half of the comments' distinct
-texts, labelled with the codes the frozen zero-shot matcher gives them (the provisional examples `wisdoms code`
-learns from), and both matchers are scored on every comment. No gold code is seen there.
+texts, labelled with the codes the frozen matcher assigns them once fitted as `wisdoms code` fits it (learned from
+its provisional examples, then the second round; not the provisional examples' own pre-learning codes), and both
+matchers are scored on every comment. No gold code is seen there.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ from wisdoms.settings import Settings
 
 def pairs_of(groups: list[frozenset[int]], count: int, seed: int) -> list[tuple[int, int, float]]:
     """``count`` (i, j, target) pairs over rows with code sets ``groups``: half share a code (target 1), half
-    share none (target 0); rows without codes take part only as counter-examples."""
+    share none (target 0); two rows without codes are never paired. A shared-code pair is two rows of one code
+    (a code with two or more rows, drawn uniformly, then two of its rows), so two rows with the same text can
+    make a pair; when no code has two rows every pair shares none."""
     rng = random.Random(seed)
     by_code: dict[int, list[int]] = {}
     for row, codes in enumerate(groups):
@@ -53,7 +56,7 @@ def pairs_of(groups: list[frozenset[int]], count: int, seed: int) -> list[tuple[
     out: list[tuple[int, int, float]] = []
     for _ in range(100 * count):
         if len(out) == count:
-            return out
+            break
         if len(out) % 2 == 0 and coded:
             a, b = rng.sample(by_code[rng.choice(coded)], 2)
             out.append((a, b, 1.0))
@@ -61,6 +64,8 @@ def pairs_of(groups: list[frozenset[int]], count: int, seed: int) -> list[tuple[
             a, b = rng.randrange(len(groups)), rng.randrange(len(groups))
             if a != b and not groups[a] & groups[b] and (groups[a] or groups[b]):
                 out.append((a, b, 0.0))
+    if len(out) == count:
+        return out
     raise ValueError(f"could not draw {count} pairs from {len(groups)} rows: too few codes or counter-examples")
 
 

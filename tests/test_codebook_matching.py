@@ -163,6 +163,11 @@ def test_macro_figures_count_only_codes_with_ten_gold_uses():
     tp, fp, fn = 10 + 12, 37, 10 + 3
     assert got["micro_precision"] == pytest.approx(tp / (tp + fp), abs=1e-4)
     assert got["micro_recall"] == pytest.approx(tp / (tp + fn), abs=1e-4)
+    per_code = bench.per_code_f1(pred, gold, ["a", "b", "c"])
+    assert per_code == {"a": pytest.approx(2 / 3, abs=1e-4), "b": 1.0}  # the rare code left out, as in macro
+    assert np.mean(list(per_code.values())) == pytest.approx(got["macro_f1"], abs=1e-4)
+    flipped = bench.per_code_f1(pred[:, ::-1], gold[:, ::-1], ["c", "b", "a"])
+    assert list(flipped) == ["a", "b"]  # commonest first, whatever the column order
 
 
 @pytest.mark.slow
@@ -286,12 +291,14 @@ def test_fine_tuning_benchmark_pairs_share_a_code_or_none():
     spec = importlib.util.spec_from_file_location("codebook_finetune", REPO / "benchmarks" / "codebook_finetune.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    groups = [frozenset({0}), frozenset({0, 1}), frozenset({1}), frozenset({2}), frozenset(), frozenset({2})]
+    groups = [frozenset({0}), frozenset({0, 1}), frozenset({1}), frozenset({2}), frozenset(), frozenset({2}),
+              frozenset()]
     pairs = module.pairs_of(groups, 200, seed=4)
     assert len(pairs) == 200 and sum(t for _, _, t in pairs) == 100
     for a, b, target in pairs:
         assert a != b
         assert bool(groups[a] & groups[b]) == (target == 1.0)
+        assert groups[a] or groups[b]  # two rows without codes are never paired
     assert pairs == module.pairs_of(groups, 200, seed=4)
     with pytest.raises(ValueError, match="could not draw"):  # every row shares a code: no counter-example exists
         module.pairs_of([frozenset({0})] * 4, 10, seed=0)
@@ -317,6 +324,11 @@ def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
     train, test = bench.split(gold, 3, 0)
     assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
     assert runs["lexical"]["test_comments"] == len(test) == len(texts) - 6
+    seen.clear()  # half of all comments (n=None): decisions come from half_split's learning rows only
+    runs = bench.learned_run(book, comments, _blurred_embed(texts), gold, _blurred_embed, Settings(), None, 1)
+    train, test = bench.half_split(len(texts), 1)
+    assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
+    assert runs["lexical"]["test_comments"] == len(test) == len(texts) - len(texts) // 2
 
 
 # --- scoring clause by clause (wisdoms/codebook/clauses.py) ---
