@@ -387,6 +387,23 @@ def test_each_clause_of_an_answer_can_match_its_own_code(tmp_path):
     np.testing.assert_allclose(on.score(vectors)[0], whole)
 
 
+def test_a_passages_clause_is_found_by_its_characters_in_the_words_said(tmp_path):
+    from wisdoms.models import Passage
+
+    book = _book(tmp_path)
+    said = "alpha alpha alpha alpha [laughs] and alpha  again,\n  beta"
+    passage = Passage(id="t#0-57", transcript="t", participant="P1", start=0, end=len(said), text=said, turn=0)
+    assert passage.analysis_text == "alpha alpha alpha alpha and alpha again, beta"
+    matcher = CodeMatcher(book, Settings()).fit(_bag_embed)
+    beta = [m for m in matcher.match_passages([passage], _bag_embed([passage.analysis_text])) if m.code == "beta"]
+    assert beta and beta[0].assigned
+    start, end = (int(x) for x in beta[0].evidence.rsplit(" ", 1)[1].split("-"))
+    assert said[start - 1 : end] == "beta"  # counted in the passage's text, from 1, both ends included
+    # the analysis text puts it elsewhere: counting there would point at the wrong words
+    scored = matcher.score(_bag_embed([passage.analysis_text]), [passage.analysis_text])[1][0]
+    assert scored[[c.id for c in matcher.codes_].index("beta")].endswith("characters 42-45")
+
+
 # --- learning from the corpus being coded (a second round of the learned codes) ---
 
 _METERS = [f"the meters were broken again, parking {i}" for i in range(40)] + \

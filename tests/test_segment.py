@@ -155,3 +155,27 @@ def test_a_passage_computes_its_analysis_text_once_and_pickles_without_it() -> N
     back = pickle.loads(pickle.dumps(p))
     assert back == p and back.analysis_text == p.analysis_text and "analysis_text" not in asdict(back)
     assert replace(p, text="Fine.").analysis_text == "Fine."  # a changed copy computes its own
+
+
+def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> None:
+    import random
+
+    from wisdoms.models import Passage, analysis_positions
+
+    p = Passage(id="t#0-40", transcript="t", participant="P1", start=0, end=40,
+                text="  Well [laughs]  it was\n  the rent.", turn=0)
+    assert p.analysis_text == "Well it was the rent."
+    at = p.analysis_positions
+    assert p.text[at[0]: at[3] + 1] == "Well" and p.text[at[5]: at[6] + 1] == "it"
+    assert p.text[at[-9]: at[-1] + 1] == "the rent."
+    assert at[4] == p.text.index("[laughs]") - 1  # the spaces and marker between words: where they start
+    rng = random.Random(7)
+    pieces = ["word", "  ", "\n", "[inaudible]", "[laughs] ", " x", ".", "\t", "[", "]", "\u00e9"]
+    for _ in range(500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        analysis = Passage(id="x", transcript="t", participant="P", start=0, end=len(text), text=text,
+                           turn=0).analysis_text
+        positions = analysis_positions(text)
+        assert len(positions) == len(analysis) and list(positions) == sorted(set(positions))
+        assert all(text[i] == c for c, i in zip(analysis, positions) if not c.isspace())
+

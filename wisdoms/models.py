@@ -17,6 +17,31 @@ Role = Literal["participant", "interviewer"]
 #: Transcription markers such as ``[inaudible]`` or ``[NAME]``: quoted verbatim, never analysed as words.
 MARKER_PATTERN = re.compile(r"\[[^\[\]\n]{1,40}\]")
 
+
+def analysis_positions(text: str) -> tuple[int, ...]:
+    """For each character of a passage's analysis text (markers like ``[inaudible]`` removed, spaces collapsed:
+    :attr:`Passage.analysis_text`), its index in ``text``. A space standing for a marker or a run of spaces
+    points at that run's first character, so a span of the analysis text maps back to a span of ``text``."""
+    chars: list[tuple[str, int]] = []  # text with each marker as one space, as analysis_text builds it
+    last = 0
+    for marker in MARKER_PATTERN.finditer(text):
+        chars.extend((c, i) for i, c in enumerate(text[last : marker.start()], last))
+        chars.append((" ", marker.start()))
+        last = marker.end()
+    chars.extend((c, i) for i, c in enumerate(text[last:], last))
+    out: list[int] = []
+    gap: int | None = None  # first character of the spaces since the last word, once a word has been seen
+    for c, i in chars:
+        if c.isspace():
+            if out and gap is None:
+                gap = i
+        else:
+            if gap is not None:
+                out.append(gap)
+                gap = None
+            out.append(i)
+    return tuple(out)
+
 #: Transcript formats that hold survey answers, one respondent a row (``Transcript.format``).
 TABLE_FORMATS = frozenset({"csv", "xlsx"})
 
@@ -107,6 +132,11 @@ class Passage:
     def analysis_text(self) -> str:
         """The text used for embedding: markers like ``[inaudible]`` removed, spaces collapsed."""
         return " ".join(MARKER_PATTERN.sub(" ", self.text).split())
+
+    @cached_property
+    def analysis_positions(self) -> tuple[int, ...]:
+        """Where each character of :attr:`analysis_text` is in :attr:`text` (see :func:`analysis_positions`)."""
+        return analysis_positions(self.text)
 
     @cached_property
     def words(self) -> int:

@@ -15,6 +15,7 @@ scored like any other, and like a whole one-word answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,5 +75,25 @@ def keep_best_clause(scores: NDArray[np.float32], evidence: list[list[str]], spa
         for col in np.flatnonzero(top > scores[row]):
             start, end = found[best[col]]
             scores[row, col] = top[col]
-            evidence[row][col] = f"{clause_evidence[first + best[col]][col]}, in its clause at characters {start + 1}-{end}"
+            evidence[row][col] = clause_evidence[first + best[col]][col] + clause_note(start, end)
         first += len(found)
+
+
+_CLAUSE_NOTE = re.compile(r", in its clause at characters (\d+)-(\d+)$")
+
+
+def clause_note(start: int, end: int) -> str:
+    """What evidence adds for a clause at code points ``start:end`` of its text: counted from 1, both ends
+    included, so that a person can find it ("..., in its clause at characters 17-31")."""
+    return f", in its clause at characters {start + 1}-{end}"
+
+
+def relocate_clause(evidence: str, positions: Sequence[int]) -> str:
+    """``evidence`` with its clause's characters (:func:`clause_note`) counted in another text instead of the
+    scored one: ``positions[i]`` is where character ``i`` of the scored text is in that other text (see
+    :func:`wisdoms.models.analysis_positions`). Evidence that names no clause is returned as it is."""
+    found = _CLAUSE_NOTE.search(evidence)
+    if found is None:
+        return evidence
+    first, last = int(found[1]) - 1, int(found[2]) - 1
+    return evidence[: found.start()] + clause_note(positions[first], positions[last] + 1)

@@ -37,7 +37,7 @@ from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .classifier import Classifier
-from .clauses import clause_spans, keep_best_clause
+from .clauses import clause_spans, keep_best_clause, relocate_clause
 from .decisions import Decision
 from .learning import LexicalFeatures, clearest_rows, fit_one_vs_rest, predict_one_vs_rest
 
@@ -487,10 +487,16 @@ class CodeMatcher:
         """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores.
 
         ``scored`` is :meth:`score`'s result for these passages, when the caller already has it; otherwise
-        their ``analysis_text`` is scored (clause by clause too, so a clause's characters in evidence count
-        in that text).
+        their ``analysis_text`` is scored (clause by clause too; a clause's characters in evidence are then
+        counted in the passage's own ``text``, the words quoted).
         """
-        scores, evidence = scored if scored is not None else self.score(vectors, [p.analysis_text for p in passages])
+        if scored is None:
+            scores, evidence = self.score(vectors, [p.analysis_text for p in passages])
+            for row, passage in enumerate(passages):
+                if passage.analysis_text != passage.text:
+                    evidence[row] = [relocate_clause(e, passage.analysis_positions) for e in evidence[row]]
+        else:
+            scores, evidence = scored
         chosen = self.assigned(scores)
         matches: list[Match] = []
         for row, passage in enumerate(passages):
