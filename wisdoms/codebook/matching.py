@@ -309,9 +309,9 @@ class CodeMatcher:
                 target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
             learned_from = "decisions"
         elif (pool is not None and self.self_trained_rows_ and not self.reused_classifier_
-              and len(_distinct(pool[1])[0]) >= MIN_SELF_TRAIN_ROWS):
+              and len((distinct := _distinct(pool[1]))[0]) >= MIN_SELF_TRAIN_ROWS):
             # No decisions: the corpus texts the zero-shot scores code most clearly stand in for them.
-            texts, rows, target = self._provisional_examples(*pool)
+            texts, rows, target = self._provisional_examples(pool[0], *distinct)
             learned_from = "the most clearly coded texts"
         else:
             if pool is not None and not self.decisions_:
@@ -360,11 +360,11 @@ class CodeMatcher:
         log.info("learned codes again with %d of %d other distinct corpus texts, coded confidently by the first round",
                  len(confident), len(found))
 
-    def _provisional_examples(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str]
+    def _provisional_examples(self, corpus: NDArray[np.float32], distinct: list[str], at: NDArray[np.int64]
                               ) -> tuple[dict[str, int], NDArray[np.float32], NDArray[np.int8]]:
-        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus's distinct texts by zero-shot score (the best
-        code's lead over the runner-up), as confirmed examples of the codes the zero-shot scores assign them."""
-        distinct, at = _distinct(corpus_texts)
+        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus's distinct texts (``distinct``, first seen at
+        rows ``at``: :func:`_distinct`) by zero-shot score (the best code's lead over the runner-up), as
+        confirmed examples of the codes the zero-shot scores assign them."""
         scores, _ = self.score(corpus[at], distinct)
         chosen = self.assigned(scores, always_top=True)
         keep = clearest_rows(scores, _SELF_TRAIN_SHARE)
