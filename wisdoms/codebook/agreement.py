@@ -8,7 +8,6 @@ with one unit a line, ``id`` and a ``codes`` list (the layout of the benchmark's
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import read_jsonl
+from .._tables import GuardedDictReader
 from ..errors import CodebookError
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def read_assignments(path: str | Path) -> dict[str, set[str]]:
     if path.suffix.lower() == ".jsonl":
         return _read_jsonl_assignments(path)
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
+        reader = GuardedDictReader(fh)
         fields = reader.fieldnames or []
         if "id" not in fields or "code" not in fields:
             raise CodebookError(f"columns are {fields}, not id and code", path=path, line=1,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .._files import read_jsonl, write_text
+from .._tables import GuardedDictReader, GuardedDictWriter
 from ..errors import CodebookError
 from ..settings import Settings
 from ._model import Codebook
@@ -39,7 +39,7 @@ def read_answers(path: str | Path, *, text_column: str = "text", id_column: str 
         records = [(number, item if isinstance(item, dict) else {}) for number, item in read_jsonl(path, CodebookError)]
     elif path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
+            reader = GuardedDictReader(fh)
             if text_column not in (reader.fieldnames or []):
                 raise CodebookError(f"no column {text_column!r}; columns are {reader.fieldnames}", path=path,
                                     line=1, hint="name the text column with --text-column")
@@ -87,7 +87,7 @@ def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, 
 def write_coding(rows: Sequence[dict], path: str | Path) -> Path:
     """Write coding rows (``id, code, score, assigned, evidence``) as CSV, atomically."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["id", "code", "score", "assigned", "evidence"], lineterminator="\n")
+    writer = GuardedDictWriter(buf, fieldnames=["id", "code", "score", "assigned", "evidence"], lineterminator="\n")
     writer.writeheader()
     writer.writerows({**r, "assigned": "true" if r["assigned"] else "false"} for r in rows)
     return write_text(path, buf.getvalue())

@@ -6,7 +6,6 @@ suggestions with an empty ``decision`` column for a researcher to fill in and im
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from .._files import write_bytes, write_text
+from .._tables import GuardedDictReader, GuardedDictWriter, GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 
 VERDICTS = ("confirm", "reject")
@@ -94,7 +94,7 @@ def load_decisions(path: str | Path) -> list[Decision]:
                 for item, line in zip(items, lines)]
     if suffix == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return [_decision(row, path=path, row=i) for i, row in enumerate(csv.DictReader(fh), start=2)]
+            return [_decision(row, path=path, row=i) for i, row in enumerate(GuardedDictReader(fh), start=2)]
     raise CodebookError(f"unknown decisions format {suffix!r}", path=path, hint="use .yaml or .csv")
 
 
@@ -110,7 +110,7 @@ def save_decisions(decisions: Sequence[Decision], path: str | Path) -> Path:
         return write_text(path, yaml.safe_dump({"decisions": rows}, sort_keys=False, allow_unicode=True))
     if path.suffix.lower() == ".csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=DECISION_COLUMNS, lineterminator="\n")
+        writer = GuardedDictWriter(buf, fieldnames=DECISION_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return write_text(path, buf.getvalue())
@@ -138,7 +138,7 @@ def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path
     table = [[row.get(c, "") for c in REVIEW_COLUMNS] for row in rows]
     if path.suffix.lower() == ".csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = GuardedWriter(buf, lineterminator="\n")
         writer.writerow(REVIEW_COLUMNS)
         writer.writerows(table)
         return write_text(path, buf.getvalue())
@@ -150,7 +150,7 @@ def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path
         sheet.title = "review"
         sheet.append(list(REVIEW_COLUMNS))
         for row in table:
-            sheet.append(row)
+            append_row(sheet, row)
         buf = io.BytesIO()
         book.save(buf)
         return write_bytes(path, buf.getvalue())
@@ -174,11 +174,10 @@ def read_review_sheet(path: str | Path, *, who: str = "", today: str | None = No
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
-        records = [list(r) for r in load_workbook(path, read_only=True, data_only=True).worksheets[0]
-                   .iter_rows(values_only=True)]
+        records = read_xlsx_rows(load_workbook(path, read_only=True, data_only=True).worksheets[0])
     elif path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            records = list(csv.reader(fh))
+            records = read_csv_rows(fh)
     else:
         raise CodebookError(f"unknown review sheet format {path.suffix!r}", path=path, hint="use .csv or .xlsx")
     header = [str(h or "").strip() for h in (records[0] if records else [])]

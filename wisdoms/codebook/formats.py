@@ -7,7 +7,6 @@ reported with the file and the line (or spreadsheet row) of the code at fault.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
 import json
@@ -19,6 +18,7 @@ from typing import Any
 import yaml
 
 from .._files import read_jsonl, write_bytes, write_text
+from .._tables import GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 from ..models import Code
 from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, validate
@@ -82,7 +82,7 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
         return write_text(path, "\n".join(lines) + "\n")
     if suffix == ".csv":
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = GuardedWriter(buf, lineterminator="\n")
         writer.writerow(TABLE_COLUMNS)
         writer.writerows(_table_row(c) for c in codebook.codes)
         return write_text(path, buf.getvalue())
@@ -217,7 +217,7 @@ def _codes_from_table(header: list[str], rows: list[tuple[int, list[Any]]], path
 
 def _read_csv(path: Path) -> list[Code]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        records = list(csv.reader(fh))
+        records = read_csv_rows(fh)
     if not records:
         raise CodebookError("the CSV file is empty", path=path, line=1,
                             hint=f"start with a header row: {', '.join(TABLE_COLUMNS)}")
@@ -233,7 +233,7 @@ def _read_xlsx(path: Path) -> list[Code]:
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise CodebookError(f"cannot read the workbook: {exc}", path=path,
                             hint="save it again from Excel or LibreOffice as .xlsx") from exc
-    records = [list(r) for r in sheet.iter_rows(values_only=True)]
+    records = read_xlsx_rows(sheet)
     if not records:
         raise CodebookError("the first sheet is empty", path=path, line=1,
                             hint=f"start with a header row: {', '.join(TABLE_COLUMNS)}")
@@ -252,7 +252,7 @@ def _xlsx_bytes(codebook: Codebook) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for code in codebook.codes:
-        sheet.append(_table_row(code))
+        append_row(sheet, _table_row(code))
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")

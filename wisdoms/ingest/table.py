@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 
 from .._files import sha256_file
+from .._tables import read_xlsx_rows, unguard_cell
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
 from .speakers import FileOptions
@@ -139,7 +140,8 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
         # "): a sniffed dialect turns doublequote off when the first 4 KB happen to have no "", and then
         # an answer further down such as "the ""homework"" required" splits into the next columns.
         try:
-            table = [[str(c) for c in row]
+            # A cell the tool (or another OWASP-minded exporter) guarded as '=... is read as =... again.
+            table = [[str(unguard_cell(c)) for c in row]
                      for row in csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)]
         except csv.Error as exc:
             raise TranscriptError(f"not a readable CSV file: {exc}", path=path,
@@ -167,7 +169,7 @@ def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
         sheet = workbook.worksheets[0]
         if len(workbook.worksheets) > 1 and notes is not None:
             notes.append(f"read the first sheet {sheet.title!r} only, of {len(workbook.worksheets)}")
-        return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [["" if v is None else str(v) for v in row] for row in read_xlsx_rows(sheet)]
     finally:
         workbook.close()
 

@@ -13,7 +13,6 @@ stays a candidate (the verdict is still recorded and shown). Withdrawn quotes ar
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import logging
 import re
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .._files import sha256_file, write_text
+from .._tables import read_csv_rows, read_xlsx_rows
 from ..errors import PanelError
 from . import sheet
 
@@ -43,7 +43,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         raise PanelError("response sheet not found", path=path, hint="pass the responses.xlsx or responses.csv from the pack")
     if path.suffix.lower() == ".csv":
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            table = [[c or "" for c in row] for row in csv.reader(fh)]
+            table = [[c or "" for c in row] for row in read_csv_rows(fh)]
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
@@ -51,7 +51,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise PanelError(f"cannot open the Excel sheet: {exc}", path=path, hint="save it again from Excel as .xlsx") from exc
-        table = [["" if c is None else str(c) for c in row] for row in wb.worksheets[0].iter_rows(values_only=True)]
+        table = [["" if c is None else str(c) for c in row] for row in read_xlsx_rows(wb.worksheets[0])]
         wb.close()
     else:
         raise PanelError(f"unsupported response sheet type {path.suffix!r}", path=path, hint="use .xlsx or .csv")

@@ -9,7 +9,6 @@ NOT FOR SHARING on every card, every Word page and the top of each response shee
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
+from .._tables import GuardedWriter, append_row
 from ..errors import OutputError, PanelError
 from ..models import Quote
 from ..privacy.release import ScanItem, release
@@ -278,7 +278,7 @@ def responses_csv(cards: list[dict[str, Any]], *, banner: str | None = None) -> 
     A draft's sheet starts with a ``banner`` row above the header; the import skips it.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = GuardedWriter(buffer, lineterminator="\n")
     if banner:
         writer.writerow([banner])
     writer.writerow(sheet.COLUMNS)
@@ -304,7 +304,7 @@ def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, la
     top = 2 if banner else 1
     ws.append(sheet.COLUMNS)
     for row in _sheet_rows(cards):
-        ws.append(row)
+        append_row(ws, row)
     size = 14 if large_print else 11
     widths = [8, 30, 22, 30, 36, 24, 30, 40]
     for i, width in enumerate(widths, start=1):

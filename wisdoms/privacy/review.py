@@ -11,7 +11,6 @@ hashed, so the gate lets exactly that text through until it is edited or the det
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import re
@@ -23,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._files import atomic_open, write_text
+from .._tables import GuardedDictReader, GuardedDictWriter, GuardedWriter, read_xlsx_rows
 from ..errors import PrivacyError
 from ..ingest.text import decode, split_front_matter
 from .gate import SignOffs
@@ -90,11 +90,11 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
         from openpyxl import load_workbook
 
         sheet = load_workbook(path, read_only=True, data_only=True).active
-        values = list(sheet.iter_rows(values_only=True))
+        values = read_xlsx_rows(sheet)
         header = [str(h) for h in values[0]] if values else []
         return [(i, dict(zip(header, v))) for i, v in enumerate(values[1:], start=2)]
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(enumerate(csv.DictReader(fh), start=2))
+        return list(enumerate(GuardedDictReader(fh), start=2))
 
 
 def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log_path: str | Path,
@@ -164,7 +164,7 @@ def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log
                                     detector_version=detector_version, names_version=names_version)
     files = _write_folder(src, dst, new_texts) if table is None else _write_table(table, dst, new_texts)
     with atomic_open(log_file, "w") as fh:
-        writer = csv.writer(fh)
+        writer = GuardedWriter(fh)
         writer.writerow(LOG_COLUMNS)
         writer.writerows(sorted(log_rows))
     if signed and signoffs is not None:
@@ -330,7 +330,7 @@ def _write_table(table: TextTable, dst: Path, new_texts: dict[str, str]) -> int:
         rows.append(record)
     with atomic_open(dst, "w") as fh:
         if table.kind == "csv":
-            writer = csv.DictWriter(fh, fieldnames=list(table.fieldnames))
+            writer = GuardedDictWriter(fh, fieldnames=list(table.fieldnames))
             writer.writeheader()
             writer.writerows(rows)
         else:

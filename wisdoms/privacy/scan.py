@@ -6,7 +6,6 @@ turns: the area or housing it holds is printed in every attribution, so it must 
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import logging
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._files import atomic_open, read_jsonl, write_bytes, write_text
+from .._tables import GuardedDictReader, GuardedWriter, append_row
 from ..errors import PrivacyError
 from .detectors import Detector, Finding, source_modes
 
@@ -93,7 +93,7 @@ def read_table(path: str | Path, *, text_column: str = "text", id_column: str = 
     elif suffix == ".csv":
         kind = "csv"
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
+            reader = GuardedDictReader(fh)
             fieldnames = tuple(reader.fieldnames or ())
             if text_column not in fieldnames:
                 raise PrivacyError(f"CSV has no {text_column!r} column (columns: {list(fieldnames)})", path=path, line=1,
@@ -258,7 +258,7 @@ def _context(text: str, f: Finding, width: int = 60) -> str:
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     with atomic_open(path, "w") as fh:
-        writer = csv.writer(fh)
+        writer = GuardedWriter(fh)
         writer.writerow(header)
         writer.writerows(rows)
 
@@ -272,7 +272,7 @@ def _write_xlsx(path: Path, rows: Sequence[Sequence[object]]) -> None:
     sheet.title = "review"
     sheet.append(list(REVIEW_COLUMNS))
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, list(row))
     column = "ABCDEFGHIJKL"[REVIEW_COLUMNS.index("decision")]
     check = DataValidation(type="list", formula1=f'"{",".join(DECISIONS)}"', allow_blank=True)
     sheet.add_data_validation(check)

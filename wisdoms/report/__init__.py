@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
+from .._tables import read_csv_rows
 from ..errors import OutputError
 from ..privacy.release import ScanItem, release
 from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
@@ -194,8 +195,6 @@ def human_text(name: str, data: str, visible_text: Any) -> str:
     HTML is reduced to its visible text; JSON and CSV to their non-structural values. Every word of
     a quote, attribution, label or attribute is still scanned.
     """
-    import csv
-    import io
     import json
 
     if name.endswith(".html"):
@@ -218,7 +217,7 @@ def human_text(name: str, data: str, visible_text: Any) -> str:
         walk(json.loads(data))
         text = "\n\n".join(parts)
     elif name.endswith(".csv"):
-        rows = list(csv.reader(io.StringIO(data)))
+        rows = read_csv_rows(None, text=data)
         keep = [i for i, column in enumerate(rows[0] if rows else []) if column not in _STRUCTURAL]
         text = "\n\n".join(row[i] for row in rows[1:] for i in keep if i < len(row) and row[i])
     else:

@@ -8,11 +8,12 @@ seed give a byte-identical file.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import TYPE_CHECKING, Any
 
+
+from .._tables import GuardedWriter
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import Analysis
     from .view import ReportView
@@ -109,7 +110,7 @@ def passages_csv(analysis: Analysis, *, draft: str | None = None) -> str:
         if m.target == "passage" and m.assigned:
             codes_of.setdefault(m.target_id, []).append(m.code)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = GuardedWriter(buffer, lineterminator="\n")
     stamp = [draft] if draft else []
     writer.writerow(["passage", "transcript", "participant", "start", "end", "words", "theme", "theme_label",
                      "not_in_theme_because", "codes", "text", *(["draft"] if draft else [])])
@@ -144,7 +145,7 @@ def framework_matrix_csv(view: ReportView, *, draft: str | None = None) -> str:
     stamp = [draft] if draft else []
     stamp_header = ["draft"] if draft else []
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = GuardedWriter(buffer, lineterminator="\n")
     if len(view.matrix_people) * len(view.matrix_themes) > MATRIX_CSV_MAX_CELLS:
         writer.writerow(MATRIX_LONG_HEADER + stamp_header)
         order = {pid: i for i, pid in enumerate(view.matrix_people)}

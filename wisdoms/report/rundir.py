@@ -6,7 +6,6 @@ and check each file's SHA-256 against the manifest, so an export never pairs old
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import sha256_file
+from .._tables import GuardedDictReader
 from ..errors import RunFolderError, WisdomsError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
                                  hint="re-run 'wisdoms run' to write it again") from exc
     rows = []
     with open(path / "passages.csv", encoding="utf-8", newline="") as fh:
-        for i, row in enumerate(csv.DictReader(fh), start=2):
+        for i, row in enumerate(GuardedDictReader(fh), start=2):
             try:
                 row["start"], row["end"] = int(row["start"]), int(row["end"])
             except (KeyError, TypeError, ValueError) as exc:
