@@ -3,14 +3,20 @@
 Readers are chosen by file suffix (see :data:`READERS`). Files that are not transcripts
 (``README*``, hidden files, ``participants.csv``, ``speakers.yaml``) are skipped by
 :func:`transcript_files`. :func:`scan_folder` reads every file and collects every problem;
-:func:`read_folder` raises if there is any error; ``wisdoms check`` prints the scan.
+:func:`read_folder` reads what it can and lists the files it could not read (``strict=True``: raises
+if there is any error); ``wisdoms check`` prints the scan.
+
+A link to a file outside the transcripts folder is never followed (it is listed as not read, its target
+unread). A turn longer than :data:`MAX_TURN_CHARS` characters is split at sentence ends into several turns
+of the same speaker, so no paragraph reaches the sentence splitter's length limit.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import TranscriptError
@@ -18,13 +24,14 @@ from ..models import Transcript
 from .captions import read_caption_transcript
 from .docx import read_docx_transcript
 from .participants import FolderIssues, apply_participants, options_for
-from .speakers import FileOptions
+from .speakers import FileOptions, Speaker
 from .table import read_table_transcript
-from .text import read_text_transcript
+from .text import LineIndex, read_text_transcript
 
 log = logging.getLogger(__name__)
 
-#: ``reader(path, transcript_id, *, options=FileOptions | None, notes=list[str] | None)``.
+#: ``reader(path, transcript_id, *, options=FileOptions | None, notes=list[str] | None,
+#: speakers=list[Speaker] | None)``.
 Reader = Callable[..., Transcript]
 
 #: suffix -> reader. Other modules add readers here.
@@ -40,6 +47,9 @@ READERS: dict[str, Reader] = {
 
 #: Files in a transcripts folder that are never transcripts.
 NOT_TRANSCRIPTS = {"participants.csv", "participants.xlsx", "speakers.yaml", "wisdoms.yaml"}
+#: A turn longer than this (characters) is split into several turns of the same speaker at sentence ends:
+#: spaCy refuses texts over 1,000,000 characters (E088) and needs about 1 GB per 100,000 to parse one.
+MAX_TURN_CHARS = 100_000
 
 
 def transcript_files(folder: str | Path) -> list[Path]:
@@ -77,6 +87,7 @@ def read_transcript(
     *,
     options: FileOptions | None = None,
     notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
 ) -> Transcript:
     """Read one file with the reader for its suffix.
 
@@ -86,9 +97,11 @@ def read_transcript(
         options: Speaker rules and spreadsheet columns for this file; by default those of the
             ``speakers.yaml`` files between ``root`` (or the file's folder) and the file.
         notes: Decisions worth showing to the user (guessed roles, skipped rows) are appended here.
+        speakers: Each speaker label's decision (label as written, role, turns) is appended here.
 
     Raises:
-        TranscriptError: No reader for the suffix, or the file cannot be read as a transcript.
+        TranscriptError: No reader for the suffix, the file vanished or cannot be opened, or it cannot
+            be read as a transcript.
     """
     path = Path(path)
     reader = READERS.get(path.suffix.lower())
@@ -99,20 +112,78 @@ def read_transcript(
             hint=f"use one of: {', '.join(sorted(READERS))}",
         )
     transcript_id = path.relative_to(root).as_posix() if root is not None else path.name
-    if options is None:
-        options = options_for(path, Path(root) if root is not None else path.parent)
-    return reader(path, transcript_id, options=options, notes=notes)
+    try:
+        if options is None:
+            options = options_for(path, Path(root) if root is not None else path.parent)
+        transcript = reader(path, transcript_id, options=options, notes=notes, speakers=speakers)
+    except FileNotFoundError as exc:
+        raise TranscriptError(
+            f"the file disappeared while it was being read ({exc.filename or path})",
+            path=path,
+            hint="if it was moved or renamed, run again; if another program is still writing it, wait until it has finished",
+        ) from exc
+    except OSError as exc:
+        raise TranscriptError(
+            f"cannot read the file: {exc.strerror or exc.__class__.__name__}",
+            path=path,
+            hint="check the file is readable by you (permissions) and not locked by another program",
+        ) from exc
+    return split_long_turns(transcript, notes=notes)
+
+
+def split_long_turns(transcript: Transcript, *, limit: int = MAX_TURN_CHARS, notes: list[str] | None = None) -> Transcript:
+    """The transcript with every turn longer than ``limit`` characters split into turns of at most ``limit``,
+    each ending at a paragraph or sentence end where there is one (else at a space, else at ``limit``)."""
+    if all(turn.end - turn.start <= limit for turn in transcript.turns):
+        return transcript
+    lines = LineIndex(transcript.text)
+    text = transcript.text
+    turns = []
+    for turn in transcript.turns:
+        if turn.end - turn.start <= limit:
+            turns.append(turn)
+            continue
+        pieces = _pieces(text, turn.start, turn.end, limit)
+        turns += [replace(turn, start=s, end=e, line=turn.line if s == turn.start else lines.line_of(s)) for s, e in pieces]
+        if notes is not None:
+            notes.append(f"line {turn.line}: a turn of {turn.end - turn.start:,} characters split into "
+                         f"{len(pieces)} turns of the same speaker (at most {limit:,} characters each)")
+    return replace(transcript, turns=tuple(turns))
+
+
+_CUT = re.compile(r"\n\s*\n|[.!?\u2026][\"'\u201d\u2019)\]]*\s+|\s+")
+
+
+def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    pieces = []
+    while end - start > limit:
+        window_end = start + limit
+        best = {0: None, 1: None, 2: None}  # paragraph break, sentence end, space: the last of each kind
+        for m in _CUT.finditer(text, start + limit // 2, window_end):
+            kind = 0 if "\n" in m.group() and m.group().count("\n") >= 2 else 1 if not m.group()[0].isspace() else 2
+            best[kind] = m
+        cut = next((m for m in best.values() if m is not None), None)
+        stop, resume = (cut.start() + (0 if cut.group()[0].isspace() else len(cut.group().rstrip())), cut.end()) if cut else (window_end, window_end)
+        pieces.append((start, stop))
+        start = resume
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """What reading one file gave: a transcript or the error, and notes for the user."""
+    """What reading one file gave: a transcript or the error, notes for the user, and each speaker label's
+    decision (label as written, role, participant id, turns, why)."""
 
     path: Path
     id: str
     transcript: Transcript | None
     error: TranscriptError | None
     notes: tuple[str, ...]
+    speakers: tuple[Speaker, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +204,11 @@ class FolderScan:
         """Every error: files that could not be read, then folder-level errors."""
         return [f.error for f in self.files if f.error is not None] + list(self.issues.errors)
 
+    @property
+    def unread(self) -> list[FileResult]:
+        """The files that could not be read."""
+        return [f for f in self.files if f.error is not None]
+
 
 def scan_folder(folder: str | Path) -> FolderScan:
     """Read every file in ``folder``, never stopping at a bad one.
@@ -147,23 +223,38 @@ def scan_folder(folder: str | Path) -> FolderScan:
                   if p.is_file() and _is_candidate(p, root)]
     results: list[FileResult] = []
     skipped = [p for p in candidates if p.suffix.lower() not in READERS]
+    inside = root.resolve()
     for path in candidates:
-        if path in skipped:
+        if path.suffix.lower() not in READERS:
             continue
         notes: list[str] = []
+        seen: list[Speaker] = []
         tid = path.relative_to(root).as_posix()
         try:
-            transcript = read_transcript(path, root, notes=notes)
-            results.append(FileResult(path, tid, transcript, None, tuple(notes)))
+            if not _within(path, inside):
+                raise TranscriptError(
+                    "a link to a file outside the transcripts folder: not read",
+                    path=path,
+                    hint="copy the file into the transcripts folder if it belongs to this study, or remove the link",
+                )
+            transcript = read_transcript(path, root, notes=notes, speakers=seen)
+            results.append(FileResult(path, tid, transcript, None, tuple(notes), tuple(seen)))
         except TranscriptError as exc:
-            results.append(FileResult(path, tid, None, exc, tuple(notes)))
+            results.append(FileResult(path, tid, None, exc, tuple(notes), tuple(seen)))
     read = [r.transcript for r in results if r.transcript is not None]
     merged, issues = apply_participants(read, root)
     by_id = {t.id: t for t in merged}
-    results = [
-        FileResult(r.path, r.id, by_id[r.id], None, r.notes) if r.transcript is not None else r for r in results
-    ]
+    results = [replace(r, transcript=by_id[r.id]) if r.transcript is not None else r for r in results]
     return FolderScan(tuple(results), tuple(skipped), issues)
+
+
+def _within(path: Path, root: Path) -> bool:
+    """Whether ``path``, links followed, is inside ``root`` (resolved)."""
+    try:
+        target = path.resolve()
+    except OSError:  # a link loop
+        return False
+    return target == root or root in target.parents
 
 
 def is_hidden(path: Path, root: Path) -> bool:
@@ -180,15 +271,31 @@ def _is_candidate(path: Path, root: Path) -> bool:
     )
 
 
-def read_folder(folder: str | Path) -> list[Transcript]:
+@dataclass(frozen=True)
+class Unread:
+    """A transcript file a run went on without, and why."""
+
+    id: str
+    reason: str
+
+
+def read_folder(folder: str | Path, *, strict: bool = True, unread: list[Unread] | None = None) -> list[Transcript]:
     """Read every transcript in ``folder``, with ``speakers.yaml`` and ``participants.csv`` applied.
 
     All files are read before anything is reported, so one bad file does not hide another.
     Notes and warnings (guessed roles, attributes for unknown participants) are logged.
 
+    Args:
+        folder: The transcripts folder.
+        strict: Raise if any file cannot be read. With ``strict=False`` the files that cannot be read are
+            logged as warnings and appended to ``unread``, and the others returned; an error that is not one
+            file's (a broken ``participants.csv``, one id with clashing attributes) still raises, as does a
+            folder where no file can be read.
+        unread: With ``strict=False``, each file not read is appended here with its reason.
+
     Raises:
-        TranscriptError: The folder holds no transcript files, or at least one problem is an error;
-            the message lists every problem.
+        TranscriptError: The folder holds no transcript files, or (``strict``) at least one problem is an
+            error; the message lists every problem.
     """
     transcript_files(folder)
     scan = scan_folder(folder)
@@ -197,11 +304,16 @@ def read_folder(folder: str | Path) -> list[Transcript]:
             log.info("%s: %s", result.id, note)
     for warning in scan.issues.warnings:
         log.warning("%s", warning)
-    problems = scan.errors
+    problems = scan.errors if strict or not scan.transcripts else list(scan.issues.errors)
     if len(problems) == 1:
         raise problems[0]
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise TranscriptError(f"{len(problems)} problems in the transcripts:\n{listed}", path=folder,
                               hint="run 'wisdoms check' on the folder to see every file's status")
+    for result in scan.unread:
+        assert result.error is not None
+        log.warning("not read, the run goes on without it: %s", result.error)
+        if unread is not None:
+            unread.append(Unread(result.id, result.error.message))
     return scan.transcripts

@@ -24,8 +24,8 @@ from pathlib import Path
 from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
-from .speakers import FileOptions, require_participant, resolve_speakers
-from .text import decode, line_of
+from .speakers import FileOptions, Speaker, label_key, require_participant, resolve_speakers
+from .text import decode
 
 _TIMING = re.compile(
     r"^\s*(?P<start>(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*(?P<end>(?:\d{1,2}:)?\d{1,2}:\d{2}[.,]\d{1,3})"
@@ -45,7 +45,12 @@ class _Cue:
 
 
 def read_caption_transcript(
-    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+    path: Path,
+    transcript_id: str,
+    *,
+    options: FileOptions | None = None,
+    notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
 ) -> Transcript:
     """Read a ``.vtt`` or ``.srt`` caption file into speaker turns.
 
@@ -55,31 +60,38 @@ def read_caption_transcript(
             roles cannot be told apart, or no participant speech.
     """
     raw, encoding = decode(path.read_bytes(), path)
-    if encoding != "utf-8" and notes is not None:
+    if encoding == "cp1252" and notes is not None:
         notes.append("not UTF-8: read as Windows-1252")
     vtt = path.suffix.lower() == ".vtt"
     cues = _cues(raw, path, vtt=vtt)
     merged = _merge(cues, path)
     rules = dict(options.speakers) if options else {}
-    speakers = resolve_speakers(
+    decided = resolve_speakers(
         [(label, speech, f"cue {cue}") for label, speech, cue, _time in merged],
         path=path,
         rules=rules,
         single_id=Path(transcript_id).stem,
         base_id=Path(transcript_id).stem,
         notes=notes,
+        seen=speakers,
     )
-    text = ""
+    # The text is built as parts with its length and lines counted as it grows (linear in turns).
+    parts: list[str] = []
+    length = newlines = 0
     turns: list[Turn] = []
     for label, speech, _cue, time in merged:
-        speaker = speakers[label.lower()]
-        if text:
-            text += "\n\n"
+        speaker = decided[label_key(label)]
+        if parts:
+            parts.append("\n\n")
+            length += 2
+            newlines += 2
         prefix = f"[{time}] {speaker.shown}: "
-        start = len(text) + len(prefix)
-        text += prefix + speech
-        turns.append(speaker.turn(start, len(text), line=line_of(text, start), time=time))
-    text += "\n"
+        start = length + len(prefix)
+        parts += [prefix, speech]
+        length = start + len(speech)
+        turns.append(speaker.turn(start, length, line=newlines + 1, time=time))
+        newlines += speech.count("\n")
+    text = "".join(parts) + "\n"
     require_participant(
         turns, path=path, why="every speaker was taken as the interviewer",
         hint="say which speakers are participants in a 'speakers.yaml' beside the transcripts, "
@@ -173,7 +185,7 @@ def _merge(cues: list[_Cue], path: Path) -> list[tuple[str, str, int, str]]:
                         hint="add the speaker's name to this cue ('Name: ...'), or delete the cue",
                     )
                 label = merged[-1][0]
-            if merged and merged[-1][0].lower() == label.lower():
+            if merged and label_key(merged[-1][0]) == label_key(label):
                 prev = merged[-1]
                 merged[-1] = (prev[0], f"{prev[1]} {words}", prev[2], prev[3])
             else:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..models import MARKER_PATTERN, Transcript
 from . import scan_folder
+from .speakers import Speaker
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class FileRow:
     participant_words: int
     warnings: tuple[str, ...]
     error: str | None = None
+    speakers: tuple[Speaker, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class CheckReport:
             f"\n{len(read)} of {len(self.rows)} files read: {sum(r.participants for r in read)} participant "
             f"entries, {sum(r.turns for r in read)} turns, {sum(r.participant_words for r in read)} participant words."
         )
+        lines += self._speaker_lines()
         problems = [f"error: {r.error}" for r in self.rows if r.error]
         problems += [f"error: {e}" for e in self.errors]
         problems += [f"warning: {r.file}: {w}" for r in self.rows for w in r.warnings]
@@ -64,6 +67,23 @@ class CheckReport:
             lines.append("")
             lines.extend(problems)
         return "\n".join(lines)
+
+
+    def _speaker_lines(self) -> list[str]:
+        """Per file, each speaker label as written, the role (and participant id) it was given, its turns
+        and why: so a user confirms the roles at a glance before a long run."""
+        rows = [r for r in self.rows if r.speakers]
+        if not rows:
+            return []
+        out = ["", "Speaker labels and the role given each (to change one, name the label in speakers.yaml):"]
+        for row in rows:
+            cells = [(s.label, s.role + (f" {s.participant}" if s.participant else ""),
+                      f"{s.turns} turn{'s' if s.turns != 1 else ''}", s.how) for s in row.speakers]
+            widths = [max(len(c[i]) for c in cells) for i in range(3)]
+            out.append(f"  {row.file}" + ("  (not read)" if row.error else ""))
+            out += [f"    {c[0].ljust(widths[0])}  {c[1].ljust(widths[1])}  {c[2].rjust(widths[2])}  {c[3]}"
+                    for c in cells]
+        return out
 
 
 def participant_words(transcript: Transcript) -> int:
@@ -85,10 +105,11 @@ def check_folder(folder: str | Path) -> CheckReport:
     for result in scan.files:
         t = result.transcript
         if t is None:
-            rows.append(FileRow(result.id, _format_of(result.path), 0, 0, 0, result.notes, str(result.error)))
+            rows.append(FileRow(result.id, _format_of(result.path), 0, 0, 0, result.notes, str(result.error),
+                                result.speakers))
         else:
             rows.append(FileRow(result.id, t.format, len(t.participants), len(t.turns), participant_words(t),
-                                result.notes))
+                                result.notes, speakers=result.speakers))
     root = Path(folder)
     warnings = [f"{p.relative_to(root).as_posix()}: not read: no reader for {p.suffix or 'files without a suffix'!r} "
                 f"files (use .txt, .md, .docx, .vtt, .srt, .csv or .xlsx)" for p in scan.skipped]

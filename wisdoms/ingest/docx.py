@@ -16,7 +16,7 @@ from pathlib import Path
 from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript
-from .speakers import FileOptions
+from .speakers import FileOptions, Speaker
 from .text import parse_labelled
 
 _HEADER_CELLS = {"speaker", "name", "who", "time", "timestamp", "text", "speech", "transcript", "words"}
@@ -24,7 +24,12 @@ _TIME = re.compile(r"^\[?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\]?$")
 
 
 def read_docx_transcript(
-    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+    path: Path,
+    transcript_id: str,
+    *,
+    options: FileOptions | None = None,
+    notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
 ) -> Transcript:
     """Read a Word transcript.
 
@@ -52,13 +57,13 @@ def read_docx_transcript(
 
     try:
         turns, people = parse_labelled(
-            text, path, transcript_id, options=options, notes=notes,
+            text, path, transcript_id, options=options, notes=notes, speakers=speakers,
             unit=lambda offset: block_of(offset) + 1, unit_name="block",
         )
     except TranscriptError as exc:
         message = _cite(exc.message, names)
         if exc.line is not None:
-            offset = sum(len(line) + 1 for line in text.split("\n")[: exc.line - 1])
+            offset = _offset_of_line(text, exc.line)
             message = f"{names[block_of(offset)]}: {message}"
         raise TranscriptError(message, path=path, hint=exc.hint) from exc
     if notes is not None:
@@ -72,6 +77,13 @@ def read_docx_transcript(
         turns=turns,
         sha256=sha256_file(path),
     )
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.find("\n", offset) + 1
+    return offset
 
 
 def _cite(message: str, names: list[str]) -> str:

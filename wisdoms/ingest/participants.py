@@ -31,7 +31,7 @@ import yaml
 from ..errors import TranscriptError
 from ..models import Transcript
 from .speakers import FileOptions, parse_rules
-from .text import decode
+from .text import decode, load_yaml_text
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def options_for(path: Path, root: Path) -> FileOptions:
 def _load_speakers_yaml(spec_path: Path) -> dict:
     text, _encoding = decode(spec_path.read_bytes(), spec_path)
     try:
-        spec = yaml.safe_load(text) or {}
+        spec = load_yaml_text(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise TranscriptError(

@@ -19,7 +19,7 @@ from .._files import sha256_file
 from .._tables import read_xlsx_rows, unguard_cell
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
-from .speakers import FileOptions
+from .speakers import FileOptions, Speaker
 from .text import decode
 
 #: Header names (lower-cased) taken as the respondent id column.
@@ -30,9 +30,16 @@ MIN_TEXT_WORDS = 5.0
 
 
 def read_table_transcript(
-    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+    path: Path,
+    transcript_id: str,
+    *,
+    options: FileOptions | None = None,
+    notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
 ) -> Transcript:
     """Read a spreadsheet of open-ended answers.
+
+    ``speakers`` is accepted as every reader's is, and left empty: a row is a respondent, not a labelled turn.
 
     Raises:
         TranscriptError: Empty, binary or unreadable file; no header; a chosen column that does not
@@ -130,7 +137,7 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
         table = _xlsx_rows(path, notes)
     else:
         text, encoding = decode(path.read_bytes(), path)
-        if encoding != "utf-8" and notes is not None:
+        if encoding == "cp1252" and notes is not None:
             notes.append("not UTF-8: read as Windows-1252")
         try:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter

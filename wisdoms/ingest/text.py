@@ -17,6 +17,7 @@ part of the text; Windows line endings are kept as they are).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,12 +28,15 @@ from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
 from .speakers import (  # noqa: F401  (role_of and the label sets are part of this module's API)
-    NUMBERED_SPEAKER,
     INTERVIEWER_LABELS,
+    NUMBERED_SPEAKER,
     PARTICIPANT_LABELS,
     FileOptions,
+    Speaker,
     SpeakerRule,
     builtin_role,
+    is_numbered,
+    label_key,
     parse_rules,
     require_participant,
     resolve_speakers,
@@ -42,18 +46,19 @@ from .speakers import (  # noqa: F401  (role_of and the label sets are part of t
 #: Keys of the front matter that are not participant attributes.
 RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "title", "notes"}
 
-# A label at the start of a line: optional [00:03:12] timestamp, optional **bold**, a short name, a colon.
+# A label at the start of a line: optional [00:03:12] timestamp, optional **bold**, a short name or number
+# (letters of any script), a colon not followed by a digit (a clock time such as 10:30 is not a label).
 _LABEL = re.compile(
     r"^[ \t]*(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\][ \t]*)?"
-    r"(?P<bold>\*\*)?(?P<label>[A-Za-z][A-Za-z0-9 .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)[ \t]*",
+    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*",
     re.MULTILINE,
 )
-_NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z0-9][\w.'\-]*){0,2}$")
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Decode file bytes: UTF-8 (with or without BOM), else Windows-1252.
+    """Decode file bytes: UTF-16 (with a byte-order mark, as Notepad's "Unicode" saves, or without one when
+    every other byte is zero), UTF-8 (with or without BOM), else Windows-1252.
 
     Returns:
         The text and the encoding used.
@@ -61,6 +66,20 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
     Raises:
         TranscriptError: The file is empty or binary.
     """
+    utf16 = _utf16(data)
+    if utf16 is not None:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise TranscriptError(
+                f"the file starts like UTF-16 text but byte {exc.start} is not UTF-16",
+                path=path,
+                hint="open it in a text editor and save it again as UTF-8",
+            ) from exc
+        text = text.lstrip("\ufeff")
+        if not text.strip():
+            raise TranscriptError("the file is empty", path=path, hint="remove it, or add the conversation's text")
+        return text, "utf-16"
     if not data.strip():
         raise TranscriptError(
             "the file is empty", path=path, hint="remove it, or add the conversation's text"
@@ -77,9 +96,55 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+def _utf16(data: bytes) -> str | None:
+    """``utf-16``/``utf-16-le``/``utf-16-be`` when ``data`` is UTF-16 text, else ``None``."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and len(data) % 2 == 0:
+        return "utf-16"
+    sample = data[:4096]
+    if len(sample) >= 8 and len(data) % 2 == 0:
+        # ASCII-heavy UTF-16 without a BOM: one byte of each pair is zero, and never both.
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def line_of(text: str, offset: int) -> int:
-    """1-based line number of ``offset`` in ``text``."""
+    """1-based line number of ``offset`` in ``text`` (for one offset; :class:`LineIndex` for many)."""
     return text.count("\n", 0, offset) + 1
+
+
+class LineIndex:
+    """Line numbers of many offsets of one text in linear time overall (the newlines are found once)."""
+
+    def __init__(self, text: str) -> None:
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of ``offset``."""
+        return bisect.bisect_left(self._newlines, offset) + 1
+
+
+class _TextLoader(yaml.SafeLoader):
+    """YAML where every scalar stays the text as written (``19``, ``007``, ``yes``, ``2024-05-01``),
+    except an empty value or ``null``: speaker labels, ids and attributes are text, whatever they look like."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_text(text: str) -> object:
+    """Parse YAML keeping every scalar as text (see :class:`_TextLoader`).
+
+    Raises:
+        yaml.YAMLError: Not valid YAML.
+    """
+    return yaml.load(text, Loader=_TextLoader)  # noqa: S506  (a SafeLoader subclass)
 
 
 def split_front_matter(text: str, path: Path) -> tuple[dict, int]:
@@ -103,7 +168,7 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, int]:
         )
     block = text[text.index("\n") + 1 : closing.start()]
     try:
-        data = yaml.safe_load(block) or {}
+        data = load_yaml_text(block) or {}
     except yaml.YAMLError as exc:
         # The context mark (where the broken construct opened) is nearer the mistake than the problem mark.
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -131,7 +196,12 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, int]:
 
 
 def read_text_transcript(
-    path: Path, transcript_id: str, *, options: FileOptions | None = None, notes: list[str] | None = None
+    path: Path,
+    transcript_id: str,
+    *,
+    options: FileOptions | None = None,
+    notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
 ) -> Transcript:
     """Read a labelled plain-text or Markdown transcript.
 
@@ -139,16 +209,17 @@ def read_text_transcript(
         path: The file.
         transcript_id: Its id (path relative to the transcripts folder).
         options: What the folder's ``speakers.yaml`` says about this file.
-        notes: Decisions worth showing to the user (guessed roles) are appended here.
+        notes: Decisions worth showing to the user (guessed roles, a preamble) are appended here.
+        speakers: Each speaker label's decision is appended here (``wisdoms check``).
 
     Raises:
-        TranscriptError: Empty or binary file, invalid front matter, text before the first label,
+        TranscriptError: Empty or binary file, invalid front matter, no speaker label at all,
             speakers that cannot be placed, or no participant speech.
     """
     text, encoding = decode(path.read_bytes(), path)
-    if encoding != "utf-8" and notes is not None:
+    if encoding == "cp1252" and notes is not None:
         notes.append("not UTF-8: read as Windows-1252")
-    turns, people = parse_labelled(text, path, transcript_id, options=options, notes=notes)
+    turns, people = parse_labelled(text, path, transcript_id, options=options, notes=notes, speakers=speakers)
     return Transcript(
         id=transcript_id,
         path=str(path.resolve()),
@@ -167,10 +238,14 @@ def parse_labelled(
     *,
     options: FileOptions | None = None,
     notes: list[str] | None = None,
+    speakers: list[Speaker] | None = None,
     unit: Callable[[int], int] | None = None,
     unit_name: str = "line",
 ) -> tuple[tuple[Turn, ...], dict[str, dict[str, str]]]:
     """Split labelled text (optional front matter, then ``Label: speech`` turns) into turns.
+
+    Lines before the first speaker label (a title, a header, a stray "All right.") are kept in the text
+    as preamble, not analysed, and named in a note.
 
     Args:
         text: The text every offset refers to.
@@ -178,6 +253,7 @@ def parse_labelled(
         transcript_id: The transcript id; its stem is the participant id when nothing else gives one.
         options: Folder-level speaker rules; the front matter's ``speakers:`` wins over them.
         notes: Decisions worth showing to the user are appended here.
+        speakers: Each speaker label's decision is appended here.
         unit: Maps an offset to the number of the ``unit_name`` holding it (paragraph of a Word file);
             by default errors cite the line.
         unit_name: What ``unit`` counts.
@@ -192,13 +268,14 @@ def parse_labelled(
     rules = dict(options.speakers) if options else {}
     rules.update(parse_rules(meta.get("speakers"), path=path, line=2, where="invalid front matter"))
     participants = _participants(meta, path, fallback_id=Path(transcript_id).stem)
+    lines = LineIndex(text)
 
     def where(offset: int) -> str:
-        return f"{unit_name} {unit(offset) if unit else line_of(text, offset)}"
+        return f"{unit_name} {unit(offset) if unit else lines.line_of(offset)}"
 
     def error(message: str, offset: int, hint: str) -> TranscriptError:
         if unit is None:
-            return TranscriptError(message, path=path, line=line_of(text, offset), hint=hint)
+            return TranscriptError(message, path=path, line=lines.line_of(offset), hint=hint)
         return TranscriptError(f"{where(offset)}: {message}", path=path, hint=hint)
 
     labels = [m for m in _LABEL.finditer(text, body_start) if _is_line_start(text, m.start())]
@@ -211,14 +288,23 @@ def parse_labelled(
             hint="add the conversation below the front matter",
         )
     first = body_start + first_words.start()
-    if not known or known[0].start() > first and text[first : known[0].start()].strip():
+    if not known:
         found = text[first : text.find("\n", first) if "\n" in text[first:] else len(text)][:60]
         raise error(
             f"unknown speaker format: cannot tell who is speaking: expected a speaker label such as "
             f"'Interviewer:' or 'Participant:' at the start of the {unit_name}, found {found.strip()!r}",
             first,
             "start each turn with a label ('Interviewer:', 'Participant:', 'I:', 'P1:', 'Speaker 2:'), "
-            "or map your labels in the front matter, e.g. 'speakers: {Jo: interviewer, Sam: participant}'",
+            "or map your labels in speakers.yaml beside the file, e.g. 'speakers: {Jo: interviewer, Sam: participant}'",
+        )
+    preamble = text[first : known[0].start()].strip()
+    if preamble and notes is not None:
+        words = len(preamble.split())
+        shown = " ".join(preamble.split())
+        shown = shown if len(shown) <= 50 else shown[:47] + "..."
+        notes.append(
+            f"{where(first)}: {words} word{'s' if words != 1 else ''} before the first speaker label kept as "
+            f"preamble, not analysed ({shown!r})"
         )
 
     spans: list[tuple[re.Match, int, int]] = []
@@ -232,7 +318,7 @@ def parse_labelled(
         attrs["_label"]: pid for pid, attrs in participants.items() if "_label" in attrs
     } if meta.get("participants") is not None else None
     single = next(iter(participants))
-    speakers = resolve_speakers(
+    decided = resolve_speakers(
         [(m.group("label"), text[s:e], where(m.start())) for m, s, e in spans],
         path=path,
         rules=rules,
@@ -240,11 +326,12 @@ def parse_labelled(
         single_id=single,
         base_id=str(meta.get("participant") or Path(transcript_id).stem),
         notes=notes,
+        seen=speakers,
     )
     turns: list[Turn] = []
     for match, start, end in spans:
-        speaker = speakers[match.group("label").strip().lower()]
-        turns.append(speaker.turn(start, end, line=line_of(text, match.start()), time=match.group("time")))
+        speaker = decided[label_key(match.group("label"))]
+        turns.append(speaker.turn(start, end, line=lines.line_of(match.start()), time=match.group("time")))
     require_participant(
         turns, path=path, why="every turn is the interviewer's",
         hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
@@ -262,24 +349,32 @@ def _is_line_start(text: str, offset: int) -> bool:
     return offset == 0 or text[offset - 1] == "\n"
 
 
+def _is_name_like(label: str) -> bool:
+    """One to three words, each starting with a capital letter (any script) or a digit: ``Sam``, ``Jo Bloggs``."""
+    words = label.split()
+    return 0 < len(words) <= 3 and words[0][0].isupper() and all(w[0].isupper() or w[0].isdigit() for w in words)
+
+
 def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) -> list[re.Match]:
     """The label matches that start turns.
 
-    Conventional labels (``Interviewer``, ``P1``, ``Speaker 2``) and labels named in the rules always
-    do; another capitalised, name-like label (``Sam``, ``Jo Bloggs``) does when it starts two or more
-    lines, since a single ``Note:`` inside a turn is more likely speech than a speaker.
+    Conventional labels (``Interviewer``, ``P1``, ``Speaker 2``, and their variants and near-miss typos) and
+    labels named in the rules always do; another capitalised, name-like label (``Sam``, ``Jo Bloggs``) or a
+    bare number (``19``, a focus group's seat) does when it starts two or more lines, since a single ``Note:``
+    or ``1:`` inside a turn is more likely speech than a speaker.
     """
     counts: dict[str, int] = {}
     for m in labels:
-        key = m.group("label").strip().lower()
+        key = label_key(m.group("label"))
         counts[key] = counts.get(key, 0) + 1
+    rule_keys = {label_key(k) for k in rules}
     chosen = []
     for m in labels:
         label = m.group("label").strip()
-        key = label.lower()
-        if key in rules or builtin_role(label) is not None or NUMBERED_SPEAKER.match(label):
+        key = label_key(label)
+        if key in rule_keys or (builtin_role(label) is not None and not key.isdigit()) or NUMBERED_SPEAKER.match(key):
             chosen.append(m)
-        elif counts[key] >= 2 and _NAME_LIKE.match(label):
+        elif counts[key] >= 2 and (_is_name_like(label) or key.isdigit()):
             chosen.append(m)
     return chosen
 

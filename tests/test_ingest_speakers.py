@@ -1,0 +1,229 @@
+"""Speaker labels as real transcripts write them: variants, typos, role words, numbers, preambles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from wisdoms.errors import TranscriptError
+from wisdoms.ingest import MAX_TURN_CHARS, read_folder, read_transcript, scan_folder
+from wisdoms.ingest.check import check_folder
+from wisdoms.ingest.speakers import builtin_role, label_key, near_miss
+
+
+def write(folder: Path, files: dict[str, str | bytes]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def roles(t) -> str:  # noqa: ANN001
+    return "".join("P" if u.role == "participant" else "I" for u in t.turns)
+
+
+@pytest.mark.parametrize(
+    ("label", "role"),
+    [
+        ("Interviewer", "interviewer"), ("INTERVIEWER", "interviewer"), ("interviewer", "interviewer"),
+        ("Interviewer1", "interviewer"), ("Interviewer 2", "interviewer"), ("Interviewer_3", "interviewer"),
+        ("Interviewee", "participant"), ("Respondent", "participant"), ("Respondent 4", "participant"),
+        ("Moderator", "interviewer"), ("Facilitator", "interviewer"), ("Q", "interviewer"), ("A", "participant"),
+        ("I", "interviewer"), ("R", "participant"), ("P12", "participant"), ("Participant B", "participant"),
+        ("Particpant", "participant"), ("Partcipant", "participant"), ("Interveiwer", "interviewer"),
+        ("Intervewer", "interviewer"), ("Respondant", "participant"), ("Participants", "participant"),
+        ("Sam", None), ("Dan", None), ("19", None), ("Speaker 2", None), ("Interviewe", None), ("Pat", None),
+    ],
+)
+def test_role_words_variants_and_near_miss_typos(label: str, role: str | None) -> None:
+    assert builtin_role(label) == role
+
+
+def test_a_typo_as_near_two_role_words_is_not_guessed() -> None:
+    assert near_miss("Interviewe") == (None, ("interviewee", "interviewer"))
+
+
+def test_label_keys_join_spelling_variants_but_not_different_numbers() -> None:
+    assert label_key("Interviewer1") == label_key(" interviewer  1 ") == label_key("INTERVIEWER_1") == "interviewer 1"
+    assert label_key("P01") != label_key("P1")
+    assert label_key(19) == "19"
+
+
+def test_numbered_interviewers_without_a_space_are_interviewers(tmp_path: Path) -> None:
+    """Three interviewers labelled Interviewer1-3: none of their words count as the participant's."""
+    write(tmp_path, {"p9.txt": "Interviewer1: Hello, I'm Tom from the project. Shall we start?\n\n"
+                     "Participant: Yes, fine.\n\nInterviewer2: How long were you at the hostel?\n\n"
+                     "Participant: Two years.\n\nInterviewer3: And then?\n\nParticipant: A flat.\n"})
+    t = read_transcript(tmp_path / "p9.txt", tmp_path)
+    assert roles(t) == "IPIPIP"
+    assert [u.speaker for u in t.turns if u.role == "interviewer"] == ["Interviewer1", "Interviewer2", "Interviewer3"]
+    assert list(t.participants) == ["p9"]
+
+
+def test_a_one_off_label_with_space_before_the_colon_starts_its_own_turn(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "Interviewer 1: What helped?\n\nParticipant: My sister.\n\n"
+                     "Interviewer2 : Was she nearby?\n\nParticipant: Round the corner.\n"})
+    t = read_transcript(tmp_path / "a.txt", tmp_path)
+    assert roles(t) == "IPIP"
+    assert t.text[t.turns[1].start:t.turns[1].end] == "My sister."
+    assert t.text[t.turns[2].start:t.turns[2].end] == "Was she nearby?"
+
+
+def test_a_typo_of_participant_is_the_same_participant_not_the_interviewer(tmp_path: Path) -> None:
+    write(tmp_path, {"P5.txt": "Dan: So how was it?\n\nParticipant: Fine.\n\nDan: Go on?\n\n"
+                     "Particpant: Honestly it was hard.\n"})
+    scan = scan_folder(tmp_path)
+    t = scan.transcripts[0]
+    assert roles(t) == "IPIP"
+    assert {u.participant for u in t.participant_turns()} == {"P5"}
+    notes = " ".join(scan.files[0].notes)
+    assert "'Particpant' read as 'Participant'" in notes and "Dan: participant" in notes
+
+
+@pytest.mark.parametrize(
+    ("interviewer", "participant"),
+    [("Interviewer", "Interviewee"), ("Moderator", "Respondent"), ("Facilitator", "Participant"), ("Q", "A"),
+     ("I", "R"), ("INTERVIEWER", "RESPONDENT"), ("interviewer", "participant")],
+)
+def test_common_role_words_pair_up(tmp_path: Path, interviewer: str, participant: str) -> None:
+    write(tmp_path, {"a.txt": f"{interviewer}: What was it like?\n\n{participant}: It was lonely, to start.\n\n"
+                     f"{interviewer}: And now.\n\n{participant}: Now I know people.\n"})
+    assert roles(read_transcript(tmp_path / "a.txt", tmp_path)) == "IPIP"
+
+
+def test_numbered_focus_group_with_speakers_yaml_as_the_error_advises(tmp_path: Path) -> None:
+    """Seats labelled by number (19:, 20:), the facilitator F:; speakers.yaml keys written as YAML numbers."""
+    write(tmp_path, {
+        "group-4.txt": "Focus group 4, community centre\n\nF: What would you change first?\n\n"
+                       "19: The phone line. Nobody answers.\n\n20: The forms.\n\nF: Say more about the forms?\n\n"
+                       "20: Twelve pages. I gave up twice.\n\n19: Same here.\n",
+        "speakers.yaml": "files:\n  group-4.txt:\n    speakers:\n      19: {role: participant, id: G19}\n"
+                         "      '20': participant\n      F: interviewer\n",
+    })
+    scan = scan_folder(tmp_path)
+    t = scan.transcripts[0]
+    assert roles(t) == "IPPIPP"
+    assert list(t.participants) == ["G19", "group-4-20"]  # a seat number is this group's, not the study's
+    assert t.text[t.turns[1].start:t.turns[1].end] == "The phone line. Nobody answers."
+    assert any("preamble" in n and "Focus group 4" in n for n in scan.files[0].notes)
+
+
+def test_numbered_focus_group_without_speakers_yaml_names_the_lines_that_settle_it(tmp_path: Path) -> None:
+    write(tmp_path, {"group-5.txt": "19: The phone line. Nobody answers.\n\n20: The forms.\n\n"
+                     "19: Same here.\n\n20: Twelve pages.\n"})
+    with pytest.raises(TranscriptError) as info:
+        read_folder(tmp_path)
+    message = str(info.value)
+    assert "'19' (line 1" in message and "'20' (line 3" in message
+    assert f"add to {tmp_path / 'speakers.yaml'}:" in message
+    assert "files:\n        group-5.txt:\n          speakers:\n            '19': interviewer\n            '20': participant" in message
+
+
+def test_ambiguous_named_labels_are_named_as_written_with_the_yaml_that_settles_it(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "Robin: The bus was late.\n\nCasey: It always is.\n\nRobin: I walked.\n\nCasey: Good.\n"})
+    with pytest.raises(TranscriptError) as info:
+        read_transcript(tmp_path / "a.txt", tmp_path)
+    message = str(info.value)
+    assert "'Robin' (line 1" in message and "'Casey' (line 3" in message and "***" not in message
+    assert "speakers:\n        Robin: interviewer\n        Casey: participant" in message
+
+
+@pytest.mark.parametrize(
+    "preamble",
+    ["All right.\n\n", "Listening conversation 7\nRecorded 3 May, 42 minutes\n\n", "# Interview with P3\n\n"],
+)
+def test_lines_before_the_first_turn_are_preamble_not_a_refusal(tmp_path: Path, preamble: str) -> None:
+    body = "Interviewer: Where shall we start?\n\nParticipant: At the beginning, I suppose.\n"
+    write(tmp_path, {"a.txt": preamble + body})
+    notes: list[str] = []
+    t = read_transcript(tmp_path / "a.txt", tmp_path, notes=notes)
+    assert roles(t) == "IP"
+    assert t.text == preamble + body
+    assert t.text[t.turns[1].start:t.turns[1].end] == "At the beginning, I suppose."
+    assert any("before the first speaker label kept as preamble" in n for n in notes)
+
+
+def test_yaml_keys_are_text_whatever_yaml_makes_of_them(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "a.txt": "007: Hello?\n\nYes: Hi.\n\n007: How are you?\n\nYes: Fine.\n",
+        "speakers.yaml": "speakers:\n  007: interviewer\n  Yes: {role: participant, id: 0042}\n",
+    })
+    t = read_folder(tmp_path)[0]
+    assert roles(t) == "IPIP" and list(t.participants) == ["0042"]
+
+
+def test_check_shows_each_label_its_role_and_turn_counts(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "P5.txt": "Dan: So how was it?\n\nParticipant: Fine.\n\nDan: Go on?\n\nParticpant: It was hard.\n\n"
+                  "Dan: Why?\n\nParticipant: Money.\n",
+        "speakers.yaml": "speakers:\n  Dan: interviewer\n",
+    })
+    out = check_folder(tmp_path).render()
+    assert "  P5.txt\n" in out
+    assert "    Dan          interviewer     3 turns  speakers.yaml" in out
+    assert "    Participant  participant P5  2 turns  label" in out
+    assert "    Particpant   participant P5   1 turn  read as 'Participant'" in out
+
+
+def test_utf16_text_with_bom_is_read_not_called_binary(tmp_path: Path) -> None:
+    text = "Interviewer: Ça va?\n\nParticipant: Oui, merci 😊 vraiment.\n"
+    write(tmp_path, {"le.txt": text.encode("utf-16"), "be.txt": b"\xfe\xff" + text.encode("utf-16-be")})
+    for name in ("le.txt", "be.txt"):
+        t = read_transcript(tmp_path / name, tmp_path)
+        assert t.text == text
+        assert t.text[t.turns[1].start:t.turns[1].end] == "Oui, merci 😊 vraiment."
+
+
+def test_a_giant_paragraph_is_split_into_turns_of_the_same_speaker(tmp_path: Path) -> None:
+    sentence = "I kept ringing and nobody came back to me about the flat. "
+    giant = (sentence * (1_000_001 // len(sentence) + 1)).strip()
+    write(tmp_path, {"a.txt": f"Interviewer: Tell me?\n\nParticipant: {giant}\n"})
+    notes: list[str] = []
+    t = read_transcript(tmp_path / "a.txt", tmp_path, notes=notes)
+    pieces = t.participant_turns()
+    assert len(pieces) >= 10 and all(u.end - u.start <= MAX_TURN_CHARS for u in pieces)
+    assert all(t.text[u.start:u.end].endswith("flat.") for u in pieces)
+    assert " ".join(t.text[u.start:u.end] for u in pieces) == giant
+    assert any("split into" in n for n in notes)
+
+
+def test_a_file_that_vanishes_while_being_read_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    write(tmp_path, {"a.txt": "Interviewer: Hi?\n\nParticipant: Hello.\n"})
+    from wisdoms.ingest import text as text_module
+
+    def gone(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "a.txt"))
+
+    monkeypatch.setattr(text_module, "sha256_file", gone)
+    with pytest.raises(TranscriptError, match="the file disappeared while it was being read"):
+        read_transcript(tmp_path / "a.txt", tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks on this platform")
+def test_a_link_to_a_file_outside_the_folder_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Interviewer: x?\n\nParticipant: my bank PIN is 4417\n", encoding="utf-8")
+    folder = write(tmp_path / "transcripts", {"a.txt": "Interviewer: Hi?\n\nParticipant: Hello.\n"})
+    (folder / "b.txt").symlink_to(secret)
+    scan = scan_folder(folder)
+    bad = next(f for f in scan.files if f.id == "b.txt")
+    assert bad.transcript is None and "a link to a file outside the transcripts folder" in str(bad.error)
+    assert "4417" not in str(bad.error) and "secret" not in str(bad.error)
+    assert [t.id for t in read_folder(folder, strict=False)] == ["a.txt"]
+
+
+def test_a_run_reads_past_a_bad_file_unless_strict(tmp_path: Path) -> None:
+    from wisdoms.ingest import Unread
+
+    write(tmp_path, {"a.txt": "Interviewer: Hi?\n\nParticipant: Hello.\n", "b.txt": b"\x00\x01PK\x00"})
+    unread: list[Unread] = []
+    assert [t.id for t in read_folder(tmp_path, strict=False, unread=unread)] == ["a.txt"]
+    assert unread == [Unread("b.txt", "the file looks binary, not text")]
+    with pytest.raises(TranscriptError, match="looks binary"):
+        read_folder(tmp_path)
