@@ -18,11 +18,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .codebook import load_codebook
     from .errors import WisdomsError
     from .ingest import read_folder
-    from .pipeline import Analysis, run
+    from .pipeline import run
+    from .results import Analysis
     from .settings import Settings
 
 _LAZY = {
-    "run": "pipeline", "Analysis": "pipeline", "Settings": "settings", "WisdomsError": "errors",
+    "run": "pipeline", "Analysis": "results", "Settings": "settings", "WisdomsError": "errors",
     "load_codebook": "codebook", "read_folder": "ingest",
 }
 

@@ -257,6 +257,25 @@ class Unassigned:
     reason: str
 
 
+@dataclass(frozen=True)
+class CodeCoverage:
+    """Evidence for one active code.
+
+    Attributes:
+        code: Code id.
+        name: Code name.
+        passages: Passages assigned the code.
+        participants: Distinct participants among them.
+        themes: Ids of themes matched to the code.
+    """
+
+    code: str
+    name: str
+    passages: int
+    participants: int
+    themes: tuple[int, ...]
+
+
 T = TypeVar("T")
 
 

@@ -17,17 +17,16 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from . import __version__
 from ._files import sha256_file, write_text
-from .codebook import ClassifierStore, Codebook, CodeCoverage, CodeMatcher, coverage, load_codebook
+from .codebook import ClassifierStore, Codebook, CodeMatcher, coverage, load_codebook
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
 from .errors import OutputError
 from .ingest import read_folder
@@ -37,6 +36,7 @@ from .privacy.prescan import finish as finish_prescan
 from .privacy.prescan import start as start_prescan
 from .privacy.prescan import worth_it as prescan_worth_it
 from .progress import Progress
+from .results import Analysis, passage_records  # Analysis also re-exported: `from wisdoms.pipeline import Analysis` still works
 from .segment import load_spacy, segment, spacy_model_id
 from .settings import Settings
 from .themes import analysable as find_analysable
@@ -50,68 +50,6 @@ RECORDED_PACKAGES = (
     "numpy", "pandas", "spacy", "torch", "sentence-transformers", "transformers", "bertopic",
     "umap-learn", "hdbscan", "scikit-learn", "onnxruntime",
 )
-
-
-@dataclass
-class Analysis:
-    """Everything a run produced.
-
-    Attributes:
-        transcripts: The conversations read.
-        passages: Every participant passage (``.to_frame()`` adds theme and code columns).
-        themes: Candidate themes, largest first, with quotes and codes.
-        matches: Passage and theme matches to codes, with scores and evidence.
-        unassigned: Passages not yet in a theme, with the reason.
-        codebook: The codebook used.
-        coverage: Evidence for each code.
-        manifest: Seed, models, versions, inputs with hashes, timings.
-        out_dir: Where the reports were written (``None`` if not written).
-    """
-
-    transcripts: list[Transcript]
-    passages: Records[Passage]
-    themes: Records[Theme]
-    matches: Records[Match]
-    unassigned: Records[Unassigned]
-    codebook: Codebook
-    coverage: list[CodeCoverage]
-    manifest: dict[str, Any]
-    out_dir: Path | None = None
-    embeddings: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def participants(self) -> dict[str, dict[str, str]]:
-        """Participant id -> attributes, across all transcripts."""
-        people: dict[str, dict[str, str]] = {}
-        for t in self.transcripts:
-            for pid, attrs in t.participants.items():
-                people.setdefault(pid, dict(attrs))
-        return people
-
-    def transcript(self, transcript_id: str) -> Transcript:
-        """The transcript with this id (its path relative to the transcripts folder)."""
-        for t in self.transcripts:
-            if t.id == transcript_id:
-                return t
-        raise KeyError(transcript_id)
-
-    def summary(self) -> dict[str, int]:
-        """Counts a person would want first."""
-        return {
-            "transcripts": len(self.transcripts),
-            "participants": len(self.participants),
-            "passages": len(self.passages),
-            "themes": len(self.themes),
-            "unassigned": len(self.unassigned),
-        }
-
-    def candidate_new_codes(self) -> list[Theme]:
-        """Themes that match no code: candidates for new codes."""
-        return [t for t in self.themes if not t.codes]
-
-    def uncovered_codes(self) -> list[CodeCoverage]:
-        """Active codes with no supporting passage."""
-        return [c for c in self.coverage if c.passages == 0]
 
 
 class _Timer:
@@ -315,27 +253,12 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         code_coverage = coverage(book, passages, passage_matches, themes)
 
     unassigned = _unassigned(passages, analysable, result.assignments, settings, answers)
-    theme_of = {pid: t.id for t in themes for pid in t.passage_ids}
-    label_of = {t.id: t.label for t in themes}
-    codes_of: dict[str, list[str]] = {}
-    for m in passage_matches:
-        if m.assigned:
-            codes_of.setdefault(m.target_id, []).append(m.code)
-    passage_records = Records.of(
-        Passage,
-        passages,
-        extra={
-            "theme": [theme_of.get(p.id) for p in passages],
-            "theme_label": [label_of.get(theme_of.get(p.id, -1), "") for p in passages],
-            "codes": [codes_of.get(p.id, []) for p in passages],
-            "words": [p.words for p in passages],
-        },
-    )
+    records = passage_records(passages, themes, passage_matches)
     _account_for_every_passage(passages, themes, unassigned)
 
     analysis = Analysis(
         transcripts=docs,
-        passages=passage_records,
+        passages=records,
         themes=Records.of(Theme, themes),
         matches=Records.of(Match, [*passage_matches, *(m for t in themes for m in t.codes)]),
         unassigned=Records.of(Unassigned, unassigned),

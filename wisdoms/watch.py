@@ -51,7 +51,7 @@ class WatchedRun:
         number: 1 for the first run, then 2, 3, ...
         changes: What changed since the previous run (``"added conversation-12.txt"``); empty for the first.
         seconds: How long the run took, from the change being seen to the reports written.
-        analysis: The run's :class:`~wisdoms.pipeline.Analysis`, or ``None`` when it failed.
+        analysis: The run's :class:`~wisdoms.results.Analysis`, or ``None`` when it failed.
         error: The failure, as the CLI would print it, or ``""``.
     """
 

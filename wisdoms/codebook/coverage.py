@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._files import write_text
-from ..models import Code, Match, Passage, Quote, Theme
+from ..models import Code, CodeCoverage, Match, Passage, Quote, Theme
 from ._model import Codebook, codebook_to_dict, validate
 
 #: Says plainly where a suggested definition came from, wherever it is shown.
@@ -24,25 +24,6 @@ MACHINE_NOTE = ("Machine-suggested from the theme's keywords and passages (no la
                 "a researcher should check and reword it before adding it to the codebook.")
 #: Theme statuses that never yield a suggestion (a panel turned them down or folded them in).
 _NO_SUGGESTION = ("rejected", "merged")
-
-
-@dataclass(frozen=True)
-class CodeCoverage:
-    """Evidence for one active code.
-
-    Attributes:
-        code: Code id.
-        name: Code name.
-        passages: Passages assigned the code.
-        participants: Distinct participants among them.
-        themes: Ids of themes matched to the code.
-    """
-
-    code: str
-    name: str
-    passages: int
-    participants: int
-    themes: tuple[int, ...]
 
 
 def coverage(codebook: Codebook, passages: Sequence[Passage], passage_matches: Sequence[Match],

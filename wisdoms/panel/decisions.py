@@ -28,7 +28,7 @@ from ..errors import PanelError
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
 
 log = logging.getLogger(__name__)
 

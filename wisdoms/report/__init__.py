@@ -1,4 +1,4 @@
-"""Reports: turn an :class:`~wisdoms.pipeline.Analysis` into files people read. No analysis here.
+"""Reports: turn an :class:`~wisdoms.results.Analysis` into files people read. No analysis here.
 
 Every writer renders to text or bytes first (:func:`render_reports`); :func:`write_rendered` is the one
 function that puts them on disk, so a gate (the privacy check) can sit between the two.
@@ -18,6 +18,7 @@ from .._files import write_bytes, write_text
 from .._tables import read_csv_rows
 from ..errors import OutputError
 from ..privacy.release import ScanItem, release
+from ..results import ANALYSIS_FILE, analysis_json
 from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
 from .docx import render_docx
 from .html import render_html
@@ -26,7 +27,7 @@ from .markdown import render_markdown
 from .view import build_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
     from ..privacy import PrivacyGate
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str
         "report.html": render_html(analysis, banner=banner, view=view),
         "report.docx": render_docx(analysis, view=view, banner=banner),
         "manifest.json": manifest_json(analysis, draft=banner),
+        ANALYSIS_FILE: analysis_json(analysis, draft=banner),
     }
     if banner:
         rendered["report.md"] = f"> **{banner}**: a private draft with unreviewed quotes.\n\n" + str(rendered["report.md"])
@@ -92,8 +94,8 @@ def write_reports(
     allow_unreviewed: bool = False,
     gate: PrivacyGate | None = None,
 ) -> list[Path]:
-    """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv and
-    manifest.json, each atomically, through the privacy gate (:func:`release`).
+    """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv,
+    manifest.json and analysis.json (what :meth:`Analysis.load <wisdoms.results.Analysis.load>` reads back), each atomically, through the privacy gate (:func:`release`).
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
     anything is written. With ``allow_unreviewed`` (private drafts only) blocked quotes are written but

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._tables import GuardedWriter
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
     from .view import ReportView
 
 SCHEMA = "wisdoms.themes/1"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
 
 #: What python-docx turns into elements of their own inside a run: a tab, or a line break.
 _RUN_BREAKS = re.compile(r"([\t\r\n])")

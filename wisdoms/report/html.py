@@ -9,7 +9,7 @@ from .charts import group_chart_svg
 from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
 
 #: Every colour the page uses. Each (foreground, background) pair in :data:`COLOUR_PAIRS` meets WCAG AA.
 PALETTE = {

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .view import SUPPRESSED, ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..pipeline import Analysis
+    from ..results import Analysis
 
 
 def _quote_block(text: str) -> str:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._files import sha256_file
 from .._tables import GuardedDictReader
-from ..errors import RunFolderError, WisdomsError
+from ..errors import RunFolderError
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +69,9 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
     return RunFolder(path=path, themes=docs["themes.json"], passages=rows, manifest=docs["manifest.json"])
 
 
-def _resolve(recorded: str | None, override: str | Path | None, run_dir: Path) -> Path | None:
-    if override is not None:
-        return Path(override)
-    if not recorded:
-        return None
-    candidate = Path(recorded)
-    if candidate.is_absolute() or candidate.exists():
-        return candidate
-    beside = run_dir.parent / recorded
-    return beside if beside.exists() else candidate
-
-
 def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebook: str | Path | None = None) -> tuple[list[Any], Any]:
-    """Re-read the run's transcripts and codebook, checking their hashes against the manifest.
+    """Re-read the run's transcripts and codebook, checking their hashes against the manifest
+    (:func:`wisdoms.results.read_run_inputs`).
 
     Args:
         run: The run folder.
@@ -93,36 +81,6 @@ def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebo
     Raises:
         RunFolderError: An input is missing or differs from the one the run read.
     """
-    from ..codebook import load_codebook
-    from ..ingest import read_folder
+    from ..results import read_run_inputs
 
-    inputs = run.manifest.get("inputs") or {}
-    folder = _resolve(inputs.get("transcripts_folder"), transcripts, run.path)
-    if folder is None or not folder.is_dir():
-        raise RunFolderError("the transcripts folder the run read is not there", path=folder or run.path / "manifest.json",
-                             hint="pass --transcripts FOLDER (the folder given to 'wisdoms run')")
-    try:
-        docs = read_folder(folder)
-    except WisdomsError as exc:
-        raise RunFolderError(f"cannot re-read the transcripts: {exc.message}", path=exc.path, line=exc.line, hint=exc.hint) from exc
-    recorded = {t["id"]: t["sha256"] for t in inputs.get("transcripts", [])}
-    found = {t.id: t.sha256 for t in docs}
-    for tid, digest in recorded.items():
-        if tid not in found:
-            raise RunFolderError(f"transcript {tid} from the run is no longer in the folder", path=folder / tid,
-                                 hint="restore it, or re-run 'wisdoms run' and export the new run")
-        if found[tid] != digest:
-            raise RunFolderError(f"transcript {tid} changed since the run (sha256 {found[tid][:12]}, run read {digest[:12]})",
-                                 path=folder / tid, hint="re-run 'wisdoms run' on the changed transcripts, then export the new run")
-    extra = sorted(set(found) - set(recorded))
-    if extra:
-        log.info("ignoring %d transcripts added since the run: %s", len(extra), ", ".join(extra))
-    book_info = inputs.get("codebook") or {}
-    book_path = _resolve(book_info.get("path"), codebook, run.path)
-    if book_path is None or not book_path.is_file():
-        raise RunFolderError("the codebook the run used is not there", path=book_path or run.path / "manifest.json",
-                             hint="pass --codebook FILE (the codebook given to 'wisdoms run')")
-    if book_info.get("sha256") and sha256_file(book_path) != book_info["sha256"]:
-        raise RunFolderError("the codebook changed since the run", path=book_path,
-                             hint="re-run 'wisdoms run' with the new codebook, then export the new run")
-    return [t for t in docs if t.id in recorded], load_codebook(book_path)
+    return read_run_inputs(run.manifest, run.path, transcripts=transcripts, codebook=codebook)

@@ -18,7 +18,7 @@ from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Passage, Quote, Theme
-    from ..pipeline import Analysis
+    from ..results import Analysis
 
 #: Counts of people below this are never printed in a group breakdown.
 SMALL_NUMBER = 5

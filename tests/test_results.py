@@ -1,0 +1,101 @@
+"""wisdoms.results: the Analysis every writer takes, saved beside themes.json and loaded back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from report_fixtures.analysis import build_analysis
+
+from wisdoms.errors import RunFolderError
+from wisdoms.results import ANALYSIS_FILE, Analysis
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory):  # noqa: ANN001, ANN201
+    return build_analysis(tmp_path_factory.mktemp("results"))
+
+
+def test_importing_results_loads_no_stage_above_the_models() -> None:
+    """Any stage may import the results module: it pulls in no pipeline, report, panel or heavy library."""
+    script = ("import sys, json; import wisdoms.results; "
+              "print(json.dumps(sorted(m for m in sys.modules if m.startswith('wisdoms') or m in ('numpy', 'pandas'))))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.results"}, loaded
+
+
+@pytest.mark.slow
+def test_saved_analysis_loads_back_equal(analysis, tmp_path):  # noqa: ANN001
+    written = analysis.save(tmp_path / "run")
+    assert written == tmp_path / "run" / ANALYSIS_FILE
+    loaded = Analysis.load(tmp_path / "run")
+    assert list(loaded.passages) == list(analysis.passages)
+    assert list(loaded.themes) == list(analysis.themes)
+    assert list(loaded.matches) == list(analysis.matches)
+    assert list(loaded.unassigned) == list(analysis.unassigned)
+    assert loaded.coverage == analysis.coverage
+    assert loaded.manifest == json.loads(json.dumps(analysis.manifest, default=str))
+    assert [t.id for t in loaded.transcripts] == [t.id for t in analysis.transcripts]
+    assert [t.text for t in loaded.transcripts] == [t.text for t in analysis.transcripts]
+    assert [c.id for c in loaded.codebook.codes] == [c.id for c in analysis.codebook.codes]
+    assert loaded.out_dir == tmp_path / "run"
+    # The notebook frame is the same: theme, label, codes and word counts per passage.
+    assert loaded.passages.to_frame().equals(analysis.passages.to_frame())
+    # Each passage keeps the turn it came from (not a stand-in): its words lie inside that turn.
+    for p in loaded.passages:
+        turn = loaded.transcript(p.transcript).turns[p.turn]
+        assert turn.start <= p.start and p.end <= turn.end and turn.participant == p.participant
+
+
+@pytest.mark.slow
+def test_the_reports_of_a_loaded_analysis_are_the_same(analysis, tmp_path):  # noqa: ANN001
+    from wisdoms.report import render_reports
+
+    analysis.save(tmp_path)
+    before, after = render_reports(analysis), render_reports(Analysis.load(tmp_path))
+    for name in ("themes.json", "passages.csv", "framework-matrix.csv", "report.md", ANALYSIS_FILE):
+        assert after[name] == before[name], name
+
+
+@pytest.mark.slow
+def test_wisdoms_run_writes_the_analysis_into_the_run_folder(analysis, tmp_path):  # noqa: ANN001
+    from wisdoms.report import write_reports
+
+    write_reports(analysis, tmp_path / "run", allow_unreviewed=True)
+    loaded = Analysis.load(tmp_path / "run")
+    assert [t.label for t in loaded.themes] == [t.label for t in analysis.themes]
+    assert json.loads((tmp_path / "run" / ANALYSIS_FILE).read_text(encoding="utf-8"))["draft"]
+
+
+@pytest.mark.slow
+def test_load_refuses_changed_or_missing_inputs(analysis, tmp_path):  # noqa: ANN001
+    analysis.save(tmp_path / "run")
+    folder = tmp_path / "transcripts"
+    shutil.copytree(analysis.manifest["inputs"]["transcripts_folder"], folder)
+    first = analysis.transcripts[0].id
+    (folder / first).write_text((folder / first).read_text(encoding="utf-8") + "\nParticipant: one more.\n",
+                                encoding="utf-8")
+    with pytest.raises(RunFolderError, match=f"transcript {first} changed since the run") as err:
+        Analysis.load(tmp_path / "run", transcripts=folder)
+    assert err.value.path == str(folder / first)
+    with pytest.raises(RunFolderError, match="codebook the run used is not there"):
+        Analysis.load(tmp_path / "run", codebook=tmp_path / "nowhere.yaml")
+
+
+def test_load_names_the_missing_or_bad_file(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(RunFolderError, match="run folder not found"):
+        Analysis.load(tmp_path / "nothing")
+    with pytest.raises(RunFolderError, match="analysis.json is missing") as err:
+        Analysis.load(tmp_path)
+    assert err.value.path == str(tmp_path / ANALYSIS_FILE)
+    (tmp_path / ANALYSIS_FILE).write_text('{"schema": "something else"}', encoding="utf-8")
+    with pytest.raises(RunFolderError, match="not a saved analysis"):
+        Analysis.load(tmp_path)
+    (tmp_path / ANALYSIS_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(RunFolderError, match="cannot read analysis.json"):
+        Analysis.load(tmp_path)

@@ -1,0 +1,270 @@
+"""What a run produced: :class:`Analysis`, at the bottom of the house, with ``save``/``load``.
+
+Every writer and later command (reports, panel packs, the REFI-QDA export, code suggestions) takes an
+:class:`Analysis`; none of them needs the pipeline that made it. This module imports only the shared
+models (the codebook's class is named for type checkers only), so any stage above it may import it.
+
+``themes.json`` stays the documented, stable contract other tools read. Beside it, a run folder holds
+``analysis.json``: the same analysis without loss (every passage with its turn, every match with its score
+and evidence), from which :meth:`Analysis.load` rebuilds an :class:`Analysis`. The transcripts and the
+codebook are not copied into it: ``load`` re-reads them from where the manifest says (or where it is told)
+and checks each file's SHA-256 against the manifest, so loaded offsets never point into changed text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._files import sha256_file, write_text
+from .errors import RunFolderError, WisdomsError
+from .models import CodeCoverage, Match, Passage, Quote, Records, Theme, Transcript, Unassigned
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
+    import numpy as np
+
+    from .codebook import Codebook
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ANALYSIS_FILE", "ANALYSIS_SCHEMA", "Analysis", "CodeCoverage", "analysis_json", "passage_records"]
+
+#: The file :meth:`Analysis.save` writes and :meth:`Analysis.load` reads, in a run folder.
+ANALYSIS_FILE = "analysis.json"
+ANALYSIS_SCHEMA = "wisdoms.analysis/1"
+
+
+@dataclass
+class Analysis:
+    """Everything a run produced.
+
+    Attributes:
+        transcripts: The conversations read.
+        passages: Every participant passage (``.to_frame()`` adds theme and code columns).
+        themes: Candidate themes, largest first, with quotes and codes.
+        matches: Passage and theme matches to codes, with scores and evidence.
+        unassigned: Passages not yet in a theme, with the reason.
+        codebook: The codebook used.
+        coverage: Evidence for each code.
+        manifest: Seed, models, versions, inputs with hashes, timings.
+        out_dir: Where the reports were written (``None`` if not written).
+    """
+
+    transcripts: list[Transcript]
+    passages: Records[Passage]
+    themes: Records[Theme]
+    matches: Records[Match]
+    unassigned: Records[Unassigned]
+    codebook: Codebook
+    coverage: list[CodeCoverage]
+    manifest: dict[str, Any]
+    out_dir: Path | None = None
+    embeddings: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def participants(self) -> dict[str, dict[str, str]]:
+        """Participant id -> attributes, across all transcripts."""
+        people: dict[str, dict[str, str]] = {}
+        for t in self.transcripts:
+            for pid, attrs in t.participants.items():
+                people.setdefault(pid, dict(attrs))
+        return people
+
+    def transcript(self, transcript_id: str) -> Transcript:
+        """The transcript with this id (its path relative to the transcripts folder)."""
+        for t in self.transcripts:
+            if t.id == transcript_id:
+                return t
+        raise KeyError(transcript_id)
+
+    def summary(self) -> dict[str, int]:
+        """Counts a person would want first."""
+        return {
+            "transcripts": len(self.transcripts),
+            "participants": len(self.participants),
+            "passages": len(self.passages),
+            "themes": len(self.themes),
+            "unassigned": len(self.unassigned),
+        }
+
+    def candidate_new_codes(self) -> list[Theme]:
+        """Themes that match no code: candidates for new codes."""
+        return [t for t in self.themes if not t.codes]
+
+    def uncovered_codes(self) -> list[CodeCoverage]:
+        """Active codes with no supporting passage."""
+        return [c for c in self.coverage if c.passages == 0]
+
+    def save(self, folder: str | Path) -> Path:
+        """Write ``analysis.json`` into ``folder`` (created if needed), atomically; returns its path.
+
+        It holds the participants' passages verbatim, like ``passages.csv``, but has not been through the
+        privacy gate: it is a working file to :meth:`load` again, not something to share. ``wisdoms run``
+        writes it with the reports, through the gate (:func:`wisdoms.report.write_reports`).
+
+        Raises:
+            OutputError: The file cannot be written.
+        """
+        return write_text(Path(folder) / ANALYSIS_FILE, analysis_json(self))
+
+    @classmethod
+    def load(cls, folder: str | Path, *, transcripts: str | Path | None = None,
+             codebook: str | Path | None = None) -> Analysis:
+        """The analysis saved in a run folder (``wisdoms run --out``, or :meth:`save`).
+
+        Args:
+            folder: The run folder, holding ``analysis.json`` and the reports.
+            transcripts: Transcripts folder, if not where the run's manifest says.
+            codebook: Codebook file, if not where the run's manifest says.
+
+        Raises:
+            RunFolderError: The folder or ``analysis.json`` is missing or unreadable, or an input is missing
+                or changed since the run (the message names the file and what to pass or re-run).
+        """
+        path = Path(folder)
+        document = _read_document(path)
+        manifest = document.get("manifest") or {}
+        docs, book = read_run_inputs(manifest, path, transcripts=transcripts, codebook=codebook)
+        try:
+            passages = [Passage(**row) for row in document["passages"]]
+            themes = [_theme(row) for row in document["themes"]]
+            matches = [Match(**row) for row in document["matches"]]
+            unassigned = [Unassigned(**row) for row in document["unassigned"]]
+            coverage = [CodeCoverage(**{**row, "themes": tuple(row["themes"])}) for row in document["coverage"]]
+        except (KeyError, TypeError) as exc:
+            raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis: {exc}", path=path / ANALYSIS_FILE,
+                                 hint="re-run 'wisdoms run' to write it again") from exc
+        return cls(
+            transcripts=docs, passages=passage_records(passages, themes, matches), themes=Records.of(Theme, themes),
+            matches=Records.of(Match, matches), unassigned=Records.of(Unassigned, unassigned), codebook=book,
+            coverage=coverage, manifest=manifest, out_dir=path,
+        )
+
+
+def passage_records(passages: Sequence[Passage], themes: Sequence[Theme], matches: Sequence[Match]) -> Records[Passage]:
+    """The passages as records whose frame has each passage's theme, theme label, codes and words."""
+    theme_of = {pid: t.id for t in themes for pid in t.passage_ids}
+    label_of = {t.id: t.label for t in themes}
+    codes_of: dict[str, list[str]] = {}
+    for m in matches:
+        if m.target == "passage" and m.assigned:
+            codes_of.setdefault(m.target_id, []).append(m.code)
+    return Records.of(
+        Passage,
+        passages,
+        extra={
+            "theme": [theme_of.get(p.id) for p in passages],
+            "theme_label": [label_of.get(theme_of.get(p.id, -1), "") for p in passages],
+            "codes": [codes_of.get(p.id, []) for p in passages],
+            "words": [p.words for p in passages],
+        },
+    )
+
+
+def analysis_json(analysis: Analysis, *, draft: str | None = None) -> str:
+    """``analysis.json`` text (see :meth:`Analysis.save`); a draft's stamp under ``draft``."""
+    document: dict[str, Any] = {
+        "schema": ANALYSIS_SCHEMA,
+        "passages": [asdict(p) for p in analysis.passages],
+        "themes": [asdict(t) for t in analysis.themes],
+        "matches": [asdict(m) for m in analysis.matches],
+        "unassigned": [asdict(u) for u in analysis.unassigned],
+        "coverage": [asdict(c) for c in analysis.coverage],
+        "manifest": analysis.manifest,
+    }
+    if draft:
+        document["draft"] = draft
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+
+
+def _theme(row: dict[str, Any]) -> Theme:
+    return Theme(**{
+        **row,
+        "keywords": tuple(row["keywords"]),
+        "passage_ids": tuple(row["passage_ids"]),
+        "quotes": tuple(Quote(**q) for q in row.get("quotes", ())),
+        "codes": tuple(Match(**m) for m in row.get("codes", ())),
+    })
+
+
+def _read_document(path: Path) -> dict[str, Any]:
+    if not path.is_dir():
+        raise RunFolderError("run folder not found", path=path, hint="pass the --out folder of 'wisdoms run'")
+    file = path / ANALYSIS_FILE
+    if not file.is_file():
+        raise RunFolderError(f"{ANALYSIS_FILE} is missing from the run folder", path=file,
+                             hint="pass a folder written by 'wisdoms run' (older runs: run it again to write it)")
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"cannot read {ANALYSIS_FILE}: {exc}", path=file,
+                             hint="re-run 'wisdoms run' to write it again") from exc
+    if not isinstance(document, dict) or document.get("schema") != ANALYSIS_SCHEMA:
+        raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis (expected schema {ANALYSIS_SCHEMA!r})",
+                             path=file, hint="re-run 'wisdoms run' to write it again")
+    return document
+
+
+def _resolve(recorded: str | None, override: str | Path | None, run_dir: Path) -> Path | None:
+    if override is not None:
+        return Path(override)
+    if not recorded:
+        return None
+    candidate = Path(recorded)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    beside = run_dir.parent / recorded
+    return beside if beside.exists() else candidate
+
+
+def read_run_inputs(manifest: dict[str, Any], run_dir: Path, *, transcripts: str | Path | None = None,
+                    codebook: str | Path | None = None) -> tuple[list[Transcript], Codebook]:
+    """Re-read a run's transcripts and codebook, checking their hashes against its manifest.
+
+    Args:
+        manifest: The run's manifest (``inputs`` names the folder, files and hashes).
+        run_dir: The run folder (a relative recorded path is also looked for beside it).
+        transcripts: Transcripts folder, if not where the manifest says.
+        codebook: Codebook file, if not where the manifest says.
+
+    Raises:
+        RunFolderError: An input is missing or differs from the one the run read.
+    """
+    from .codebook import load_codebook
+    from .ingest import read_folder
+
+    inputs = manifest.get("inputs") or {}
+    folder = _resolve(inputs.get("transcripts_folder"), transcripts, run_dir)
+    if folder is None or not folder.is_dir():
+        raise RunFolderError("the transcripts folder the run read is not there", path=folder or run_dir / "manifest.json",
+                             hint="pass --transcripts FOLDER (the folder given to 'wisdoms run')")
+    try:
+        docs = read_folder(folder)
+    except WisdomsError as exc:
+        raise RunFolderError(f"cannot re-read the transcripts: {exc.message}", path=exc.path, line=exc.line, hint=exc.hint) from exc
+    recorded = {t["id"]: t["sha256"] for t in inputs.get("transcripts", [])}
+    found = {t.id: t.sha256 for t in docs}
+    for tid, digest in recorded.items():
+        if tid not in found:
+            raise RunFolderError(f"transcript {tid} from the run is no longer in the folder", path=folder / tid,
+                                 hint="restore it, or re-run 'wisdoms run' and export the new run")
+        if found[tid] != digest:
+            raise RunFolderError(f"transcript {tid} changed since the run (sha256 {found[tid][:12]}, run read {digest[:12]})",
+                                 path=folder / tid, hint="re-run 'wisdoms run' on the changed transcripts, then export the new run")
+    extra = sorted(set(found) - set(recorded))
+    if extra:
+        log.info("ignoring %d transcripts added since the run: %s", len(extra), ", ".join(extra))
+    book_info = inputs.get("codebook") or {}
+    book_path = _resolve(book_info.get("path"), codebook, run_dir)
+    if book_path is None or not book_path.is_file():
+        raise RunFolderError("the codebook the run used is not there", path=book_path or run_dir / "manifest.json",
+                             hint="pass --codebook FILE (the codebook given to 'wisdoms run')")
+    if book_info.get("sha256") and sha256_file(book_path) != book_info["sha256"]:
+        raise RunFolderError("the codebook changed since the run", path=book_path,
+                             hint="re-run 'wisdoms run' with the new codebook, then export the new run")
+    return [t for t in docs if t.id in recorded], load_codebook(book_path)
