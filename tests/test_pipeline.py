@@ -303,3 +303,27 @@ def test_two_threads_asking_for_the_encoder_at_once_get_one(tmp_path: Path, monk
         t.join()
     pipeline._embedder_for.cache_clear()
     assert len(made) == 1 and len(got) == 4 and all(g is made[0] for g in got)
+
+
+def test_a_partial_run_goes_on_past_a_file_it_cannot_read(tmp_path: Path, five_conversations: Path, fake_embedder,  # noqa: ANN001
+                                                          monkeypatch, capsys) -> None:
+    """One unreadable file: the run reads the rest, lists the file with its reason on screen, in the report and
+    in the manifest, and exits 3 (partial); --strict refuses the whole run (exit 2), writing nothing."""
+    import wisdoms.pipeline as pipeline
+
+    (five_conversations / "zz-broken.txt").write_bytes(b"\x00\x01PK\x03\x04")
+    monkeypatch.setattr(pipeline, "ensure_embedder", lambda settings: fake_embedder)
+    out = tmp_path / "out"
+    args = ["run", str(five_conversations), "--codebook", str(CODEBOOK), "--out", str(out), "--cache-dir", str(tmp_path / "c")]
+    assert main([*args, "--strict"]) == 2
+    assert "zz-broken.txt" in capsys.readouterr().err and not out.exists()
+
+    assert main(args) == 3
+    screen = capsys.readouterr().out
+    assert "Partial run: 1 file not read" in screen and "  - zz-broken.txt: the file looks binary, not text" in screen
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["unread"] == [{"id": "zz-broken.txt", "reason": "the file looks binary, not text"}]
+    assert len(manifest["inputs"]["transcripts"]) == 5
+    for report in ("report.html", "report.md"):
+        text = (out / report).read_text(encoding="utf-8")
+        assert "Files not read" in text and "zz-broken.txt (the file looks binary, not text)" in text

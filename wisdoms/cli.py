@@ -50,6 +50,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="fit themes afresh instead of carrying over an earlier run's themes to the new passages",
     )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop if any transcript cannot be read (default: go on without it, list it, and exit with status 3)",
+    )
     p.set_defaults(func=_cmd_run)
 
 
@@ -62,13 +67,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     analysis = run(
         args.transcripts, codebook=args.codebook, out=args.out, settings=settings,
         allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args),
-        refit=args.refit,
+        refit=args.refit, strict=args.strict,
     )
     s = analysis.summary()
     print(f"{_theme_count(analysis)} from {s['passages']} passages "
           f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme).")
+    unread = (analysis.manifest.get("inputs") or {}).get("unread") or []
+    if unread:
+        print(f"Partial run: {len(unread)} file{'s' if len(unread) != 1 else ''} not read (listed in the report "
+              "and manifest.json; 'wisdoms check' says what to do; --strict stops instead):")
+        for u in unread:
+            print(f"  - {u['id']}: {u['reason']}")
     print(f"Report: {Path(analysis.out_dir, 'report.html')}")
-    return 0
+    return PARTIAL if unread else 0
+
+
+#: Exit status of a run that went on without some files it could not read.
+PARTIAL = 3
 
 
 def _add_watch(sub: argparse._SubParsersAction) -> None:

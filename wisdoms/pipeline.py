@@ -29,7 +29,7 @@ from ._files import sha256_file, write_text
 from .codebook import ClassifierStore, Codebook, CodeMatcher, coverage, load_codebook
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, make_embedder
 from .errors import OutputError
-from .ingest import read_folder
+from .ingest import Unread, read_folder
 from .models import TABLE_FORMATS, Match, Passage, Records, Theme, Transcript, Unassigned
 from .privacy.prescan import abandon as abandon_prescan
 from .privacy.prescan import finish as finish_prescan
@@ -78,6 +78,7 @@ def run(
     decisions: str | Path | None = None,
     progress: Progress | None = None,
     refit: bool = False,
+    strict: bool = False,
 ) -> Analysis:
     """Run the whole analysis on a folder of transcripts.
 
@@ -96,9 +97,12 @@ def run(
         progress: Told about each long step (the CLI passes a progress bar).
         refit: Fit themes afresh even when an earlier run's themes could be carried over
             (see :func:`wisdoms.themes.themes_for_run`).
+        strict: Stop if any transcript cannot be read. By default the run goes on without it: each file
+            not read is logged, and listed with its reason in the manifest (``inputs.unread``) and the report.
 
     Raises:
-        TranscriptError: A transcript cannot be read (the message names file and line).
+        TranscriptError: A transcript cannot be read and ``strict`` is set, no transcript can be read, or
+            a folder-level file is invalid (the message names file and line).
         CodebookError: The codebook is missing or invalid.
         CorpusTooSmallError: Too little participant speech to look for themes.
         ModelUnavailableError: A model is not installed.
@@ -111,9 +115,11 @@ def run(
 
     with timer.stage("codebook"):
         book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    unread: list[Unread] = []
     with timer.stage("ingest"):
-        docs = read_folder(folder)
-    _step(progress, "Read transcripts", f"{len(docs)} conversations")
+        docs = read_folder(folder, strict=strict, unread=unread)
+    _step(progress, "Read transcripts", f"{len(docs)} conversations"
+          + (f"; {len(unread)} file{'s' if len(unread) != 1 else ''} not read" if unread else ""))
 
     client = None
     if settings.scheduler:
@@ -124,7 +130,7 @@ def run(
         return _run_stages(
             docs, book, folder=folder, out=out, settings=settings, embedder=embedder, write=write,
             allow_unreviewed=allow_unreviewed, decisions=decisions, progress=progress, refit=refit,
-            timer=timer, started=started, client=client,
+            timer=timer, started=started, client=client, unread=unread,
         )
     finally:
         if client is not None and client is not settings.scheduler:
@@ -168,7 +174,7 @@ def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
 
 
 def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unreviewed, decisions, progress,  # noqa: ANN001, ANN202, C901
-                refit, timer, started, client):
+                refit, timer, started, client, unread):
     """The stages after reading: segment, embed, themes, codebook, reports (see :func:`run`)."""
     with timer.stage("segment"):
         passages, spacy_id, seg_stats = _segment_cached(docs, settings, client)
@@ -201,14 +207,15 @@ def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unr
     try:
         return _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_stats, spacy_id, prescan,
                         folder=folder, out=out, settings=settings, write=write, allow_unreviewed=allow_unreviewed,
-                        decisions=decisions, progress=progress, refit=refit, timer=timer, started=started)
+                        decisions=decisions, progress=progress, refit=refit, timer=timer, started=started,
+                        unread=unread)
     except BaseException:
         abandon_prescan(prescan)
         raise
 
 
 def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_stats, spacy_id, prescan, *,  # noqa: ANN001, ANN202, C901
-             folder, out, settings, write, allow_unreviewed, decisions, progress, refit, timer, started):
+             folder, out, settings, write, allow_unreviewed, decisions, progress, refit, timer, started, unread):
     """Themes, codebook and reports, after passages and embeddings (see :func:`run`)."""
     answers = {t.id for t in docs if t.format in TABLE_FORMATS}
     analysable = find_analysable(passages, settings, answers=answers)
@@ -270,7 +277,7 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
     analysis.manifest = _manifest(
         analysis, folder=folder, settings=settings, embedder=embedder, spacy_id=spacy_id, started=started,
         timer=timer, cache_stats=cache_stats, theme_params=result.params, segment_stats=seg_stats,
-        matching=matching_info,
+        matching=matching_info, unread=unread,
     )
     if decisions:
         from .panel import apply_decisions
@@ -406,7 +413,7 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]
 
 def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder: Embedder, spacy_id: str,
               started: _dt.datetime, timer: _Timer, cache_stats: CacheStats, theme_params: dict,
-              segment_stats: dict[str, int], matching: dict[str, Any]) -> dict[str, Any]:
+              segment_stats: dict[str, int], matching: dict[str, Any], unread: Sequence[Unread] = ()) -> dict[str, Any]:
     book = analysis.codebook
     return {
         "wisdoms": __version__,
@@ -419,6 +426,7 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
         "inputs": {
             "transcripts_folder": str(folder),
             "transcripts": [{"id": t.id, "format": t.format, "sha256": t.sha256} for t in analysis.transcripts],
+            "unread": [{"id": u.id, "reason": u.reason} for u in unread],
             "codebook": {"path": book.path, "name": book.name, "version": book.version,
                          "sha256": sha256_file(book.path) if book.path and Path(book.path).is_file() else None},
         },

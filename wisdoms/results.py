@@ -244,7 +244,7 @@ def read_run_inputs(manifest: dict[str, Any], run_dir: Path, *, transcripts: str
         raise RunFolderError("the transcripts folder the run read is not there", path=folder or run_dir / "manifest.json",
                              hint="pass --transcripts FOLDER (the folder given to 'wisdoms run')")
     try:
-        docs = read_folder(folder)
+        docs = read_folder(folder, strict=False)  # a partial run's unread files are not among its inputs
     except WisdomsError as exc:
         raise RunFolderError(f"cannot re-read the transcripts: {exc.message}", path=exc.path, line=exc.line, hint=exc.hint) from exc
     recorded = {t["id"]: t["sha256"] for t in inputs.get("transcripts", [])}

@@ -273,10 +273,18 @@ def _is_candidate(path: Path, root: Path) -> bool:
 
 @dataclass(frozen=True)
 class Unread:
-    """A transcript file a run went on without, and why."""
+    """A transcript file a run went on without, and why (the error's first clause: the full message, which
+    may quote a speaker's name as written, is shown on screen, not put in reports)."""
 
     id: str
     reason: str
+
+    @classmethod
+    def of(cls, transcript_id: str, error: TranscriptError) -> Unread:
+        """The file and the short reason of its error."""
+        place = re.match(r"(?:(?:line|row|cue|paragraph|table \d+ row) \d+: )?", error.message)
+        rest = error.message[place.end() if place else 0:]
+        return cls(transcript_id, error.message[: len(error.message) - len(rest)] + rest.split(": ", 1)[0].split(" (")[0])
 
 
 def read_folder(folder: str | Path, *, strict: bool = True, unread: list[Unread] | None = None) -> list[Transcript]:
@@ -315,5 +323,5 @@ def read_folder(folder: str | Path, *, strict: bool = True, unread: list[Unread]
         assert result.error is not None
         log.warning("not read, the run goes on without it: %s", result.error)
         if unread is not None:
-            unread.append(Unread(result.id, result.error.message))
+            unread.append(Unread.of(result.id, result.error))
     return scan.transcripts

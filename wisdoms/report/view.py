@@ -342,6 +342,10 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         ("Package versions", ", ".join(f"{k} {v}" for k, v in packages.items()) or "not recorded"),
         ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
     ]
+    unread = (m.get("inputs") or {}).get("unread") or []
+    if unread:
+        method.insert(0, ("Files not read", f"{len(unread)}, the run went on without them: "
+                          + "; ".join(f"{u['id']} ({u['reason']})" for u in unread)))
     if panel:
         method.append(("Panel decisions", f"{panel.get('file')} (sha256 {str(panel.get('sha256'))[:12]})"))
 
