@@ -26,7 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from wisdoms.privacy.detectors import Detector  # noqa: E402
 
-DEFAULT = ROOT.parent / "shared" / "privacy" / "snippets.jsonl"
+#: ``../shared`` beside the checkout (a worktree under ``wt/`` looks one level further up).
+DEFAULT = next((p / "shared" / "privacy" / "snippets.jsonl" for p in (ROOT.parent, ROOT.parent.parent)
+                if (p / "shared" / "privacy" / "snippets.jsonl").is_file()), ROOT.parent / "shared" / "privacy" / "snippets.jsonl")
 
 
 def measure(rows: list[dict], detector: Detector, *, lower: bool) -> dict:

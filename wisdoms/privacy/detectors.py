@@ -33,6 +33,7 @@ from ..models import MARKER_PATTERN
 from ..settings import Settings
 from . import patterns
 from .cache import CachedFinding, FindingsCache
+from .vocabulary import mask_placeholders, ordinary
 from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_names, is_common, lists_version, places,
                       zipf)
 
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 #: Bumped whenever a rule may find something it did not before; part of :attr:`Detector.version`, so it
 #: voids sign-offs. A change that can only drop findings (skipping NER where it cannot add one) keeps it:
 #: a text reviewed and signed off stays cleared. Cached findings are voided by any edit (:func:`code_version`).
-RULES_VERSION = "6"
+RULES_VERSION = "7"
 
 #: spaCy entity label -> finding type.
 NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "ORG": "ORG"}
@@ -49,6 +50,29 @@ NER_TYPES = {"PERSON": "NAME", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "
 #: When overlapping findings merge, the type of the earliest here wins.
 TYPE_PRIORITY = ("EMAIL", "PHONE", "NINO", "NHS", "POSTCODE", "DOB", "HANDLE", "VEHICLE", "CODE", "ADDRESS",
                  "DATE", "SERVICE", "NAME", "PLACE", "ORG")
+#: What each detector's finding means, for the review sheet and error messages (:attr:`Finding.reason`).
+REASONS = {
+    "ner": "spaCy's entity model read it as a name, place or organisation",
+    "capitalised": "a capitalised word or run that is not an everyday word",
+    "rare_word": "an uncommon word in lower-case speech-to-text (maybe a name)",
+    "locative": "an uncommon word after 'in', 'at', 'from' ... (maybe a place)",
+    "given_name": "a given name (US Census list) in lower-case text",
+    "place_name": "a town or country name (GeoNames list)",
+    "cue": "a word after 'my sister', 'called', 'me and' ... (maybe a name)",
+    "title": "a word after a title (Mr, Dr, nurse ...)",
+    "name_list": "on the project's name list",
+    "postcode": "UK postcode shape", "phone": "phone number (10-11 digits)",
+    "spoken_number": "a number read out as words (7+ digits)", "email": "email address",
+    "spoken_email": "email address read out", "nino": "National Insurance number shape",
+    "nhs_checksum": "NHS number (valid check digit)", "nhs_shape": "ten-digit number in NHS number form",
+    "date_of_birth": "a date after 'born' or 'date of birth'", "date_numeric": "a date",
+    "date_written": "a date", "handle": "a social media handle", "vehicle": "vehicle registration shape",
+    "reference": "a case or reference number shape (letters and digits)",
+    "reference_cue": "a number after 'case', 'claim', 'reference', 'application', 'account' ... 'no.'",
+    "address": "a house number and street", "street": "a named street", "place_suffix": "a named estate, station or park",
+    "service": "a named hostel, school, hospital or prison", "saint": "a named St ... service or place",
+    "file_name": "in a file or folder name", "id": "in a participant or transcript id",
+}
 _WEAK_DETECTORS = frozenset({"capitalised", "ner", "rare_word", "locative", "given_name", "place_name", "cue"})
 #: Detectors that find a span but only guess its type.
 _TYPE_GUESSES = frozenset({"capitalised", "rare_word"})
@@ -96,6 +120,11 @@ class Finding:
     type: str
     detector: str
 
+    @property
+    def reason(self) -> str:
+        """Why it was raised, in words: each detector that found it, ``; ``-joined."""
+        return "; ".join(REASONS.get(d, d) for d in self.detector.split("+"))
+
 
 class Detector:
     """Every detector behind one call.
@@ -110,9 +139,11 @@ class Detector:
     """
 
     def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,
-                 use_ner: bool = True, nlp: Any = None, cache: FindingsCache | None = None) -> None:
+                 use_ner: bool = True, nlp: Any = None, cache: FindingsCache | None = None,
+                 allow: Sequence[str] = ()) -> None:
         self.settings = settings
         self.names = names
+        self.allow = allow
         self.use_ner = use_ner
         self.nlp = nlp
         self.cache = cache
@@ -174,18 +205,24 @@ class Detector:
         if not hasattr(self, "nlp_"):
             self.fit()
         # Remade whenever an attribute it depends on is replaced (a gate gives its copy the project's names).
-        inputs = (self.names, self.use_ner, self.nlp_, getattr(self, "model_", None))
+        inputs = (self.names, self.use_ner, self.nlp_, getattr(self, "model_", None), tuple(self.allow or ()))
         memo = getattr(self, "_cache_context_", None)
-        if memo is None or any(a is not b for a, b in zip(memo[0], inputs)):
+        if memo is None or any(a is not b and a != b for a, b in zip(memo[0], inputs)):
             names = (self.names or NameList()).entries
             context = json.dumps({
                 "code": code_version(), "rules": RULES_VERSION, "lists": lists_version(),
                 "allow": _allow_version(), "model": self.model, "environment": _environment(),
                 "names": hashlib.sha256(json.dumps(names, ensure_ascii=False).encode()).hexdigest(),
+                "project_allow": sorted({t.lower() for t in self.allow or ()}),
             }, sort_keys=True)
             memo = self._cache_context_ = (inputs, context)
         mode = "lower" if lowercase else "cased"
         return hashlib.sha256(f"{memo[1]}\x00{mode}\x00{text}".encode()).hexdigest()
+
+    def _allow_terms(self) -> tuple[str, ...]:
+        """The shipped allow-list and the project's own (``privacy/allow.txt``), lower-cased."""
+        project = tuple(t.lower() for t in self.allow or ())
+        return allow_terms() + project if project else allow_terms()
 
     @property
     def names_version(self) -> str:
@@ -279,8 +316,10 @@ class Detector:
                 raw.extend(stage())
             except Exception as exc:  # noqa: BLE001
                 raise _failure(name, source, exc) from exc
-        allowed = allow_spans(masked)
+        allowed = allow_spans(masked, self._allow_terms())
         kept = [h for h in raw if h[1] > h[0] and not _allowed(h, allowed, masked)]
+        # A guess made only of acronyms, technical words, role words or title-cased everyday words is no name.
+        kept = [h for h in kept if h[3] not in _WEAK_DETECTORS or not _not_identifying(masked, h)]
         # A structured identifier is exact; a guess overlapping it (NER on lower-case text) would only blur its span.
         exact = [(s, e) for s, e, kind, _d in kept if kind in STRUCTURED_TYPES]
         kept = [h for h in kept if h[3] not in _WEAK_DETECTORS or not any(s < h[1] and h[0] < e for s, e in exact)]
@@ -358,7 +397,7 @@ def code_version() -> str:
 
     digest = hashlib.sha256(f"{__version__}\x00{MARKER_PATTERN.pattern}".encode())
     here = Path(__file__).resolve().parent
-    for name in ("detectors.py", "patterns.py", "lexicon.py", "cache.py"):
+    for name in ("detectors.py", "patterns.py", "lexicon.py", "vocabulary.py", "cache.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -409,9 +448,10 @@ _REDACTION_MARK = re.compile(r"\bX{3,}\b|\*{3,}|\u2588+")
 
 
 def _mask(text: str) -> str:
-    """Blank out transcription markers ("[laughs]", "[NAME]") and redaction marks, keeping every offset."""
+    """Blank out transcription markers ("[laughs]", "[NAME]"), redaction marks and placeholders ("Company X",
+    "Participant 3", "P01"), keeping every offset."""
     text = MARKER_PATTERN.sub(lambda m: " " * len(m.group()), text)
-    return _REDACTION_MARK.sub(lambda m: " " * len(m.group()), text)
+    return mask_placeholders(_REDACTION_MARK.sub(lambda m: " " * len(m.group()), text))
 
 
 def _failure(stage: str, source: str, exc: Exception) -> PrivacyError:
@@ -430,6 +470,22 @@ def _allowed(hit: tuple[int, int, str, str], allowed: list[tuple[int, int]], tex
     if text[start:end].lower().startswith("the "):
         start += 4
     return any(s <= start and end <= e for s, e in allowed)
+
+
+#: A list marker before a heading ("3.a Please ...", "c.ii Data Lineage", "8. Export").
+_ENUMERATOR = re.compile(r"(?:\d+(?:\.[a-z0-9]{1,4})*\.?|[a-z]{1,4}\.[a-z0-9.]*)\s+", re.I)
+
+
+def _not_identifying(text: str, hit: tuple[int, int, str, str]) -> bool:
+    """Whether a guessed hit is no identifier (:func:`~wisdoms.privacy.vocabulary.ordinary`); a leading list
+    marker is left out first, and a lone everyday word after one starts its heading ("3.a Please", "2 Login")."""
+    words = text[hit[0]:hit[1]]
+    m = _ENUMERATOR.match(words)
+    if m is not None:
+        words = words[m.end():]
+        if len(words.split()) == 1 and is_common(words.strip(), threshold=3.5) and not _known(words.strip()):
+            return True
+    return ordinary(words) is not None
 
 
 def _merge(hits: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
@@ -476,19 +532,24 @@ def _ner_hits(doc: Any, text: str, *, lowercase: bool) -> Iterator[tuple[int, in
             continue  # in cased text a name is capitalised ("I" and case slips are not capitalised names)
         if len(words) == 1 and _sentence_initial(text, ent.start_char) and not _known(words[0]):
             continue  # a capital at the start of a sentence tells NER nothing
+        if kind == "ORG" and len(words) == 1 and _everyday(words[0]):
+            continue  # "Data", "Location": an everyday word NER calls an organisation (a person's name is PERSON)
         yield ent.start_char, ent.end_char, kind, "ner"
 
 
-#: A lone capitalised word mid-sentence at least this common (Zipf) is an everyday word, unless it is a name.
-EVERYDAY_ZIPF = 4.0
+#: A lone capitalised word mid-sentence at least this common (Zipf; 3.5 is about three in a million words) is an
+#: everyday word ("Login", "Download"), unless it is a given name or a place; NER still reads it in its sentence.
+EVERYDAY_ZIPF = 3.5
 
 
 def _everyday(word: str) -> bool:
     """Whether a lone capitalised word inside a sentence is an everyday word capitalised for emphasis or
-    by habit ("team Excellent care", "very Good", "she Is"), not a name: common (Zipf >= 4.0, or a function
+    by habit ("team Excellent care", "very Good", "she Is"), not a name: common (Zipf >= 3.5, or a function
     word), stripped of punctuation, and neither a given name nor a place. A surname that is also an
     everyday word ("Brown") is left to NER, which reads it in its sentence, and to titles ("Mrs Brown")."""
     lower = word.strip("'’.-").lower()
+    if lower in STOP_WORDS:
+        return True
     if not lower.isalpha() or lower in first_names() or lower in places():
         return False
     return lower in STOP_WORDS or zipf(lower) >= EVERYDAY_ZIPF
@@ -531,6 +592,10 @@ def _ner_may_add(text: str) -> bool:
 
 def _sentence_initial(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \t")
+    # A list marker at the start of a line or text ("2 Login with ...", "3.a Please ...") starts a sentence too.
+    marker = re.search(r"(?:^|\n)[ \t]*(?:\d+(?:\.[a-z0-9]{1,4})*\.?|[a-z]{1,4}\.[a-z0-9.]*)$", before, re.I)
+    if marker is not None:
+        return True
     return not before or before[-1] in ".!?:;\"“”‘(\n-–—…" or before.endswith("'")
 
 
@@ -553,7 +618,7 @@ def _capitalised(text: str) -> Iterator[tuple[int, int, str, str]]:
             initial = _sentence_initial(text, start)
             if initial:
                 # A sentence starts capitalised anyway: drop leading everyday words ("When Dave" -> "Dave").
-                while part and is_common(part[0].group().strip("'’"), threshold=4.6) and not _known(part[0].group()):
+                while part and is_common(part[0].group().strip("'’"), threshold=4.0) and not _known(part[0].group()):
                     part = part[1:]
                 if not part:
                     continue

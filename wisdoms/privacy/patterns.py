@@ -28,13 +28,22 @@ TEN_DIGITS = re.compile(r"(?<![\w])\d{3}[\s-]?\d{3}[\s-]?\d{4}(?![\w])")
 VEHICLE = re.compile(r"(?<![\w])[A-Z]{2}\d{2}\s?[A-Z]{3}(?![\w])", _I)
 VEHICLE_OLD = re.compile(r"(?<![\w])(?:[A-HJ-PR-Y]\d{1,3}\s?[A-Z]{3}|[A-Z]{3}\s?\d{1,3}\s?[A-HJ-PR-Y])(?![\w])")
 REFERENCE = re.compile(
-    r"(?<![\w])(?:[A-Z]{1,5}[-/]?\d{3,}(?:[-/][A-Z\d]+)*|\d{2,}[-/]\d{3,}(?:[-/]\d+)*|[A-Z]\d{4}[A-Z]{2})(?![\w])", _I
+    r"(?<![\w])(?:[A-Z]{1,5}[-/]?\d{3,}(?:[-/][A-Z\d]+)*|\d{2,}[-/]\d{3,}(?:[-/]\d+)*|\d{3,}/\d{2}(?:/\d+)*"
+    r"|[A-Z]\d{4}[A-Z]{2})(?![\w])", _I
 )
+#: What a case, claim, application or account number follows ("application no. 18403/91", "claim ref: AB123").
+_REFERENCE_NOUN = (r"(?:case|reference|ref|claim|crime|account|customer|tenancy|prison(?:er)?|booking|application|"
+                   r"file|docket|patient|member|policy|licen[cs]e|passport|student|employee|payroll|invoice|"
+                   r"order|ticket|registration|membership|complaint|incident|appeal|hearing|petition|judgment)")
 REFERENCE_CUE = re.compile(
-    r"\b(?:case|reference|ref|claim|crime|account|customer|tenancy|prison(?:er)?|booking|application)"
-    r"\s+(?:number|no\.?|ref|id)?\s*(?:is|was|were|:)?\s*([A-Z0-9][A-Z0-9/-]*\d[A-Z0-9/-]*)",
+    rf"\b{_REFERENCE_NOUN}\s+(?:number|no\.?|nos\.?|ref\.?|id|#)?\s*(?:is|was|were|:)?\s*"
+    r"([A-Z0-9][A-Z0-9/-]*\d[A-Z0-9/-]*)",
     _I,
 )
+#: "no. 18403/91", "Nos. 123/45", "ref: 88231": a number of four or more digits after an abbreviation of number.
+NUMBER_CUE = re.compile(r"\b(?:no|nos|ref|num)\.?\s*:?\s*(\d[\d/-]{2,}\d)(?![\w])", _I)
+#: An eight-digit date stamp (20211130) inside a code: a date, not a reference ("GMT20211130").
+_DATE_STAMP = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
            r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _ORDINAL_WORDS = (r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
@@ -155,18 +164,37 @@ def dates(text: str) -> Iterator[Hit]:
 
 def references(text: str) -> Iterator[Hit]:
     """Case and reference numbers: letter-digit codes, and anything with digits after "case number"."""
+    dated = [(m.start(), m.end()) for m in NUMERIC_DATE.finditer(text)]
     for m in REFERENCE.finditer(text):
         token = m.group()
-        if sum(c.isdigit() for c in token) >= 3 and not re.fullmatch(r"\d+", token):
+        if any(s < m.end() and m.start() < e for s, e in dated):
+            continue  # "19-10-2014" is a date (found as one)
+        if sum(c.isdigit() for c in token) >= 3 and not re.fullmatch(r"\d+", token) and not _label(token):
             yield m.start(), m.end(), "CODE", "reference"
-    for m in REFERENCE_CUE.finditer(text):
-        yield m.start(1), m.end(1), "CODE", "reference_cue"
+    for pattern in (REFERENCE_CUE, NUMBER_CUE):
+        for m in pattern.finditer(text):
+            yield m.start(1), m.end(1), "CODE", "reference_cue"
+
+
+def _label(token: str) -> bool:
+    """Whether a letters-and-digits token is a label or a time stamp, not a reference: an everyday word and a
+    number of up to three digits ("event-147", "step 120"), or letters and an eight-digit date ("GMT20211130")."""
+    m = re.fullmatch(r"([A-Za-z]+)[-/]?(\d+)", token)
+    if m is None:
+        return False
+    letters, digits = m.groups()
+    if _DATE_STAMP.fullmatch(digits):
+        return True
+    return len(digits) <= 3 and (letters.islower() or letters.istitle()) and is_common(letters, threshold=4.0)
 
 
 def vehicles(text: str) -> Iterator[Hit]:
     """UK registration plates (current format in any case; older formats in capitals)."""
     for pattern in (VEHICLE, VEHICLE_OLD):
         for m in pattern.finditer(text):
+            tail = re.search(r"[A-Za-z]+$", m.group())
+            if tail and tail.group().islower() and m.group()[:1].isupper() and is_common(tail.group(), threshold=4.0):
+                continue  # "PM10 and": a capitalised code and an everyday word, not a plate written in lower case
             if re.search(r"\d", m.group()):
                 yield m.start(), m.end(), "VEHICLE", "vehicle"
 
@@ -176,6 +204,9 @@ def named_places(text: str, *, lowercase: bool) -> Iterator[Hit]:
     ("Oasis hostel", "Weston Favell Academy", "HMP Bedford", "St Giles", "Northampton General")."""
     yield from _regex(HMP, "SERVICE", "service")(text)
     for m in ADDRESS.finditer(text):
+        words = re.findall(r"[A-Za-z'’-]+", m.group())[:-1]
+        if words and all(w.lower() in STOP_WORDS for w in words):
+            continue  # "5 as you were close": no street name between the number and the word
         yield m.start(), m.end(), "ADDRESS", "address"
     for suffix, kind, detector in ((_STREET, "PLACE", "street"), (_PLACE_SUFFIX, "PLACE", "place_suffix"),
                                    (_SERVICE_SUFFIX, "SERVICE", "service")):
