@@ -441,3 +441,85 @@ def test_the_fit_is_bertopics_own_less_its_representative_documents() -> None:
     assert ours == topics and len(set(topics) - {-1}) >= 2
     assert our_words == words
     assert shown and our_shown == {}
+
+
+# --- the same neighbours and themes on every machine (issue 21) ------------------------------------
+
+
+def _blas_variants():
+    """(block size, BLAS threads) pairs a second machine might differ in; None = the library's default."""
+    return [(256, None), (64, 1), (33, None), (400, 1)]
+
+
+def _neighbours_under(x, k, chunk, threads):  # noqa: ANN001, ANN202
+    from threadpoolctl import threadpool_limits
+
+    from wisdoms.themes.fit import exact_neighbours
+
+    if threads is None:
+        return exact_neighbours(x, k, chunk=chunk)
+    with threadpool_limits(limits=threads):
+        return exact_neighbours(x, k, chunk=chunk)
+
+
+def test_exact_neighbours_break_ties_by_row_index_not_by_float_noise() -> None:
+    """Two different vectors equally far from a row (one is the other with two coordinates swapped, the row
+    symmetric in them): float32 products give them distances a few ulps apart that depend on the block and
+    the CPU. The lower-numbered one must come first, on every block size and thread count."""
+    rng = np.random.default_rng(11)
+    d, pairs = 64, 60
+    rows = []
+    for _ in range(pairs):
+        centre = rng.normal(size=d).astype(np.float32)
+        centre[1] = centre[0]  # symmetric in coordinates 0 and 1
+        a = centre + rng.normal(0, 0.05, d).astype(np.float32)
+        b = a.copy()
+        b[[0, 1]] = a[[1, 0]]
+        rows += [centre, a, b]
+    x = np.asarray(rows, dtype=np.float32)
+    for chunk, threads in _blas_variants():
+        indices, distances = _neighbours_under(x, 3, chunk, threads)
+        for p in range(pairs):
+            c, a, b = 3 * p, 3 * p + 1, 3 * p + 2
+            assert indices[c].tolist() == [c, a, b], (chunk, threads, p, distances[c])
+            assert distances[c, 1] == distances[c, 2]
+
+
+def test_exact_neighbours_keep_the_lowest_numbered_of_many_equal_rows() -> None:
+    """An answer repeated word for word by 100 people: each copy's neighbours are itself, then the other
+    copies in row order (not whichever numpy's partition happens to keep), bit for bit the same for every
+    block size and thread count."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 16)).astype(np.float32)
+    same = np.arange(50, 350, 3)
+    x[same] = x[same[0]]
+    first = _neighbours_under(x, 8, 256, None)
+    for row in same:
+        others = [int(r) for r in same if r != row]
+        assert first[0][row].tolist() == [int(row), *others[:7]]
+    for chunk, threads in _blas_variants():
+        indices, distances = _neighbours_under(x, 8, chunk, threads)
+        assert np.array_equal(indices, first[0]) and np.array_equal(distances, first[1]), (chunk, threads)
+        assert np.array_equal(_neighbours_under(np.asfortranarray(x), 8, chunk, threads)[1], first[1])
+
+
+@pytest.mark.slow
+def test_the_same_themes_whatever_the_block_size_and_thread_count(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """UMAP on exact neighbours, then HDBSCAN: a corpus with answers repeated word for word gets the same
+    themes, passage for passage, under every block size and BLAS thread count."""
+    from threadpoolctl import threadpool_limits
+
+    from wisdoms.themes import fit as fit_module
+
+    passages, vectors = clustered(40)
+    vectors[3::7] = vectors[3]  # one answer given by many people
+    vectors[5::11] = vectors[5]
+    settings = Settings(cache_dir=str(tmp_path / "cache"), reduction="umap", min_theme_size=5)
+    original = fit_module.exact_neighbours
+    results = []
+    for chunk, threads in _blas_variants()[:3]:
+        monkeypatch.setattr(fit_module, "exact_neighbours", lambda v, k, chunk=chunk: original(v, k, chunk=chunk))
+        with threadpool_limits(limits=threads or 2):
+            results.append(_summary(fit_module.find_themes(passages, vectors, settings=settings)))
+    assert len(results[0]) >= 2
+    assert results[1] == results[0] and results[2] == results[0]

@@ -181,36 +181,111 @@ def _without_representative_docs(bertopic: type) -> type:
     return BERTopicForWisdoms
 
 
+#: Similarities this close are re-measured before neighbours are chosen: a float32 matrix product differs by
+#: up to about 1e-6 between block sizes, BLAS thread counts and CPUs (0.38232577 against 0.3823259 for two
+#: identical rows on one machine), so the float32 product only shortlists neighbours.
+NEIGHBOUR_TOLERANCE = 1e-5
+#: Shortlisted beyond the k needed, before the tolerance widens the shortlist where it must.
+_SHORTLIST_EXTRA = 8
+
+
 def exact_neighbours(vectors: NDArray[np.floating], k: int, *, chunk: int = 256) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Each row's ``k`` nearest rows by cosine distance (itself first), exactly, in row blocks of ``chunk``.
 
+    The same on every machine, for every ``chunk`` and BLAS thread count: rows with the same vector (an
+    answer repeated word for word) are one point, whose copies follow each other in row order; every
+    other candidate within :data:`NEIGHBOUR_TOLERANCE` of the k-th is measured again in float64 and rounded
+    to float32, so float noise never orders them; equal distances are ordered by row index.
+
     Returns:
-        ``(indices, distances)``, each ``(n, k)``, nearest first; equal distances in row order. Where more
-        rows than fit are equally near at the k-th place (an answer repeated word for word), which of them
-        are kept is numpy's partition's choice: the same in every run and for every ``chunk``.
+        ``(indices, distances)``, each ``(n, k)``, nearest first; equal distances in row order, so where more
+        rows than fit are equally near at the k-th place, the lowest-numbered are kept.
     """
-    x = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    # Normalised in float64: a float32 norm depends on the order of the additions, and two vectors that are
+    # equally near a third (one a permutation of the other) would then not be.
+    x = np.ascontiguousarray(vectors, dtype=np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
     x = x / np.where(norms > 0, norms, 1)
     n = len(x)
     k = min(k, n)
+    if n == 0 or k == 0:
+        return np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float32)
+    # One point per distinct vector, numbered in order of its first row (a dict of row bytes: np.unique's
+    # row sort took 1 s at 13k rows).
+    numbers: dict[bytes, int] = {}
+    group = np.fromiter((numbers.setdefault(row.tobytes(), len(numbers)) for row in x), dtype=np.int64, count=n)
+    first = np.flatnonzero(np.concatenate(([True], group[1:] > np.maximum.accumulate(group)[:-1])))
+    points = x[first]
+    m = len(points)
+    members = np.argsort(group, kind="stable")  # rows by point, in row order within each
+    starts = np.concatenate(([0], np.cumsum(np.bincount(group, minlength=m))))
+    near_points, near_sims = _nearest_points(points, min(k, m), chunk)
+    sizes = starts[1:] - starts[:-1]
+    if m == n:  # no vector repeated: each point is one row
+        row_of = members
+        indices = row_of[near_points]
+        distances = np.clip(1.0 - near_sims, 0.0, 2.0)
+        distances[:, 0] = 0.0
+        return indices[group], distances[group]
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
-    columns = np.arange(n)
-    for start in range(0, n, chunk):
-        sims = x[start : start + chunk] @ x.T
-        rows = np.arange(len(sims))
-        sims[rows, start + rows] = np.inf  # a row is its own nearest neighbour, whatever rounding says
-        # the k largest, partitioned without a negated copy of the block (a third faster at 13k rows)
-        part = np.argpartition(sims, n - k, axis=1)[:, n - k :]
-        # nearest first; equal similarities among those kept by row index
-        order = np.lexsort((columns[part], -np.take_along_axis(sims, part, axis=1)), axis=1)
-        best = np.take_along_axis(part, order, axis=1)
-        indices[start : start + chunk] = best
-        near = np.take_along_axis(sims, best, axis=1)
-        near[:, 0] = 1.0
-        distances[start : start + chunk] = np.clip(1.0 - near, 0.0, 2.0)
+    rows_of = [members[starts[g] : starts[g + 1]].tolist() for g in range(m)]
+    for g in range(m):
+        tail: list[int] = []
+        tail_dist: list[float] = []
+        for p, sim in zip(near_points[g, 1:].tolist(), near_sims[g, 1:].tolist()):
+            if len(tail) >= k:
+                break
+            tail.extend(rows_of[p])
+            tail_dist.extend([1.0 - sim] * int(sizes[p]))
+        own = rows_of[g]
+        for row in own:
+            listed = ([row] + [r for r in own if r != row])[:k]
+            zeros = len(listed)
+            listed += tail[: k - zeros]
+            indices[row] = listed
+            distances[row, :zeros] = 0.0
+            distances[row, zeros:] = tail_dist[: k - zeros]
+    np.clip(distances, 0.0, 2.0, out=distances)
     return indices, distances
+
+
+def _nearest_points(wide: NDArray[np.float64], k: int, chunk: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Each distinct unit vector's ``k`` nearest (itself first) and their cosine similarities.
+
+    A float32 block product shortlists; the shortlist (widened to every point within
+    :data:`NEIGHBOUR_TOLERANCE` of the k-th) is measured again in float64 and ordered by the float32-rounded
+    similarity, then by point number.
+    """
+    points = wide.astype(np.float32)
+    m = len(points)
+    keep = min(m, k + _SHORTLIST_EXTRA)
+    out = np.empty((m, k), dtype=np.int64)
+    sims_out = np.empty((m, k), dtype=np.float32)
+    for start in range(0, m, chunk):
+        sims = points[start : start + chunk] @ points.T
+        block = np.arange(len(sims))
+        sims[block, start + block] = np.inf  # a point is its own nearest neighbour, whatever rounding says
+        short = np.argpartition(sims, m - keep, axis=1)[:, m - keep :]
+        short_sims = np.take_along_axis(sims, short, axis=1)
+        kth = -np.partition(-short_sims, k - 1, axis=1)[:, k - 1]
+        points_here = start + block
+        exact = np.einsum("bd,bcd->bc", wide[points_here], wide[short]).astype(np.float32)
+        exact[short == points_here[:, None]] = np.inf
+        order = np.lexsort((short, -exact), axis=1)[:, :k]
+        out[points_here] = np.take_along_axis(short, order, axis=1)
+        sims_out[points_here] = np.take_along_axis(exact, order, axis=1)
+        if keep < m:
+            # Where every shortlisted point is within the tolerance of the k-th, more may be: look at all of them.
+            for r in np.flatnonzero(short_sims.min(axis=1) >= kth - NEIGHBOUR_TOLERANCE):
+                candidates = np.flatnonzero(sims[r] >= kth[r] - NEIGHBOUR_TOLERANCE)
+                point = start + r
+                wider = (wide[candidates] @ wide[point]).astype(np.float32)
+                wider[candidates == point] = np.inf
+                pick = np.lexsort((candidates, -wider))[:k]
+                out[point], sims_out[point] = candidates[pick], wider[pick]
+        sims_out[points_here, 0] = 1.0
+    return out, sims_out
 
 
 #: Above this many passages UMAP starts from a PCA of the embeddings instead of its spectral layout. On the
