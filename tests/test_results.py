@@ -99,3 +99,42 @@ def test_load_names_the_missing_or_bad_file(tmp_path) -> None:  # noqa: ANN001
     (tmp_path / ANALYSIS_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(RunFolderError, match="cannot read analysis.json"):
         Analysis.load(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_notebook_goes_from_the_analysis_to_report_pack_and_qdpx_as_the_cli_does(analysis, tmp_path):  # noqa: ANN001
+    """Each later command takes the analysis in hand (nothing written first) and makes what it makes from the
+    run folder: the same cards, response sheet and REFI-QDA project, byte for byte."""
+    import zipfile
+
+    from wisdoms.panel import make_pack
+    from wisdoms.report import write_reports
+    from wisdoms.report.qdpx import export_qdpx
+
+    write_reports(analysis, tmp_path / "report", allow_unreviewed=True)
+    from_memory = make_pack(analysis, tmp_path / "pack", allow_unreviewed=True)
+    from_folder = make_pack(tmp_path / "report", tmp_path / "pack-from-folder", allow_unreviewed=True)
+    assert [p.name for p in from_memory] == [p.name for p in from_folder]
+    for name in ("cards.html", "responses.csv"):
+        assert (tmp_path / "pack" / name).read_bytes() == (tmp_path / "pack-from-folder" / name).read_bytes(), name
+    assert "Card 1:" in (tmp_path / "pack" / "cards.html").read_text(encoding="utf-8")
+
+    export_qdpx(analysis, tmp_path / "memory.qdpx", allow_unreviewed=True)
+    export_qdpx(tmp_path / "report", tmp_path / "folder.qdpx", allow_unreviewed=True)
+    with zipfile.ZipFile(tmp_path / "memory.qdpx") as a, zipfile.ZipFile(tmp_path / "folder.qdpx") as b:
+        assert sorted(a.namelist()) == sorted(b.namelist())
+        for name in a.namelist():
+            if name != "project.qde":  # its description names where it came from (the folder, or the analysis)
+                assert a.read(name) == b.read(name), name
+        assert a.read("project.qde").count(b"<PlainTextSelection") == b.read("project.qde").count(b"<PlainTextSelection") > 0
+
+
+@pytest.mark.slow
+def test_code_suggestions_from_a_run_folder_use_the_saved_passages(analysis, tmp_path):  # noqa: ANN001
+    from wisdoms.report import write_reports
+    from wisdoms.report.view import code_suggestions, suggestions_from_run_folder
+
+    write_reports(analysis, tmp_path, allow_unreviewed=True)
+    suggested, facts = suggestions_from_run_folder(tmp_path)
+    assert suggested == code_suggestions(analysis)
+    assert facts["draft"] is True

@@ -6,7 +6,8 @@ models (the codebook's class is named for type checkers only), so any stage abov
 
 ``themes.json`` stays the documented, stable contract other tools read. Beside it, a run folder holds
 ``analysis.json``: the same analysis without loss (every passage with its turn, every match with its score
-and evidence), from which :meth:`Analysis.load` rebuilds an :class:`Analysis`. The transcripts and the
+and evidence), and ``manifest.json``, the run's provenance; from the two :meth:`Analysis.load` rebuilds an
+:class:`Analysis`. The transcripts and the
 codebook are not copied into it: ``load`` re-reads them from where the manifest says (or where it is told)
 and checks each file's SHA-256 against the manifest, so loaded offsets never point into changed text.
 """
@@ -32,11 +33,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ANALYSIS_FILE", "ANALYSIS_SCHEMA", "Analysis", "CodeCoverage", "analysis_json", "passage_records"]
+__all__ = [
+    "ANALYSIS_FILE", "ANALYSIS_SCHEMA", "MANIFEST_FILE", "Analysis", "CodeCoverage", "SavedAnalysis", "analysis_json", "load_saved",
+    "manifest_json", "passage_records", "read_run_inputs",
+]
 
 #: The file :meth:`Analysis.save` writes and :meth:`Analysis.load` reads, in a run folder.
 ANALYSIS_FILE = "analysis.json"
 ANALYSIS_SCHEMA = "wisdoms.analysis/1"
+#: The run's provenance (seed, settings, models, versions, inputs and their hashes, panel decisions, timings).
+MANIFEST_FILE = "manifest.json"
 
 
 @dataclass
@@ -101,15 +107,17 @@ class Analysis:
         return [c for c in self.coverage if c.passages == 0]
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``analysis.json`` into ``folder`` (created if needed), atomically; returns its path.
+        """Write ``analysis.json`` and ``manifest.json`` into ``folder`` (created if needed), each atomically;
+        returns the path of ``analysis.json``.
 
-        It holds the participants' passages verbatim, like ``passages.csv``, but has not been through the
+        ``analysis.json`` holds the participants' passages verbatim, like ``passages.csv``, but has not been through the
         privacy gate: it is a working file to :meth:`load` again, not something to share. ``wisdoms run``
         writes it with the reports, through the gate (:func:`wisdoms.report.write_reports`).
 
         Raises:
             OutputError: The file cannot be written.
         """
+        write_text(Path(folder) / MANIFEST_FILE, manifest_json(self))
         return write_text(Path(folder) / ANALYSIS_FILE, analysis_json(self))
 
     @classmethod
@@ -127,23 +135,51 @@ class Analysis:
                 or changed since the run (the message names the file and what to pass or re-run).
         """
         path = Path(folder)
-        document = _read_document(path)
-        manifest = document.get("manifest") or {}
-        docs, book = read_run_inputs(manifest, path, transcripts=transcripts, codebook=codebook)
-        try:
-            passages = [Passage(**row) for row in document["passages"]]
-            themes = [_theme(row) for row in document["themes"]]
-            matches = [Match(**row) for row in document["matches"]]
-            unassigned = [Unassigned(**row) for row in document["unassigned"]]
-            coverage = [CodeCoverage(**{**row, "themes": tuple(row["themes"])}) for row in document["coverage"]]
-        except (KeyError, TypeError) as exc:
-            raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis: {exc}", path=path / ANALYSIS_FILE,
-                                 hint="re-run 'wisdoms run' to write it again") from exc
+        saved = load_saved(path)
+        docs, book = read_run_inputs(saved.manifest, path, transcripts=transcripts, codebook=codebook)
         return cls(
-            transcripts=docs, passages=passage_records(passages, themes, matches), themes=Records.of(Theme, themes),
-            matches=Records.of(Match, matches), unassigned=Records.of(Unassigned, unassigned), codebook=book,
-            coverage=coverage, manifest=manifest, out_dir=path,
+            transcripts=docs, passages=passage_records(saved.passages, saved.themes, saved.matches),
+            themes=Records.of(Theme, saved.themes), matches=Records.of(Match, saved.matches),
+            unassigned=Records.of(Unassigned, saved.unassigned), codebook=book, coverage=saved.coverage,
+            manifest=saved.manifest, out_dir=path,
         )
+
+
+@dataclass(frozen=True)
+class SavedAnalysis:
+    """What ``analysis.json`` holds, typed: an :class:`Analysis` without its transcripts and codebook (for
+    commands that need neither, so they run where the inputs are not at hand)."""
+
+    passages: list[Passage]
+    themes: list[Theme]
+    matches: list[Match]
+    unassigned: list[Unassigned]
+    coverage: list[CodeCoverage]
+    manifest: dict[str, Any]
+    draft: str | None = None
+
+
+def load_saved(folder: str | Path) -> SavedAnalysis:
+    """The records of the analysis saved in ``folder``, without re-reading its inputs.
+
+    Raises:
+        RunFolderError: The folder or ``analysis.json`` is missing or unreadable.
+    """
+    path = Path(folder)
+    document = _read_document(path)
+    try:
+        return SavedAnalysis(
+            passages=[Passage(**row) for row in document["passages"]],
+            themes=[_theme(row) for row in document["themes"]],
+            matches=[Match(**row) for row in document["matches"]],
+            unassigned=[Unassigned(**row) for row in document["unassigned"]],
+            coverage=[CodeCoverage(**{**row, "themes": tuple(row["themes"])}) for row in document["coverage"]],
+            manifest=_read_manifest(path),
+            draft=document.get("draft"),
+        )
+    except (KeyError, TypeError) as exc:
+        raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis: {exc}", path=path / ANALYSIS_FILE,
+                             hint="re-run 'wisdoms run' to write it again") from exc
 
 
 def passage_records(passages: Sequence[Passage], themes: Sequence[Theme], matches: Sequence[Match]) -> Records[Passage]:
@@ -175,11 +211,16 @@ def analysis_json(analysis: Analysis, *, draft: str | None = None) -> str:
         "matches": [asdict(m) for m in analysis.matches],
         "unassigned": [asdict(u) for u in analysis.unassigned],
         "coverage": [asdict(c) for c in analysis.coverage],
-        "manifest": analysis.manifest,
     }
     if draft:
         document["draft"] = draft
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+
+
+def manifest_json(analysis: Analysis, *, draft: str | None = None) -> str:
+    """``manifest.json``: seed, models, versions, input hashes and timings; a draft's stamp under ``draft``."""
+    manifest = {**analysis.manifest, "draft": draft} if draft else analysis.manifest
+    return json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
 def _theme(row: dict[str, Any]) -> Theme:
@@ -208,6 +249,22 @@ def _read_document(path: Path) -> dict[str, Any]:
         raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis (expected schema {ANALYSIS_SCHEMA!r})",
                              path=file, hint="re-run 'wisdoms run' to write it again")
     return document
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    file = path / MANIFEST_FILE
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RunFolderError(f"{MANIFEST_FILE} is missing from the run folder", path=file,
+                             hint="pass a folder written by 'wisdoms run' or Analysis.save") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"cannot read {MANIFEST_FILE}: {exc}", path=file, hint="re-run 'wisdoms run' to write it again") from exc
+    if not isinstance(manifest, dict):
+        raise RunFolderError(f"{MANIFEST_FILE} is not a run manifest (not a JSON object)", path=file,
+                             hint="re-run 'wisdoms run' to write it again")
+    manifest.pop("draft", None)  # the stamp of the files written, not a fact of the analysis
+    return manifest
 
 
 def _resolve(recorded: str | None, override: str | Path | None, run_dir: Path) -> Path | None:

@@ -21,7 +21,8 @@ from ..errors import OutputError, PanelError
 from ..models import Quote
 from ..privacy.release import ScanItem, release
 from ..report import settings_from_manifest
-from ..report.rundir import RunFolder, read_run_folder
+from ..report.rundir import RunFolder, read_run_folder, run_folder_of
+from ..results import Analysis
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -113,7 +114,14 @@ def _quote(transcript: str, participant: str, start: int, end: int, text: str) -
             "citation": f"{transcript}:{start}-{end}"}
 
 
-def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None = None,
+def _run(run: str | Path | RunFolder | Analysis) -> RunFolder:
+    """The run to make cards from: an analysis in hand, or a run folder (read from disk)."""
+    if isinstance(run, RunFolder):
+        return run
+    return run_folder_of(run) if isinstance(run, Analysis) else read_run_folder(run)
+
+
+def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | Path | None = None,
                 quotes_per_card: int = QUOTES_PER_CARD, themes: Sequence[int] | None = None,
                 top: int | None = None) -> list[dict[str, Any]]:
     """The cards: one per theme still open (not rejected or merged), with quotes no panel has withdrawn
@@ -128,7 +136,7 @@ def build_cards(run_dir: str | Path | RunFolder, *, decisions: str | Path | None
         PanelError: The decisions file is invalid; a theme in ``themes`` is not in the run or was rejected or
             merged; ``top`` is under 1.
     """
-    run = run_dir if isinstance(run_dir, RunFolder) else read_run_folder(run_dir)
+    run = _run(run_dir)
     chosen = _choose_themes(run, themes, top)
     # Quotes withdrawn by the panels a run was made with ('wisdoms run --decisions') stay withdrawn even
     # when the pack is made without the decisions file: passages.csv still lists those passages.
@@ -334,7 +342,7 @@ def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, la
 
 
 def make_pack(
-    run_dir: str | Path,
+    run_dir: str | Path | Analysis,
     out_dir: str | Path,
     *,
     large_print: bool = False,
@@ -348,7 +356,8 @@ def make_pack(
     """Write cards.html, cards.docx, responses.xlsx and responses.csv into ``out_dir``, through the privacy gate.
 
     Args:
-        run_dir: Folder written by ``wisdoms run``.
+        run_dir: An :class:`~wisdoms.results.Analysis` (``wisdoms.run(...)`` in a notebook), or the folder
+            ``wisdoms run`` wrote (only its ``themes.json``, ``passages.csv`` and ``manifest.json`` are read).
         out_dir: Where to write the pack.
         large_print: Bigger type on the cards and the sheet.
         decisions: An earlier panel's decisions: their withdrawn quotes are left out.
@@ -371,7 +380,7 @@ def make_pack(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputError("output path exists and is not a folder", path=out, hint="choose another --out")
-    run = read_run_folder(run_dir)
+    run = _run(run_dir)
     cards = build_cards(run, decisions=decisions, quotes_per_card=quotes_per_card, themes=themes, top=top)
     quotes = [Quote(q["transcript"], q["participant"], q["start"], q["end"], q["text"], q["citation"])
               for c in cards for q in c["quotes"]]

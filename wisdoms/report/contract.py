@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 
 from .._tables import GuardedWriter
+from ..results import manifest_json
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
     from .view import ReportView
 
 SCHEMA = "wisdoms.themes/1"
+
+__all__ = ["SCHEMA", "framework_matrix_csv", "manifest_json", "passages_csv", "themes_document", "themes_json"]
 
 
 def themes_document(analysis: Analysis) -> dict[str, Any]:
@@ -170,9 +173,3 @@ def framework_matrix_csv(view: ReportView, *, draft: str | None = None) -> str:
             row[at] = cell
         writer.writerow(row)
     return buffer.getvalue()
-
-
-def manifest_json(analysis: Analysis, *, draft: str | None = None) -> str:
-    """``manifest.json``: seed, models, versions, input hashes and timings; a draft's stamp under ``draft``."""
-    manifest = {**analysis.manifest, "draft": draft} if draft else analysis.manifest
-    return json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"

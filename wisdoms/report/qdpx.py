@@ -34,7 +34,8 @@ from xml.etree import ElementTree as ET
 from .._files import write_bytes
 from ..codebook.formats import code_guid as codebook_code_guid
 from ..errors import RunFolderError
-from .rundir import RunFolder, read_inputs, read_run_folder
+from ..results import ANALYSIS_FILE, Analysis
+from .rundir import RunFolder, read_inputs, read_run_folder, run_folder_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..privacy import PrivacyGate
@@ -278,7 +279,7 @@ def qdpx_bytes(project: bytes, files: dict[str, bytes]) -> bytes:
 
 
 def export_qdpx(
-    run_dir: str | Path,
+    run_dir: str | Path | Analysis,
     out: str | Path,
     *,
     transcripts: str | Path | None = None,
@@ -290,11 +291,14 @@ def export_qdpx(
     """Write a REFI-QDA project for a run folder, through the privacy gate.
 
     Args:
-        run_dir: Folder written by ``wisdoms run``.
+        run_dir: An :class:`~wisdoms.results.Analysis` (``wisdoms.run(...)`` in a notebook: its transcripts and
+            codebook are used as they are), or the folder ``wisdoms run`` wrote (its analysis is loaded with
+            :meth:`Analysis.load <wisdoms.results.Analysis.load>`: the transcripts and codebook re-read and
+            checked against the run's hashes).
         out: The ``.qdpx`` file to write.
         transcripts: Transcripts folder, if not where the manifest says (the pseudonymised working copy
-            the run read).
-        codebook: Codebook, if not where the manifest says.
+            the run read); for a run folder only.
+        codebook: Codebook, if not where the manifest says; for a run folder only.
         decisions: Panel decisions YAML: verdicts become Notes on the theme codes, renamed, rejected and
             merged themes are marked, withdrawn quotes are not coded. Without it, the decisions the run was
             made with (recorded in its manifest by ``wisdoms run --decisions``) are used.
@@ -313,8 +317,13 @@ def export_qdpx(
     from ..privacy.release import ScanItem, release
     from . import panel_texts, settings_from_manifest
 
-    run = read_run_folder(run_dir)
-    docs, book = read_inputs(run, transcripts=transcripts, codebook=codebook)
+    if not isinstance(run_dir, Analysis) and (Path(run_dir) / ANALYSIS_FILE).is_file():
+        run_dir = Analysis.load(run_dir, transcripts=transcripts, codebook=codebook)
+    if isinstance(run_dir, Analysis):
+        run, docs, book = run_folder_of(run_dir), list(run_dir.transcripts), run_dir.codebook
+    else:  # a run folder written before analysis.json was
+        run = read_run_folder(run_dir)
+        docs, book = read_inputs(run, transcripts=transcripts, codebook=codebook)
     from ..panel.decisions import decisions_from_manifest
 
     # Without --decisions, the decisions the run itself was made with (wisdoms run --decisions) still apply.

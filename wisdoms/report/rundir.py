@@ -10,10 +10,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._tables import GuardedDictReader
 from ..errors import RunFolderError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,22 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
                                      path=path / "passages.csv", line=i) from exc
             rows.append(row)
     return RunFolder(path=path, themes=docs["themes.json"], passages=rows, manifest=docs["manifest.json"])
+
+
+def run_folder_of(analysis: Analysis) -> RunFolder:
+    """An analysis in hand as the run folder ``wisdoms run`` would write for it, nothing written or read:
+    ``themes.json``, ``passages.csv`` and ``manifest.json`` as their writers make them (so a panel pack or an
+    export made from a notebook's analysis is the one made from its run folder)."""
+    import io
+
+    from .contract import passages_csv, themes_document
+
+    rows = []
+    for row in GuardedDictReader(io.StringIO(passages_csv(analysis), newline="")):
+        row["start"], row["end"] = int(row["start"]), int(row["end"])
+        rows.append(row)
+    return RunFolder(path=analysis.out_dir or Path("analysis"), themes=themes_document(analysis), passages=rows,
+                     manifest=json.loads(json.dumps(analysis.manifest, default=str)))
 
 
 def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebook: str | Path | None = None) -> tuple[list[Any], Any]:
