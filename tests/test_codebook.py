@@ -133,8 +133,9 @@ def test_jsonl_and_qdc_errors_name_the_line(tmp_path):
         load_codebook(jl)
     qdc = tmp_path / "bad.qdc"
     qdc.write_text('<?xml version="1.0"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>\n'
-                   f'<Code guid="{code_guid("x")}" name="X" isCodable="true"/>\n</Codes></CodeBook>\n')
-    with pytest.raises(CodebookError, match=r"bad\.qdc:3: code 'x' has an empty definition"):
+                   f'<Code guid="{code_guid("x")}" name="X" isCodable="true"><Description>Def.\n\nId: -bad'
+                   '</Description></Code>\n</Codes></CodeBook>\n')
+    with pytest.raises(CodebookError, match=r"bad\.qdc:3: code number 1 has a missing or invalid id '-bad'"):
         load_codebook(qdc)
 
 
@@ -353,10 +354,11 @@ def test_every_validation_error_names_file_and_line_in_every_table_format(tmp_pa
 @pytest.mark.parametrize(("codes", "line", "words"), [
     ([_qdc_code("A", "Def a\n\nId: a", "a"), _qdc_code("B", "Def b\n\nId: a", "b")], 7, "duplicate code id 'a'"),
     ([_qdc_code("Same", "Def a", "a"), _qdc_code("same", "Def b", "b")], 5, "same name"),
-    ([_qdc_code("A", "Def a", "a"), _qdc_code("B", "", "b")], 5, "empty definition"),
+    ([_qdc_code("A", "Def a", "a"), _qdc_code("B", "Def b\n\nId: -b", "b")], 5, "invalid id '-b'"),
 ])
 def test_qdc_validation_errors_name_the_code_element_line(tmp_path, codes, line, words):
-    # unknown parents and cycles cannot be written in a .qdc: a child code is nested in its parent
+    # unknown parents and cycles cannot be written in a .qdc: a child code is nested in its parent; a code
+    # without a description imports with a definition that says so (tests/test_qdpx_positions.py)
     path = tmp_path / "bad.qdc"
     path.write_text(_qdc(*codes), encoding="utf-8")
     with pytest.raises(CodebookError) as err:

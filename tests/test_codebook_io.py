@@ -343,7 +343,7 @@ def test_import_cli_writes_a_codebook_and_decisions_that_code_learn_reads(tmp_pa
     assert main(["codebook", "import-qdpx", str(project), "--out", str(out), "--decisions", str(decisions)]) == 0
     printed = capsys.readouterr().out
     assert "3 confirmed examples from 2 text sources by Amina, Jo" in printed and "2 sources skipped" in printed
-    assert "flyer: a picture source" in printed and "write a definition for: Digital, Waiting" in printed
+    assert "flyer: a picture source" in printed and "write a definition for Digital, Waiting" in printed
     book, learned = load_codebook(out), load_decisions(decisions)
     assert len(book) == 5 and {d.code for d in learned} <= {c.id for c in book.active} and len(learned) == 3
     answers = tmp_path / "answers.csv"

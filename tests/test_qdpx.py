@@ -214,6 +214,41 @@ def test_offsets_are_code_points_with_characters_outside_the_basic_plane(run_dir
     assert checked > 10
 
 
+def test_an_export_for_nvivo_counts_utf16_units_and_imports_back_exactly(run_dir, tmp_path):
+    """--positions utf-16: each selection is its passage counted in UTF-16 units (NVivo's count), the origin says
+    so, and importing the project reads the same passages back."""
+    from dataclasses import replace
+
+    from wisdoms.codebook import read_qdpx
+    from wisdoms.report.qdpx import build_project, qdpx_bytes
+    from wisdoms.report.rundir import RunFolder, read_inputs, read_run_folder
+
+    run = read_run_folder(run_dir)
+    docs, book = read_inputs(run)
+    prefix = "\U0001F600 café — \U0001D11E naïve\n"
+    shifted_docs = [replace(d, text=prefix + d.text) for d in docs]
+    rows = [{**r, "start": r["start"] + len(prefix), "end": r["end"] + len(prefix)} for r in run.passages]
+    shifted = RunFolder(path=run.path, themes=run.themes, passages=rows, manifest=run.manifest)
+    project, files = build_project(shifted, shifted_docs, book, positions="utf-16")
+    root = ET.fromstring(project)
+    assert "UTF-16" in root.get("origin")
+    expected = {r["passage"]: r["text"] for r in rows}
+    checked = 0
+    for src in root.iterfind(".//q:TextSource", NS):
+        text = files["sources/" + src.get("plainTextPath").removeprefix("internal://")].decode("utf-8")
+        for sel in src.iterfind("q:PlainTextSelection", NS):
+            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            assert text.encode("utf-16-le")[2 * start:2 * end].decode("utf-16-le") == expected[sel.get("name")]
+            assert text[start:end] != expected[sel.get("name")]  # the check can fail: code points are off by two
+            checked += 1
+    assert checked > 10
+    path = tmp_path / "nvivo.qdpx"
+    path.write_bytes(qdpx_bytes(project, files))
+    result = read_qdpx(path)
+    assert result.positions == "UTF-16 units" and result.positions_note == ""
+    assert result.decisions and all(d.text in expected.values() for d in result.decisions)
+
+
 def test_guids_do_not_change_when_the_same_run_is_made_again(run_dir, exported, tmp_path):
     """A re-run of the same inputs differs only in its date: every code, source, case and selection keeps its GUID."""
     again = _copy_run(run_dir, tmp_path / "again", created="2031-05-06T07:08:09+00:00")

@@ -188,6 +188,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                    "withdrawn quotes are left uncoded, rejected/renamed/merged themes are marked")
     q.add_argument("--allow-unreviewed", action="store_true",
                    help="private drafts only: write even what the privacy gate has not cleared, stamped NOT FOR SHARING")
+    q.add_argument("--positions", choices=("code-points", "utf-16"), default="code-points",
+                   help="how selection positions are counted: code-points (the REFI-QDA standard; ATLAS.ti, MAXQDA, "
+                   "QualCoder) or utf-16 (for NVivo, which counts UTF-16 units: otherwise its segments shift after "
+                   "each emoji)")
     q.set_defaults(func=_cmd_export_qdpx)
 
 
@@ -195,8 +199,8 @@ def _cmd_export_qdpx(args: argparse.Namespace) -> int:
     from .report.qdpx import export_qdpx
 
     path = export_qdpx(args.run_dir, args.out, transcripts=args.transcripts, codebook=args.codebook,
-                       decisions=args.decisions, allow_unreviewed=args.allow_unreviewed)
-    print(f"Wrote {path}")
+                       decisions=args.decisions, allow_unreviewed=args.allow_unreviewed, positions=args.positions)
+    print(f"Wrote {path}" + (" (positions in UTF-16 units, for NVivo)" if args.positions == "utf-16" else ""))
     return 0
 
 
@@ -489,8 +493,9 @@ def _cmd_codebook_import_qdpx(args: argparse.Namespace) -> int:
     for reason, count in sorted(result.skipped_codings.items()):
         print(f"{count} {reason} skipped")
     if result.undescribed:
-        print(f"{len(result.undescribed)} codes had no description; write a definition for: "
-              + ", ".join(result.undescribed))
+        print(f"Note: {len(result.undescribed)} codes had no description; each was imported with a definition "
+              f"that says so: write a definition for {', '.join(result.undescribed)}")
+    print(f"Selection positions read as {result.positions}" + (f": {result.positions_note}" if result.positions_note else ""))
     return 0
 
 
@@ -511,11 +516,15 @@ def _cmd_codebook_suggest(args: argparse.Namespace) -> int:
 
 
 def _cmd_codebook_convert(args: argparse.Namespace) -> int:
-    from .codebook import load_codebook, save_codebook
+    from .codebook import load_codebook, save_codebook, undescribed
 
     book = load_codebook(args.source)
     save_codebook(book, args.target)
     print(f"{len(book)} codes: {args.target}")
+    missing = undescribed(book)
+    if missing:
+        print(f"Note: {len(missing)} codes had no description; each was imported with a definition that says so: "
+              f"write a definition for {', '.join(missing)}")
     return 0
 
 

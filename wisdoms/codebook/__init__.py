@@ -18,7 +18,7 @@ from .decisions import (
     save_decisions,
     write_review_sheet,
 )
-from .formats import QDC_NAMESPACE, SUFFIXES, code_guid, load_codebook, qdc_bytes, save_codebook
+from .formats import QDC_NAMESPACE, SUFFIXES, code_guid, load_codebook, qdc_bytes, save_codebook, undescribed
 from .matching import NONRESPONSE_PHRASES, Classifier, ClassifierStore, CodeMatcher, assign
 from .qdpx_import import QdpxImport, read_qdpx
 
@@ -28,5 +28,5 @@ __all__ = [
     "codebook_to_dict", "cohen_kappa", "coverage", "krippendorff_alpha", "load_codebook", "load_decisions",
     "load_yaml_codebook", "merge_decisions", "qdc_bytes", "read_answers", "read_assignments",
     "read_review_sheet", "save_codebook", "save_decisions", "validate", "write_coding", "write_review_sheet",
-    "MACHINE_NOTE", "CodeSuggestion", "QdpxImport", "read_qdpx", "suggest_codes", "write_suggestions",
+    "MACHINE_NOTE", "CodeSuggestion", "QdpxImport", "read_qdpx", "suggest_codes", "write_suggestions", "undescribed",
 ]

@@ -25,7 +25,8 @@ CODE_KEYS = ("id", "name", "definition", "parent", "include", "exclude", "exampl
 #: ``group`` codes only organise others (REFI-QDA ``isCodable="false"``); they are never matched.
 #: ``draft`` codes (e.g. from ``wisdoms codebook suggest``) await a researcher's review; never matched.
 STATUSES = ("active", "retired", "group", "draft")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+#: A code id: letters (of any script: ``sárga``), digits, ``-``, ``_``, ``.``; starting with a letter or digit.
+_ID = re.compile(r"^[^\W_][\w.\-]*$")
 
 
 @dataclass(frozen=True, eq=False)

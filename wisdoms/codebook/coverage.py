@@ -89,7 +89,7 @@ def _listing(words: Sequence[str]) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:48].strip("-") or "code"
+    return re.sub(r"[\W_]+", "-", text.casefold()).strip("-")[:48].strip("-") or "code"
 
 
 def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook: Codebook, *,

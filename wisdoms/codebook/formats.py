@@ -94,8 +94,23 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
                         hint=f"use one of: {', '.join(SUFFIXES)}")
 
 
+#: How the definition of a code imported without one ends (see :func:`undescribed_definition`).
+_UNDESCRIBED = "without a description)."
+
+
+def undescribed_definition(name: str, origin: str) -> str:
+    """The definition given to a code another tool exported without one: says so, so the gap shows."""
+    return f"{name} (imported from {origin} {_UNDESCRIBED}"
+
+
+def undescribed(codebook: Codebook) -> list[str]:
+    """Names of the active codes whose definition is still the placeholder :func:`undescribed_definition` wrote."""
+    return [c.name for c in codebook.codes if c.status == "active" and c.definition.endswith(_UNDESCRIBED)]
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "code"
+    """An id from a name: lower case, letters of any script kept (``Sárga`` -> ``sárga``), other runs ``-``."""
+    return re.sub(r"[\W_]+", "-", text.casefold()).strip("-") or "code"
 
 
 def _read_jsonl(path: Path) -> list[Code]:
@@ -357,6 +372,7 @@ def _qdc_origin(path: Path) -> tuple[str, str]:
 def codes_from_qdc_elements(root: Any, path: Path) -> list[Code]:
     """Codes from the ``<Code>`` elements under ``root`` (a .qdc CodeBook or a .qde Project)."""
     ns = root.nsmap.get(None) or QDC_NAMESPACE
+    origin = (root.get("origin") or "").strip() or "a REFI-QDA codebook"
     codes: list[Code] = []
     taken: set[str] = set()
 
@@ -371,7 +387,8 @@ def codes_from_qdc_elements(root: Any, path: Path) -> list[Code]:
             taken.add(code_id)
             codable = child.get("isCodable", "true").strip() in ("true", "1")
             item = {"id": code_id, "name": name, "parent": parent,
-                    "definition": fields["definition"] or ("" if codable else f"Category: {name}."),
+                    "definition": fields["definition"] or (undescribed_definition(name, origin) if codable
+                                                           else f"Category: {name}."),
                     "include": fields.get("include", ""), "exclude": fields.get("exclude", ""),
                     "examples": fields["examples"],
                     "history": _history_from(fields["history"], path=path, line=child.sourceline),

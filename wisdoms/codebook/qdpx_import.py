@@ -4,7 +4,14 @@ The project's codes become a :class:`Codebook` (names, nesting, descriptions as 
 ``Include:``/``Exclude:``/``Examples:``/``Status:``/``Id:`` layout our own exports write parsed back
 into fields). Its coded ``PlainTextSelection`` elements in text sources become confirmed
 :class:`Decision` records, with the coder's name and the coding's date, that ``wisdoms code --learn``
-reads. Positions are Unicode code points from 0, end exclusive, as the standard says.
+reads.
+
+Positions are read as the exporting program counts them: the standard says Unicode code points from 0,
+end exclusive, and ATLAS.ti, MAXQDA, QualCoder and wisdoms count so; NVivo counts UTF-16 code units, so
+after an emoji (or any character outside the Basic Multilingual Plane) its positions run one unit ahead per
+such character. The program is read from the project's ``origin``; when it is not known, or when the
+selections say otherwise, the reading that puts more selections on word boundaries wins, and
+:attr:`QdpxImport.positions_note` says so (the CLI prints it).
 
 Tools differ in small ways, all accepted: GUIDs in upper or lower case, ``isCodable="True"``, a
 ``Sources/`` or ``sources/`` folder, text inline in ``<PlainTextContent>`` or in
@@ -14,6 +21,7 @@ external sources are skipped, each with a logged reason, and counted in :class:`
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import zipfile
@@ -26,7 +34,7 @@ from ..errors import CodebookError
 from ..models import Code
 from ._model import STATUSES, Codebook, _code_from, validate
 from .decisions import Decision
-from .formats import _history_from, _slug
+from .formats import _history_from, _slug, undescribed_definition
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,9 @@ class QdpxImport:
         skipped_sources: ``(source name, reason)`` for each source not read.
         skipped_codings: Reason -> number of codings not turned into decisions.
         undescribed: Names of codes that had no description (their definition says so).
+        positions: How selection positions were counted: ``code points`` or ``UTF-16 units``.
+        positions_note: Why, when it was not plain (an unknown program, or selections that disagree with
+            the program named), else empty.
     """
 
     codebook: Codebook
@@ -58,6 +69,91 @@ class QdpxImport:
     skipped_sources: tuple[tuple[str, str], ...] = ()
     skipped_codings: dict[str, int] = field(default_factory=dict)
     undescribed: tuple[str, ...] = ()
+    positions: str = "code points"
+    positions_note: str = ""
+
+
+CODE_POINTS = "code points"
+UTF16_UNITS = "UTF-16 units"
+#: Programs (``origin`` of the project, case folded) and how they count positions.
+_PRODUCERS = (("utf-16", UTF16_UNITS), ("nvivo", UTF16_UNITS), ("wisdoms", CODE_POINTS), ("atlas", CODE_POINTS),
+              ("maxqda", CODE_POINTS), ("qualcoder", CODE_POINTS), ("quirkos", CODE_POINTS), ("taguette", CODE_POINTS))
+
+
+class Utf16Offsets:
+    """Maps between code-point offsets of a text and UTF-16 code-unit offsets (NVivo's positions)."""
+
+    def __init__(self, text: str) -> None:
+        self.identity = text.isascii() or all(ord(c) < 0x10000 for c in text)
+        self._units: list[int] = []
+        if not self.identity:
+            units = 0
+            for c in text:
+                self._units.append(units)
+                units += 2 if ord(c) >= 0x10000 else 1
+            self._units.append(units)
+
+    def to_units(self, index: int) -> int:
+        """The UTF-16 offset of code point ``index``."""
+        return index if self.identity else self._units[index]
+
+    def to_index(self, units: int) -> int | None:
+        """The code point at UTF-16 offset ``units``, or ``None`` if it falls inside a surrogate pair or past the end."""
+        if self.identity:
+            return units
+        at = bisect.bisect_left(self._units, units)
+        return at if at < len(self._units) and self._units[at] == units else None
+
+
+def producer_units(origin: str) -> str | None:
+    """How the program named in a project's ``origin`` counts positions, if known."""
+    folded = origin.casefold()
+    return next((units for name, units in _PRODUCERS if name in folded), None)
+
+
+def _on_word_boundaries(text: str, start: int | None, end: int | None) -> bool:
+    def edge(i: int) -> bool:
+        return i <= 0 or i >= len(text) or not (text[i - 1].isalnum() and text[i].isalnum())
+
+    return start is not None and end is not None and 0 <= start <= end <= len(text) and edge(start) and edge(end)
+
+
+def choose_units(origin: str, selections: list[tuple[str, list[tuple[int, int]]]]) -> tuple[str, str]:
+    """How to read the positions of a project: ``(units, note)``.
+
+    Args:
+        origin: The project's ``origin`` attribute (the exporting program).
+        selections: Each text source's text and its selections' raw ``(start, end)``.
+    """
+    named = producer_units(origin)
+    differ = on_points = on_units = 0
+    for text, spans in selections:
+        mapper = Utf16Offsets(text)
+        if mapper.identity:
+            continue
+        for start, end in spans:
+            as_units = (mapper.to_index(start), mapper.to_index(end))
+            if as_units == (start, end):
+                continue
+            differ += 1
+            on_points += _on_word_boundaries(text, start, end)
+            on_units += _on_word_boundaries(text, *as_units)
+    if not differ:
+        return named or CODE_POINTS, ""
+    evidence = UTF16_UNITS if on_units > on_points else CODE_POINTS if on_points > on_units else None
+    decisive = evidence is not None and abs(on_units - on_points) >= max(1, 0.2 * differ)
+    counts = (f"of the {differ} selections after a character outside the Basic Multilingual Plane (an emoji), "
+              f"{on_units} start and end on word boundaries read as UTF-16 units, {on_points} read as code points")
+    who = origin or "an unnamed program"
+    if named is not None and (not decisive or evidence == named):
+        return named, ""
+    if named is not None:
+        return evidence, (f"the project comes from {who}, which counts positions in {named}, but {counts}: "  # type: ignore[return-value]
+                          f"read as {evidence}; check a few imported examples")
+    if decisive:
+        return evidence, f"positions read as {evidence}: {who} is not a program whose counting is known, and {counts}"  # type: ignore[return-value]
+    return CODE_POINTS, (f"unsure how {who} counts positions ({counts}): read as code points, as the standard says; "
+                         "check a few imported examples")
 
 
 def _local(el: Any) -> str:
@@ -156,8 +252,7 @@ class _Reader:
             if not definition:
                 if codable:
                     self.undescribed.append(name)
-                definition = (f"{name} (imported from {origin} without a description)." if codable
-                              else f"Category: {name}.")
+                definition = undescribed_definition(name, origin) if codable else f"Category: {name}."
             unique = self._unique_name(name, parent_id)
             code_id = self._unique_id(fields.get("id") or _slug(unique))
             status = (fields.get("status") or "").casefold()
@@ -190,7 +285,7 @@ class _Reader:
         return unique
 
     def _unique_id(self, code_id: str) -> str:
-        code_id = re.sub(r"[^A-Za-z0-9_.\-]+", "-", code_id).strip("-._") or "code"
+        code_id = re.sub(r"[^\w.\-]+", "-", code_id).strip("-._") or "code"
         base, number = code_id, 2
         while code_id in self.taken_ids:
             code_id = f"{base}-{number}"
@@ -301,6 +396,7 @@ def _read_project(reader: _Reader, root: Any) -> QdpxImport:
     skipped_sources: list[tuple[str, str]] = []
     skipped: Counter[str] = Counter()
     sources = 0
+    readable: list[tuple[Any, str, str]] = []
     for sources_el in _kids(root, "Sources"):
         for src in sources_el:
             kind = _local(src)
@@ -312,27 +408,37 @@ def _read_project(reader: _Reader, root: Any) -> QdpxImport:
             else:
                 text, reason = reader.source_text(src)
                 if text is not None:
-                    sources += 1
-                    _selections(reader, src, name, text, users, status, decisions, skipped)
-                    whole = sum(len(_kids(c, "CodeRef")) for c in _kids(src, "Coding"))
-                    if whole:
-                        skipped["whole-source codings (not a passage)"] += whole
+                    readable.append((src, name, text))
                     continue
             log.info("skipped source %r: %s", name, reason)
             skipped_sources.append((name, reason))
+    raw = [(text, [(_position(reader, sel, "startPosition"), _position(reader, sel, "endPosition"))
+                   for sel in _kids(src, "PlainTextSelection")]) for src, _name, text in readable]
+    units, note = choose_units((root.get("origin") or "").strip(), raw)
+    if note:
+        log.warning("%s: %s", reader.path, note)
+    for src, name, text in readable:
+        sources += 1
+        _selections(reader, src, name, text, users, status, decisions, skipped, units=units)
+        whole = sum(len(_kids(c, "CodeRef")) for c in _kids(src, "Coding"))
+        if whole:
+            skipped["whole-source codings (not a passage)"] += whole
     return QdpxImport(codebook=codebook, decisions=tuple(decisions.values()), sources=sources,
                       skipped_sources=tuple(skipped_sources), skipped_codings=dict(skipped),
-                      undescribed=tuple(reader.undescribed))
+                      undescribed=tuple(reader.undescribed), positions=units, positions_note=note)
 
 
 def _selections(reader: _Reader, src: Any, name: str, text: str, users: dict[str, str], status: dict[str, str],
-                decisions: dict[tuple[str, str], Decision], skipped: Counter[str]) -> None:
+                decisions: dict[tuple[str, str], Decision], skipped: Counter[str], *, units: str = CODE_POINTS) -> None:
+    mapper = Utf16Offsets(text) if units == UTF16_UNITS else None
     for sel in _kids(src, "PlainTextSelection"):
-        start, end = _position(reader, sel, "startPosition"), _position(reader, sel, "endPosition")
-        if not 0 <= start <= end <= len(text):
+        raw_start, raw_end = _position(reader, sel, "startPosition"), _position(reader, sel, "endPosition")
+        start, end = (raw_start, raw_end) if mapper is None else (mapper.to_index(raw_start), mapper.to_index(raw_end))
+        if start is None or end is None or not 0 <= start <= end <= len(text):
+            size = f"{len(text)} characters" if mapper is None else f"{mapper.to_units(len(text))} UTF-16 units"
             raise reader.fail(f"<PlainTextSelection name={sel.get('name')!r}> in source {name!r} runs "
-                              f"{start}-{end}, outside the text's {len(text)} characters", sel,
-                              hint="positions are code points from 0, end exclusive; export the project again")
+                              f"{raw_start}-{raw_end}, outside the text's {size} (or inside a character)", sel,
+                              hint=f"positions were read as {units}; export the project again")
         quote = text[start:end]
         for coding in _kids(sel, "Coding"):
             for ref in _kids(coding, "CodeRef"):

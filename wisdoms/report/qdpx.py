@@ -2,8 +2,9 @@
 
 The ``.qdpx`` is a zip holding ``project.qde`` (QDA-XML, namespace ``urn:QDA-XML:project:1.0``) and a
 lowercase ``sources/`` folder with each transcript as UTF-8 ``<guid>.txt``, referenced as
-``internal://<guid>.txt``. Selection positions are Unicode code points from 0, end exclusive: the same
-offsets as ``passages.csv``. GUIDs are UUID5s of stable ids (code id, theme id and keywords, passage id),
+``internal://<guid>.txt``. Selection positions are Unicode code points from 0, end exclusive (the standard's
+count, and the same offsets as ``passages.csv``), or, with ``positions="utf-16"``, UTF-16 code units, as NVivo
+counts them (the project's ``origin`` then says so, and ``wisdoms codebook import-qdpx`` reads it back). GUIDs are UUID5s of stable ids (code id, theme id and keywords, passage id),
 so exporting the same run twice gives the same project, byte for byte, and a theme keeps its GUID when
 a panel renames it.
 
@@ -47,6 +48,8 @@ NAMESPACE = "urn:QDA-XML:project:1.0"
 #: Namespace of every GUID this exporter makes (uuid5 of a stable id under it).
 GUID_NAMESPACE = uuid.UUID("6f1d7c52-2b0e-4f0a-9a51-3f8e5b8f1c11")
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+#: How selection positions may be counted, and what the project's ``origin`` then adds.
+POSITIONS = {"code-points": "", "utf-16": " (positions in UTF-16 units, for NVivo)"}
 
 
 def stable_guid(*parts: object) -> str:
@@ -93,7 +96,7 @@ def _theme_name(theme_id: int, state: dict[str, Any]) -> str:
 
 
 def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, decisions: dict[str, Any] | None = None,
-                  stamp: str | None = None) -> tuple[bytes, dict[str, bytes]]:
+                  stamp: str | None = None, positions: str = "code-points") -> tuple[bytes, dict[str, bytes]]:
     """The ``project.qde`` bytes and the source files (``sources/<guid>.txt`` -> UTF-8 bytes).
 
     Args:
@@ -102,16 +105,23 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
         codebook: The run's codebook.
         decisions: Panel decisions (:func:`wisdoms.panel.read_decisions`), applied to the themes.
         stamp: Put at the start of the project's name and ``<Description>`` (NOT FOR SHARING on drafts).
+        positions: ``code-points`` (the standard) or ``utf-16`` (NVivo).
 
     Raises:
-        RunFolderError: A passage's offsets do not hold its text in the re-read transcript.
+        RunFolderError: A passage's offsets do not hold its text in the re-read transcript, or ``positions``
+            is neither.
     """
+    from ..codebook.qdpx_import import Utf16Offsets
+
+    if positions not in POSITIONS:
+        raise RunFolderError(f"unknown positions {positions!r}", hint=f"use one of: {', '.join(POSITIONS)}")
     ET.register_namespace("", NAMESPACE)
     created = run.manifest.get("created") or "2020-01-01T00:00:00+00:00"
     user = stable_guid("user", "wisdoms")
     project_name = f"{stamp + ' - ' if stamp else ''}wisdoms run {created}"
     root = ET.Element(f"{{{NAMESPACE}}}Project", {
-        "name": project_name, "origin": f"wisdoms {run.manifest.get('wisdoms', '')}".strip(),
+        "name": project_name,
+        "origin": f"wisdoms {run.manifest.get('wisdoms', '')}".strip() + (POSITIONS[positions] if positions != "code-points" else ""),
         "creatingUserGUID": user, "creationDateTime": created,
     })
     users = _el(root, "Users")
@@ -232,6 +242,7 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
         src = _el(sources, "TextSource", guid=sguid, name=doc.id, plainTextPath=f"internal://{sguid}.txt",
                   creatingUser=user, creationDateTime=created)
         files[f"sources/{sguid}.txt"] = doc.text.encode("utf-8")
+        count = Utf16Offsets(doc.text).to_units if positions == "utf-16" else int
         for row in by_transcript.get(doc.id, []):
             if f"{row['transcript']}:{row['start']}-{row['end']}" in withdrawn:
                 continue  # a panel asked that this passage not be used
@@ -247,7 +258,8 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
             if not targets:
                 continue
             sel = _el(src, "PlainTextSelection", guid=stable_guid("passage", row["passage"]), name=row["passage"],
-                      startPosition=row["start"], endPosition=row["end"], creatingUser=user, creationDateTime=created)
+                      startPosition=count(row["start"]), endPosition=count(row["end"]), creatingUser=user,
+                      creationDateTime=created)
             for target in targets:
                 coding = _el(sel, "Coding", guid=stable_guid("coding", row["passage"], target), creatingUser=user,
                              creationDateTime=created)
@@ -287,6 +299,7 @@ def export_qdpx(
     decisions: str | Path | None = None,
     allow_unreviewed: bool = False,
     gate: PrivacyGate | None = None,
+    positions: str = "code-points",
 ) -> Path:
     """Write a REFI-QDA project for a run folder, through the privacy gate.
 
@@ -305,6 +318,7 @@ def export_qdpx(
         allow_unreviewed: Private drafts only: write even with unresolved findings, the project's name and
             ``<Description>`` stamped NOT FOR SHARING.
         gate: A fitted :class:`~wisdoms.privacy.PrivacyGate` (default: the project's, with the run's spaCy model).
+        positions: ``code-points`` (the REFI-QDA standard: ATLAS.ti, MAXQDA, QualCoder) or ``utf-16`` (NVivo).
 
     Raises:
         ExportBlockedError: A coded passage, a source text or another value holds an unresolved finding,
@@ -334,7 +348,8 @@ def export_qdpx(
         decided = read_decisions(decisions)
 
     def render(draft: bool) -> dict[str, str | bytes]:
-        project, files = build_project(run, docs, book, decisions=decided, stamp=NOT_FOR_SHARING if draft else None)
+        project, files = build_project(run, docs, book, decisions=decided, stamp=NOT_FOR_SHARING if draft else None,
+                                       positions=positions)
         return {"project.qdpx": qdpx_bytes(project, files)}
 
     withdrawn = _withdrawn(decided, run)
