@@ -156,7 +156,18 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
     numbered = [(n, row) for n, row in enumerate(table, 1) if any(c.strip() for c in row)]
     if not numbered:
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
+    # A title above the header ("Listening survey 2024: responses" in A1, as forms tools and people write):
+    # a row of one filled cell followed by a row of several is a title, not the header.
+    while len(numbered) > 1 and _filled(numbered[0][1]) == 1 and _filled(numbered[1][1]) > 1:
+        row_no, row = numbered.pop(0)
+        if notes is not None:
+            title = next(c for c in row if c.strip()).strip()
+            notes.append(f"row {row_no}: {title[:50]!r} read as a title above the header, not as a column name")
     return numbered[0][1], numbered[1:]
+
+
+def _filled(row: list[str]) -> int:
+    return sum(1 for c in row if c.strip())
 
 
 def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:

@@ -1,0 +1,126 @@
+"""Files as other programs write them, made here in their real layouts: a Word table transcript under a title,
+Teams captions, SubRip, Windows-1252 text, and a survey workbook exported from a forms tool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wisdoms.ingest import read_folder, scan_folder
+from wisdoms.ingest.check import check_folder
+
+
+def _roles(t) -> str:  # noqa: ANN001
+    return "".join("P" if u.role == "participant" else "I" for u in t.turns)
+
+
+def test_word_table_transcript_under_a_title(tmp_path: Path) -> None:
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("Listening conversation 7", level=1)
+    doc.add_paragraph("Recorded 3 May 2024, community cafe. 48 minutes.")
+    table = doc.add_table(rows=1, cols=3)
+    for cell, text in zip(table.rows[0].cells, ("Time", "Speaker", "Transcript")):
+        cell.text = text
+    rows = [("00:00:05", "Interviewer 1", "Thanks for coming. Where would you like to start?"),
+            ("00:00:11", "Interviewee", "With the hostel, I think. That was the worst of it."),
+            ("00:00:30", "Interviewer2", "What made it the worst?"),
+            ("00:00:34", "Interviewee", "Nobody knew my name. Eight months and nobody knew it.")]
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row):
+            cell.text = text
+    doc.save(tmp_path / "conversation-07.docx")
+    scan = scan_folder(tmp_path)
+    result = scan.files[0]
+    assert result.error is None, result.error
+    t = result.transcript
+    assert _roles(t) == "IPIP"
+    assert [u.time for u in t.turns] == ["00:00:05", "00:00:11", "00:00:30", "00:00:34"]
+    assert t.text[t.turns[3].start:t.turns[3].end] == "Nobody knew my name. Eight months and nobody knew it."
+    assert any("paragraph 1" in n and "preamble" in n and "Listening conversation 7" in n for n in result.notes)
+
+
+TEAMS = """WEBVTT
+
+3f9a1c2e-6b1d-4a7e-9c1f-2a6d8e0b7c11/12-0
+00:00:03.420 --> 00:00:07.380
+<v Priya Shah>Thanks for joining. How have things been since</v>
+
+3f9a1c2e-6b1d-4a7e-9c1f-2a6d8e0b7c11/12-1
+00:00:07.380 --> 00:00:09.010
+<v Priya Shah>we last spoke?</v>
+
+3f9a1c2e-6b1d-4a7e-9c1f-2a6d8e0b7c11/15-0
+00:00:10.120 --> 00:00:16.560
+<v Tom Reed (Guest)>Better, honestly. The new worker rings back &amp; she remembers things.</v>
+
+3f9a1c2e-6b1d-4a7e-9c1f-2a6d8e0b7c11/19-0
+00:00:17.000 --> 00:00:19.240
+<v Priya Shah>What does remembering look like?</v>
+
+3f9a1c2e-6b1d-4a7e-9c1f-2a6d8e0b7c11/21-0
+00:00:19.900 --> 00:00:25.300
+<v Tom Reed (Guest)>She knew my son's name without asking. Small thing, but it isn't.</v>
+"""
+
+
+def test_teams_captions_with_cue_ids_split_cues_and_guest_names(tmp_path: Path) -> None:
+    (tmp_path / "teams-call.vtt").write_text(TEAMS, encoding="utf-8")
+    t = read_folder(tmp_path)[0]
+    assert _roles(t) == "IPIP"
+    assert t.text[t.turns[0].start:t.turns[0].end] == "Thanks for joining. How have things been since we last spoke?"
+    assert t.text[t.turns[1].start:t.turns[1].end] == (
+        "Better, honestly. The new worker rings back & she remembers things.")
+    assert "Priya" not in t.text and "Tom" not in t.text
+    assert [u.time for u in t.turns] == ["00:00:03", "00:00:10", "00:00:17", "00:00:19"]
+
+
+def test_subrip_with_crlf_and_speaker_prefixes(tmp_path: Path) -> None:
+    srt = ("1\r\n00:00:01,000 --> 00:00:04,200\r\nInterviewer: So what got you through the winter?\r\n\r\n"
+           "2\r\n00:00:04,900 --> 00:00:09,000\r\nRespondent: The day centre. Hot food,\r\nand people who said hello.\r\n\r\n"
+           "3\r\n00:00:09,500 --> 00:00:11,000\r\nInterviewer: Anything else?\r\n\r\n"
+           "4\r\n00:00:11,400 --> 00:00:14,000\r\nRespondent: My dog. Honestly, my dog.\r\n")
+    (tmp_path / "call.srt").write_bytes(srt.encode("utf-8"))
+    t = read_folder(tmp_path)[0]
+    assert _roles(t) == "IPIP"
+    assert t.text[t.turns[1].start:t.turns[1].end] == "The day centre. Hot food, and people who said hello."
+
+
+def test_windows_1252_text_with_smart_quotes_pounds_and_a_stray_first_line(tmp_path: Path) -> None:
+    text = ("All right.\r\n\r\nINTERVIEWER: What did the \u201cpersonal budget\u201d pay for?\r\n\r\n"
+            "PARTICIPANT: A \u00a3200 laptop \u2013 it\u2019s how I found the course.\r\n")
+    (tmp_path / "p12.txt").write_bytes(text.encode("cp1252"))
+    scan = scan_folder(tmp_path)
+    t = scan.transcripts[0]
+    assert _roles(t) == "IP"
+    assert t.text[t.turns[1].start:t.turns[1].end] == "A \u00a3200 laptop \u2013 it\u2019s how I found the course."
+    assert "not UTF-8: read as Windows-1252" in scan.files[0].notes
+
+
+def test_survey_workbook_from_a_forms_tool_with_a_title_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Listening survey 2024: responses"])
+    sheet.append([])
+    sheet.append(["ID", "Start time", "Completion time", "Area", "What has helped you most?",
+                  "What would you change?"])
+    sheet.append([1, "5/3/24 10:01:02", "5/3/24 10:09:40", "North",
+                  "The drop-in on Tuesdays, where nobody rushes you out.", "Longer opening hours at the weekend."])
+    sheet.append([2, "5/3/24 11:15:00", "5/3/24 11:21:13", "South",
+                  "My key worker ringing back when she said she would.", ""])
+    sheet.append([3, "5/4/24 09:00:00", "5/4/24 09:02:00", "North", "", ""])
+    book.save(tmp_path / "survey.xlsx")
+    scan = scan_folder(tmp_path)
+    result = scan.files[0]
+    assert result.error is None, result.error
+    t = result.transcript
+    assert t.participants == {"1": {"Start time": "5/3/24 10:01:02", "Completion time": "5/3/24 10:09:40", "Area": "North"},
+                              "2": {"Start time": "5/3/24 11:15:00", "Completion time": "5/3/24 11:21:13", "Area": "South"}}
+    assert [t.text[u.start:u.end] for u in t.turns] == [
+        "The drop-in on Tuesdays, where nobody rushes you out.", "Longer opening hours at the weekend.",
+        "My key worker ringing back when she said she would."]
+    assert any("row 1" in n and "title" in n for n in result.notes)
+    assert check_folder(tmp_path).ok
