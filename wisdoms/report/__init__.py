@@ -25,6 +25,7 @@ from .html import render_html
 from .language import check_names, find_deficit_language
 from .markdown import render_markdown
 from .view import build_view
+from .workbook import framework_matrix_xlsx
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
@@ -34,27 +35,36 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "write_reports", "render_reports", "write_rendered", "render_html", "render_markdown", "render_docx",
-    "themes_json", "passages_csv", "framework_matrix_csv", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
+    "themes_json", "passages_csv", "framework_matrix_csv", "framework_matrix_xlsx", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
     "settings_from_manifest",
 ]
 
 Rendered = dict[str, "str | bytes"]
 
-def render_reports(analysis: Analysis, *, banner: str | None = None) -> dict[str, str | bytes]:
+def render_reports(analysis: Analysis, *, banner: str | None = None,
+                   suggestions: list[Any] | None = None) -> dict[str, str | bytes]:
     """Every report file's name and content (text or bytes), nothing written yet.
 
     ``banner`` (the draft stamp, NOT FOR SHARING) goes everywhere: at the top of the HTML page, the Markdown
     and the Word document and in every page header of the Word document, under ``draft`` in themes.json and
     manifest.json, in a ``draft`` column of every row of both CSV files, and in a file of its own.
     """
-    view = build_view(analysis)
+    from .charts import prevalence_chart
+    from .document import build_document
+    from .view import code_suggestions
+
+    # The draft codes are made once here and handed to every writer: reports only lay out results.
+    suggestions = code_suggestions(analysis) if suggestions is None else suggestions
+    view = build_view(analysis, suggestions=suggestions)
+    document = build_document(view, banner=banner, chart=prevalence_chart)
     rendered: dict[str, str | bytes] = {
-        "themes.json": themes_json(analysis, draft=banner),
+        "themes.json": themes_json(analysis, draft=banner, suggestions=suggestions),
         "passages.csv": passages_csv(analysis, draft=banner),
         "framework-matrix.csv": framework_matrix_csv(view, draft=banner),
-        "report.md": render_markdown(analysis, view=view),
-        "report.html": render_html(analysis, banner=banner, view=view),
-        "report.docx": render_docx(analysis, view=view, banner=banner),
+        "framework-matrix.xlsx": framework_matrix_xlsx(view, draft=banner),
+        "report.md": render_markdown(analysis, view=view, document=document),
+        "report.html": render_html(analysis, banner=banner, view=view, document=document),
+        "report.docx": render_docx(analysis, view=view, banner=banner, document=document),
         "manifest.json": manifest_json(analysis, draft=banner),
         ANALYSIS_FILE: analysis_json(analysis, draft=banner),
     }
@@ -94,7 +104,7 @@ def write_reports(
     allow_unreviewed: bool = False,
     gate: PrivacyGate | None = None,
 ) -> list[Path]:
-    """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv,
+    """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv and .xlsx,
     manifest.json and analysis.json (what :meth:`Analysis.load <wisdoms.results.Analysis.load>` reads back), each atomically, through the privacy gate (:func:`release`).
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
@@ -108,8 +118,12 @@ def write_reports(
     """
     from ..privacy import NOT_FOR_SHARING
 
+    from .view import code_suggestions
+
+    suggestions = code_suggestions(analysis)  # once per write, whether or not the draft is rendered too
+
     def render(draft: bool) -> dict[str, str | bytes]:
-        return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None)
+        return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None, suggestions=suggestions)
 
     rendered = release(
         [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),

@@ -1,44 +1,98 @@
-"""Inline SVG charts: who a theme came from, by participant group. No scripts, no fonts to fetch.
+"""Charts drawn with matplotlib: the same picture as inline SVG (HTML) and PNG (Word), with text alternatives.
 
-Suppressed groups (``fewer than 5``) get no bar, only the words, so the bar length cannot give the
-number away.
+No analysis here: a chart is drawn from numbers the report already shows in a table, and its text
+alternative states every one of them. matplotlib is used without pyplot (no global figure state, no GUI
+backend) and its SVG is made safe to inline several times in one page: no XML prolog or metadata, ids
+prefixed per chart, no clipping paths, text kept as text so it can be read and found.
 """
 
 from __future__ import annotations
 
+import io
+import re
+import textwrap
+from collections.abc import Sequence
 from html import escape
 
-from .view import GroupRow
+from .blocks import Chart
 
 BAR = "#0b5394"
 INK = "#1b1b1b"
 MUTED = "#4a4a4a"
-ROW = 26
-LABEL_WIDTH = 170
-BAR_WIDTH = 260
+#: Characters a bar's label keeps per line, and lines it keeps; longer titles end in "…" (the table beside
+#: the chart and its text alternative carry them whole).
+LABEL_CHARACTERS = 44
+LABEL_LINES = 2
 
 
-def group_chart_svg(groups: list[GroupRow], *, title: str, desc: str, chart_id: str) -> str:
-    """A horizontal bar chart as an ``<svg>`` element with ``<title>``/``<desc>`` for screen readers."""
-    visible = [g.people for g in groups if not g.suppressed]
-    top = max(visible) if visible else 1
-    height = ROW * max(len(groups), 1) + 8
-    width = LABEL_WIDTH + BAR_WIDTH + 110
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" aria-labelledby="{chart_id}-t {chart_id}-d">',
-        f'<title id="{chart_id}-t">{escape(title)}</title>',
-        f'<desc id="{chart_id}-d">{escape(desc)}</desc>',
-    ]
-    for i, g in enumerate(groups):
-        y = 4 + i * ROW
-        label = g.group if len(g.group) <= 24 else g.group[:23] + "…"
-        out.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 17}" text-anchor="end" font-size="13" fill="{INK}">{escape(label)}</text>')
-        if g.suppressed:
-            out.append(f'<text x="{LABEL_WIDTH}" y="{y + 17}" font-size="13" font-style="italic" fill="{MUTED}">{escape(g.shown)}</text>')
-        else:
-            w = max(2, round(BAR_WIDTH * g.people / top))
-            out.append(f'<rect x="{LABEL_WIDTH}" y="{y + 4}" width="{w}" height="{ROW - 8}" fill="{BAR}"/>')
-            out.append(f'<text x="{LABEL_WIDTH + w + 6}" y="{y + 17}" font-size="13" fill="{INK}">{escape(g.shown)}</text>')
-    out.append("</svg>")
-    return "".join(out)
+def _label(text: str) -> str:
+    lines = textwrap.wrap(" ".join(text.split()), LABEL_CHARACTERS) or [""]
+    if len(lines) > LABEL_LINES:
+        lines = lines[:LABEL_LINES]
+        lines[-1] = lines[-1][: LABEL_CHARACTERS - 1].rstrip() + "…"
+    return "\n".join(lines)
+
+
+def prevalence_chart(bars: Sequence[tuple[str, int]], total: int, *, title: str, alt: str, chart_id: str,
+                     unit: str = "people") -> Chart:
+    """Horizontal bars, one per theme in the given order (largest first), each ending in ``n of N``.
+
+    Args:
+        bars: (label, count of people) per bar, top to bottom.
+        total: N, the number of people listened to (the axis runs from 0 to N).
+        title: The chart's name.
+        alt: Its text alternative (every number, in words).
+        chart_id: Prefix for the SVG's ids, unique in the page.
+        unit: What is counted, for the axis label.
+    """
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    rows = max(len(bars), 1)
+    height = 0.62 + 0.3 * rows + 0.12 * sum(_label(b[0]).count("\n") for b in bars)
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": chart_id, "font.size": 10,
+                     "font.family": "DejaVu Sans", "axes.edgecolor": MUTED, "text.color": INK,
+                     "xtick.color": MUTED, "ytick.color": INK}):
+        fig = Figure(figsize=(7.2, height), dpi=100)
+        ax = fig.add_subplot()
+        ys = list(range(len(bars)))
+        counts = [n for _, n in bars]
+        ax.barh(ys, counts, color=BAR, height=0.62)
+        ax.set_yticks(ys, [_label(b[0]) for b in bars])
+        ax.invert_yaxis()
+        ax.set_xlim(0, max(total, max(counts, default=0), 1) * 1.22)
+        ax.set_xlabel(f"{unit.capitalize()} (of {total:,})", color=MUTED)
+        for y, n in zip(ys, counts):
+            ax.text(n + max(total, 1) * 0.01, y, f"{n:,} of {total:,}", va="center", ha="left", color=INK)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="x", length=3)
+        fig.tight_layout(pad=0.4)
+        svg = io.StringIO()
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
+    return Chart(title=title, alt=alt, svg=_inline_svg(svg.getvalue(), title=title, alt=alt, chart_id=chart_id),
+                 png=png.getvalue())
+
+
+def _inline_svg(svg: str, *, title: str, alt: str, chart_id: str) -> str:
+    """matplotlib's SVG file as an element to inline in HTML: no prolog, metadata, clip paths or xlink
+    namespace, ids prefixed with ``chart_id``, ``role="img"`` and a ``<title>``/``<desc>`` it is labelled by."""
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    svg = re.sub(r"<clipPath\b.*?</clipPath>\s*", "", svg, flags=re.DOTALL)
+    svg = re.sub(r'\s+clip-path="url\(#[^)]*\)"', "", svg)
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{chart_id}-{m.group(1)}"', svg)
+    # SVG 2's plain href (every current browser): no xlink namespace, so no URL but the SVG one in the page.
+    svg = re.sub(r'(?:xlink:)?href="#([^"]+)"', lambda m: f'href="#{chart_id}-{m.group(1)}"', svg)
+    svg = re.sub(r'\s+xmlns:xlink="[^"]*"', "", svg)
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
+    head = svg.index(">")
+    opening = svg[:head]
+    opening = re.sub(r'\s(width|height)="([\d.]+)pt"', lambda m: f' {m.group(1)}="{round(float(m.group(2)) * 4 / 3)}"',
+                     opening)
+    labelled = (f'{opening} role="img" aria-labelledby="{chart_id}-t {chart_id}-d" focusable="false">'
+                f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(alt)}</desc>')
+    return labelled + svg[head + 1:].strip()

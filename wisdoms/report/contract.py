@@ -24,8 +24,8 @@ SCHEMA = "wisdoms.themes/1"
 __all__ = ["SCHEMA", "framework_matrix_csv", "manifest_json", "passages_csv", "themes_document", "themes_json"]
 
 
-def themes_document(analysis: Analysis) -> dict[str, Any]:
-    """The ``themes.json`` document for an analysis."""
+def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None) -> dict[str, Any]:
+    """The ``themes.json`` document for an analysis; ``suggestions`` the draft codes when already made."""
     names = {c.id: c.name for c in analysis.codebook.codes}
     participants_of = {}
     for p in analysis.passages:
@@ -75,29 +75,31 @@ def themes_document(analysis: Analysis) -> dict[str, Any]:
             ],
             "codes_without_evidence": [c.code for c in analysis.uncovered_codes()],
             "candidate_new_codes": [t.id for t in analysis.candidate_new_codes()],
-            "suggested_codes": _suggested_codes(analysis),
+            "suggested_codes": _suggested_codes(analysis, suggestions),
         },
     }
 
 
-def _suggested_codes(analysis: Analysis) -> list[dict[str, Any]]:
+def _suggested_codes(analysis: Analysis, suggestions: list[Any] | None) -> list[dict[str, Any]]:
     """Draft codes for the themes no code covers (added within ``wisdoms.themes/1``; machine-suggested)."""
     from .view import code_suggestions
 
+    if suggestions is None:
+        suggestions = code_suggestions(analysis)
     return [
         {"theme": c.theme, "id": c.id, "name": c.name, "definition": c.definition, "status": "draft",
          "machine_suggested": True, "keywords": list(c.keywords), "participants": c.participants,
          "passages": c.passages,
          "quotes": [{"transcript": q.transcript, "participant": q.participant, "start": q.start, "end": q.end,
                      "text": q.text} for q in c.quotes]}
-        for c in code_suggestions(analysis)
+        for c in suggestions
     ]
 
 
-def themes_json(analysis: Analysis, *, draft: str | None = None) -> str:
+def themes_json(analysis: Analysis, *, draft: str | None = None, suggestions: list[Any] | None = None) -> str:
     """``themes.json`` text: sorted keys where order is not meaningful, UTF-8, trailing newline; a draft's
-    stamp under ``draft``."""
-    doc = themes_document(analysis)
+    stamp under ``draft``; ``suggestions`` the draft codes when already made."""
+    doc = themes_document(analysis, suggestions=suggestions)
     if draft:
         doc["draft"] = draft
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

@@ -1,6 +1,7 @@
-"""``report.docx``: the convener report for people who work in Word; same content and citations as the HTML.
+"""``report.docx``: the report's sections (:mod:`.document`) in Word, on A4, for people who work in Word.
 
-Charts become small tables (Word has no inline SVG), with the same suppressed counts.
+Same sections, wording and citations as the HTML page; charts are PNG pictures with their text alternative
+(Word's "alt text"); the framework matrix, too wide for a page, is pointed to in ``framework-matrix.xlsx``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
-from .view import SUPPRESSED, ReportView, build_view
+from .blocks import (
+    Block, Bullets, Facts, Figure, Heading, Para, Quote, Report, Rich, ScreenOnly, Section, Table, ThemeSummary,
+)
+from .view import ReportView, build_view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
@@ -126,34 +130,72 @@ class _Builder:
         return self.doc
 
 
-def _table(b: _Builder, header: list[str], rows: list[list[str]], *, caption: str) -> None:
-    b.paragraph(caption, "Caption")
-    table = b.table(1, len(header), "Table Grid")
-    for cell, text in zip(table.rows[0].cells, header):
+def set_a4(doc: Any, *, margin_mm: float = 20) -> None:
+    """Every section of ``doc`` on portrait A4 with ``margin_mm`` margins (python-docx starts on US Letter)."""
+    from docx.shared import Mm
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.left_margin = section.right_margin = Mm(margin_mm)
+        section.top_margin = section.bottom_margin = Mm(margin_mm)
+
+
+def _plain(parts: Rich) -> str:
+    return "".join(p if isinstance(p, str) else ("" if p.style == "hidden" else p.text) for p in parts)
+
+
+def _rich(b: _Builder, paragraph: Any, parts: Rich) -> None:
+    for part in parts:
+        if isinstance(part, str):
+            b.run(paragraph, part)
+        elif part.style != "hidden" and part.text:
+            b.run(paragraph, part.text, bold=part.style in ("strong", "status"), italic=part.style in ("em", "code"))
+
+
+def _table(b: _Builder, table: Table) -> None:
+    b.paragraph(table.caption, "Caption")
+    t = b.table(1, len(table.header), "Table Grid")
+    for cell, text in zip(t.rows[0].cells, table.header):
         cell.text = text
         for run in cell.paragraphs[0].runs:
             run.bold = True
-    b.rows(table, rows)
+    b.rows(t, [[_plain(c) for c in row] for row in table.rows])
 
 
-def _quote(b: _Builder, text: str, who: str, citation: str) -> None:
-    b.paragraph(text, "Quote")
-    b.run(b.paragraph(f"— {who}, "), citation, italic=True)
+def _quote(b: _Builder, quote: Quote) -> None:
+    b.paragraph(quote.text, "Quote")
+    b.run(b.paragraph(f"— {quote.who}, "), quote.citation + (f" ({quote.note})" if quote.note else ""), italic=True)
 
 
-def render_docx(analysis: Analysis, *, group_by: str | None = None,
-                view: ReportView | None = None, banner: str | None = None) -> bytes:
-    """The report as a Word document (bytes), with headings Word's navigation pane lists.
+def _picture(b: _Builder, figure: Figure) -> None:
+    from docx.shared import Cm
+
+    paragraph = b.paragraph()
+    run = paragraph.add_run()
+    run.add_picture(io.BytesIO(figure.chart.png), width=Cm(figure.chart.width_cm))
+    for properties in run._r.xpath(".//wp:docPr"):  # Word's alt text: title and description
+        properties.set("title", figure.chart.title)
+        properties.set("descr", figure.chart.alt)
+    b.paragraph(figure.caption, "Caption")
+
+
+def render_docx(analysis: Analysis, *, group_by: str | None = None, view: ReportView | None = None,
+                banner: str | None = None, document: Report | None = None) -> bytes:
+    """The report as a Word document (bytes) on A4, with headings Word's navigation pane lists.
 
     ``banner`` (a draft's NOT FOR SHARING) goes in every page header and, in bold, above the title.
     """
     from docx import Document
     from docx.shared import Pt
 
-    v = view or build_view(analysis, group_by=group_by)
-    s = v.summary
+    from .charts import prevalence_chart
+    from .document import build_document
+
+    if document is None:
+        document = build_document(view or build_view(analysis, group_by=group_by), banner=banner, chart=prevalence_chart)
     doc = Document()
-    doc.core_properties.title = v.title
+    set_a4(doc)
+    doc.core_properties.title = document.title
     doc.styles["Normal"].font.size = Pt(11)
     if banner:
         for section in doc.sections:
@@ -161,104 +203,53 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None,
     b = _Builder(doc)
     if banner:
         b.run(b.paragraph(), banner, bold=True)
-    b.heading(v.title, 0)
-    b.paragraph(v.headline)
-    b.paragraph(
-        "Themes start as candidates found by a machine. They stay candidates until people — the research team and a "
-        "co-production panel of people with lived experience — validate, rename, merge or reject them. Prevalence counts "
-        "people, not passages. Every quote is the participant's words exactly as transcribed, with where it comes from. "
-        f"In breakdowns by group, any number of people under 5 is shown as \"{SUPPRESSED}\"."
-    )
-
-    b.heading("What was listened to", 1)
-    for attr, rows in v.listened.items():
-        name = attr.replace("_", " ")
-        _table(b, [name.capitalize(), "People", "Conversations", "Words"],
-               [[r.group, r.shown, r.extra["conversations"], r.extra["words"]] for r in rows],
-               caption=f"Participants by {name}")
-    if v.not_grouped_note:
-        b.paragraph(v.not_grouped_note)
-
-    b.heading("Themes", 1)
-    for t in v.themes:
-        b.heading(f"Theme {t.theme.id}: {t.label}", 2)
-        status = b.paragraph()
-        b.run(status, f"Status: {t.status}. ", bold=True)
-        b.run(status, t.status_text + (f" (into theme {t.merged_into})." if t.merged_into is not None else "."))
-        b.paragraph(t.description)
-        b.paragraph(f"Heard from: {t.theme.participants} of {s['participants']} participants ({t.theme.passages} passages)")
-        b.paragraph(f"Keywords: {', '.join(t.theme.keywords)}")
-        codes = "; ".join(f"{c['name']} (score {c['score']:.2f}, {c['evidence']})" for c in t.codes)
-        b.paragraph(f"Matched codes: {codes or 'none — a candidate new code'}")
-        for vd in t.verdicts:
-            b.paragraph(
-                f"Panel \"{vd['panel']}\" on {vd['date']}: rings true — {vd['rings_true']}"
-                + (f"; would call it \"{vd['call_it']}\"" if vd.get("call_it") else "")
-                + (f"; missing: {vd['missing']}" if vd.get("missing") else "") + f". Outcome: {vd['outcome']}."
-            )
-        if v.group_by and t.groups:
-            _table(b, [v.group_by.replace("_", " ").capitalize(), "People"], [[g.group, g.shown] for g in t.groups],
-                   caption=t.chart_alt)
-        b.heading("What people said", 3)
-        for q in t.quotes:
-            _quote(b, q.text, q.participant, q.citation)
-
-    b.heading("Codebook coverage", 1)
-    b.paragraph(f"Codebook: {v.codebook.name} (version {v.codebook.version}).")
-    _table(b, ["Code", "Passages", "Participants", "Themes"],
-           [[c.name, str(c.passages), str(c.participants), ", ".join(f"Theme {t}" for t in c.themes) or "—"] for c in v.coverage],
-           caption="Evidence for each code")
-    b.paragraph("Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".")
-    b.paragraph("Themes no code covers (candidate new codes): "
-                      + ("; ".join(f"Theme {t.theme.id} ({t.label})" for t in v.candidate_new_codes) or "none") + ".")
-    b.heading("Suggested new codes", 2)
-    if v.code_suggestions:
-        b.paragraph(v.suggestion_note + " 'wisdoms codebook suggest' writes them as draft codes to paste into "
-                          "the codebook.")
-    else:
-        b.paragraph("No new code is suggested: every theme is covered by a code, or was rejected or merged by a panel.")
-    for c in v.code_suggestions:
-        b.heading(f"{c.name} (from theme {c.theme})", 3)
-        b.paragraph(f"Suggested id: {c.id}")
-        b.paragraph(f"Suggested definition: {c.definition}")
-        b.paragraph(f"Heard from: {c.participants} of {s['participants']} participants ({c.passages} passages)")
-        for q in c.quotes:
-            _quote(b, q.text, q.participant, q.citation)
-
-    b.heading("Framework matrix", 1)
-    if v.matrix_shown:
-        b.paragraph("One row per participant, one column per theme; each cell a short quote with its citation. "
-                          "The same matrix is in framework-matrix.csv beside this file.")
-        _table(b, ["Participant", *[t.label for t in v.matrix_themes]],
-               [[pid, *[f"\"{c[0]}\" ({c[1]})" if c else "" for c in cells]] for pid, cells in v.matrix],
-               caption="Participants by theme")
-    else:
-        b.paragraph(v.matrix_note)
-
-    b.heading("Language check", 1)
-    if v.language_flags:
-        for f in v.language_flags:
-            b.paragraph(f"{f.kind.capitalize()} {f.id} \"{f.name}\" uses \"{f.term}\": consider \"{f.suggestion}\".",
-                       "List Bullet")
-    else:
-        b.paragraph("No listed term was found in theme labels or codebook names.")
-
-    b.heading("Passages not yet in a theme", 1)
-    for reason, count in v.unassigned_reasons:
-        b.paragraph(f"{count} passages: {reason}", "List Bullet")
-    if v.unassigned_note:
-        b.paragraph(v.unassigned_note)
-    for u in v.unassigned_shown:
-        _quote(b, u["text"], u["participant"], f"{u['citation']} ({u['reason']})")
-
-    b.heading("Method and run", 1)
-    for k, val in v.method:
-        p = b.paragraph()
-        b.run(p, f"{k}: ", bold=True)
-        b.run(p, val)
-    for p in v.panels:
-        b.paragraph(f"Panel: {p['panel']}, {p['date']} (verdicts: {p['verdicts']}; quotes withdrawn: "
-                        f"{p['flagged_quotes']})", "List Bullet")
+    b.heading(document.title, 0)
+    for block in document.lead:
+        _block(b, block, 0)
+    for section in document.sections:
+        _section(b, section, 0)
     buffer = io.BytesIO()
     b.finish().save(buffer)
     return buffer.getvalue()
+
+
+def _section(b: _Builder, section: Section, depth: int) -> None:
+    b.heading(section.title, min(depth + 1, 9))
+    for block in section.blocks:
+        _block(b, block, depth)
+
+
+def _block(b: _Builder, block: Block, depth: int) -> None:  # noqa: C901 - one branch per kind of block
+    if isinstance(block, Section):
+        _section(b, block, depth + 1)
+    elif isinstance(block, Para):
+        _rich(b, b.paragraph(style="Intense Quote" if block.role == "note" else None), block.parts)
+    elif isinstance(block, Heading):
+        b.heading(block.text, min(depth + 1 + block.level, 9))
+    elif isinstance(block, Bullets):
+        for item in block.items:
+            _rich(b, b.paragraph(style="List Number" if block.ordered else "List Bullet"), item)
+    elif isinstance(block, Facts):
+        for key, value in block.items:
+            p = b.paragraph()
+            b.run(p, f"{key}: ", bold=True)
+            _rich(b, p, value)
+    elif isinstance(block, Table):
+        _table(b, block)
+    elif isinstance(block, Quote):
+        _quote(b, block)
+    elif isinstance(block, Figure):
+        _picture(b, block)
+    elif isinstance(block, ThemeSummary):
+        title = b.paragraph()
+        for part in block.title:
+            b.run(title, part if isinstance(part, str) else part.text, bold=True)
+        for line in block.lines:
+            _rich(b, b.paragraph(), line)
+        if block.quote:
+            _quote(b, block.quote)
+    elif isinstance(block, ScreenOnly):
+        for inner in block.paper:
+            _block(b, inner, depth)
+    else:
+        raise TypeError(f"no Word layout for {type(block).__name__}")

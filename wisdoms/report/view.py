@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..models import TABLE_FORMATS
@@ -27,6 +28,8 @@ SUPPRESSED = f"fewer than {SMALL_NUMBER}"
 PREFERRED_GROUPS = ("group", "area", "service", "region")
 NOT_RECORDED = "not recorded"
 MATRIX_WORDS = 14
+#: The first screen's quote for a theme is a whole quote of at most this many words where there is one.
+STRONG_QUOTE_WORDS = 70
 #: The framework matrix is laid out in the reports only up to this many participants and themes; beyond
 #: that (a survey of thousands of answers) nobody can read it on a page, so the reports point to
 #: ``framework-matrix.csv``, which always holds the whole matrix.
@@ -35,8 +38,6 @@ MATRIX_MAX_THEMES = 60
 #: A participant attribute with more values than this (a row number, a date, a free-text column) is not
 #: broken down in "What was listened to": such a table would be one row per person, not groups.
 MAX_GROUPS = 50
-#: The reports list at most this many passages not yet in a theme; all of them are in ``passages.csv``.
-UNASSIGNED_SHOWN = 1000
 STATUS_TEXT = {
     "candidate": "Candidate: not yet checked by people",
     "validated": "Validated by a co-production panel",
@@ -59,7 +60,11 @@ class GroupRow:
 
 @dataclass
 class ThemeView:
-    """One theme as the reports present it."""
+    """One theme as the reports present it.
+
+    ``label`` is the theme's title where it has one (a panel's name, or a title written for it), else its
+    keyword label; ``people`` the number of participants it was heard from.
+    """
 
     theme: Theme
     label: str
@@ -69,9 +74,39 @@ class ThemeView:
     codes: list[dict[str, Any]]
     quotes: list[Quote]
     groups: list[GroupRow]
-    chart_alt: str
     verdicts: list[dict[str, Any]]
     merged_into: int | None = None
+    subthemes: list[str] = field(default_factory=list)
+    #: The quote the first screen shows: a whole quote of a readable length where there is one.
+    strong_quote: Quote | None = None
+
+    @property
+    def people(self) -> int:
+        return self.theme.participants
+
+    @property
+    def open(self) -> bool:
+        """Still a theme of the findings (not rejected, not merged into another)."""
+        return self.status not in ("rejected", "merged")
+
+
+@dataclass
+class CrossView:
+    """Themes by one participant attribute, in people, small numbers hidden row by row (:func:`breakdown`).
+
+    Attributes:
+        attribute: The participant attribute (``area``).
+        groups: Its groups shown as columns: those with at least one count that is not hidden.
+        rows: Each open theme with a visible count, and its cells (one :class:`GroupRow` per column).
+        hidden_groups: Groups every count of which is hidden (left out of the table, named in a sentence).
+        hidden_themes: Open themes every count of which is hidden.
+    """
+
+    attribute: str
+    groups: list[str]
+    rows: list[tuple[ThemeView, list[GroupRow]]]
+    hidden_groups: list[str]
+    hidden_themes: list[ThemeView]
 
 
 @dataclass
@@ -105,6 +140,16 @@ class ReportView:
     suggestion_note: str = ""
     #: What was read, in words: "12 conversations", "1 survey table", "12 conversations and 1 survey table".
     sources: str = ""
+    #: Themes by participant group, or ``None`` when no attribute has two groups of :data:`SMALL_NUMBER` or
+    #: more people (every comparison would be hidden).
+    cross: CrossView | None = None
+    #: Attributes considered for :attr:`cross` (with 2 or more groups), for the sentence that replaces it.
+    cross_candidates: list[str] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> list[ThemeView]:
+        """Open themes, heard from the most people first (then most passages, then theme number)."""
+        return sorted((t for t in self.themes if t.open), key=lambda t: (-t.people, -t.theme.passages, t.theme.id))
 
     @property
     def headline(self) -> str:
@@ -148,19 +193,6 @@ class ReportView:
         return [(pid, [self.matrix_cells.get((pid, v.theme.id)) for v in self.matrix_themes])
                 for pid in self.matrix_people]
 
-    @property
-    def unassigned_shown(self) -> list[dict[str, str]]:
-        """The passages not yet in a theme that the reports list (the first :data:`UNASSIGNED_SHOWN`)."""
-        return self.unassigned[:UNASSIGNED_SHOWN]
-
-    @property
-    def unassigned_note(self) -> str:
-        """Where the rest are, when the reports list only some of the passages not yet in a theme."""
-        if len(self.unassigned) <= UNASSIGNED_SHOWN:
-            return ""
-        return (f"The first {UNASSIGNED_SHOWN:,} of {len(self.unassigned):,} are listed here; every one is in "
-                "passages.csv (its not_in_theme_because column) and themes.json.")
-
 
 def _count(n: int, word: str) -> str:
     """``1 theme``, ``12 themes``, ``10,302 participants``."""
@@ -200,17 +232,78 @@ def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None
 
 
 def choose_group_attribute(people: dict[str, dict[str, str]]) -> str | None:
-    """The participant attribute the charts break themes down by (``area`` where there is one)."""
+    """The participant attribute themes are broken down by: the one with the most groups of
+    :data:`SMALL_NUMBER` or more people (those are the only counts a breakdown can show), preferring
+    :data:`PREFERRED_GROUPS` (``area`` ...) among those with two or more; ``None`` when there is no attribute
+    with two or more groups."""
     keys: list[str] = []
     for attrs in people.values():
         keys += [k for k in attrs if k not in keys and k != "participant"]
-    usable = [k for k in keys if 1 < len({people[p].get(k, NOT_RECORDED) for p in people}) < len(people) or len(people) < 3]
-    for preferred in PREFERRED_GROUPS:
-        if preferred in usable:
-            return preferred
-    if not usable:
+    shown: dict[str, int] = {}
+    for k in keys:
+        sizes = Counter(people[p].get(k) or NOT_RECORDED for p in people)
+        if 1 < len(sizes) <= MAX_GROUPS and (len(sizes) < len(people) or len(people) < 3):
+            shown[k] = sum(n >= SMALL_NUMBER for n in sizes.values())
+    if not shown:
         return None
-    return min(usable, key=lambda k: (len({a.get(k) for a in people.values()}), keys.index(k)))
+    for preferred in PREFERRED_GROUPS:
+        if shown.get(preferred, 0) >= 2:
+            return preferred
+    return max(shown, key=lambda k: (shown[k], -keys.index(k)))
+
+
+def cross_view(themes: Sequence[ThemeView], people: dict[str, dict[str, str]], who_of: dict[int, set[str]],
+               attribute: str | None) -> CrossView | None:
+    """Open themes by the groups of ``attribute``, in people, each theme's row suppressed as in :func:`breakdown`.
+
+    ``None`` when no attribute is given or fewer than two of its groups have :data:`SMALL_NUMBER` or more people.
+    """
+    if not attribute:
+        return None
+    group_of = {p: people[p].get(attribute) or NOT_RECORDED for p in people}
+    sizes = Counter(group_of.values())
+    if sum(n >= SMALL_NUMBER for n in sizes.values()) < 2:
+        return None
+    order = sorted(sizes, key=lambda g: (g == NOT_RECORDED, g))
+    rows = []
+    for t in sorted((t for t in themes if t.open), key=lambda t: (-t.people, -t.theme.passages, t.theme.id)):
+        counts = Counter(group_of[p] for p in who_of.get(t.theme.id, ()) if p in group_of)
+        cells = {r.group: r for r in breakdown({g: counts.get(g, 0) for g in order})}
+        rows.append((t, [cells[g] for g in order]))
+    # A theme's total is printed (n of N), so one hidden count in a row could be worked out from it and the
+    # rest; where secondary suppression found nothing else to hide (the rest are 0), the whole row is hidden.
+    rows = [(t, cells if sum(c.suppressed for c in cells) != 1 else [_hidden(c) for c in cells]) for t, cells in rows]
+    visible = [i for i, _ in enumerate(order) if any(not cells[i].suppressed for _, cells in rows)]
+    shown_rows = [(t, [cells[i] for i in visible]) for t, cells in rows if any(not cells[i].suppressed for i in visible)]
+    return CrossView(
+        attribute=attribute, groups=[order[i] for i in visible], rows=shown_rows,
+        hidden_groups=[g for i, g in enumerate(order) if i not in visible],
+        hidden_themes=[t for t, cells in rows if not any(not cells[i].suppressed for i in visible)],
+    )
+
+
+def _hidden(row: GroupRow) -> GroupRow:
+    return GroupRow(row.group, row.people, SUPPRESSED, True, dict(row.extra))
+
+
+def strong_quote(quotes: Sequence[Quote]) -> Quote | None:
+    """The quote to show first: the first (most representative) quote of 12 to 70 words, else the first."""
+    for q in quotes:
+        if 12 <= len(q.text.split()) <= STRONG_QUOTE_WORDS:
+            return q
+    return quotes[0] if quotes else None
+
+
+def _subtheme_names(theme: Theme) -> list[str]:
+    """A theme's sub-themes by name, where the themes stage gave it some (a name, or a record with one)."""
+    found = getattr(theme, "subthemes", None) or getattr(theme, "sub_themes", None) or ()
+    names = []
+    for sub in found:
+        name = sub if isinstance(sub, str) else (getattr(sub, "title", "") or getattr(sub, "label", "")
+                                                  or (sub.get("title") or sub.get("label") if isinstance(sub, dict) else ""))
+        if name:
+            names.append(str(name))
+    return names
 
 
 def flagged_citations(analysis: Analysis) -> set[str]:
@@ -244,8 +337,15 @@ def describe_theme(theme: Theme, code_names: dict[str, str], code_defs: dict[str
     return text
 
 
-def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView:
-    """Compute everything the reports show from an analysis (no analysis is done here)."""
+def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: Sequence[Any] | None = None) -> ReportView:
+    """Compute everything the reports show from an analysis (no analysis is done here).
+
+    Args:
+        analysis: The run's results.
+        group_by: The participant attribute themes are broken down by (default: :func:`choose_group_attribute`).
+        suggestions: The draft codes for uncovered themes (:func:`code_suggestions`), when already made, so
+            they are made once per write.
+    """
     people = analysis.participants
     group_by = group_by or choose_group_attribute(people)
     flagged = flagged_citations(analysis)
@@ -286,23 +386,26 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         listened[attr] = breakdown({group: len(who) for group, who in members.items()}, extra=extra)
 
     theme_views = []
+    who_of: dict[int, set[str]] = {}
     for t in analysis.themes:
         quotes = [q for q in t.quotes if q.citation not in flagged]
         who = {passages[pid].participant for pid in t.passage_ids if pid in passages}
+        who_of[t.id] = who
         groups = []
         if group_by:
             counts = Counter(people.get(p, {}).get(group_by) or NOT_RECORDED for p in who)
-            groups = breakdown(dict(counts))
-        label = t.label
+            every = {people[p].get(group_by) or NOT_RECORDED for p in people}
+            groups = breakdown({g: counts.get(g, 0) for g in every})
+        label = str(getattr(t, "title", "") or t.label)
         verdicts = [_shown_verdict(vd) for vd in verdicts_of.get(str(t.id), [])]
         merged_into = next((v.get("merged_into") for v in reversed(verdicts) if v.get("merged_into") is not None), None)
-        alt = _chart_alt(label, group_by, groups)
         theme_views.append(ThemeView(
             theme=t, label=label, status=t.status, status_text=STATUS_TEXT.get(t.status, t.status),
-            description=describe_theme(t, code_names, code_defs),
+            description=str(getattr(t, "description", "") or describe_theme(t, code_names, code_defs)),
             codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
                    for m in t.codes],
-            quotes=quotes, groups=groups, chart_alt=alt, verdicts=verdicts, merged_into=merged_into,
+            quotes=quotes, groups=groups, verdicts=verdicts, merged_into=merged_into,
+            subthemes=_subtheme_names(t), strong_quote=strong_quote(quotes),
         ))
 
     matrix_themes = [v for v in theme_views if v.status not in ("rejected", "merged")]
@@ -347,13 +450,17 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         method.insert(0, ("Files not read", f"{len(unread)}, the run went on without them: "
                           + "; ".join(f"{u['id']} ({u['reason']})" for u in unread)))
     if panel:
-        method.append(("Panel decisions", f"{panel.get('file')} (sha256 {str(panel.get('sha256'))[:12]})"))
+        # The file's name only: a report is shared, and a local path says whose machine made it.
+        name = str(panel.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
+        method.append(("Panel decisions", f"{name} (sha256 {str(panel.get('sha256'))[:12]})"))
 
     return ReportView(
         title="Themes from the listening conversations",
         summary=analysis.summary(),
         words=sum(words_of.values()),
         group_by=group_by,
+        cross=cross_view(theme_views, people, who_of, group_by),
+        cross_candidates=[a for a in attributes if 1 < len({people[p].get(a) or NOT_RECORDED for p in people}) <= MAX_GROUPS],
         listened=listened,
         not_grouped=not_grouped,
         themes=theme_views,
@@ -369,7 +476,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None) -> ReportView
         method=method,
         panels=list(panel.get("panels", [])),
         codebook=analysis.codebook,
-        code_suggestions=code_suggestions(analysis),
+        code_suggestions=code_suggestions(analysis) if suggestions is None else list(suggestions),
         suggestion_note=_machine_note(),
         sources=describe_sources(analysis.transcripts),
     )
@@ -458,17 +565,3 @@ def _shown_verdict(verdict: dict[str, Any]) -> dict[str, Any]:
         shown["call_it"] = ""
         shown["outcome"] = f"merged into theme {shown['merged_into']}"
     return shown
-
-
-def _chart_alt(label: str, group_by: str | None, groups: list[GroupRow]) -> str:
-    if not group_by or not groups:
-        return f"No breakdown by group is available for {label}."
-    parts = [f"{g.group}: {g.shown}" for g in groups]
-    text = f"People who raised {label}, by {group_by.replace('_', ' ')}: " + "; ".join(parts) + "."
-    hidden = sum(g.suppressed for g in groups)
-    if hidden == len(groups):
-        text += (" No bar is drawn: every group's number is hidden, because it is under "
-                 f"{SMALL_NUMBER} or would give away one that is.")
-    elif hidden:
-        text += " Groups whose number is hidden get no bar, so a bar's length cannot give the number away."
-    return text

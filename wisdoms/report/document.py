@@ -1,0 +1,324 @@
+"""The convener report's wording, held once: a :class:`~wisdoms.report.view.ReportView` -> a :class:`Report`.
+
+Every sentence, heading and caption of ``report.html``, ``report.md`` and ``report.docx`` is written here;
+the writers (:mod:`.html`, :mod:`.markdown`, :mod:`.docx`) map the blocks to their format. The order:
+what we heard (every theme ranked by people, each with its title, sub-themes, matched code and one quote,
+and a prevalence chart), how to read the report, then the detail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .blocks import (
+    Block, Bullets, Facts, Figure, Heading, Para, Quote, Report, Rich, ScreenOnly, Section, Span, Table, ThemeSummary,
+)
+from .view import MAX_GROUPS, SMALL_NUMBER, SUPPRESSED, CrossView, GroupRow, ReportView, ThemeView
+
+#: Tone of each status badge (``ok`` green, ``no`` red, otherwise the candidate yellow).
+STATUS_TONE = {"validated": "ok", "renamed": "ok", "rejected": "no", "merged": "no"}
+#: Group columns per table of themes by group, so no table is wider than a page (Word: 12 columns at most).
+GROUP_COLUMNS = 8
+#: The workbook beside the report that holds the framework matrix for a spreadsheet.
+MATRIX_WORKBOOK = "framework-matrix.xlsx"
+HIDDEN_CELL = "—"
+#: A hidden count in the table of themes by group: short, read aloud as "less than 5", explained above it.
+HIDDEN_COUNT = f"<{SMALL_NUMBER}"
+
+
+def _people(n: int, total: int) -> str:
+    return f"{n:,} of {total:,} people"
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _theme_link(t: ThemeView) -> Span:
+    return Span(t.label, "strong", href=f"#theme-{t.theme.id}")
+
+
+def _quote(q: Any, note: str = "") -> Quote:
+    return Quote(q.text, q.participant, q.citation, note)
+
+
+def build_document(view: ReportView, *, banner: str | None = None, chart: Any = None) -> Report:
+    """The report as ordered sections.
+
+    Args:
+        view: What the report shows (:func:`~wisdoms.report.view.build_view`).
+        banner: A draft's stamp (NOT FOR SHARING), shown above the title.
+        chart: A callable drawing the prevalence chart, ``(bars, total, title, alt, chart_id) -> Chart``
+            (:func:`wisdoms.report.charts.prevalence_chart`); ``None`` leaves the chart out.
+    """
+    sections = [
+        _overview(view, chart),
+        _how_to_read(view),
+        _listened(view),
+        _by_group(view),
+        _themes(view),
+        _coverage(view),
+        _matrix(view),
+        _language(view),
+        _unassigned(view),
+        _method(view),
+    ]
+    contents = tuple((s.id, s.title) for s in sections)
+    return Report(title=view.title, lead=(Para((view.headline,), "lead"),), sections=tuple(sections), banner=banner,
+                  contents=contents)
+
+
+# --- the first screen -----------------------------------------------------------------------------------
+
+def _overview(v: ReportView, chart: Any) -> Section:
+    total = v.summary["participants"]
+    ranked = v.ranked
+    blocks: list[Block] = []
+    if not ranked:
+        blocks.append(Para(("No theme was found in this run: every passage is listed in ", Span("passages.csv", "code"),
+                            " with the reason it is not in a theme.",)))
+        return Section("overview", "What we heard", tuple(blocks))
+    blocks.append(Para((f"{_plural(len(ranked), 'theme')}, ranked by how many of the {total:,} people we listened to "
+                        "raised each (people, not passages). Each is a candidate until people check it.",)))
+    bars = [(t.label, t.people) for t in ranked]
+    alt = ("Themes by the number of people who raised them: "
+           + "; ".join(f"{t.label}, {_people(t.people, total)}" for t in ranked) + ".")
+    table = Table("People who raised each theme", "glance-caption", ("Theme", "People"),
+                  tuple(((t.label,), (_people(t.people, total),)) for t in ranked), numeric=(1,))
+    if chart is not None:
+        drawn = chart(bars, total, title="How many people raised each theme", alt=alt, chart_id="glance")
+        blocks.append(Figure(drawn, "How many people raised each theme (bars in people; the list below gives "
+                                    "each theme's words).", table, anchor="glance-chart"))
+    for t in ranked:
+        lines: list[Rich] = [(Span(_people(t.people, total), "strong"),
+                              f" · {_plural(t.theme.passages, 'passage')} · theme {t.theme.id}")]
+        if t.subthemes:
+            lines.append(("Sub-themes: " + "; ".join(t.subthemes),))
+        lines.append(("Matched code: ", t.codes[0]["name"]) if t.codes else ("No code matches it yet: a candidate new code.",))
+        q = t.strong_quote
+        blocks.append(ThemeSummary((_theme_link(t),), tuple(lines), _quote(q) if q else None))
+    closed = [t for t in v.themes if not t.open]
+    if closed:
+        blocks.append(Para(("Rejected or merged by a panel, and left out above: "
+                            + "; ".join(f"{t.label} ({t.status})" for t in closed) + ".",)))
+    return Section("overview", "What we heard", tuple(blocks))
+
+
+def _how_to_read(v: ReportView) -> Section:
+    return Section("reading", "How to read this report", (
+        Para(("Themes start as ", Span("candidates", "strong"), " found by a machine. They stay candidates until people — "
+              "the research team and a co-production panel of people with lived experience — validate, rename, merge or "
+              "reject them. Prevalence counts people, not passages, and the interviewers' words are never counted. Every "
+              "quote is the participant's words exactly as transcribed, with where it comes from. In breakdowns by group, "
+              f"any number of people under {SMALL_NUMBER} is shown as “{SUPPRESSED}”, so nobody can be singled out; a "
+              "breakdown in which every number would be hidden is left out and said so in one sentence."), "note"),
+    ))
+
+
+# --- the detail -----------------------------------------------------------------------------------------
+
+def _listened(v: ReportView) -> Section:
+    blocks: list[Block] = [Para((f"{v.sources}, {_plural(v.summary['participants'], 'participant')}, "
+                                 f"{_plural(v.words, 'word')} from participants.",))]
+    hidden: list[str] = []
+    partly = False
+    for attr, rows in v.listened.items():
+        name = attr.replace("_", " ")
+        if rows and all(r.suppressed for r in rows):
+            hidden.append(f"{name} ({_plural(len(rows), 'group')})")
+            continue
+        partly = partly or any(r.suppressed for r in rows)
+        blocks.append(Table(
+            f"Participants by {name}", f"listened-{attr}", (name.capitalize(), "People", "Conversations", "Words"),
+            tuple(((r.group,), (r.shown,), (HIDDEN_CELL if r.suppressed else r.extra["conversations"],),
+                   (HIDDEN_CELL if r.suppressed else r.extra["words"],)) for r in rows),
+            numeric=(1, 2, 3)))
+    if partly:
+        blocks.append(Para((f"{HIDDEN_CELL}: not shown for a group whose number of people is hidden.",)))
+    if hidden:
+        blocks.append(Para((f"Also recorded, not broken down because every group has fewer than {SMALL_NUMBER} people: "
+                            + _listing(hidden) + ".",)))
+    if v.not_grouped_note:
+        blocks.append(Para((v.not_grouped_note,)))
+    return Section("listened", "What was listened to", tuple(blocks))
+
+
+def _by_group(v: ReportView) -> Section:
+    title = "Themes by group"
+    cross = v.cross
+    if cross is None:
+        considered = [a.replace("_", " ") for a in v.cross_candidates]
+        if considered:
+            why = (f"no participant attribute ({_listing(considered)}) has two or more groups of {SMALL_NUMBER} or more "
+                   "people, so every comparison between groups would show only hidden numbers.")
+        else:
+            why = ("the participants have no attribute (such as area or age band) with two to "
+                   f"{MAX_GROUPS} groups to compare.")
+        return Section("groups", title, (Para(("Themes are not broken down by group: " + why,)),))
+    return Section("groups", title, tuple(_cross_blocks(cross, v.summary["participants"])))
+
+
+def _cross_blocks(cross: CrossView, total: int) -> list[Block]:
+    name = cross.attribute.replace("_", " ")
+    blocks: list[Block] = [Para((f"How many people in each {name} group raised each theme (counts of people). "
+                                 f"“{HIDDEN_COUNT}” stands for {SUPPRESSED} people: the number is hidden, and where only "
+                                 "one in a row would be, the next smallest is hidden too.",))]
+    chunks = [cross.groups[i:i + GROUP_COLUMNS] for i in range(0, len(cross.groups), GROUP_COLUMNS)] or [[]]
+    for n, groups in enumerate(chunks, start=1):
+        at = [cross.groups.index(g) for g in groups]
+        part = f" ({n} of {len(chunks)})" if len(chunks) > 1 else ""
+        rows: list[tuple[Rich, ...]] = []
+        for t, cells in cross.rows:
+            rows.append(((Span(t.label, href=f"#theme-{t.theme.id}"),), *((_cell(cells[i]),) for i in at)))
+        blocks.append(Table(f"Themes by {name}{part}", f"groups-{n}", ("Theme", *groups), tuple(rows),
+                            numeric=tuple(range(1, len(groups) + 1))))
+    if cross.hidden_groups:
+        blocks.append(Para((f"Left out because every count in them is hidden: {_listing(cross.hidden_groups)}.",)))
+    if cross.hidden_themes:
+        blocks.append(Para(("Themes left out because every count in their row is hidden: "
+                            + "; ".join(t.label for t in cross.hidden_themes) + ".",)))
+    return blocks
+
+
+def _cell(row: GroupRow) -> str:
+    """A count, or :data:`HIDDEN_COUNT` (explained once above the table) where it is hidden."""
+    return HIDDEN_COUNT if row.suppressed else row.shown
+
+
+def _themes(v: ReportView) -> Section:
+    total = v.summary["participants"]
+    parts: list[Block] = []
+    if not v.themes:
+        parts.append(Para(("No themes were found in this run: every passage is in ", Span("passages.csv", "code"), ".")))
+    for t in v.themes:
+        parts.append(_theme_section(t, total))
+    return Section("themes", "Themes in detail", tuple(parts))
+
+
+def _theme_section(t: ThemeView, total: int) -> Section:
+    status: Rich = (Span(t.status, "status", tone=STATUS_TONE.get(t.status, "")), " ", t.status_text)
+    if t.merged_into is not None:
+        status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
+    facts: list[tuple[str, Rich]] = [("Heard from", (f"{t.people} of {total} participants ({_plural(t.theme.passages, 'passage')})",))]
+    if t.subthemes:
+        facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
+    facts.append(("Keywords", (", ".join(t.theme.keywords),)))
+    if t.codes:
+        codes: Rich = ()
+        for i, c in enumerate(t.codes):
+            codes += (("; " if i else "") + c["name"], Span(f" (score {c['score']:.2f}, {c['evidence']})", "small"))
+        facts.append(("Matched codes", codes))
+    else:
+        facts.append(("Matched codes", ("None: a ", Span("candidate new code", "strong"))))
+    blocks: list[Block] = [Para(status), Para((t.description,)), Facts(tuple(facts))]
+    for vd in t.verdicts:
+        words = f"Panel “{vd['panel']}” on {vd['date']}: rings true — "
+        line: Rich = (words, Span(str(vd["rings_true"]), "strong"))
+        if vd.get("call_it"):
+            line += (f"; they would call it “{vd['call_it']}”",)
+        if vd.get("missing"):
+            line += (f"; missing: {vd['missing']}",)
+        line += (f". Outcome: {vd['outcome']}.",)
+        blocks.append(Para(line, "note"))
+    blocks.append(Heading("What people said", 1))
+    if t.quotes:
+        blocks.extend(_quote(q) for q in t.quotes)
+    else:
+        blocks.append(Para(("No quote can be shown for this theme.",)))
+    return Section(f"theme-{t.theme.id}", f"Theme {t.theme.id}: {t.label}", tuple(blocks), kind="theme")
+
+
+def _coverage(v: ReportView) -> Section:
+    blocks: list[Block] = [Para((f"Codebook: {v.codebook.name} (version {v.codebook.version}).",))]
+    rows = []
+    for c in v.coverage:
+        links: Rich = ()
+        for i, tid in enumerate(c.themes):
+            links += ((", " if i else ""), Span(f"Theme {tid}", href=f"#theme-{tid}"))
+        rows.append(((c.name,), (str(c.passages),), (str(c.participants),), links or ("—",)))
+    blocks.append(Table("Evidence for each code", "coverage-caption", ("Code", "Passages", "Participants", "Themes"),
+                        tuple(rows), numeric=(1, 2)))
+    blocks.append(Para(("Codes with no supporting passage: " + (", ".join(v.uncovered) or "none") + ".",)))
+    new: Rich = ("Themes no code covers (candidate new codes): ",)
+    for i, t in enumerate(v.candidate_new_codes):
+        new += (("; " if i else ""), Span(f"Theme {t.theme.id} ({t.label})", href=f"#theme-{t.theme.id}"))
+    blocks.append(Para(new + (("none",) if not v.candidate_new_codes else ()) + (".",)))
+    blocks.append(Heading("Suggested new codes", 1, anchor="suggested-codes"))
+    if v.code_suggestions:
+        blocks.append(Para((v.suggestion_note + " ", Span("wisdoms codebook suggest", "code"),
+                            " writes them as draft codes to paste into the codebook."), "note"))
+    else:
+        blocks.append(Para(("No new code is suggested: every theme is covered by a code, or was rejected or merged by a "
+                            "panel.",)))
+    total = v.summary["participants"]
+    for c in v.code_suggestions:
+        blocks.append(Heading(f"{c.name} (from theme {c.theme})", 2, anchor=f"suggested-{c.theme}"))
+        blocks.append(Facts((("Suggested id", (Span(c.id, "code"),)), ("Suggested definition", (c.definition,)),
+                             ("Heard from", (f"{c.participants} of {total} participants ({_plural(c.passages, 'passage')})",)))))
+        blocks.extend(_quote(q) for q in c.quotes)
+        if not c.quotes:
+            blocks.append(Para(("No quote can be shown for this suggestion.",)))
+    return Section("coverage", "Codebook coverage", tuple(blocks))
+
+
+def _matrix(v: ReportView) -> Section:
+    if not v.matrix_shown:
+        return Section("matrix", "Framework matrix", (Para((v.matrix_note,)),))
+    people, themes = len(v.matrix_people), len(v.matrix_themes)
+    pointer = Para(("The framework matrix (", _plural(people, "participant"), " by ", _plural(themes, "theme"),
+                    ", a short quote and its citation in each cell) is too wide for a page. Open ",
+                    Span(MATRIX_WORKBOOK, "code"), " beside this report: one sheet per group of themes, headings frozen, "
+                    "cells wrapped, ready to print on A4. ", Span("framework-matrix.csv", "code"), " holds the same."))
+    rows = []
+    for pid, cells in v.matrix:
+        rows.append(((pid,), *((("“" + c[0] + "” ", Span(c[1], "code")) if c else (Span("nothing in this theme", "hidden"),))
+                                for c in cells)))
+    screen = (Para(("One row per participant, one column per theme (rejected and merged themes left out); each cell is a "
+                    "short quote from that person in that theme, with its citation. An empty cell means the person said "
+                    "nothing in that theme. The same matrix is in ", Span(MATRIX_WORKBOOK, "code"), " and ",
+                    Span("framework-matrix.csv", "code"), " beside this file.")),
+              Table("Participants by theme", "matrix-caption", ("Participant", *(t.label for t in v.matrix_themes)),
+                    tuple(rows), wide=True))
+    return Section("matrix", "Framework matrix", (ScreenOnly(screen, (pointer,)),))
+
+
+def _language(v: ReportView) -> Section:
+    blocks: list[Block] = [Para(("Theme labels and codebook names are checked against a list of deficit labels about "
+                                 "people (such as “hard to reach” or “chaotic”). Participants' own words are never "
+                                 "changed.",))]
+    if v.language_flags:
+        blocks.append(Bullets(tuple((f"{f.kind.capitalize()} {f.id} “{f.name}” uses “{f.term}”: consider "
+                                     f"“{f.suggestion}”.",) for f in v.language_flags)))
+    else:
+        blocks.append(Para(("No listed term was found in theme labels or codebook names.",)))
+    return Section("language", "Language check", tuple(blocks))
+
+
+def _unassigned(v: ReportView) -> Section:
+    n = len(v.unassigned)
+    blocks: list[Block] = []
+    if not n:
+        blocks.append(Para(("Every passage is in a theme.",)))
+    else:
+        blocks.append(Para((f"{_plural(n, 'passage')} from {_plural(len({u['participant'] for u in v.unassigned}), 'participant')} "
+                            "are not in a theme yet, for these reasons:",)))
+        blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason}",) for reason, count in v.unassigned_reasons)))
+        blocks.append(Para(("Every one is in ", Span("passages.csv", "code"), " beside this report (its ",
+                            Span("not_in_theme_because", "code"), " column, with its text and citation) and in ",
+                            Span("themes.json", "code"), "; none is dropped.")))
+    return Section("unassigned", "Passages not yet in a theme", tuple(blocks))
+
+
+def _method(v: ReportView) -> Section:
+    blocks: list[Block] = [Facts(tuple((k, (val,)) for k, val in v.method))]
+    if v.panels:
+        blocks.append(Heading("Co-production panels", 1))
+        blocks.append(Bullets(tuple((f"{p['panel']}, {p['date']} (verdicts: {p['verdicts']}; quotes withdrawn: "
+                                     f"{p['flagged_quotes']})",) for p in v.panels)))
+    blocks.append(Para(("The full run manifest (input hashes, package versions, timings) is in ", Span("manifest.json", "code"),
+                        " beside this file.")))
+    return Section("method", "Method and run", tuple(blocks))

@@ -1,0 +1,80 @@
+"""``framework-matrix.xlsx``: the framework matrix as a workbook people can read and print.
+
+The same cells as ``framework-matrix.csv`` (:func:`~wisdoms.report.contract.framework_matrix_csv`): one row
+per participant, one column per theme, a short quote and its citation in each cell. Laid out to be read:
+headings and participant column frozen, cells wrapped and top-aligned, columns wide enough for a quote,
+and at most :data:`THEMES_PER_SHEET` themes a sheet (sheets ``Themes 1-8``, ``Themes 9-16`` ...), each set
+to print landscape on A4, one page wide, headings repeated on every page. Every text cell is written as
+text, never as a formula, whatever it starts with.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .view import ReportView
+
+#: Theme columns per sheet: with the participant column, a sheet prints one A4 landscape page wide.
+THEMES_PER_SHEET = 8
+#: Column widths (characters) of the participant and theme columns.
+PARTICIPANT_WIDTH = 14
+THEME_WIDTH = 34
+
+
+def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> bytes:
+    """The workbook's bytes; a draft's stamp in a first row of every sheet and in every printed page's header."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    themes = list(view.matrix_themes)
+    groups = [themes[i:i + THEMES_PER_SHEET] for i in range(0, len(themes), THEMES_PER_SHEET)] or [[]]
+    cells = view.matrix_cells
+    wrap = Alignment(wrap_text=True, vertical="top")
+    head_fill = PatternFill("solid", fgColor="DDE6EE")
+    for n, group in enumerate(groups):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        first = n * THEMES_PER_SHEET + 1
+        ws.title = f"Themes {first}-{first + len(group) - 1}" if group else "Themes"
+        top = 1
+        if draft:
+            _text(ws.cell(row=1, column=1), draft).font = Font(bold=True, color="B00020")
+            ws.oddHeader.center.text = draft
+            top = 2
+        header = ["Participant", *(f"Theme {v.theme.id}: {v.label}" for v in group)]
+        for col, text in enumerate(header, start=1):
+            cell = _text(ws.cell(row=top, column=col), text)
+            cell.font, cell.alignment, cell.fill = Font(bold=True), wrap, head_fill
+        for r, pid in enumerate(view.matrix_people, start=top + 1):
+            _text(ws.cell(row=r, column=1), pid).alignment = wrap
+            for col, v in enumerate(group, start=2):
+                found = cells.get((pid, v.theme.id))
+                cell = ws.cell(row=r, column=col)
+                if found:
+                    _text(cell, f"{found[0]} ({found[1]})")
+                cell.alignment = wrap
+        ws.column_dimensions["A"].width = PARTICIPANT_WIDTH
+        for col in range(2, len(group) + 2):
+            ws.column_dimensions[get_column_letter(col)].width = THEME_WIDTH
+        ws.freeze_panes = ws.cell(row=top + 1, column=2)
+        ws.print_title_rows = f"{top}:{top}"
+        ws.print_title_cols = "A:A"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(cell, value: str):  # noqa: ANN001, ANN202 - openpyxl cells are untyped
+    """Write ``value`` as text: openpyxl would store a text starting with ``=`` as a formula."""
+    cell.value = value
+    cell.data_type = "s"
+    if value[:1] in "=+-@\t\r":
+        cell.quotePrefix = True
+    return cell
