@@ -63,7 +63,7 @@ def test_response_sheets_have_the_questions(run):
 
     _, _, pack = run
     # The four questions exactly as issue 6 words them, between the card columns and the reference columns.
-    assert sheet.COLUMNS[2:6] == ["Does this ring true? (yes / partly / no)", "What would you call it?",
+    assert sheet.COLUMNS[2:6] == ["Does this ring true? (yes / partly / no / not sure)", "What would you call it?",
                                   "What is missing?", "Any quote that should not be used?"]
     ws = load_workbook(pack / "responses.xlsx").active
     assert [c.value for c in ws[1]] == sheet.COLUMNS
@@ -125,7 +125,7 @@ def test_import_applies_verdicts_and_withdrawn_quotes_are_never_used_again(run, 
     assert by_id[themes[2].id].status == "rejected"
     assert by_id[themes[3].id].status == "merged"
     assert all(q.citation != withdrawn for t in after.themes for q in t.quotes)
-    assert len(by_id[themes[1].id].quotes) == len(themes[1].quotes)
+    assert len(by_id[themes[1].id].quotes) >= len(themes[1].quotes)  # and the merged card's quotes
     html = render_html(after)
     assert "North panel" in html and "Waiting to be heard" in html and "2025-03-14" in html
     assert withdrawn not in html
@@ -315,3 +315,71 @@ def test_pack_of_chosen_themes_or_the_top_n_and_clear_errors(run, tmp_path):
     written = make_pack(run_dir, tmp_path / "few", themes=picked, allow_unreviewed=True)
     rows = _rows(written[0].parent)
     assert len([r for r in rows[1:] if r and r[0].strip().isdigit()]) == 2
+
+
+def test_round_trip_merges_renames_reasons_not_sure_locked_columns_and_no_local_paths(run, tmp_path):
+    """Pack out, sheet back, decisions applied, reports and the next pack written: what a panel said is
+    what the next convener and panel see."""
+    import json
+
+    from openpyxl import load_workbook
+
+    analysis, run_dir, pack = run
+    ws = load_workbook(pack / "responses.xlsx").active
+    # Reference columns locked on a protected sheet; the answers open to type in.
+    assert ws.protection.sheet
+    refs = [sheet.COLUMNS.index(sheet.THEME_REF) + 1, sheet.COLUMNS.index(sheet.QUOTE_REFS) + 1]
+    assert all(ws.cell(row=2, column=c).protection.locked for c in refs)
+    assert all(ws.cell(row=1, column=c).protection.locked for c in range(1, len(sheet.COLUMNS) + 1))
+    assert not any(ws.cell(row=2, column=c + 1).protection.locked for c in range(2, 6))
+    assert "not sure" in ws.data_validations.dataValidation[0].formula1
+
+    themes = list(analysis.themes)
+    rows = _rows(pack)
+    rows[1][2:6] = ["yes", "", "", ""]
+    rows[2][2:6] = ["partly", "Waiting to be heard", "", "1 - it names my street"]
+    rows[3][2:6] = ["Not sure", "", "", ""]
+    rows[4][2:6] = ["yes", "same as card 2", "", ""]
+    _write(tmp_path / "r.csv", rows)
+    decisions = tmp_path / "decisions.yaml"
+    assert main(["panel", "import", str(tmp_path / "r.csv"), "--panel", "Riverside", "--date", "2026-11-20",
+                 "--decisions", str(decisions)]) == 0
+    recorded = read_decisions(decisions)["panels"][0]
+    assert [v["rings_true"] for v in recorded["verdicts"]] == ["yes", "partly", "not sure", "yes"]
+    assert [v["outcome"] for v in recorded["verdicts"]] == ["validated", "renamed", "candidate", "merged"]
+    assert recorded["flagged_quotes"][0]["reason"] == "it names my street"
+    assert recorded["source"] == "r.csv"
+
+    after = apply_decisions(analysis, decisions)
+    by_id = {t.id: t for t in after.themes}
+    host, gone = by_id[themes[1].id], by_id[themes[3].id]
+    # The merge merges: passages, people and quotes move; the merged theme keeps none.
+    assert set(host.passage_ids) == set(themes[1].passage_ids) | set(themes[3].passage_ids)
+    people = {p.id: p.participant for p in analysis.passages}
+    assert host.participants == len({people[p] for p in host.passage_ids})
+    assert gone.status == "merged" and gone.passage_ids == () and gone.quotes == () and gone.participants == 0
+    assert any(q.passage in themes[3].passage_ids for q in host.quotes) or not themes[3].quotes
+    assert sum(t.passages for t in after.themes) == sum(t.passages for t in analysis.themes)
+
+    out = tmp_path / "next"
+    write_reports(after, out, allow_unreviewed=True)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    detail = html[html.index(f'id="theme-{themes[1].id}"'):]
+    detail = detail[:detail.index("</article>")]
+    # The rename flows into the description; the keyword sentence is gone.
+    assert "A co-production panel named this “Waiting to be heard”" in detail and "People talked about" not in detail
+    overview = html[html.index('id="overview"'):html.index("<nav")]
+    assert f'href="#theme-{themes[3].id}"' not in overview.split("Rejected or merged")[0]
+    doc = json.loads((out / "themes.json").read_text(encoding="utf-8"))
+    assert {t["id"]: t["passages"] for t in doc["themes"]}[themes[3].id] == 0
+    # The next pack: no card for the merged theme; the renamed card says the panel's name.
+    cards = {c.name: c for c in make_pack(out, tmp_path / "pack2", allow_unreviewed=True)}
+    cards_html = cards["cards.html"].read_text(encoding="utf-8")
+    assert "A panel named this “Waiting to be heard”" in cards_html
+    assert f"theme {themes[3].id} / " not in cards["responses.csv"].read_text(encoding="utf-8-sig")
+    # Nothing shared names a place on this machine.
+    for folder in (out, tmp_path / "pack2"):
+        for path in folder.iterdir():
+            if path.suffix in (".html", ".md", ".json", ".csv", ".txt"):
+                assert str(tmp_path) not in path.read_text(encoding="utf-8-sig"), path.name
+    assert str(tmp_path) not in decisions.read_text(encoding="utf-8")

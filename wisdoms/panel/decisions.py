@@ -5,9 +5,11 @@ The decisions file is human-readable and versioned with the project. Each import
 malformed sheet raises :class:`~wisdoms.errors.PanelError` naming every bad row and column, and the
 decisions file is left as it was.
 
-Outcomes: ``no`` -> rejected; "same as card 3" under "What would you call it?" -> merged into that theme;
-``yes``/``partly`` with a new name -> renamed; ``yes`` -> validated; ``partly`` with no new name ->
-stays a candidate (the verdict is still recorded and shown). Withdrawn quotes are never used again:
+Outcomes: ``no`` -> rejected; "same as card 3" under "What would you call it?" -> merged into that theme
+(:func:`apply_decisions` moves its passages, people and quotes there); ``yes``/``partly`` with a new name ->
+renamed; ``yes`` -> validated; ``partly`` with no new name, or ``not sure`` -> stays a candidate (the verdict
+is still recorded and shown). A reason written after the quote numbers ("2 - it names my street") is
+recorded with the withdrawn quote. Withdrawn quotes are never used again:
 :func:`apply_decisions` removes them from every theme, and reports and packs leave them out.
 """
 
@@ -28,12 +30,15 @@ from ..errors import PanelError
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..models import Passage, Theme
     from ..results import Analysis
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "wisdoms.decisions/1"
 _RINGS = {"yes": "yes", "y": "yes", "partly": "partly", "partially": "partly", "part": "partly",
+          "not sure": "not sure", "unsure": "not sure", "don't know": "not sure", "dont know": "not sure",
+          "don’t know": "not sure",
           "somewhat": "partly", "no": "no", "n": "no"}
 _NONE = {"", "none", "no", "n/a", "na", "-", "nope", "all fine"}
 
@@ -72,14 +77,26 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def _quote_numbers(text: str) -> list[int] | None:
-    clean = text.strip().lower()
-    if clean in _NONE:
-        return []
-    rest = re.sub(r"\b(quotes?|q|and|numbers?|nos?\.?)\b|[,;&+/]", " ", clean)
-    if not re.fullmatch(r"[\s\d]*", rest):
+#: What may stand between a quote number list and the panel's reason: "2 - it names my street", "1, 3: too
+#: personal", "2 because ...", "2 (my words, not for sharing)".
+_REASON = re.compile(r"^(?P<numbers>[^:(–—]*?\d[^:(–—]*?)(?:\s*(?:[:(–—]|\s-\s|-\s|\bbecause\b|\bas\b)\s*)(?P<reason>\D.*)$",
+                     re.IGNORECASE | re.DOTALL)
+
+
+def _quote_numbers(text: str) -> tuple[list[int], str] | None:
+    """The quote numbers in an answer to "Any quote that should not be used?", and the reason written beside
+    them ("" when none); None when the answer names no quote by number but is not empty either."""
+    clean = text.strip()
+    if clean.lower() in _NONE:
+        return [], ""
+    numbers, reason = clean, ""
+    found = _REASON.match(clean)
+    if found:
+        numbers, reason = found.group("numbers"), found.group("reason").strip().rstrip(")").strip()
+    rest = re.sub(r"\b(quotes?|q|and|numbers?|nos?\.?)\b|[,;&+/]", " ", numbers.lower())
+    if not re.fullmatch(r"[\s\d]*", rest) or not rest.strip():
         return None
-    return [int(n) for n in rest.split()]
+    return [int(n) for n in rest.split()], reason
 
 
 def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -113,22 +130,24 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
         if not any(answers.values()):
             log.info("row %d (card %s): no answers; no verdict recorded", n, row.get(sheet.CARD))
             continue
-        rings = _RINGS.get(answers[sheet.RINGS_TRUE].lower())
+        rings = _RINGS.get(" ".join(answers[sheet.RINGS_TRUE].lower().split()).rstrip("."))
         if rings is None:
             problems.append(f"row {n}, column {sheet.RINGS_TRUE!r}: {answers[sheet.RINGS_TRUE]!r} is not an answer; "
-                            "write yes, partly or no")
+                            "write yes, partly, no or not sure")
             continue
         refs = dict(sheet.QUOTE_REF_PATTERN.findall(row.get(sheet.QUOTE_REFS, "")))
-        numbers = _quote_numbers(answers[sheet.QUOTES])
-        if numbers is None:
+        parsed_quotes = _quote_numbers(answers[sheet.QUOTES])
+        if parsed_quotes is None:
             problems.append(f"row {n}, column {sheet.QUOTES!r}: {answers[sheet.QUOTES]!r} is not a list of quote numbers; "
-                            "write e.g. 2 or 1, 3 (or leave it empty)")
+                            "write e.g. 2 or 1, 3, with a reason after a dash if you like (2 - it names my street), "
+                            "or leave it empty")
             continue
+        numbers, reason = parsed_quotes
         for q in numbers:
             if str(q) not in refs:
                 problems.append(f"row {n}, column {sheet.QUOTES!r}: the card has no quote {q} (it has {len(refs)})")
             else:
-                flagged.append({"citation": refs[str(q)], "theme": theme_id, "quote": q})
+                flagged.append({"citation": refs[str(q)], "theme": theme_id, "quote": q, "reason": reason})
         merged_into = None
         name = answers[sheet.CALL_IT]
         same, column = sheet.same_as_card(name), sheet.CALL_IT
@@ -151,7 +170,7 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
             outcome = "renamed"
         elif rings == "yes":
             outcome = "validated"
-        else:
+        else:  # partly with no new name, or not sure: stays a candidate, the verdict recorded
             outcome = "candidate"
         verdicts.append({
             "theme": theme_id, "label": label, "rings_true": rings, "call_it": name, "missing": answers[sheet.MISSING],
@@ -282,33 +301,24 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     Raises:
         PanelError: The decisions file is invalid.
     """
-    from ..models import Quote, Records, Theme
+    from ..models import Records, Theme
 
     document = read_decisions(decisions_path)
     flagged = flagged_citations(document)
     verdicts_of, unmatched = match_verdicts(document, [(t.id, t.label) for t in analysis.themes])
     passages = {p.id: p for p in analysis.passages}
-    new_themes = []
+    decided = {}
     for t in analysis.themes:
         theme = t
         for v in verdicts_of.get(str(t.id), []):
             theme = replace(theme, status=v["outcome"], label=v["new_label"] or theme.label)
-        kept = [q for q in theme.quotes if q.citation not in flagged]
-        if len(kept) < len(theme.quotes):
-            quoted = {q.participant for q in kept}
-            pool = [passages[pid] for pid in theme.passage_ids if pid in passages]
-            pool.sort(key=lambda p: (p.participant in quoted, -p.words, p.id))
-            for p in pool:
-                if len(kept) >= len(theme.quotes):
-                    break
-                citation = f"{p.transcript}:{p.start}-{p.end}"
-                if citation in flagged or any(q.passage == p.id for q in kept):
-                    continue
-                kept.append(Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id))
-        new_themes.append(replace(theme, quotes=tuple(kept)))
+        decided[t.id] = theme
+    decided = _merge(decided, {int(tid): vs[-1].get("merged_into") for tid, vs in verdicts_of.items()
+                               if vs and vs[-1].get("outcome") == "merged"}, passages)
+    new_themes = [_replace_withdrawn(theme, flagged, passages) for theme in decided.values()]
     manifest = dict(analysis.manifest)
     manifest["panel_decisions"] = {
-        "file": str(decisions_path),
+        "file": Path(decisions_path).name,  # the name only: a manifest is shared, a local path is not ours to share
         "sha256": sha256_file(decisions_path) if Path(decisions_path).is_file() else None,
         "panels": [{"panel": p["panel"], "date": p["date"], "verdicts": len(p["verdicts"]),
                     "flagged_quotes": len(p.get("flagged_quotes") or [])} for p in document["panels"]],
@@ -317,3 +327,61 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
         "unmatched": unmatched,
     }
     return replace(analysis, themes=Records.of(Theme, new_themes), manifest=manifest)
+
+
+#: Quotes a theme keeps after another theme is merged into it (its own first, then the merged theme's).
+MERGED_QUOTES = 5
+
+
+def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, Passage]) -> dict[int, Theme]:
+    """Themes with every merge carried out: a theme a panel saw as "the same as card N" gives its passages,
+    people and quotes to that card's theme (following chains: 3 into 5, 5 into 1 ends in 1) and keeps none.
+
+    A merge that leads back to the theme itself (two cards each "the same as" the other) is not carried out:
+    the later verdict is recorded, the passages stay where they are.
+    """
+    def final(tid: int) -> int | None:
+        seen = {tid}
+        target = into.get(tid)
+        while target is not None and int(target) in into and int(target) not in seen:
+            seen.add(int(target))
+            target = into[int(target)]
+        if target is None or int(target) in seen or int(target) not in themes:
+            return None
+        return int(target)
+
+    out = dict(themes)
+    for tid in themes:
+        target = final(tid) if tid in into else None
+        if target is None:
+            continue
+        source, host = out[tid], out[target]
+        members = tuple(dict.fromkeys([*host.passage_ids, *source.passage_ids]))
+        people = {passages[p].participant for p in members if p in passages}
+        quoted = {q.participant for q in host.quotes}
+        extra = [q for q in source.quotes if q.participant not in quoted and q.citation not in {h.citation for h in host.quotes}]
+        quotes = (*host.quotes, *extra)[:max(MERGED_QUOTES, len(host.quotes))]
+        keywords = tuple(dict.fromkeys([*host.keywords, *source.keywords]))[:max(len(host.keywords), 1)]
+        out[target] = replace(host, passage_ids=members, participants=len(people), quotes=quotes, keywords=keywords)
+        out[tid] = replace(source, passage_ids=(), participants=0, quotes=())
+    return out
+
+
+def _replace_withdrawn(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> Theme:
+    """``theme`` without withdrawn quotes, each replaced by another of its passages, from people not yet quoted
+    where possible."""
+    from ..models import Quote
+
+    kept = [q for q in theme.quotes if q.citation not in flagged]
+    if len(kept) < len(theme.quotes):
+        quoted = {q.participant for q in kept}
+        pool = [passages[pid] for pid in theme.passage_ids if pid in passages]
+        pool.sort(key=lambda p: (p.participant in quoted, -p.words, p.id))
+        for p in pool:
+            if len(kept) >= len(theme.quotes):
+                break
+            citation = f"{p.transcript}:{p.start}-{p.end}"
+            if citation in flagged or any(q.passage == p.id for q in kept):
+                continue
+            kept.append(Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id))
+    return replace(theme, quotes=tuple(kept))

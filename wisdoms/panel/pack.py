@@ -102,10 +102,13 @@ def _reach(people: int, total: int) -> str:
 
 
 def _summary(theme: dict[str, Any]) -> str:
+    """What the card says people talked about: the panel's own name for a renamed theme, else its keywords."""
     words = [k for k in theme.get("keywords", [])[:3]]
+    listed = (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]) if words else ""
+    if theme.get("status") == "renamed":
+        return (f"A panel named this “{theme['label']}”." + (f" Words people used often: {listed}." if listed else ""))
     if not words:
         return "People talked about this."
-    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     return f"People talked about {listed}."
 
 
@@ -295,11 +298,13 @@ def responses_csv(cards: list[dict[str, Any]], *, banner: str | None = None) -> 
 
 
 def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, large_print: bool = False) -> bytes:
-    """The response sheet as Excel: a yes/partly/no drop-down, the reference columns greyed, printable
-    landscape on A4 one page wide. A draft's sheet starts with a ``banner`` row and carries it in every
-    printed page's header."""
+    """The response sheet as Excel: a yes/partly/no/not sure drop-down, printable landscape on A4 one page
+    wide. The header row and the two reference columns are greyed and locked (sheet protection without a
+    password: it stops an accidental edit, and Excel says how to unprotect); each card's other cells stay
+    open to type in, and columns and rows can still be resized and formatted. A draft's sheet starts with a ``banner`` row and carries it in every printed
+    page's header."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
@@ -322,12 +327,22 @@ def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, la
             cell.font = Font(bold=cell.row == top, size=size)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     grey = PatternFill("solid", fgColor="EEEEEE")
-    for row in ws.iter_rows(min_row=top + 1, min_col=len(sheet.COLUMNS) - 1, max_col=len(sheet.COLUMNS)):
+    references = range(len(sheet.COLUMNS) - 1, len(sheet.COLUMNS) + 1)
+    open_cell = Protection(locked=False)
+    for row in ws.iter_rows(min_row=top + 1, max_row=top + len(cards), max_col=len(sheet.COLUMNS)):
         for cell in row:
-            cell.fill = grey
+            if cell.column in references:
+                cell.fill = grey  # locked, as every cell is unless opened
+            else:
+                cell.protection = open_cell
+    ws.protection.sheet = True
+    # What people may still do on the protected sheet: resize and format, sort and filter, select anything.
+    for action in ("formatCells", "formatColumns", "formatRows", "sort", "autoFilter"):
+        setattr(ws.protection, action, False)
     if cards:
-        rings = DataValidation(type="list", formula1='"yes,partly,no"', allow_blank=True)
-        rings.error = "Please choose yes, partly or no"
+        choices = ",".join(sheet.RINGS_CHOICES)
+        rings = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
+        rings.error = "Please choose " + ", ".join(sheet.RINGS_CHOICES[:-1]) + " or " + sheet.RINGS_CHOICES[-1]
         ws.add_data_validation(rings)
         rings.add(f"C{top + 1}:C{top + len(cards)}")
     ws.freeze_panes = f"C{top + 1}"

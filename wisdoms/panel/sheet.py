@@ -12,7 +12,7 @@ import re
 
 CARD = "Card"
 THEME = "Theme"
-RINGS_TRUE = "Does this ring true? (yes / partly / no)"
+RINGS_TRUE = "Does this ring true? (yes / partly / no / not sure)"
 CALL_IT = "What would you call it?"
 MISSING = "What is missing?"
 QUOTES = "Any quote that should not be used?"
@@ -21,7 +21,10 @@ QUOTE_REFS = "Quote references (please do not change)"
 COLUMNS = [CARD, THEME, RINGS_TRUE, CALL_IT, MISSING, QUOTES, THEME_REF, QUOTE_REFS]
 ANSWERS = [RINGS_TRUE, CALL_IT, MISSING, QUOTES]
 #: Headers of sheets written by earlier versions, read as today's columns.
-ALIASES = {"Any quote that should not be used? (quote numbers)": QUOTES}
+ALIASES = {"Any quote that should not be used? (quote numbers)": QUOTES,
+           "Does this ring true? (yes / partly / no)": RINGS_TRUE}
+#: Answers to "Does this ring true?" the drop-down offers.
+RINGS_CHOICES = ("yes", "partly", "no", "not sure")
 #: An optional column of earlier sheets ("Is it the same as another card? (card number)"), still honoured.
 SAME_AS = "Is it the same as another card? (card number)"
 THEME_REF_PATTERN = re.compile(r"^theme (\d+) / (.*)$", re.DOTALL)

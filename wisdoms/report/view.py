@@ -294,6 +294,17 @@ def strong_quote(quotes: Sequence[Quote]) -> Quote | None:
     return quotes[0] if quotes else None
 
 
+def _description(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
+    """The theme's own description where the themes stage wrote one (after a panel's name once renamed),
+    else :func:`describe_theme`."""
+    written = str(getattr(theme, "description", "") or "")
+    if not written:
+        return describe_theme(theme, code_names, code_defs)
+    if theme.status == "renamed":
+        return f"A co-production panel named this “{theme.label}”. {written}"
+    return written
+
+
 def _subtheme_names(theme: Theme) -> list[str]:
     """A theme's sub-themes by name, where the themes stage gave it some (a name, or a record with one)."""
     found = getattr(theme, "subthemes", None) or getattr(theme, "sub_themes", None) or ()
@@ -322,9 +333,14 @@ def _short(text: str, words: int = MATRIX_WORDS) -> str:
 
 
 def describe_theme(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
-    """A plain description built from the theme's keywords and closest code (no labels about people)."""
+    """A plain description from the theme's name (a panel's, once renamed), keywords and closest code
+    (no labels about people)."""
     kws = [k for k in theme.keywords[:4]]
-    text = "People talked about " + (", ".join(kws[:-1]) + " and " + kws[-1] if len(kws) > 1 else (kws[0] if kws else "this")) + "."
+    listed = ", ".join(kws[:-1]) + " and " + kws[-1] if len(kws) > 1 else (kws[0] if kws else "this")
+    if theme.status == "renamed":
+        text = f"A co-production panel named this “{theme.label}”. Words people used often: {listed}."
+    else:
+        text = "People talked about " + listed + "."
     if theme.codes:
         best = theme.codes[0].code
         text += f" Closest code: {code_names.get(best, best)}"
@@ -401,7 +417,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         merged_into = next((v.get("merged_into") for v in reversed(verdicts) if v.get("merged_into") is not None), None)
         theme_views.append(ThemeView(
             theme=t, label=label, status=t.status, status_text=STATUS_TEXT.get(t.status, t.status),
-            description=str(getattr(t, "description", "") or describe_theme(t, code_names, code_defs)),
+            description=_description(t, code_names, code_defs),
             codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
                    for m in t.codes],
             quotes=quotes, groups=groups, verdicts=verdicts, merged_into=merged_into,
