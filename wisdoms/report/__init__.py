@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._files import write_bytes, write_text
+from .._files import write_folder
 from .._tables import read_csv_rows
 from ..errors import OutputError
 from ..privacy.release import ScanItem, release
@@ -73,21 +73,23 @@ def render_reports(analysis: Analysis, *, banner: str | None = None,
         rendered["NOT-FOR-SHARING.txt"] = f"{banner}: these files hold quotes the privacy gate has not cleared.\n"
     return rendered
 
+#: Every file a run folder may hold besides what one run renders: a draft's stamp is dropped when the next
+#: run is not a draft, and 'wisdoms watch''s NOT-CURRENT marker when a run succeeds.
+RUN_FOLDER_FILES = ("themes.json", "passages.csv", "framework-matrix.csv", "report.md", "report.html", "report.docx",
+                    "manifest.json", ANALYSIS_FILE, "NOT-FOR-SHARING.txt", "NOT-CURRENT.txt")
+
+
 def write_rendered(out_dir: str | Path, rendered: dict[str, str | bytes]) -> list[Path]:
-    """Write rendered files into ``out_dir``, each atomically; the only place reports touch the disk.
+    """Write rendered files as the folder ``out_dir``, as a unit (:func:`wisdoms._files.write_folder`):
+    the whole new folder or the whole previous one, never a mix; the only place reports touch the disk.
 
     Raises:
-        OutputError: ``out_dir`` exists and is not a folder.
+        OutputError: ``out_dir`` exists and is not a folder, or the disk refused a write (nothing changed).
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError("output path exists and is not a folder", path=out, hint="choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in rendered.items():
-        written.append(write_bytes(out / name, data) if isinstance(data, bytes) else write_text(out / name, data))
-    log.info("wrote %d files to %s", len(written), out)
+    written = write_folder(out_dir, rendered, ours=RUN_FOLDER_FILES)
+    log.info("wrote %d files to %s", len(written), out_dir)
     return written
+
 
 def settings_from_manifest(manifest: dict[str, Any]) -> Any:
     """The run's :class:`~wisdoms.settings.Settings` (the spaCy model the gate must use), from its manifest."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._files import check_folder
 from .._tables import GuardedDictReader
 from ..errors import RunFolderError
 
@@ -44,9 +45,11 @@ def read_run_folder(run_dir: str | Path) -> RunFolder:
     """Read a run folder's outputs.
 
     Raises:
-        RunFolderError: The folder or one of its files is missing or unreadable.
+        RunFolderError: The folder or one of its files is missing or unreadable, or a file is not the one
+            the run wrote (changed, or left by another run).
     """
     path = Path(run_dir)
+    check_folder(path, RunFolderError)  # a folder a stopped or second run left mixed is refused
     if not path.is_dir():
         raise RunFolderError("run folder not found", path=path, hint="pass the --out folder of 'wisdoms run'")
     for name in REQUIRED:

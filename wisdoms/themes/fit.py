@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -87,7 +88,13 @@ def _cache_numba_compilation(settings: Settings) -> None:
     folder = settings.resolved_cache_dir() / "numba"
     if getattr(numba.config, "CACHE_DIR", "") == str(folder):
         return
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(f"cannot write to {folder}")
+    except OSError as exc:  # a read-only cache: UMAP compiles in this process, as it would without one
+        log.warning("cannot keep UMAP's compiled code in %s (%s); compiling it in this run", folder, exc)
+        return
     numba.config.CACHE_DIR = str(folder)
     importlib.import_module("umap.umap_")
     for name in [m for m in list(sys.modules) if m.split(".")[0] in ("umap", "pynndescent")]:
