@@ -152,27 +152,36 @@ def read_xlsx_rows(sheet: Any) -> list[list[Any]]:
     return [[unguard_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
+def text_cell(cell: Any, value: Any) -> Any:
+    """Set an openpyxl cell to ``value``; a text is stored as text, never as a formula, and read back exactly.
+
+    Raises:
+        OutputError: The text holds a character a workbook cannot store (a control character such as NUL).
+    """
+    value = guard_cell(value, formulas=False)
+    if isinstance(value, str):
+        bad = _NOT_XML.search(value)
+        if bad:
+            raise OutputError(f"a cell holds the control character U+{ord(bad.group()):04X}, which a workbook cannot "
+                              f"store (in {value[:60]!r})",
+                              hint="remove the character from the input it came from ('wisdoms check' finds it)")
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl types a text beginning '=' as a formula
+        if value[:1] in FORMULA_STARTS:
+            cell.quotePrefix = True  # as Excel marks a cell typed as '=...: it stays text when edited
+    return cell
+
+
 def append_row(sheet: Any, values: Sequence[Any]) -> None:
-    """Append ``values`` to an openpyxl worksheet as a row whose text cells are text, never formulas.
+    """Append ``values`` to an openpyxl worksheet as a row of :func:`text_cell` cells.
 
     Raises:
         OutputError: A text holds a character a workbook cannot store (a control character such as NUL).
     """
-    row = []
-    for value in values:
-        value = guard_cell(value, formulas=False)
-        if isinstance(value, str) and _NOT_XML.search(value):
-            bad = _NOT_XML.search(value).group()  # type: ignore[union-attr]
-            raise OutputError(f"a cell holds the control character U+{ord(bad):04X}, which a workbook cannot store "
-                              f"(in {value[:60]!r})",
-                              hint="remove the character from the input it came from ('wisdoms check' finds it)")
-        row.append(value)
-    sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.data_type != "s":
-            cell.data_type = "s"  # openpyxl types a text beginning '=' as a formula
-        if isinstance(cell.value, str) and cell.value[:1] in FORMULA_STARTS:
-            cell.quotePrefix = True  # as Excel marks a cell typed as '=...: it stays text when edited
+    sheet.append([None] * len(values))
+    for cell, value in zip(sheet[sheet.max_row], values):
+        text_cell(cell, value)
 
 
 def xlsx_bytes(book: Any) -> bytes:

@@ -75,7 +75,7 @@ def render_reports(analysis: Analysis, *, banner: str | None = None,
 
 #: Every file a run folder may hold besides what one run renders: a draft's stamp is dropped when the next
 #: run is not a draft, and 'wisdoms watch''s NOT-CURRENT marker when a run succeeds.
-RUN_FOLDER_FILES = ("themes.json", "passages.csv", "framework-matrix.csv", "report.md", "report.html", "report.docx",
+RUN_FOLDER_FILES = ("themes.json", "passages.csv", "framework-matrix.csv", "framework-matrix.xlsx", "report.md", "report.html", "report.docx",
                     "manifest.json", ANALYSIS_FILE, "NOT-FOR-SHARING.txt", "NOT-CURRENT.txt")
 
 

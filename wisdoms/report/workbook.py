@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from .._tables import text_cell
+
 if TYPE_CHECKING:  # pragma: no cover
     from .view import ReportView
 
@@ -73,8 +75,4 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
 
 def _text(cell, value: str):  # noqa: ANN001, ANN202 - openpyxl cells are untyped
     """Write ``value`` as text: openpyxl would store a text starting with ``=`` as a formula."""
-    cell.value = value
-    cell.data_type = "s"
-    if value[:1] in "=+-@\t\r":
-        cell.quotePrefix = True
-    return cell
+    return text_cell(cell, value)
