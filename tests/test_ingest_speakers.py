@@ -227,3 +227,33 @@ def test_a_run_reads_past_a_bad_file_unless_strict(tmp_path: Path) -> None:
     assert unread == [Unread("b.txt", "the file looks binary, not text")]
     with pytest.raises(TranscriptError, match="looks binary"):
         read_folder(tmp_path)
+
+
+def test_every_real_interview_reads_with_no_edits(shared_or_skip: Path, tmp_path: Path) -> None:
+    """The two real studies read whole, with their speakers.yaml; pdpilot reads even without it (the named
+    interviewer beside labelled participants is the interviewer; 'Particpant' is the participant)."""
+    import shutil
+
+    for study, files in (("pdpilot-userstudy", 7), ("serdif-usability", 17)):
+        scan = scan_folder(shared_or_skip / "bench" / "interviews" / study / "transcripts")
+        assert [str(f.error) for f in scan.files if f.error] == [] and len(scan.transcripts) == files
+        for t in scan.transcripts:
+            assert len(t.participants) == 1 and roles(t).count("P") > 10
+    bare = tmp_path / "pdpilot"
+    shutil.copytree(shared_or_skip / "bench" / "interviews" / "pdpilot-userstudy" / "transcripts", bare)
+    (bare / "speakers.yaml").unlink()
+    scan = scan_folder(bare)
+    assert [f.error for f in scan.files] == [None] * 7
+    p5 = next(f for f in scan.files if f.id == "P5.txt")
+    assert {(s.label, s.role, s.participant) for s in p5.speakers} == {
+        ("Dan", "interviewer", None), ("Participant", "participant", "P5"), ("Particpant", "participant", "P5")}
+
+
+@pytest.fixture
+def shared_or_skip() -> Path:
+    from conftest import shared_dir
+
+    found = shared_dir()
+    if found is None or not (found / "bench" / "interviews").is_dir():
+        pytest.skip("real interviews not found at ../shared/bench/interviews (../shared is absent)")
+    return found

@@ -74,7 +74,7 @@ def test_a_file_still_being_written_is_not_taken_until_it_holds_still(tmp_path: 
 
 def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_file(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
     """Run 1 on five conversations; a sixth added -> run 2 carries the themes over into the same output folder;
-    a broken transcript -> run 3 fails, naming the file, and the watch goes on; the file fixed -> run 4."""
+    a broken transcript -> run 3 goes on without it, listing it as not read; the file removed -> run 4."""
     folder = five_conversations
     out = tmp_path / "out"
     extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
@@ -96,15 +96,17 @@ def test_watch_reruns_after_each_change_carries_themes_over_and_survives_a_bad_f
     failures = watch(folder, out=out, codebook=CODEBOOK, embedder=fake_embedder, on_run=on_run, max_runs=4,
                      settings=Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5), allow_unreviewed=True,
                      poll_seconds=0.05)
-    assert [r.number for r in runs] == [1, 2, 3, 4] and failures == 1
+    assert [r.number for r in runs] == [1, 2, 3, 4] and failures == 0
     assert runs[0].changes == () and runs[1].changes == (f"added {extra.name}",)
     assert runs[2].changes == ("added broken.txt",) and runs[3].changes == ("removed broken.txt",)
-    assert runs[2].analysis is None and "broken.txt" in runs[2].error
+    assert runs[2].analysis is not None and reports[2]["inputs"]["unread"] == [
+        {"id": "broken.txt", "reason": "the file looks binary, not text"}]
+    assert reports[3]["inputs"]["unread"] == []
     first, second = reports[0], reports[1]
     assert second["themes"]["carried_over_from"] == first["themes"]["fit"]
     assert second["codebook_matching"]["classifier"] == "reused from the theme fit"
     assert second["counts"]["transcripts"] == 6 and first["counts"]["transcripts"] == 5
-    assert reports[2]["counts"] == second["counts"]  # the bad file gone, the same six conversations
+    assert reports[2]["counts"] == reports[3]["counts"] == second["counts"]  # the same six conversations
     assert (out / "report.html").is_file() and not list(out.glob("*.tmp*"))
 
 

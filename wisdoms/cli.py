@@ -125,6 +125,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         s = result.analysis.summary()
         print(f"[{clock}] {what}run {result.number}: {_theme_count(result.analysis)} from {s['passages']} passages "
               f"({s['participants']} participants) in {result.seconds:.1f} s", flush=True)
+        for u in (result.analysis.manifest.get("inputs") or {}).get("unread") or []:
+            print(f"[{clock}]   not read, the run went on without it: {u['id']}: {u['reason']}", flush=True)
         if result.number == 1:
             print(f"Report: {Path(result.analysis.out_dir, 'report.html')} (rewritten after every change)", flush=True)
 
@@ -159,7 +161,8 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "check",
         help="read a transcripts folder and report what each file holds, before analysis",
         description="Read every transcript (text, Markdown, Word, WebVTT, SubRip, CSV, Excel) and print a "
-        "table: file, format, participants, turns, participant words, warnings. Exits 1 on any error.",
+        "table: file, format, participants, turns, participant words, warnings; then each file's speaker labels as "
+        "written, the role (and participant id) given each, its turns and why. Exits 1 on any error.",
     )
     p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
     p.set_defaults(func=_cmd_check)

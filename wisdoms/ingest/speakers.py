@@ -49,6 +49,7 @@ class SpeakerRule:
 
     role: Role
     id: str | None = None
+    source: str = "speakers.yaml"
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,8 @@ def parse_rules(value: object, *, path: Path, line: int | None, where: str) -> d
                 line=line,
                 hint=f"use 'participant', 'interviewer' or {{role: participant, id: P07}}; {example}",
             )
-        rules[label_key(label)] = SpeakerRule(role=role, id=None if pid is None else str(pid).strip())
+        rules[label_key(label)] = SpeakerRule(role=role, id=None if pid is None else str(pid).strip(),
+                                              source="front matter" if "front matter" in where else "speakers.yaml")
     return rules
 
 
@@ -280,7 +282,7 @@ def resolve_speakers(
     for key, label in order.items():
         rule = rules.get(key)
         if rule:
-            roles[key], ids[key], how[key] = rule.role, rule.id, "speakers.yaml"
+            roles[key], ids[key], how[key] = rule.role, rule.id, rule.source
             continue
         roles[key], ids[key] = builtin_role(label), None
         nearest, _close = near_miss(label)
