@@ -358,7 +358,9 @@ def test_apply_on_jsonl_writes_jsonl_and_signs_off_kept_findings(tmp_path: Path)
     assert gate.check([quote]).ok
     edited = Quote("r1", "r1", 0, 40, "Dave Smith helped at the Beacon Hostel.", "r1")
     blocked = gate.check([edited]).blocked
-    assert len(blocked) == 1 and [f.text for f in blocked[0].findings] == ["Dave Smith"]
+    # Bound to its file and offsets: words added before the kept finding move it, so it is asked about again.
+    assert len(blocked) == 1 and [f.text for f in blocked[0].findings] == ["Dave Smith", "Beacon Hostel"]
+    assert kept.entries[0].source == "r1" and kept.entries[0].start == copied[0]["text"].index("Beacon Hostel")
     moved = Quote("r1", "r1", 0, 40, "[Name 1] helped out at the Beacon Hostel.", "r1")
     assert not gate.check([moved]).ok
     gate.scan_rendered(f"<p>{copied[0]['text']}</p>", where="pack.html")
@@ -931,3 +933,26 @@ def test_a_project_allow_list_drops_its_terms_but_never_structured_identifiers()
     allowed = {f.text for f in Detector(use_ner=False, allow=("Dublin", "Copernicus", "07700 900123")).find(text)}
     assert {"Dublin", "Copernicus"} <= plain
     assert allowed == {"07700 900123"}
+
+
+def test_a_forged_cache_row_cannot_clear_a_text(detector: Detector, tmp_path: Path) -> None:
+    """Someone who can write the cache but not read its key cannot forge "no findings" for a phone number."""
+    import hashlib
+    import sqlite3
+
+    text = "Ring me on 07700 900123 any time."
+    items = [("one.txt", text, 0)]
+    assert _cached_detector(tmp_path).find_many(items)[0]
+    key_file = tmp_path / "findings.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(tmp_path / "findings.sqlite") as con:
+        (key,) = con.execute("SELECT key FROM findings").fetchone()
+        # The forger's best guess: the old unkeyed checksum of key and an empty body.
+        forged = hashlib.sha256(f"{key}\x00[]".encode()).hexdigest()
+        con.execute("UPDATE findings SET findings = '[]', checksum = ?", (forged,))
+    con.close()
+    assert [f.text for f in _cached_detector(tmp_path).find_many(items)[0]] == ["07700 900123"]
+    # A key others may read is not trusted: the cache is off and every text is detected.
+    key_file.chmod(0o644)
+    cold = _cached_detector(tmp_path)
+    assert [f.text for f in cold.find_many(items)[0]] == ["07700 900123"] and cold.cache is not None and cold.cache.disabled

@@ -278,12 +278,14 @@ def _add_privacy(sub: argparse._SubParsersAction) -> None:
         parser.add_argument("--text-column", default="text", help="CSV column (JSONL field) holding the text (default: text)")
         parser.add_argument("--id-column", default="id", help="CSV column (JSONL field) holding the id (default: id; "
                             "without it, the line number)")
-        parser.add_argument("--names", default=None, help="project name list (default: privacy/names.txt if present)")
+        parser.add_argument("--names", default=None, help="project name list (default: the project's "
+                            "privacy/names.txt, found from the input's folder, not the working directory)")
 
     scan = psub.add_parser("scan", help="find identifiers in a transcripts folder or a CSV/JSONL of texts")
     scan.add_argument("input", help="transcripts folder, or a .csv (id,text) / .jsonl ({id, text}) file")
-    scan.add_argument("--out", default="privacy/findings.csv", help="findings CSV; the review sheet, HTML view and "
-                      "summary are written beside it (default: privacy/findings.csv)")
+    scan.add_argument("--out", default=None, help="findings CSV; the terms sheet (one row per "
+                      "distinct term), the sheet of every finding, an HTML view and a summary are written beside it "
+                      "(default: findings.csv in the project's privacy/ folder, in or beside the input's folder)")
     columns(scan)
     scan.set_defaults(func=_cmd_privacy_scan)
     apply = psub.add_parser("apply", help="write a pseudonymised working copy from a decided review sheet; "
@@ -294,18 +296,22 @@ def _add_privacy(sub: argparse._SubParsersAction) -> None:
                        "of the input's kind")
     apply.add_argument("--log", required=True, help="redaction log CSV, kept apart from outputs")
     apply.add_argument("--reviewer", default=None, help="who decided, for rows whose reviewer column is empty")
-    apply.add_argument("--signoffs", default="privacy/signoffs.yaml",
-                       help="where the 'keep' decisions are signed off (default: privacy/signoffs.yaml)")
+    apply.add_argument("--undecided", choices=("keep", "replace"), default=None,
+                       help="terms sheet: decide every term left blank this way, in bulk")
+    apply.add_argument("--signoffs", default=None, help="where the 'keep' decisions are signed off (default: the "
+                       "project's privacy/signoffs.yaml, in or beside the input's folder)")
     columns(apply)
     apply.set_defaults(func=_cmd_privacy_apply)
     sign = psub.add_parser("sign-off", help="record that a quote, exactly as written, may be shared")
     sign.add_argument("--text", action="append", default=None, help="the quote text (repeat for several)")
     sign.add_argument("--from-review", default=None, metavar="SHEET",
                       help="sign off every 'keep' of a decided review sheet (with --input)")
-    sign.add_argument("--input", default=None, help="with --from-review: the folder or .csv/.jsonl that was scanned")
+    sign.add_argument("--input", default=None, help="the transcripts folder (or .csv/.jsonl) the text is in: its "
+                      "project's sign-offs are used, and a --text found in it is signed off at its file and offsets")
     sign.add_argument("--by", default=None, help="the reviewer's name (with --from-review: for rows without one)")
     sign.add_argument("--note", default="", help="why it is safe to share")
-    sign.add_argument("--signoffs", default="privacy/signoffs.yaml", help="sign-off file (default: privacy/signoffs.yaml)")
+    sign.add_argument("--signoffs", default=None, help="sign-off file (default: the project's privacy/signoffs.yaml, "
+                      "found from --input)")
     columns(sign)
     sign.set_defaults(func=_cmd_privacy_sign_off)
 
@@ -315,24 +321,46 @@ def _cmd_privacy_scan(args: argparse.Namespace) -> int:
     from .privacy.lexicon import NameList
     from .privacy.scan import scan, summary_rows, write_outputs
 
-    result = scan(args.input, detector=Detector(names=NameList.load(args.names)), text_column=args.text_column,
-                  id_column=args.id_column)
-    paths = write_outputs(result, args.out)
+    from .privacy.project import ProjectPrivacy
+
+    project = ProjectPrivacy.find(args.input)
+    print(project.summary())
+    names = NameList.load(args.names or project.names) if (args.names or project.names) else NameList()
+    from .privacy.terms import group_terms
+
+    result = scan(args.input, detector=Detector(names=names, allow=project.allow_terms()),
+                  text_column=args.text_column, id_column=args.id_column)
+    paths = write_outputs(result, args.out or project.folder / "findings.csv")
     for source, kind, count in summary_rows(result.findings):
         print(f"{source}\t{kind}\t{count}")
-    print(f"{len(result.findings)} findings in {len(result.texts)} texts.")
+    terms = group_terms(result.findings)
+    print(f"{len(result.findings)} findings in {len(result.texts)} texts: {len(terms)} distinct terms to review "
+          f"({sum(t.ambiguous for t in terms)} both a name and a word, decided per occurrence). Decide them in "
+          f"{paths['terms_xlsx']} (one decision per term), then 'wisdoms privacy apply'.")
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
 
 
 def _privacy_signoffs(args: argparse.Namespace):  # noqa: ANN202
-    """The detector (for its versions) and the project's sign-offs."""
+    """The detector (for its versions) and the sign-offs of the project the input belongs to (found from the
+    input's folder, never the working directory), or of ``--signoffs``."""
+    from .errors import PrivacyError
     from .privacy.detectors import Detector
     from .privacy.gate import SignOffs
     from .privacy.lexicon import NameList
+    from .privacy.project import ProjectPrivacy
 
-    detector = Detector(names=NameList.load(args.names)).fit()
+    project = ProjectPrivacy.find(args.input) if args.input else None
+    if args.signoffs is None and project is None:
+        raise PrivacyError("which project's sign-offs? Pass --input with the transcripts folder (its project's "
+                           "privacy/signoffs.yaml is used) or --signoffs FILE",
+                           hint="e.g. wisdoms privacy sign-off --input transcripts --text \"...\" --by NAME")
+    if project is not None:
+        print(project.summary())
+    names_path = args.names or (project.names if project else None)
+    detector = Detector(names=NameList.load(names_path) if names_path else NameList()).fit()
+    args.signoffs = str(args.signoffs or project.signoffs)  # type: ignore[union-attr]
     signoffs = SignOffs.load(args.signoffs) if Path(args.signoffs).exists() else SignOffs(path=args.signoffs)
     return detector, signoffs
 
@@ -343,7 +371,8 @@ def _cmd_privacy_apply(args: argparse.Namespace) -> int:
     detector, signoffs = _privacy_signoffs(args)
     counts = apply_review(args.review, args.input, args.out, log_path=args.log, reviewer=args.reviewer,
                           text_column=args.text_column, id_column=args.id_column, signoffs=signoffs,
-                          detector_version=detector.version, names_version=detector.names_version)
+                          detector_version=detector.version, names_version=detector.names_version,
+                          undecided=args.undecided)
     print(f"{counts['replaced']} spans replaced, {counts['kept']} kept, {counts['files']} file(s) in {args.out}; "
           f"redaction log: {args.log}; {counts['signed_off']} kept finding(s) signed off in {args.signoffs}")
     return 0
@@ -360,9 +389,15 @@ def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
     detector, signoffs = _privacy_signoffs(args)
     versions = {"detector_version": detector.version, "names_version": detector.names_version}
     if args.text:
+        places = _text_places(args) if args.input else {}
         for text in args.text:
-            signoffs = signoffs.add(text, by=args.by, note=args.note, **versions)
-        print(f"{len(args.text)} quote(s) signed off in {signoffs.save(args.signoffs)}")
+            found = places.get(text) or [(None, None)]
+            for source, start in found:
+                signoffs = signoffs.add(text, by=args.by, note=args.note, source=source, start=start, **versions)
+            where = (f" at {', '.join(f'{s}:{a}-{a + len(text)}' for s, a in found)}" if found[0][0] is not None
+                     else " (its text, wherever it is: a file name, an id, or text not found in --input)")
+            print(f"signed off{where}: {text[:60]!r}{'...' if len(text) > 60 else ''}")
+        print(f"{len(args.text)} text(s) signed off in {signoffs.save(args.signoffs)}")
         return 0
     from .privacy.review import add_kept, read_review
     from .privacy.scan import read_texts
@@ -374,6 +409,24 @@ def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
                                reviewer=args.by, **versions)
     print(f"{added} kept finding(s) signed off in {signoffs.save(args.signoffs)}")
     return 0
+
+
+def _text_places(args: argparse.Namespace) -> dict[str, list[tuple[str, int]]]:
+    """Where each ``--text`` stands in the ``--input`` folder: ``(file, offset)`` of every occurrence, so its
+    sign-off is bound there (a table's rows are not bound: a text is signed off wherever it stands)."""
+    from .privacy.scan import read_texts
+
+    if not Path(args.input).is_dir():
+        return {}
+    _items, texts = read_texts(args.input, text_column=args.text_column, id_column=args.id_column)
+    places: dict[str, list[tuple[str, int]]] = {}
+    for wanted in args.text:
+        for source, full in texts.items():
+            at = full.find(wanted)
+            while at >= 0 and wanted:
+                places.setdefault(wanted, []).append((source, at))
+                at = full.find(wanted, at + 1)
+    return places
 
 
 def _codebook_embed(args: argparse.Namespace):  # noqa: ANN202
@@ -476,6 +529,8 @@ def _add_codebook_import_and_suggest(ops: argparse._SubParsersAction) -> None:
                        "citations) for each theme of a run that no code covers, in the codebook YAML layout.")
     g.add_argument("run_dir", help="folder written by 'wisdoms run'")
     g.add_argument("--out", required=True, help="YAML file of draft codes to write")
+    g.add_argument("--allow-unreviewed", action="store_true",
+                   help="private drafts only: write quotes the privacy gate has not cleared, stamped NOT FOR SHARING")
     g.set_defaults(func=_cmd_codebook_suggest)
 
 
@@ -503,14 +558,21 @@ def _cmd_codebook_import_qdpx(args: argparse.Namespace) -> int:
 
 
 def _cmd_codebook_suggest(args: argparse.Namespace) -> int:
-    from .codebook import write_suggestions
+    from .codebook.coverage import release_suggestions
+    from .privacy.project import ProjectPrivacy
+    from .report import settings_from_manifest
     from .report.view import suggestions_from_run_folder
 
     suggestions, facts = suggestions_from_run_folder(args.run_dir)
     if not suggestions:
         print("No theme lacks a code: nothing to suggest.")
         return 0
-    write_suggestions(suggestions, args.out, source=facts["run"], date=facts["date"], draft=facts["draft"])
+    project, folder = ProjectPrivacy.from_manifest(facts["manifest"])
+    if project is not None:
+        print(project.summary())
+    release_suggestions(suggestions, args.out, source=facts["run"], date=facts["date"], draft=facts["draft"],
+                        allow_unreviewed=args.allow_unreviewed, settings=settings_from_manifest(facts["manifest"]),
+                        project=project, folder=folder)
     for c in suggestions:
         print(f"theme {c.theme}: {c.name} ({c.participants} participants, {len(c.quotes)} example quotes)")
     print(f"{len(suggestions)} draft codes: {args.out}"

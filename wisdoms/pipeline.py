@@ -120,6 +120,10 @@ def run(
         docs = read_folder(folder, strict=strict, unread=unread)
     _step(progress, "Read transcripts", f"{len(docs)} conversations"
           + (f"; {len(unread)} file{'s' if len(unread) != 1 else ''} not read" if unread else ""))
+    from .privacy.project import ProjectPrivacy
+
+    # Found from the transcripts folder, never the working directory; shown and recorded in the manifest.
+    _step(progress, "Privacy settings", ProjectPrivacy.find(folder).summary().removeprefix("privacy settings: "))
 
     client = None
     if settings.scheduler:
@@ -430,6 +434,7 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
             "codebook": {"path": book.path, "name": book.name, "version": book.version,
                          "sha256": sha256_file(book.path) if book.path and Path(book.path).is_file() else None},
         },
+        "privacy": _privacy_settings(folder),
         "counts": analysis.summary(),
         "embedding_cache": {"cached": cache_stats.cached, "encoded": cache_stats.encoded},
         "segment_cache": segment_stats,
@@ -438,6 +443,13 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
         "platform": platform.platform(),
         "packages": package_versions(),
     }
+
+
+def _privacy_settings(folder: Path) -> dict[str, str | None]:
+    """The project's privacy settings the gate uses (found from the transcripts folder), for the manifest."""
+    from .privacy.project import ProjectPrivacy
+
+    return ProjectPrivacy.find(folder).describe()
 
 
 def ensure_out_dir(path: Path) -> Path:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .._files import write_text
 from ..models import Code, CodeCoverage, Match, Passage, Quote, Theme
@@ -192,6 +193,33 @@ def _quotes(theme: Theme, members: Sequence[Passage], keywords: Sequence[str], e
     return tuple(chosen)
 
 
+def release_suggestions(suggestions: Sequence[CodeSuggestion], path: str | Path, *, source: str = "", date: str = "",
+                        draft: bool = False, allow_unreviewed: bool = False, settings: Any = None, project: Any = None,
+                        folder: str | None = None, gate: Any = None) -> Path:
+    """:func:`write_suggestions` through the privacy gate (:func:`wisdoms.privacy.release.release`): the example
+    quotes, their files and participants, and every name, definition and keyword are checked before the file is
+    written. With ``allow_unreviewed`` (private drafts only) the file is written stamped NOT FOR SHARING.
+
+    Raises:
+        ExportBlockedError: A quote, id or suggested wording holds an unresolved identifier; nothing is written.
+        CodebookError: The suggestions do not form a valid codebook.
+    """
+    from ..privacy.release import ScanItem, release
+
+    quotes = [q for s in suggestions for q in s.quotes]
+
+    def render(stamp: bool) -> dict[str, str | bytes]:
+        return {"suggestions": suggestions_yaml(suggestions, path, source=source, date=date, draft=draft or stamp)}
+
+    def items(_rendered: dict[str, str | bytes]) -> list[ScanItem]:
+        return [ScanItem(f"{path} (code {s.id})", value) for s in suggestions
+                for value in (s.name, s.definition, *s.keywords) if value]
+
+    rendered = release(quotes, render, items, where=str(path), allow_unreviewed=allow_unreviewed, gate=gate,
+                       settings=settings, project=project, folder=folder)
+    return write_text(path, str(rendered["suggestions"]))
+
+
 def write_suggestions(suggestions: Sequence[CodeSuggestion], path: str | Path, *, source: str = "", date: str = "",
                       draft: bool = False) -> Path:
     """Write suggestions as ``draft`` codes in the codebook YAML layout, atomically; returns the path.
@@ -202,7 +230,19 @@ def write_suggestions(suggestions: Sequence[CodeSuggestion], path: str | Path, *
     Raises:
         CodebookError: The suggestions do not form a valid codebook (duplicate ids or names).
     """
+    return write_text(path, suggestions_yaml(suggestions, path, source=source, date=date, draft=draft))
+
+
+def suggestions_yaml(suggestions: Sequence[CodeSuggestion], path: str | Path, *, source: str = "", date: str = "",
+                     draft: bool = False) -> str:
+    """The suggestions file's text (:func:`write_suggestions`), nothing written.
+
+    Raises:
+        CodebookError: The suggestions do not form a valid codebook (duplicate ids or names).
+    """
     import yaml
+
+    from ..privacy.gate import NOT_FOR_SHARING
 
     book = Codebook(codes=tuple(s.to_code(date=date) for s in suggestions), name="Suggested new codes (draft)",
                     version="draft", path=str(path))
@@ -214,7 +254,7 @@ def write_suggestions(suggestions: Sequence[CodeSuggestion], path: str | Path, *
         "# To adopt one: reword it, set 'status: active' and paste it under 'codes:' in your codebook.",
     ]
     if draft:
-        header.insert(0, "# NOT FOR SHARING: made from a private draft run; the example quotes are not cleared "
+        header.insert(0, f"# {NOT_FOR_SHARING}: made from a private draft run; the example quotes are not cleared "
                          "by the privacy gate.")
     body = yaml.safe_dump(codebook_to_dict(book), sort_keys=False, allow_unicode=True, width=100)
-    return write_text(path, "\n".join(header) + "\n" + body)
+    return "\n".join(header) + "\n" + body

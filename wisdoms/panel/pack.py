@@ -391,6 +391,7 @@ def make_pack(
         PanelError: A chosen theme is not open in the run, or ``top`` is under 1.
     """
     from ..privacy import NOT_FOR_SHARING
+    from ..privacy.project import ProjectPrivacy
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -412,8 +413,10 @@ def make_pack(
             rendered["NOT-FOR-SHARING.txt"] = f"{NOT_FOR_SHARING}: these cards hold quotes the privacy gate has not cleared.\n"
         return rendered
 
+    project, folder = ProjectPrivacy.from_manifest(run.manifest)
     rendered = release(quotes, render, lambda _: pack_scan_items(cards, out), where=str(out / "cards.html"),
-                       allow_unreviewed=allow_unreviewed, gate=gate, settings=settings_from_manifest(run.manifest))
+                       allow_unreviewed=allow_unreviewed, gate=gate, settings=settings_from_manifest(run.manifest),
+                       project=project, folder=folder)
     out.mkdir(parents=True, exist_ok=True)
     written = [write_bytes(out / n, d) if isinstance(d, bytes) else write_text(out / n, d) for n, d in rendered.items()]
     log.info("wrote a panel pack of %d cards to %s", len(cards), out)

@@ -4,8 +4,14 @@ Detection (:mod:`.detectors`, :mod:`.patterns`, :mod:`.lexicon`) finds what a ca
 want to look at: spaCy NER on the full English pipeline, UK patterns (postcodes, phone numbers written
 or read out, email, NI and NHS numbers, dates of birth, addresses, handles, plates, reference numbers,
 named services), given-name and place gazetteers for lower-case speech-to-text, the project's own name
-list (``privacy/names.txt``) and a reviewed allow-list of generic terms. ``[NAME]``-style markers are
-placeholders, never findings. A detector error raises :class:`~wisdoms.errors.PrivacyError`.
+list (``privacy/names.txt``) and a reviewed allow-list of generic terms plus the project's own
+(``privacy/allow.txt``). Placeholders (``[NAME]``, ``Company X``, ``Participant 3``, ``P01``), speaker labels,
+acronyms and technical vocabulary are never findings (:mod:`.vocabulary`); every finding says why it was
+raised (:attr:`Finding.reason`). A detector error raises :class:`~wisdoms.errors.PrivacyError`.
+
+Project settings (name list, allow-list, sign-offs) are found from the transcripts folder
+(:class:`~wisdoms.privacy.project.ProjectPrivacy`: ``privacy/`` inside it or beside it), never from the
+working directory.
 
 Lower-case mode is decided per source (a whole transcript, a row), never per snippet.
 
@@ -18,7 +24,7 @@ The gate, for writers (report, panel, export)::
 
     from wisdoms.privacy import PrivacyGate, NOT_FOR_SHARING, visible_text
 
-    gate = PrivacyGate(settings=settings, transcripts=analysis.transcripts).fit()  # names.txt, signoffs.yaml
+    gate = PrivacyGate(settings=settings, transcripts=analysis.transcripts).fit()  # the project's privacy/ folder
     result = gate.check(quotes, allow_unreviewed=draft)
     result.raise_if_blocked(where="report.html")  # ExportBlockedError lists quote, finding, place, remedy
     quotes = result.cleared                         # in a draft: every quote; stamp NOT_FOR_SHARING

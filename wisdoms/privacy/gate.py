@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -23,6 +24,10 @@ from ..settings import Settings
 from .cache import FindingsCache
 from .detectors import Detector, Finding, _mask, source_modes
 from .lexicon import NameList
+from .project import ProjectPrivacy
+
+#: Detectors whose finding alone is not enough in a file name or id (they are full of uncommon words).
+_WEAK_IN_IDS = frozenset({"rare_word", "locative", "cue"})
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +38,40 @@ DEFAULT_SIGNOFFS_FILE = Path("privacy/signoffs.yaml")
 NOT_FOR_SHARING = "NOT FOR SHARING: private draft, quotes not cleared by the privacy review"
 
 HOW_TO_RESOLVE = (
-    "pseudonymise the transcript ('wisdoms privacy scan', decide in the review sheet, 'wisdoms privacy apply') "
-    "and run on the working copy (a 'keep' in the sheet signs that finding off), add the name to the project's "
-    "privacy/names.txt, or have a reviewer sign the quote off ('wisdoms privacy sign-off --text \"...\" --by NAME')"
+    "pseudonymise the transcripts ('wisdoms privacy scan FOLDER', decide each term in the terms sheet, "
+    "'wisdoms privacy apply') and run on the working copy (a 'keep' signs that finding off), add a term that "
+    "names no one to the project's privacy/allow.txt, or have a reviewer sign the text off "
+    "('wisdoms privacy sign-off --input FOLDER --text \"...\" --by NAME')"
 )
+
+
+def how_to_resolve(folder: str | None = None) -> str:
+    """:data:`HOW_TO_RESOLVE` with the transcripts folder filled in, so the commands can be run as shown."""
+    return HOW_TO_RESOLVE.replace("FOLDER", _shell_quote(folder)) if folder else HOW_TO_RESOLVE
+
+
+def _shell_quote(value: str) -> str:
+    import shlex
+
+    return shlex.quote(value)
+
+
+#: How to resolve an identifier in a file, folder or participant id.
+HOW_TO_RESOLVE_ID = (
+    "rename the file or folder, or give the participant a pseudonym id in the front matter ('participant: P01'), "
+    "then run again; or, if it names no one, have a reviewer sign the id off "
+    "('wisdoms privacy sign-off --input FOLDER --text \"<id>\" --by NAME') or add the term to privacy/allow.txt"
+)
+
+
+def id_words(value: str) -> str:
+    """An id or file name as words, every offset kept: separators (``-_./\\``) become spaces and a file suffix
+    is blanked, so "interview-darren-whitfield-0161-496-0754.txt" reads "interview darren whitfield 0161 496 0754"."""
+    suffix = re.search(r"\.[A-Za-z0-9]{1,5}$", value)
+    body = value[:suffix.start()] if suffix else value
+    words = re.sub(r"[-_./\\]", " ", body)
+    # camelCase and digits glued to letters are separate words in a file name ("SarahThompson2", "P10GMT")
+    return words + " " * (len(value) - len(body))
 
 
 class QuoteLike(Protocol):
@@ -70,6 +105,10 @@ class SignOff:
     finding_start: int | None = None
     finding_end: int | None = None
     context_length: int | None = None
+    source: str | None = None
+    start: int | None = None
+    end: int | None = None
+    text_sha256: str | None = None
 
     @property
     def is_kept_finding(self) -> bool:
@@ -79,20 +118,35 @@ class SignOff:
     def _versions_match(self, detector_version: str, names_version: str) -> bool:
         return self.detector_version == detector_version and self.names_version == names_version
 
-    def covers(self, text: str, *, detector_version: str, names_version: str) -> bool:
-        """Whether this sign-off clears the whole of ``text`` under the given versions."""
-        return (not self.is_kept_finding and self.quote_sha256 == sha256_text(text)
-                and self._versions_match(detector_version, names_version))
+    def _place_matches(self, source: str | None, start: int | None) -> bool:
+        """Whether a sign-off bound to a file and offsets is used for that file at those offsets (a caller that
+        does not know them, such as a rendered theme title, is held to the text hash alone)."""
+        if self.source is not None and source is not None and source != self.source:
+            return False
+        return self.start is None or start is None or start == self.start
 
-    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str) -> bool:
-        """Whether this kept-finding sign-off clears a finding at ``text[start:end]``: the finding lies
-        within the kept words of an unchanged occurrence of the signed context."""
+    def covers(self, text: str, *, detector_version: str, names_version: str, source: str | None = None,
+               start: int | None = None) -> bool:
+        """Whether this sign-off clears the whole of ``text`` (found in ``source`` at ``start``, when known)."""
+        return (not self.is_kept_finding and self.quote_sha256 == sha256_text(text)
+                and self._versions_match(detector_version, names_version) and self._place_matches(source, start))
+
+    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str,
+                source: str | None = None, offset: int | None = None) -> bool:
+        """Whether this kept-finding sign-off clears a finding at ``text[start:end]``: the finding lies within
+        the kept words of an unchanged occurrence of the signed context, the kept words hash to the signed
+        ``text_sha256`` (so offsets edited to cover other words clear nothing), and, when the caller knows
+        them, the file and the offset (``offset`` is where ``text`` starts in ``source``) are the signed ones."""
         if not self.is_kept_finding or not self._versions_match(detector_version, names_version):
             return False
         a, b, length = int(self.finding_start or 0), int(self.finding_end or 0), int(self.context_length or 0)
+        if not 0 <= a < b <= length:
+            return False
         for at in range(max(0, end - b), start - a + 1):
             if at + length <= len(text) and sha256_text(text[at:at + length]) == self.quote_sha256:
-                return True
+                if self.text_sha256 is not None and sha256_text(text[at + a:at + b]) != self.text_sha256:
+                    return False
+                return self._place_matches(source, None if offset is None else offset + at + a)
         return False
 
 
@@ -103,17 +157,22 @@ class SignOffs:
     entries: tuple[SignOff, ...] = ()
     path: str | None = None
 
-    def covers(self, text: str, *, detector_version: str, names_version: str) -> bool:
-        """Whether any sign-off clears ``text``."""
-        return any(s.covers(text, detector_version=detector_version, names_version=names_version) for s in self.entries)
+    def covers(self, text: str, *, detector_version: str, names_version: str, source: str | None = None,
+               start: int | None = None) -> bool:
+        """Whether any sign-off clears ``text`` (in ``source`` at ``start``, when known)."""
+        return any(s.covers(text, detector_version=detector_version, names_version=names_version, source=source,
+                            start=start) for s in self.entries)
 
-    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str) -> bool:
+    def excuses(self, text: str, start: int, end: int, *, detector_version: str, names_version: str,
+                source: str | None = None, offset: int | None = None) -> bool:
         """Whether a kept-finding sign-off clears the finding at ``text[start:end]``."""
-        return any(s.excuses(text, start, end, detector_version=detector_version, names_version=names_version)
+        return any(s.excuses(text, start, end, detector_version=detector_version, names_version=names_version,
+                             source=source, offset=offset)
                    for s in self.entries if s.is_kept_finding)
 
     def add_kept_finding(self, context: str, start: int, end: int, *, by: str, detector_version: str,
-                         names_version: str, note: str = "", signed_at: str | None = None) -> SignOffs:
+                         names_version: str, note: str = "", signed_at: str | None = None,
+                         source: str | None = None, at: int | None = None) -> SignOffs:
         """A copy with a kept finding added: ``context[start:end]`` was reviewed and may be shared as written.
 
         Raises:
@@ -125,15 +184,19 @@ class SignOffs:
             raise PrivacyError(f"kept span {start}-{end} is not inside its context {context!r}")
         entry = SignOff(sha256_text(context), detector_version, names_version, by.strip(),
                         signed_at or datetime.now(timezone.utc).isoformat(timespec="seconds"), note,
-                        start, end, len(context))
+                        start, end, len(context), source, None if at is None else at + start,
+                        None if at is None else at + end, sha256_text(context[start:end]))
         return SignOffs(entries=(*self.entries, entry), path=self.path)
 
-    def add(self, text: str, *, by: str, detector_version: str, names_version: str, note: str = "") -> SignOffs:
-        """A copy with a sign-off for ``text`` added (signed now, in UTC)."""
+    def add(self, text: str, *, by: str, detector_version: str, names_version: str, note: str = "",
+            source: str | None = None, start: int | None = None) -> SignOffs:
+        """A copy with a sign-off for ``text`` added (signed now, in UTC); with ``source`` and ``start`` it
+        clears that text only there."""
         if not by.strip():
             raise PrivacyError("a sign-off needs the reviewer's name", hint="pass --by NAME")
         entry = SignOff(sha256_text(text), detector_version, names_version, by.strip(),
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"), note)
+                        datetime.now(timezone.utc).isoformat(timespec="seconds"), note, source=source, start=start,
+                        end=None if start is None else start + len(text))
         return SignOffs(entries=(*self.entries, entry), path=self.path)
 
     def save(self, path: str | Path | None = None) -> Path:
@@ -146,15 +209,15 @@ class SignOffs:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> SignOffs:
-        """Read sign-offs; a missing default file means none.
+        """Read sign-offs; no path means none (they are found from the project folder, never the working
+        directory: :class:`~wisdoms.privacy.project.ProjectPrivacy`).
 
         Raises:
-            PrivacyError: The file is unreadable or an entry lacks a field.
+            PrivacyError: The file is unreadable, an entry lacks a field, or a kept finding's offsets do not
+                fit its context (an edited entry).
         """
         if path is None:
-            path = DEFAULT_SIGNOFFS_FILE
-            if not path.exists():
-                return cls()
+            return cls()
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -164,14 +227,33 @@ class SignOffs:
         for number, raw in enumerate(data.get("signoffs") or [], start=1):
             try:
                 fields = {k: (None if v is None else int(v)) if k in _INT_FIELDS else str(v) for k, v in raw.items()}
-                entries.append(SignOff(**fields))
+                entry = SignOff(**fields)
             except (TypeError, ValueError, AttributeError) as exc:
                 raise PrivacyError(f"sign-off {number} is malformed: {exc}", path=path,
                                    hint="each needs quote_sha256, detector_version, names_version, signed_by, signed_at") from exc
+            problem = _inconsistent(entry)
+            if problem:
+                raise PrivacyError(f"sign-off {number} does not hold together ({problem}): it was edited after it was "
+                                   "signed", path=path, hint="delete the entry and sign the text off again "
+                                   "('wisdoms privacy sign-off' or a 'keep' in the review sheet)")
+            entries.append(entry)
         return cls(entries=tuple(entries), path=str(path))
 
 
-_INT_FIELDS = frozenset({"finding_start", "finding_end", "context_length"})
+_INT_FIELDS = frozenset({"finding_start", "finding_end", "context_length", "start", "end"})
+
+
+def _inconsistent(entry: SignOff) -> str:
+    """What does not fit in a sign-off's fields (empty when it holds together)."""
+    if entry.is_kept_finding:
+        a, b, n = entry.finding_start, entry.finding_end, entry.context_length
+        if a is None or b is None or n is None or not 0 <= a < b <= n:
+            return f"kept words {a}-{b} are not inside a context of {n} characters"
+        if entry.start is not None and entry.end is not None and entry.end - entry.start != b - a:
+            return f"offsets {entry.start}-{entry.end} are not as long as the kept words {a}-{b}"
+    elif entry.start is not None and entry.end is not None and entry.end <= entry.start:
+        return f"offsets {entry.start}-{entry.end} are empty"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -186,7 +268,8 @@ class BlockedQuote:
     def message(self) -> str:
         """One paragraph for the user: which quote, which findings, where, how to resolve."""
         where = f"{self.quote.transcript}:{self.quote.start}-{self.quote.end}"
-        found = "; ".join(f"{f.type} {f.text!r} at {f.source}:{f.start}-{f.end} ({f.detector})" for f in self.findings)
+        found = "; ".join(f"{f.type} {f.text!r} at {f.source}:{f.start}-{f.end} ({f.detector}: {f.reason})"
+                          for f in self.findings)
         return f"{where} {self.quote.text[:80]!r}: {self.reason}{': ' + found if found else ''}"
 
 
@@ -214,7 +297,7 @@ class GateResult:
         """Whether nothing is blocked."""
         return not self.blocked
 
-    def raise_if_blocked(self, *, where: str = "") -> None:
+    def raise_if_blocked(self, *, where: str = "", hint: str | None = None) -> None:
         """Raise unless every quote is cleared (a draft only raises on detector failures).
 
         Raises:
@@ -225,7 +308,7 @@ class GateResult:
         listed = "\n".join(f"  - {b.message}" for b in self.blocked[:50])
         more = f"\n  ... and {len(self.blocked) - 50} more" if len(self.blocked) > 50 else ""
         raise ExportBlockedError(f"{len(self.blocked)} quote(s) hold identifiers nobody has signed off:\n{listed}{more}",
-                                 path=where or None, hint=HOW_TO_RESOLVE)
+                                 path=where or None, hint=hint or HOW_TO_RESOLVE)
 
 
 class PrivacyGate:
@@ -244,33 +327,113 @@ class PrivacyGate:
 
     def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,
                  signoffs: SignOffs | None = None, detector: Detector | None = None,
-                 transcripts: Sequence[Any] | None = None) -> None:
+                 transcripts: Sequence[Any] | None = None, project: ProjectPrivacy | None = None) -> None:
         self.settings = settings
         self.names = names
         self.signoffs = signoffs
         self.detector = detector
         self.transcripts = transcripts
+        self.project = project
 
     def fit(self) -> PrivacyGate:
-        """Load the name list, sign-offs and detectors.
+        """Load the project's name list, allow-list and sign-offs (found from ``project``, else from the
+        folder the transcripts were read from; never the working directory) and the detectors.
 
         Raises:
             PrivacyError: The name list or sign-offs cannot be read.
             ModelUnavailableError: The spaCy pipeline is missing.
         """
-        self.names_ = self.names if self.names is not None else NameList.load(None)
-        self.signoffs_ = self.signoffs if self.signoffs is not None else SignOffs.load(None)
+        project = self.project or ProjectPrivacy.for_transcripts(self.transcripts or ())
+        self.project_ = project
+        if self.names is not None:
+            self.names_ = self.names
+        else:
+            self.names_ = NameList.load(project.names) if project and project.names else NameList()
+        if self.signoffs is not None:
+            self.signoffs_ = self.signoffs
+        elif project is not None and project.signoffs.is_file():
+            self.signoffs_ = SignOffs.load(project.signoffs)
+        else:
+            self.signoffs_ = SignOffs(path=str(project.signoffs) if project else None)
+        allow = project.allow_terms() if project is not None else ()
         if self.detector is not None:
             detector = copy.copy(self.detector)  # the gate's name list wins; the caller's object is left alone
             detector.names = self.names_
+            if allow:
+                detector.allow = tuple(detector.allow or ()) + allow
         else:
             cache = FindingsCache.for_settings(self.settings) if self.settings is not None else None
-            detector = Detector(settings=self.settings, names=self.names_, cache=cache)
+            detector = Detector(settings=self.settings, names=self.names_, cache=cache, allow=allow)
         self.detector_ = detector.fit()
         self.detector_version_ = self.detector_.version
         self.names_version_ = self.detector_.names_version
         self.modes_ = source_modes((t.id, _mask(t.text)) for t in self.transcripts or () if not is_table_source(t.id))
+        self.bound_ = self._bound_spans()
         return self
+
+    @property
+    def folder(self) -> str | None:
+        """The transcripts folder the gate's project was found from, for the commands its errors suggest."""
+        for t in self.transcripts or ():
+            path, tid = getattr(t, "path", None), getattr(t, "id", None)
+            if path and tid and str(path).endswith(str(tid)):
+                return str(path)[: -len(str(tid))].rstrip("/\\") or None
+        return None
+
+    def _bound_spans(self) -> dict[str, list[tuple[int, int]]]:
+        """Spans of the transcripts that whole-text sign-offs bound to a file and offsets clear, each checked
+        against the transcript's text now: an entry whose text no longer hashes as signed clears nothing."""
+        texts = {t.id: t.text for t in self.transcripts or ()}
+        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for entry in self.signoffs_.entries:
+            if entry.is_kept_finding or entry.source is None or entry.start is None or entry.end is None:
+                continue
+            text = texts.get(entry.source)
+            if text is None:
+                continue
+            if entry.covers(text[entry.start:entry.end], source=entry.source, start=entry.start, **versions):
+                spans.setdefault(entry.source, []).append((entry.start, entry.end))
+            else:
+                log.warning("sign-off of %s:%d-%d (signed by %s) does not match the text there now; it clears nothing",
+                            entry.source, entry.start, entry.end, entry.signed_by)
+        return spans
+
+    def _bound(self, source: str | None, start: int, end: int) -> bool:
+        return source is not None and any(s <= start and end <= e for s, e in self.bound_.get(source, ()))
+
+    def check_ids(self, ids: Sequence[tuple[str, str]]) -> list[tuple[str, str, Finding]]:
+        """Findings in ids and names that outputs print: ``(kind, value)`` pairs such as ``("file name",
+        "interview-darren-whitfield-0161-496-0754.txt")`` or ``("participant id", "Sarah Thompson")``.
+
+        Each value is read as words (:func:`id_words`) on its own; an uncommon word alone is no finding there
+        (file names are full of them), a given name, place, name-list entry, NER name or number is. A value a
+        reviewer signed off whole is cleared.
+
+        Returns:
+            ``(kind, value, finding)`` for every unresolved finding.
+
+        Raises:
+            ExportBlockedError: A detector failed.
+        """
+        if not hasattr(self, "detector_"):
+            self.fit()
+        pairs = list(dict.fromkeys((k, v) for k, v in ids if v and v.strip()))
+        try:
+            found = self.detector_.find_many([(f"{kind} {value}", id_words(value), 0) for kind, value in pairs])
+        except Exception as exc:  # noqa: BLE001  (fail closed)
+            raise ExportBlockedError(f"the privacy scan of file names and ids failed: {exc}",
+                                     hint=how_to_resolve(self.folder)) from exc
+        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
+        out = []
+        for (kind, value), findings in zip(pairs, found):
+            if self.signoffs_.covers(value, **versions):
+                continue
+            for f in findings:
+                if set(f.detector.split("+")) <= _WEAK_IN_IDS:
+                    continue
+                out.append((kind, value, replace(f, source=f"{kind} {value!r}", text=value[f.start:f.end])))
+        return out
 
     def check(self, quotes: Sequence[QuoteLike], *, allow_unreviewed: bool = False) -> GateResult:
         """Decide which quotes may be written. A detector error blocks every quote, drafts included."""
@@ -292,10 +455,12 @@ class PrivacyGate:
         blocked: list[BlockedQuote] = []
         versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
         for quote, findings in zip(quotes, found):
-            if findings and not self.signoffs_.covers(quote.text, **versions):
-                findings = [f for f in findings
-                            if not self.signoffs_.excuses(quote.text, f.start - quote.start, f.end - quote.start, **versions)]
-            if findings and not self.signoffs_.covers(quote.text, **versions):
+            place = {"source": quote.transcript, "start": quote.start}
+            if findings and not self.signoffs_.covers(quote.text, **versions, **place):
+                findings = [f for f in findings if not self._bound(quote.transcript, f.start, f.end)
+                            and not self.signoffs_.excuses(quote.text, f.start - quote.start, f.end - quote.start,
+                                                           source=quote.transcript, offset=quote.start, **versions)]
+            if findings and not self.signoffs_.covers(quote.text, **versions, **place):
                 blocked.append(BlockedQuote(quote, tuple(findings), "unresolved finding(s)"))
                 if allow_unreviewed:
                     cleared.append(quote)
@@ -322,7 +487,8 @@ class PrivacyGate:
         return self.scan_rendered_many([(where, text)], quotes=quotes, allow_unreviewed=allow_unreviewed)[0]
 
     def scan_rendered_many(self, items: Sequence[tuple[str, str]], *, quotes: Iterable[QuoteLike] = (),
-                           allow_unreviewed: bool = False) -> list[list[Finding]]:
+                           allow_unreviewed: bool = False,
+                           places: Sequence[tuple[str | None, int | None]] | None = None) -> list[list[Finding]]:
         """:meth:`scan_rendered` for many ``(where, text)`` values at once: one detector pass (NER batched,
         one findings-cache transaction) instead of one per value. Each text still gets its own lower-case
         mode, as when scanned alone: a survey answer typed in lower case says nothing about the next.
@@ -341,11 +507,16 @@ class PrivacyGate:
             found = self.detector_.find_many([(f"{where} (value {i + 1})", text, 0) for i, (where, text) in enumerate(items)])
         except Exception as exc:  # noqa: BLE001  (fail closed, drafts included)
             where = items[0][0] if items else ""
-            raise ExportBlockedError(f"the final privacy scan failed: {exc}", path=where, hint=HOW_TO_RESOLVE) from exc
+            raise ExportBlockedError(f"the final privacy scan failed: {exc}", path=where,
+                                     hint=how_to_resolve(self.folder)) from exc
         versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
-        signed = [t for t in dict.fromkeys(q.text for q in quotes) if t and self.signoffs_.covers(t, **versions)]
+        signed = list(dict.fromkeys(q.text for q in quotes if q.text and self.signoffs_.covers(
+            q.text, source=getattr(q, "transcript", None), start=getattr(q, "start", None), **versions)))
         out: list[list[Finding]] = []
-        for (where, text), findings in zip(items, found):
+        for i, ((where, text), findings) in enumerate(zip(items, found)):
+            source, offset = places[i] if places is not None else (None, None)
+            if findings and source is not None and offset is not None:
+                findings = [f for f in findings if not self._bound(source, offset + f.start, offset + f.end)]
             if not findings:
                 out.append([])
                 continue
@@ -357,14 +528,14 @@ class PrivacyGate:
                     at = text.find(quote, at + 1)
             out.append([replace(f, source=where) for f in findings
                         if not any(s <= f.start and f.end <= e for s, e in excused)
-                        and not self.signoffs_.excuses(text, f.start, f.end, **versions)])
+                        and not self.signoffs_.excuses(text, f.start, f.end, source=source, offset=offset, **versions)])
         if any(out) and not allow_unreviewed:
             hits = [(where, text, f) for (where, text), fs in zip(items, out) for f in fs]
             listed = "\n".join(f"  - {f.type} {f.text!r} at {where}:{f.start}-{f.end} ({f.detector}): "
                                f"...{text[max(0, f.start - 40):f.end + 40]!r}..." for where, text, f in hits[:50])
             more = f"\n  ... and {len(hits) - 50} more" if len(hits) > 50 else ""
             raise ExportBlockedError(f"the rendered output holds {len(hits)} unresolved identifier(s); nothing was "
-                                     f"written:\n{listed}{more}", path=hits[0][0], hint=HOW_TO_RESOLVE)
+                                     f"written:\n{listed}{more}", path=hits[0][0], hint=how_to_resolve(self.folder))
         return out
 
 

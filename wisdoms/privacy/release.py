@@ -40,6 +40,9 @@ def release(
     settings: Any = None,
     spans: Sequence[Any] = (),
     transcripts: Sequence[Any] = (),
+    ids: Sequence[tuple[str, str]] = (),
+    project: Any = None,
+    folder: str | None = None,
 ) -> dict[str, str | bytes]:
     """The one path every output (reports, panel packs, REFI-QDA) takes through the privacy gate.
 
@@ -56,6 +59,14 @@ def release(
     ``spans`` are further quote-like spans (whole turns of a transcript exported whole) that are not
     checked as quotes but, when a reviewer signed their exact text off, clear hits inside them in step 3.
 
+    Before step 1, every file name, folder name and participant id the outputs print (of ``quotes`` and
+    ``transcripts``, and any further ``ids``: ``(kind, value)`` pairs such as a theme's source file) is scanned
+    (:meth:`PrivacyGate.check_ids`); a finding there stops the export like one in a quote.
+
+    ``project`` (:class:`~wisdoms.privacy.project.ProjectPrivacy`) says where the project's name list,
+    allow-list and sign-offs are when the gate cannot find them from ``transcripts``; ``folder`` is the
+    transcripts folder, for the commands the errors suggest.
+
     A detector failure stops the export at either step, drafts included (fail closed). With
     ``allow_unreviewed`` (private drafts only) unresolved findings are written, logged, and stamped.
 
@@ -65,24 +76,52 @@ def release(
     Raises:
         ExportBlockedError: An unresolved finding, or a detector failure; nothing may be written.
     """
-    from .gate import HOW_TO_RESOLVE, PrivacyGate
+    from .gate import HOW_TO_RESOLVE_ID, PrivacyGate, how_to_resolve
 
-    gate = gate if gate is not None else PrivacyGate(settings=settings, transcripts=transcripts).fit()
+    gate = gate if gate is not None else PrivacyGate(settings=settings, transcripts=transcripts, project=project).fit()
+    hint = how_to_resolve(folder or gate.folder)
+    # File names, folder names and participant ids are printed in citations, attributions, source names and
+    # the manifest: checked before anything else, drafts included (a draft is stamped, not silent).
+    named = list(ids) + output_ids(quotes, transcripts)
+    id_hits = gate.check_ids(named)
+    if id_hits and not allow_unreviewed:
+        listed = "\n".join(f"  - {f.type} {f.text!r} in the {kind} {value!r} ({f.reason})" for kind, value, f in id_hits[:50])
+        raise ExportBlockedError(f"{len(id_hits)} identifier(s) in file names or participant ids, which every output "
+                                 f"prints; nothing was written:\n{listed}", path=where,
+                                 hint=HOW_TO_RESOLVE_ID.replace("FOLDER", (folder or gate.folder or "FOLDER")))
     result = gate.check(list(quotes), allow_unreviewed=allow_unreviewed)
-    result.raise_if_blocked(where=where)  # in a draft this raises only when a detector failed
+    result.raise_if_blocked(where=where, hint=hint)  # in a draft this raises only when a detector failed
     rendered = render(allow_unreviewed)
     items = list(scan_items(rendered))
+    known = {t.id for t in transcripts} | {q.transcript for q in quotes}
+    places = [(i.where, i.offset) if i.where in known else (None, None) for i in items]
     # Returned rather than raised, so the hits are listed at their offsets below; a detector failure still raises.
-    found = gate.scan_rendered_many([(i.where, i.text) for i in items], quotes=[*quotes, *spans], allow_unreviewed=True)
+    found = gate.scan_rendered_many([(i.where, i.text) for i in items], quotes=[*quotes, *spans], allow_unreviewed=True,
+                                    places=places)
     hits: list[tuple[ScanItem, Any]] = [(item, f) for item, fs in zip(items, found) for f in fs]
     if hits and not allow_unreviewed:
         listed = "\n".join(
-            f"  - {f.type} {f.text!r} at {i.where}:{f.start + i.offset}-{f.end + i.offset} ({f.detector}): "
+            f"  - {f.type} {f.text!r} at {i.where}:{f.start + i.offset}-{f.end + i.offset} ({f.reason}): "
             f"...{i.text[max(0, f.start - 40):f.end + 40]!r}..." for i, f in hits[:50])
         more = f"\n  ... and {len(hits) - 50} more" if len(hits) > 50 else ""
         raise ExportBlockedError(f"the rendered output holds {len(hits)} unresolved identifier(s); nothing was written:"
-                                 f"\n{listed}{more}", path=where, hint=HOW_TO_RESOLVE)
-    if result.blocked or hits:
-        log.warning("private draft with %d unreviewed quote(s) and %d unresolved identifier(s): stamped NOT FOR SHARING",
-                    len(result.blocked), len(hits))
+                                 f"\n{listed}{more}", path=where, hint=hint)
+    if result.blocked or hits or id_hits:
+        log.warning("private draft with %d unreviewed quote(s), %d unresolved identifier(s) and %d in file names or "
+                    "ids: stamped NOT FOR SHARING", len(result.blocked), len(hits), len(id_hits))
     return rendered
+
+
+def output_ids(quotes: Sequence[Any], transcripts: Sequence[Any] = ()) -> list[tuple[str, str]]:
+    """The file names, folder names and participant ids outputs print: each quote's transcript (its path in
+    the transcripts folder) and participant, and each transcript's id and participants."""
+    out: list[tuple[str, str]] = []
+    for t in transcripts:
+        out.append(("file name", str(t.id)))
+        out += [("participant id", str(pid)) for pid in getattr(t, "participants", {}) or {}]
+    for q in quotes:
+        out.append(("file name", str(getattr(q, "transcript", "") or "")))
+        pid = getattr(q, "participant", None)
+        if pid:
+            out.append(("participant id", str(pid)))
+    return list(dict.fromkeys(out))

@@ -48,14 +48,27 @@ class Decision:
     reviewer: str
 
 
-def read_review(path: str | Path) -> list[Decision]:
-    """Read a review sheet (CSV or XLSX) as written by ``wisdoms privacy scan`` and decided by a person.
+def read_review(path: str | Path, *, undecided: str | None = None) -> list[Decision]:
+    """Read a review sheet (CSV or XLSX) as written by ``wisdoms privacy scan`` and decided by a person: the
+    terms sheet (one decision per distinct term, :mod:`.terms`) or the sheet of every finding.
+
+    ``undecided`` (``keep`` or ``replace``) decides, in bulk, every term of a terms sheet left blank.
 
     Raises:
         PrivacyError: A row has no decision, an unknown decision, a bad offset or no replacement.
     """
+    from .terms import expand, is_terms_sheet
+
     path = Path(path)
     rows = _rows(path)
+    if is_terms_sheet(rows):
+        decisions = [Decision(d.row, d.finding.source, d.finding.start, d.finding.end, d.finding.text, d.finding.type,
+                              d.replacement, d.decision, d.reviewer) for d in expand(path, rows, undecided=undecided)]
+        for d in decisions:
+            if d.decision == "replace" and not d.replacement:
+                raise PrivacyError("decision is 'replace' but the replacement is empty", path=path, line=d.row,
+                                   hint="write a pseudonym such as [Name 1]")
+        return sorted(decisions, key=lambda d: (d.source, d.start, d.end))
     decisions: list[Decision] = []
     undecided: list[int] = []
     for number, row in rows:
@@ -99,7 +112,8 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
 
 def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log_path: str | Path,
                  reviewer: str | None = None, text_column: str = "text", id_column: str = "id",
-                 signoffs: SignOffs | None = None, detector_version: str = "", names_version: str = "") -> dict[str, int]:
+                 signoffs: SignOffs | None = None, detector_version: str = "", names_version: str = "",
+                 undecided: str | None = None) -> dict[str, int]:
     """Write a pseudonymised copy of ``source`` to ``out`` and the redaction log to ``log_path``.
 
     A folder is copied whole, the files with ``replace`` decisions changed; a CSV/JSONL file is written
@@ -132,7 +146,7 @@ def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log
     if log_file in (dst, src):
         raise PrivacyError("the redaction log holds the original identifiers and must be kept apart from outputs",
                            path=log_path, hint="write --log to its own file, outside the working copy")
-    decisions = read_review(review)
+    decisions = read_review(review, undecided=undecided)
     table = None if src.is_dir() else read_table(src, text_column=text_column, id_column=id_column)
     texts = _texts_for(decisions, src, table, review)
     for d in decisions:
@@ -161,7 +175,8 @@ def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log
     if signoffs is not None:
         # Before anything is written, so a bad 'keep' row leaves no half-applied working copy.
         signoffs, signed = add_kept(signoffs, decisions, texts, review=review, reviewer=reviewer, signed_at=when,
-                                    detector_version=detector_version, names_version=names_version)
+                                    detector_version=detector_version, names_version=names_version,
+                                    in_working_copy=True)
     files = _write_folder(src, dst, new_texts) if table is None else _write_table(table, dst, new_texts)
     with atomic_open(log_file, "w") as fh:
         writer = GuardedWriter(fh)
@@ -175,21 +190,25 @@ def apply_review(review: str | Path, source: str | Path, out: str | Path, *, log
 
 def add_kept(signoffs: SignOffs, decisions: Sequence[Decision], texts: dict[str, str], *, review: str | Path,
              detector_version: str, names_version: str, reviewer: str | None = None,
-             signed_at: str | None = None) -> tuple[SignOffs, int]:
+             signed_at: str | None = None, in_working_copy: bool = False) -> tuple[SignOffs, int]:
     """Add a kept-finding sign-off for every ``keep`` decision; returns the new sign-offs and how many were added.
 
     The signed context stops at the sentence's end and before any span decided ``replace``, so it reads
-    the same in the original and in the pseudonymised working copy.
+    the same in the original and in the pseudonymised working copy. Each sign-off is bound to its file and
+    to the kept words' offsets: in the working copy ``privacy apply`` writes when ``in_working_copy`` (shifted
+    by the replacements before it), else in the input as it is.
 
     Raises:
         PrivacyError: A kept row's text no longer matches its source, or it names no reviewer.
     """
     replaced: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    growth: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for d in decisions:
         if d.decision == "replace":
             replaced[d.source].append((d.start, d.end))
+            growth[d.source].append((d.end, len(d.replacement) - (d.end - d.start)))
     added = 0
-    seen = {(e.quote_sha256, e.finding_start, e.finding_end, e.detector_version, e.names_version)
+    seen = {(e.quote_sha256, e.finding_start, e.finding_end, e.detector_version, e.names_version, e.source, e.start)
             for e in signoffs.entries}
     for d in decisions:
         if d.decision != "keep":
@@ -203,11 +222,14 @@ def add_kept(signoffs: SignOffs, decisions: Sequence[Decision], texts: dict[str,
             raise PrivacyError("no reviewer named for this 'keep'", path=review, line=d.row,
                                hint="fill the reviewer column or pass --by NAME")
         lo, hi = kept_context(text, d.start, d.end, avoid=replaced[d.source])
+        shift = sum(g for end, g in growth[d.source] if end <= d.start) if in_working_copy else 0
         candidate = signoffs.add_kept_finding(text[lo:hi], d.start - lo, d.end - lo, by=by, signed_at=signed_at,
                                               detector_version=detector_version, names_version=names_version,
-                                              note=f"kept in {Path(review).name} row {d.row} ({d.type})")
+                                              note=f"kept in {Path(review).name} row {d.row} ({d.type})",
+                                              source=d.source, at=lo + shift)
         entry = candidate.entries[-1]
-        key = (entry.quote_sha256, entry.finding_start, entry.finding_end, entry.detector_version, entry.names_version)
+        key = (entry.quote_sha256, entry.finding_start, entry.finding_end, entry.detector_version, entry.names_version,
+               entry.source, entry.start)
         if key not in seen:
             seen.add(key)
             signoffs = candidate

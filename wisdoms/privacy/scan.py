@@ -235,11 +235,13 @@ def summary_rows(findings: Sequence[Finding]) -> list[tuple[str, str, int]]:
 
 
 def write_outputs(result: ScanResult, out: str | Path) -> dict[str, Path]:
-    """Write FINDINGS.csv at ``out`` and beside it ``<stem>-review.csv``, ``<stem>-review.xlsx``,
-    ``<stem>.html`` and ``<stem>-summary.csv``; returns their paths by kind."""
+    """Write FINDINGS.csv at ``out`` and beside it the terms sheet (``<stem>-terms.csv``/``.xlsx``: one row per
+    distinct term, :mod:`.terms`), the sheet of every finding (``<stem>-review.csv``/``.xlsx``), ``<stem>.html``
+    and ``<stem>-summary.csv``; returns their paths by kind."""
     out = Path(out)
     stem = out.with_suffix("")
-    paths = {"findings": out, "review_csv": Path(f"{stem}-review.csv"), "review_xlsx": Path(f"{stem}-review.xlsx"),
+    paths = {"findings": out, "terms_csv": Path(f"{stem}-terms.csv"), "terms_xlsx": Path(f"{stem}-terms.xlsx"),
+             "review_csv": Path(f"{stem}-review.csv"), "review_xlsx": Path(f"{stem}-review.xlsx"),
              "html": Path(f"{stem}.html"), "summary": Path(f"{stem}-summary.csv")}
     findings = list(result.findings)
     _write_csv(paths["findings"], FINDING_COLUMNS, [[getattr(f, c) for c in FINDING_COLUMNS] for f in findings])
@@ -248,6 +250,9 @@ def write_outputs(result: ScanResult, out: str | Path) -> dict[str, Path]:
     _write_csv(paths["review_csv"], REVIEW_COLUMNS, review)
     _write_xlsx(paths["review_xlsx"], review)
     _write_csv(paths["summary"], ("source", "type", "findings"), summary_rows(findings))
+    from .terms import write_terms
+
+    write_terms(result, paths["terms_csv"], paths["terms_xlsx"])
     write_text(paths["html"], _html(result))
     return paths
 

@@ -130,7 +130,7 @@ def write_reports(
     rendered = release(
         [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),
         where=str(Path(out_dir) / "report.html"), allow_unreviewed=allow_unreviewed, gate=gate,
-        settings=_settings_of(analysis), transcripts=analysis.transcripts,
+        settings=_settings_of(analysis), transcripts=analysis.transcripts, spans=list(analysis.passages),
     )
     return write_rendered(out_dir, rendered)
 

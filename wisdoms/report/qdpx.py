@@ -362,7 +362,8 @@ def export_qdpx(
     panel_words = [ScanItem(f"{decisions} (panel verdicts)", text) for text in panel_texts(decided)]
     rendered = release(passages, render, lambda r: [*project_scan_items(bytes(r["project.qdpx"])), *panel_words],
                        where=str(out), allow_unreviewed=allow_unreviewed, gate=gate,
-                       settings=settings_from_manifest(run.manifest), spans=turns, transcripts=docs)
+                       settings=settings_from_manifest(run.manifest), spans=turns, transcripts=docs,
+                       ids=[("source name", d.id) for d in docs])
     path = write_bytes(out, bytes(rendered["project.qdpx"]))
     log.info("wrote %s (%d sources)", path, len(docs))
     return path

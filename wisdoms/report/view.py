@@ -545,7 +545,8 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
     flagged = {q["citation"] for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes", [])}
     suggestions = suggest_codes(themes, passages, book, screen=find_deficit_language, exclude=flagged)
     facts = {"run": str(run.path), "date": str(run.manifest.get("created") or "")[:10],
-             "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists()}
+             "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists(),
+             "manifest": run.manifest}
     return suggestions, facts
 
 
