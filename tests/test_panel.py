@@ -383,3 +383,19 @@ def test_round_trip_merges_renames_reasons_not_sure_locked_columns_and_no_local_
             if path.suffix in (".html", ".md", ".json", ".csv", ".txt"):
                 assert str(tmp_path) not in path.read_text(encoding="utf-8-sig"), path.name
     assert str(tmp_path) not in decisions.read_text(encoding="utf-8")
+
+
+def test_a_withdrawn_quote_whose_citation_points_nowhere_is_an_error_not_a_quote_used_again(run, tmp_path):
+    """A decisions file whose withdrawn quote names offsets that are no passage of a transcript in the run
+    (a typo, or offsets from before the transcript was edited) would let the quote back into the reports."""
+    analysis, _, _ = run
+    quote = analysis.themes[0].quotes[0]
+    start, end = quote.citation.rsplit(":", 1)[1].split("-")
+    wrong = f"{quote.transcript}:{int(start) + 1}-{end}"
+    decisions = tmp_path / "decisions.yaml"
+    decisions.write_text(
+        "schema: wisdoms.decisions/1\npanels:\n- panel: North\n  date: '2025-03-14'\n  verdicts: []\n"
+        f"  flagged_quotes:\n  - citation: {wrong}\n    theme: {analysis.themes[0].id}\n", encoding="utf-8")
+    with pytest.raises(PanelError, match="could be quoted again") as err:
+        apply_decisions(analysis, decisions)
+    assert err.value.line == 7 and wrong in str(err.value)

@@ -176,6 +176,12 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
             "theme": theme_id, "label": label, "rings_true": rings, "call_it": name, "missing": answers[sheet.MISSING],
             "outcome": outcome, "new_label": name if outcome == "renamed" else None, "merged_into": merged_into,
         })
+    into = {v["theme"]: v["merged_into"] for v in verdicts if v["merged_into"] is not None}
+    card_of = {tid: card for card, tid in card_theme.items()}
+    for cycle in _merge_cycles(into):
+        cards = " -> ".join(f"card {card_of.get(t, t)}" for t in [*cycle, cycle[0]])
+        problems.append(f"the 'same as' answers go round in a circle ({cards}), so no card is the one kept; "
+                        "write a name on one of them instead")
     if problems:
         raise PanelError("the response sheet has problems; nothing was recorded:\n  - " + "\n  - ".join(problems),
                          path=path, hint="correct those cells and import again")
@@ -191,18 +197,126 @@ def read_decisions(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         return {"schema": SCHEMA, "panels": []}
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PanelError(f"invalid YAML: {exc}", path=path, line=mark.line + 1 if mark else None) from exc
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("panels"), list):
         raise PanelError(f"not a decisions file (expected 'schema: {SCHEMA}' and a 'panels:' list)", path=path, line=1,
                          hint="pass the file 'wisdoms panel import' writes")
-    for i, panel in enumerate(data["panels"], start=1):
-        if not isinstance(panel, dict) or not isinstance(panel.get("verdicts"), list):
-            raise PanelError(f"panel entry {i} has no 'verdicts:' list", path=path)
+    validate_decisions(data, path, _line_numbers(text))
     return data
+
+
+#: What a verdict's ``outcome`` may be: what 'wisdoms panel import' writes ("not sure" and "partly" without a
+#: new name are recorded as ``candidate``).
+OUTCOMES = ("validated", "renamed", "rejected", "merged", "candidate")
+#: What a verdict's ``rings_true`` may be.
+RINGS_ANSWERS = ("yes", "partly", "no", "not sure")
+_CITATION = re.compile(r"^.+:\d+-\d+$")
+
+
+def _line_numbers(text: str) -> dict[tuple[Any, ...], int]:
+    """1-based lines of each panel ``("panel", i)``, verdict ``("verdict", i, j)`` and withdrawn quote
+    ``("flagged", i, j)`` of a decisions file (0-based indexes)."""
+    lines: dict[tuple[Any, ...], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return lines
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if key.value != "panels" or not isinstance(value, yaml.SequenceNode):
+            continue
+        for i, panel in enumerate(value.value):
+            lines[("panel", i)] = panel.start_mark.line + 1
+            if not isinstance(panel, yaml.MappingNode):
+                continue
+            for pkey, pvalue in panel.value:
+                kind = {"verdicts": "verdict", "flagged_quotes": "flagged"}.get(pkey.value)
+                if kind and isinstance(pvalue, yaml.SequenceNode):
+                    for j, item in enumerate(pvalue.value):
+                        lines[(kind, i, j)] = item.start_mark.line + 1
+    return lines
+
+
+def _merge_cycles(into: dict[int, Any]) -> list[list[int]]:
+    """Each circle of merges (1 into 3, 3 into 1), once, as the themes in order."""
+    cycles, done = [], set()
+    for start in into:
+        path, at = [], start
+        while at in into and at not in path and at not in done:
+            path.append(at)
+            at = into[at]
+        if at in path:
+            cycle = path[path.index(at):]
+            if not done & set(cycle):
+                cycles.append(cycle)
+        done.update(path)
+    return cycles
+
+
+def validate_decisions(data: dict[str, Any], path: Path, lines: dict[tuple[Any, ...], int] | None = None) -> None:
+    """Check a decisions document strictly; every problem is an error naming its line.
+
+    Raises:
+        PanelError: A panel entry or verdict is malformed; an outcome is not one of :data:`OUTCOMES`; a
+            renamed theme has no new name; a merge names no theme, or merges go round in a circle; one
+            panel gives two verdicts on a theme; a panel and date are recorded twice; a withdrawn quote's
+            citation is not ``file:start-end``.
+    """
+    lines = lines or {}
+    where = lambda *key: lines.get(key)  # noqa: E731
+    panels_seen: dict[tuple[str, str], int] = {}
+    latest: dict[int, tuple[Any, int | None]] = {}
+    for i, panel in enumerate(data["panels"]):
+        if not isinstance(panel, dict) or not isinstance(panel.get("verdicts"), list):
+            raise PanelError(f"panel entry {i + 1} has no 'verdicts:' list", path=path, line=where("panel", i),
+                             hint="each panel entry has panel, date, verdicts and flagged_quotes")
+        key = (str(panel.get("panel")), str(panel.get("date")))
+        if key in panels_seen:
+            raise PanelError(f"panel {key[0]!r} on {key[1]} is recorded twice (also at line {panels_seen[key]})",
+                             path=path, line=where("panel", i), hint="remove one of the two entries")
+        panels_seen[key] = where("panel", i) or i + 1
+        themes_here: dict[Any, int | None] = {}
+        for j, v in enumerate(panel["verdicts"]):
+            line = where("verdict", i, j)
+            if not isinstance(v, dict) or not isinstance(v.get("theme"), int) or isinstance(v.get("theme"), bool):
+                raise PanelError("a verdict without a theme number", path=path, line=line,
+                                 hint="each verdict names its theme: 'theme: 3'")
+            tid, outcome = v["theme"], v.get("outcome")
+            if outcome not in OUTCOMES:
+                raise PanelError(f"theme {tid}: outcome {outcome!r} is not one of {', '.join(OUTCOMES)}", path=path,
+                                 line=line, hint="write one of those (a panel's 'not sure' is recorded as candidate)")
+            rings = v.get("rings_true")
+            if rings not in (None, "", *RINGS_ANSWERS):
+                raise PanelError(f"theme {tid}: rings_true {rings!r} is not one of {', '.join(RINGS_ANSWERS)}",
+                                 path=path, line=line, hint="write one of those, or leave it empty")
+            if outcome == "renamed" and not str(v.get("new_label") or "").strip():
+                raise PanelError(f"theme {tid} is renamed but has no new_label", path=path, line=line,
+                                 hint="write the panel's name for it under new_label, or change the outcome")
+            merged_into = v.get("merged_into")
+            if outcome == "merged" and (not isinstance(merged_into, int) or merged_into == tid):
+                raise PanelError(f"theme {tid} is merged but merged_into is {merged_into!r}", path=path, line=line,
+                                 hint="write the number of the theme it was merged into (another theme)")
+            if tid in themes_here:
+                raise PanelError(f"panel {key[0]!r} gives theme {tid} two verdicts (also at line {themes_here[tid]})",
+                                 path=path, line=line, hint="keep one verdict per theme per panel")
+            themes_here[tid] = line
+            latest[tid] = (merged_into if outcome == "merged" else None, line)
+        for j, q in enumerate(panel.get("flagged_quotes") or []):
+            if not isinstance(q, dict) or not _CITATION.match(str(q.get("citation", ""))):
+                raise PanelError(f"withdrawn quote {q!r} has no citation like conversation-01.txt:120-245", path=path,
+                                 line=where("flagged", i, j), hint="write the citation the panel pack gave the quote")
+    into = {tid: target for tid, (target, _line) in latest.items() if target is not None}
+    for cycle in _merge_cycles(into):
+        chain = " -> ".join(f"theme {t} (line {latest[t][1]})" for t in cycle)
+        raise PanelError(f"merges go round in a circle: {chain} -> theme {cycle[0]}, so no theme is kept",
+                         path=path, line=latest[cycle[0]][1],
+                         hint="change one of those verdicts (the later panel's word stands for each theme)")
 
 
 def decisions_from_manifest(manifest: dict[str, Any]) -> dict[str, Any] | None:
@@ -299,12 +413,14 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     which the reports show.
 
     Raises:
-        PanelError: The decisions file is invalid.
+        PanelError: The decisions file is invalid (see :func:`validate_decisions`), or a withdrawn quote of a
+            transcript in this run points at no passage of it.
     """
     from ..models import Records, Theme
 
     document = read_decisions(decisions_path)
     flagged = flagged_citations(document)
+    _check_withdrawn(document, Path(decisions_path), analysis.passages)
     verdicts_of, unmatched = match_verdicts(document, [(t.id, t.label) for t in analysis.themes])
     passages = {p.id: p for p in analysis.passages}
     decided = {}
@@ -327,6 +443,27 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
         "unmatched": unmatched,
     }
     return replace(analysis, themes=Records.of(Theme, new_themes), manifest=manifest)
+
+
+def _check_withdrawn(document: dict[str, Any], path: Path, passages: Any) -> None:
+    """Every withdrawn quote of a transcript in this run must be one of its passages: a citation that points
+    nowhere (a typo, or offsets from before the transcript was edited) would let the quote back in.
+
+    Raises:
+        PanelError: Such a citation, naming its line in the decisions file.
+    """
+    cited = {f"{p.transcript}:{p.start}-{p.end}" for p in passages}
+    transcripts = {p.transcript for p in passages}
+    lines = _line_numbers(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    for i, panel in enumerate(document.get("panels", [])):
+        for j, q in enumerate(panel.get("flagged_quotes") or []):
+            citation = str(q.get("citation"))
+            transcript = citation.rsplit(":", 1)[0]
+            if transcript in transcripts and citation not in cited:
+                raise PanelError(f"withdrawn quote {citation} is not a passage of {transcript} in this run, so it "
+                                 "could be quoted again", path=path, line=lines.get(("flagged", i, j)),
+                                 hint="if the transcript was edited, find the quote in the new passages.csv and "
+                                 "write its citation here")
 
 
 #: Quotes a theme keeps after another theme is merged into it (its own first, then the merged theme's).

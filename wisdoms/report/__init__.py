@@ -247,6 +247,7 @@ def _flatten_markdown(text: str) -> str:
     """Markdown as plain paragraphs: one per line or table cell, markup removed (headings, emphasis, rules)."""
     parts = []
     for line in text.splitlines():
+        line = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line)  # report.md escapes participants' markup characters
         line = re.sub(r"^\s*(?:#+|>+|[-*]|\d+\.)\s*", "", line).replace("**", "").replace("`", "")
         if re.fullmatch(r"[\s|:\-]*", line):
             continue

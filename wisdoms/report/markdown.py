@@ -5,6 +5,7 @@ A chart becomes the table of its numbers (Markdown has no inline pictures withou
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .blocks import (
@@ -16,8 +17,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
 
 
+#: Characters that make Markdown markup (links, images, raw HTML, code, emphasis), backslash-escaped in text.
+_MARKUP = re.compile(r"([\\`*_\[\]<>])")
+#: What starts a heading, quote, list or rule at the start of a line.
+_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=])|(\d+)([.)]))", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown as itself in Markdown: no link, image, raw HTML (``<script>``, ``<img onerror>``),
+    code span, emphasis or line-start markup can come from it. Participants' words and every other value
+    from the data go through this; CommonMark shows a backslash-escaped character as the character."""
+    def line_start(m: re.Match[str]) -> str:
+        if m.group(2):
+            return f"{m.group(1)}\\{m.group(2)}"
+        return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"  # "1." starts a list: escape the dot, not the digit
+
+    return _LINE_START.sub(line_start, _MARKUP.sub(r"\\\1", text))
+
+
+def code_span(text: str) -> str:
+    """``text`` as an inline code span, fenced by more backticks than it holds in a row."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _quote_block(text: str) -> str:
-    return "\n".join("> " + line if line.strip() else ">" for line in text.splitlines())
+    return "\n".join("> " + line if line.strip() else ">" for line in escape_markdown(text).splitlines())
 
 
 def _cell(text: str) -> str:
@@ -31,7 +58,7 @@ def render_markdown(analysis: Analysis, *, group_by: str | None = None, view: Re
 
     if document is None:
         document = build_document(view or build_view(analysis, group_by=group_by))
-    lines = [f"# {document.title}", ""]
+    lines = [f"# {escape_markdown(document.title)}", ""]
     for block in document.lead:
         lines += _block(block, 0)
     for section in document.sections:
@@ -43,22 +70,22 @@ def _rich(parts: Rich) -> str:
     out = []
     for part in parts:
         if isinstance(part, str):
-            out.append(part)
+            out.append(escape_markdown(part))
         elif part.style == "hidden":
             continue
         elif part.style == "code":
-            out.append(f"`{part.text}`")
+            out.append(code_span(part.text))
         elif part.style in ("strong", "status"):
-            out.append(f"**{part.text}**")
+            out.append(f"**{escape_markdown(part.text)}**")
         elif part.style == "em":
-            out.append(f"*{part.text}*")
+            out.append(f"*{escape_markdown(part.text)}*")
         else:
-            out.append(part.text)
+            out.append(escape_markdown(part.text))
     return "".join(out)
 
 
 def _section(section: Section, depth: int) -> list[str]:
-    lines = ["#" * (depth + 2) + " " + section.title, ""]
+    lines = ["#" * (depth + 2) + " " + escape_markdown(section.title), ""]
     for block in section.blocks:
         lines += _block(block, depth)
     return lines
@@ -71,22 +98,22 @@ def _block(block: Block, depth: int) -> list[str]:  # noqa: C901 - one branch pe
         text = _rich(block.parts)
         return [f"> {text}" if block.role == "note" else text, ""]
     if isinstance(block, Heading):
-        return ["#" * min(depth + 2 + block.level, 6) + " " + block.text, ""]
+        return ["#" * min(depth + 2 + block.level, 6) + " " + escape_markdown(block.text), ""]
     if isinstance(block, Bullets):
         return [f"{i}. {_rich(item)}" if block.ordered else f"- {_rich(item)}"
                 for i, item in enumerate(block.items, start=1)] + [""]
     if isinstance(block, Facts):
-        return [f"- {k}: {_rich(val)}" for k, val in block.items] + [""]
+        return [f"- {escape_markdown(k)}: {_rich(val)}" for k, val in block.items] + [""]
     if isinstance(block, Table):
-        header = "| " + " | ".join(_cell(h) for h in block.header) + " |"
+        header = "| " + " | ".join(_cell(escape_markdown(h)) for h in block.header) + " |"
         rule = "|" + "|".join("---:" if i in block.numeric else "---" for i in range(len(block.header))) + "|"
         rows = ["| " + " | ".join(_cell(_rich(c)) for c in row) + " |" for row in block.rows]
-        return [f"**{block.caption}**", "", header, rule, *rows, ""]
+        return [f"**{escape_markdown(block.caption)}**", "", header, rule, *rows, ""]
     if isinstance(block, Quote):
-        note = f" ({block.note})" if block.note else ""
-        return [_quote_block(block.text), f">\n> — {block.who}, `{block.citation}`{note}", ""]
+        note = f" ({escape_markdown(block.note)})" if block.note else ""
+        return [_quote_block(block.text), f">\n> — {escape_markdown(block.who)}, {code_span(block.citation)}{note}", ""]
     if isinstance(block, Figure):
-        return [f"*{block.caption}*", "", *_block(block.table, depth)]
+        return [f"*{escape_markdown(block.caption)}*", "", *_block(block.table, depth)]
     if isinstance(block, ThemeSummary):
         lines = ["#" * min(depth + 3, 6) + " " + _rich(block.title), ""]
         lines += [f"- {_rich(line)}" for line in block.lines] + [""]

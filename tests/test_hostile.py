@@ -1,0 +1,135 @@
+"""Hostile and malformed input: each bad-input class is a clear error naming the file and line (or it is
+handled and the run goes on), never a traceback, a silent skip or something executed. RELIABILITY.md lists
+the classes."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from wisdoms.errors import PanelError
+from wisdoms.panel.decisions import read_decisions
+
+
+def _decisions(tmp_path, body: str):  # noqa: ANN001, ANN202
+    path = tmp_path / "decisions.yaml"
+    path.write_text("schema: wisdoms.decisions/1\npanels:\n" + textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+_PANEL = """\
+- panel: North
+  date: '2025-03-14'
+  verdicts:
+  - theme: 1
+    label: Rent
+    outcome: {one}
+    new_label: {label}
+    merged_into: {into1}
+  - theme: {two_id}
+    label: Waiting
+    outcome: {two}
+    new_label: null
+    merged_into: {into2}
+  flagged_quotes: []
+"""
+
+
+def _panel(one="validated", label="null", into1="null", two_id=3, two="validated", into2="null") -> str:  # noqa: ANN001
+    return _PANEL.format(one=one, label=label, into1=into1, two_id=two_id, two=two, into2=into2)
+
+
+def test_an_outcome_that_is_not_one_is_named_with_its_line(tmp_path):
+    path = _decisions(tmp_path, _panel(one="maybe"))
+    with pytest.raises(PanelError) as err:
+        read_decisions(path)
+    assert err.value.line == 6 and "'maybe'" in str(err.value) and "candidate" in str(err.value)
+
+
+def test_a_second_verdict_on_one_theme_from_one_panel_is_an_error_naming_both_lines(tmp_path):
+    path = _decisions(tmp_path, _panel(two_id=1))
+    with pytest.raises(PanelError) as err:
+        read_decisions(path)
+    assert err.value.line == 11 and "also at line 6" in str(err.value)
+
+
+def test_merges_that_go_round_in_a_circle_are_an_error(tmp_path):
+    path = _decisions(tmp_path, _panel(one="merged", into1=3, two="merged", into2=1))
+    with pytest.raises(PanelError, match="circle") as err:
+        read_decisions(path)
+    assert "theme 1 (line 6)" in str(err.value) and "theme 3 (line 11)" in str(err.value)
+    # across panels: a later panel merging 3 into 1 while an earlier one merged 1 into 3
+    later = _panel(one="merged", into1=3).replace("2025-03-14", "2025-03-01") + _panel(
+        one="validated", two="merged", into2=1).replace("North", "South").replace("theme: 1\n", "theme: 5\n")
+    with pytest.raises(PanelError, match="circle"):
+        read_decisions(_decisions(tmp_path, later))
+
+
+def test_renamed_without_a_name_merged_into_nothing_and_bad_citations_are_errors(tmp_path):
+    with pytest.raises(PanelError, match="no new_label") as err:
+        read_decisions(_decisions(tmp_path, _panel(one="renamed")))
+    assert err.value.line == 6
+    with pytest.raises(PanelError, match="merged_into is None"):
+        read_decisions(_decisions(tmp_path, _panel(one="merged")))
+    bad = _panel().replace("flagged_quotes: []", "flagged_quotes:\n  - citation: somewhere\n    theme: 1")
+    with pytest.raises(PanelError, match="no citation like") as err:
+        read_decisions(_decisions(tmp_path, bad))
+    assert err.value.line == 17
+
+
+def test_the_panels_own_outcomes_are_accepted(tmp_path):
+    body = _panel(one="renamed", label="'Home, not a room'", two="candidate").replace(
+        "label: Waiting", "label: Waiting\n    rings_true: not sure")
+    assert len(read_decisions(_decisions(tmp_path, body))["panels"][0]["verdicts"]) == 2
+    twice = _panel() + _panel()
+    with pytest.raises(PanelError, match="recorded twice"):
+        read_decisions(_decisions(tmp_path, twice))
+
+
+def test_a_response_sheet_whose_same_as_answers_go_round_is_refused(tmp_path):
+    from wisdoms._tables import csv_text
+    from wisdoms.panel import sheet
+    from wisdoms.panel.decisions import parse_responses
+
+    rows = [["1", "Rent", "yes", "same as card 2", "", "", "theme 1 / Rent", "1=a.txt:1-9"],
+            ["2", "Waiting", "yes", "same as card 1", "", "", "theme 3 / Waiting", "1=a.txt:10-19"]]
+    (tmp_path / "r.csv").write_text(csv_text(sheet.COLUMNS, rows), encoding="utf-8")
+    with pytest.raises(PanelError, match=r"circle \(card 1 -> card 2 -> card 1\)"):
+        parse_responses(tmp_path / "r.csv")
+
+
+# --- report.md ---------------------------------------------------------------------------------------
+
+_HOSTILE_WORDS = ['<script>alert("x")</script>', '<img src=x onerror=alert(1)>', "[click me](javascript:alert(1))",
+                  "![p](http://evil.example/t.png)", "<javascript:alert(1)>", "# not a heading\n1. not a list",
+                  "`code` and *stars* and back\\slash"]
+
+
+def test_participants_markup_in_report_md_is_shown_as_text_not_run():
+    """report.md renders in wikis and code hosts: a participant's words must not become a script, an image,
+    a javascript: link or a heading there. Rendered with a CommonMark parser (HTML allowed, as GitHub's is)."""
+    from markdown_it import MarkdownIt
+
+    from wisdoms.report.blocks import Facts, Para, Quote, Report, Section, Span, Table
+    from wisdoms.report.markdown import render_markdown
+
+    blocks = []
+    for i, words in enumerate(_HOSTILE_WORDS):
+        blocks += [Para((f"They said {words}", Span(words, "strong"))),
+                   Quote(words, who=f"P{i} {words}", citation=f"a`b.txt:{i}-9", note=words),
+                   Facts(((words, (words,)),)),
+                   Table(caption=words, anchor="", header=("Who", words), rows=(((words,), (Span(words, "code"),)),))]
+    document = Report(title="Report", lead=(), sections=(Section(id="s", title="Voices", blocks=tuple(blocks)),))
+    md = render_markdown(None, document=document)  # type: ignore[arg-type]
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+    assert "<script" not in html and "<img" not in html
+    assert 'href="javascript' not in html and "<a " not in html
+    assert "<h1>not a heading" not in html and "<ol>" not in html
+    # every hostile text is still there, word for word, as text
+    from html import unescape
+
+    text = unescape(html)
+    for words in _HOSTILE_WORDS:
+        for line in words.splitlines():
+            assert line in text, line
