@@ -216,6 +216,9 @@ def test_a_link_to_a_file_outside_the_folder_is_refused_unread(tmp_path: Path) -
     assert bad.transcript is None and "a link to a file outside the transcripts folder" in str(bad.error)
     assert "4417" not in str(bad.error) and "secret" not in str(bad.error)
     assert [t.id for t in read_folder(folder, strict=False)] == ["a.txt"]
+    (folder / "more").symlink_to(tmp_path, target_is_directory=True)
+    linked = next(f for f in scan_folder(folder).files if f.id == "more")
+    assert "a link to a folder outside the transcripts folder: not read" in str(linked.error)
 
 
 def test_a_run_reads_past_a_bad_file_unless_strict(tmp_path: Path) -> None:

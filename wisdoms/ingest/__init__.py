@@ -219,11 +219,19 @@ def scan_folder(folder: str | Path) -> FolderScan:
     root = Path(folder)
     if not root.is_dir():
         transcript_files(root)
-    candidates = [p for p in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix())
-                  if p.is_file() and _is_candidate(p, root)]
+    everything = sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix())
+    candidates = [p for p in everything if p.is_file() and _is_candidate(p, root)]
     results: list[FileResult] = []
     skipped = [p for p in candidates if p.suffix.lower() not in READERS]
     inside = root.resolve()
+    # A linked folder is not walked into (pathlib does not follow it): one that leads outside is named, not
+    # silently left out; one that leads inside holds files read where they are.
+    for link in (p for p in everything if p.is_symlink() and p.is_dir() and not _within(p, inside)):
+        results.append(FileResult(link, link.relative_to(root).as_posix(), None, TranscriptError(
+            "a link to a folder outside the transcripts folder: not read",
+            path=link,
+            hint="copy the files into the transcripts folder if they belong to this study, or remove the link",
+        ), ()))
     for path in candidates:
         if path.suffix.lower() not in READERS:
             continue

@@ -104,6 +104,8 @@ def _blocks(path: Path) -> list[tuple[str, str]]:
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the conversation's text")
     try:
         document = Document(str(path))
+    except OSError:
+        raise  # vanished or unreadable: read_transcript says so
     except Exception as exc:  # noqa: BLE001  (any parser failure on a user file is "cannot open")
         raise TranscriptError(
             f"not a Word document: cannot open it as .docx ({exc.__class__.__name__})",

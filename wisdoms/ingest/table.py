@@ -177,6 +177,8 @@ def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+    except OSError:
+        raise  # vanished or unreadable: read_transcript says so
     except Exception as exc:  # noqa: BLE001  (any parser failure on a user file is "cannot open")
         raise TranscriptError(
             f"not an Excel workbook: cannot open it as .xlsx ({exc.__class__.__name__})",
