@@ -102,14 +102,14 @@ def test_numbered_focus_group_with_speakers_yaml_as_the_error_advises(tmp_path: 
     write(tmp_path, {
         "group-4.txt": "Focus group 4, community centre\n\nF: What would you change first?\n\n"
                        "19: The phone line. Nobody answers.\n\n20: The forms.\n\nF: Say more about the forms?\n\n"
-                       "20: Twelve pages. I gave up twice.\n\n19: Same here.\n",
+                       "20: Twelve pages. I gave up twice.\n\n19: Same here.\n\n21: Me too.\n",
         "speakers.yaml": "files:\n  group-4.txt:\n    speakers:\n      19: {role: participant, id: G19}\n"
                          "      '20': participant\n      F: interviewer\n",
     })
     scan = scan_folder(tmp_path)
     t = scan.transcripts[0]
-    assert roles(t) == "IPPIPP"
-    assert list(t.participants) == ["G19", "group-4-20"]  # a seat number is this group's, not the study's
+    assert roles(t) == "IPPIPPP"  # 21, heard once and named nowhere, is a seat too, not words of 19's turn
+    assert list(t.participants) == ["G19", "group-4-20", "group-4-21"]  # a seat number is this group's, not the study's
     assert t.text[t.turns[1].start:t.turns[1].end] == "The phone line. Nobody answers."
     assert any("preamble" in n and "Focus group 4" in n for n in scan.files[0].notes)
 

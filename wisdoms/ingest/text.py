@@ -368,13 +368,18 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
         key = label_key(m.group("label"))
         counts[key] = counts.get(key, 0) + 1
     rule_keys = {label_key(k) for k in rules}
+    # Seats by number: once a file's speakers are numbers (named in speakers.yaml, or several starting lines
+    # again and again), a number heard only once is a speaker too, not words of the turn before.
+    by_number = any(k.isdigit() and (k in rule_keys or n >= 2) for k, n in counts.items())
     chosen = []
     for m in labels:
         label = m.group("label").strip()
         key = label_key(label)
-        if key in rule_keys or (builtin_role(label) is not None and not key.isdigit()) or NUMBERED_SPEAKER.match(key):
+        if key in rule_keys or builtin_role(label) is not None or NUMBERED_SPEAKER.match(key):
             chosen.append(m)
-        elif counts[key] >= 2 and (_is_name_like(label) or key.isdigit()):
+        elif key.isdigit() and (by_number or counts[key] >= 2):
+            chosen.append(m)
+        elif counts[key] >= 2 and _is_name_like(label):
             chosen.append(m)
     return chosen
 
