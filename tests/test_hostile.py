@@ -133,3 +133,31 @@ def test_participants_markup_in_report_md_is_shown_as_text_not_run():
     for words in _HOSTILE_WORDS:
         for line in words.splitlines():
             assert line in text, line
+
+
+# --- control characters --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("char", "name"), [("\x00", "NUL"), ("\x0b", "vertical tab"), ("\x0c", "form feed"),
+                                            ("\x1b", "ESC")])
+def test_a_control_character_after_the_first_4kb_is_named_by_line_in_check_and_run(tmp_path, capsys, char, name):
+    """Word refuses these characters ("All strings must be XML compatible"), so the report would fail at the
+    very end: the transcript is refused up front, naming the line, by 'wisdoms check' as by a run."""
+    from wisdoms.cli import main
+    from wisdoms.errors import TranscriptError
+    from wisdoms.ingest import read_transcript
+
+    from conftest import SAMPLE
+
+    text = (SAMPLE / "conversation-01.txt").read_text(encoding="utf-8")
+    at = text.index("Participant:", 5000) + 20
+    (tmp_path / "t").mkdir()
+    bad = tmp_path / "t" / "conversation-01.txt"
+    bad.write_text(text[:at] + char + text[at:], encoding="utf-8")
+    line = text.count("\n", 0, at) + 1
+    with pytest.raises(TranscriptError) as err:
+        read_transcript(bad)
+    assert err.value.line == line and name in str(err.value) and f"U+{ord(char):04X}" in str(err.value)
+    assert main(["check", str(tmp_path / "t")]) != 0
+    shown = capsys.readouterr()
+    assert f"conversation-01.txt:{line}: column" in shown.out + shown.err

@@ -79,6 +79,7 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         text = text.lstrip("\ufeff")
         if not text.strip():
             raise TranscriptError("the file is empty", path=path, hint="remove it, or add the conversation's text")
+        refuse_control_characters(text, path)
         return text, "utf-16"
     if not data.strip():
         raise TranscriptError(
@@ -91,9 +92,40 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
             hint="save it as plain text (UTF-8), or use a supported format such as .docx",
         )
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
+    refuse_control_characters(text, path)
+    return text, encoding
+
+
+#: Control characters no report format can hold (XML 1.0, so Word and Excel, refuses them): NUL, VT
+#: (a Word line break pasted as text), FF (a page break), ESC and the rest; tab, CR and LF are text.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x0B: "vertical tab", 0x0C: "form feed (page break)", 0x1B: "ESC"}
+
+
+def refuse_control_characters(text: str, path: Path) -> None:
+    """Refuse a text holding a control character, naming its line and column.
+
+    Raises:
+        TranscriptError: The first such character, with what it is and what to do.
+    """
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return
+    code = ord(found.group())
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    line = text.count("\n", 0, found.start()) + 1
+    count = len(CONTROL_CHARACTERS.findall(text))
+    name = _CONTROL_NAMES.get(code, "control character")
+    raise TranscriptError(
+        f"column {column} holds a {name} (U+{code:04X}), which no report can hold"
+        + (f"; {count - 1} more such characters follow" if count > 1 else ""),
+        path=path, line=line,
+        hint="open the file in a text editor, delete the character (often pasted in from another program) "
+        "and save it again; a page break can become a blank line",
+    )
 
 
 def _utf16(data: bytes) -> str | None:
