@@ -73,6 +73,35 @@ def _theme_view(tid: int, people: int):  # noqa: ANN202
                      quotes=[], groups=[], verdicts=[])
 
 
+def _bare_view(**fields):  # noqa: ANN003, ANN202
+    from wisdoms.report.view import ReportView
+
+    base = dict(title="", summary={"participants": 12}, words=0, group_by="area", listened={}, not_grouped=[],
+                themes=[], matrix_themes=[], matrix_people=[], matrix_cells={}, coverage=[], uncovered=[],
+                candidate_new_codes=[], unassigned_reasons=[], unassigned=[], language_flags=[], method=[],
+                panels=[], codebook=None)
+    return ReportView(**(base | fields))
+
+
+def test_matrix_workbook_splits_wide_matrices_into_sheets_and_keeps_formulas_as_text():
+    import io
+
+    from openpyxl import load_workbook
+
+    from wisdoms.report.workbook import THEMES_PER_SHEET, framework_matrix_xlsx
+
+    themes = [_theme_view(i, 5) for i in range(20)]
+    cells = {("P1", 0): ('=HYPERLINK("http://x")', "a.txt:1-9"), ("P2", 19): ("last words", "b.txt:3-7")}
+    book = load_workbook(io.BytesIO(framework_matrix_xlsx(_bare_view(matrix_themes=themes, matrix_people=["P1", "P2"],
+                                                                     matrix_cells=cells), draft="NOT FOR SHARING")))
+    assert [ws.title for ws in book.worksheets] == ["Themes 1-8", "Themes 9-16", "Themes 17-20"]
+    assert all(ws.max_column <= THEMES_PER_SHEET + 1 for ws in book.worksheets)
+    first, last = book.worksheets[0], book.worksheets[-1]
+    assert first["A1"].value == "NOT FOR SHARING" and first.freeze_panes == "B3"
+    assert first["B3"].value == '=HYPERLINK("http://x") (a.txt:1-9)' and first["B3"].data_type == "s"
+    assert last["E2"].value == "Theme 19: theme 19" and last["E4"].value == "last words (b.txt:3-7)"
+
+
 def test_themes_by_group_leave_out_what_would_be_all_hidden_and_say_so():
     from wisdoms.report.document import _by_group
     from wisdoms.report.view import ReportView, cross_view
@@ -92,10 +121,7 @@ def test_themes_by_group_leave_out_what_would_be_all_hidden_and_say_so():
     # 4 groups of 3 people (the sample's areas): nothing could be shown, so no table at all, one sentence.
     small = {f"p{i}": {"area": "NESW"[i % 4]} for i in range(12)}
     assert cross_view([wide], small, {0: set(small)}, "area") is None
-    view = ReportView(title="", summary={"participants": 12}, words=0, group_by="area", listened={}, not_grouped=[],
-                      themes=[wide], matrix_themes=[], matrix_people=[], matrix_cells={}, coverage=[], uncovered=[],
-                      candidate_new_codes=[], unassigned_reasons=[], unassigned=[], language_flags=[], method=[],
-                      panels=[], codebook=None, cross=None, cross_candidates=["area"])
+    view = _bare_view(themes=[wide], cross=None, cross_candidates=["area"])
     section = _by_group(view)
     assert len(section.blocks) == 1 and "two or more groups of 5 or more people" in section.blocks[0].parts[0]
 
@@ -662,3 +688,16 @@ def test_headline_counts_conversations_and_survey_tables_apart():
     assert describe_sources([table]) == "1 survey table"
     assert describe_sources([talk, table, table]) == "1 conversation and 2 survey tables"
     assert describe_sources([]) == "0 conversations"
+
+
+@pytest.mark.slow
+def test_code_suggestions_are_made_once_per_write(analysis, tmp_path, monkeypatch):
+    """Reports lay results out: the draft codes are made once and handed to themes.json and every report,
+    even when the privacy gate has the files rendered twice (clean, then stamped as a draft)."""
+    import wisdoms.codebook.coverage as coverage
+
+    calls = []
+    real = coverage.suggest_codes
+    monkeypatch.setattr(coverage, "suggest_codes", lambda *a, **k: calls.append(1) or real(*a, **k))
+    write_reports(analysis, tmp_path / "out", allow_unreviewed=True)
+    assert len(calls) == 1

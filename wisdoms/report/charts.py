@@ -47,9 +47,10 @@ def prevalence_chart(bars: Sequence[tuple[str, int]], total: int, *, title: str,
     """
     from matplotlib import rc_context
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = max(len(bars), 1)
-    height = 0.62 + 0.3 * rows + 0.12 * sum(_label(b[0]).count("\n") for b in bars)
+    height = 0.55 + 0.3 * rows + 0.12 * sum(_label(b[0]).count("\n") for b in bars)
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": chart_id, "font.size": 10,
                      "font.family": "DejaVu Sans", "axes.edgecolor": MUTED, "text.color": INK,
                      "xtick.color": MUTED, "ytick.color": INK}):
@@ -59,8 +60,13 @@ def prevalence_chart(bars: Sequence[tuple[str, int]], total: int, *, title: str,
         counts = [n for _, n in bars]
         ax.barh(ys, counts, color=BAR, height=0.62)
         ax.set_yticks(ys, [_label(b[0]) for b in bars])
+        ax.margins(y=0.6 / rows if rows > 1 else 0.3)
         ax.invert_yaxis()
-        ax.set_xlim(0, max(total, max(counts, default=0), 1) * 1.22)
+        top = max(total, max(counts, default=0), 1)
+        ax.set_xlim(0, top * 1.22)  # room for the "n of N" after the longest bar
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+        ax.set_xticks([x for x in ax.get_xticks() if 0 <= x <= top])
+        ax.spines["bottom"].set_bounds(0, top)
         ax.set_xlabel(f"{unit.capitalize()} (of {total:,})", color=MUTED)
         for y, n in zip(ys, counts):
             ax.text(n + max(total, 1) * 0.01, y, f"{n:,} of {total:,}", va="center", ha="left", color=INK)

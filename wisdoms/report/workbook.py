@@ -4,16 +4,13 @@ The same cells as ``framework-matrix.csv`` (:func:`~wisdoms.report.contract.fram
 per participant, one column per theme, a short quote and its citation in each cell. Laid out to be read:
 headings and participant column frozen, cells wrapped and top-aligned, columns wide enough for a quote,
 and at most :data:`THEMES_PER_SHEET` themes a sheet (sheets ``Themes 1-8``, ``Themes 9-16`` ...), each set
-to print landscape on A4, one page wide, headings repeated on every page. Every text cell is written as
-text, never as a formula, whatever it starts with.
+to print landscape on A4, one page wide, headings repeated on every page. Cells go through the shared
+table writer (:func:`wisdoms._tables.append_row`): text, never a formula, whatever it starts with.
 """
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
-
-from .._tables import text_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from .view import ReportView
@@ -31,6 +28,8 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from .._tables import append_row, xlsx_bytes
+
     wb = Workbook()
     themes = list(view.matrix_themes)
     groups = [themes[i:i + THEMES_PER_SHEET] for i in range(0, len(themes), THEMES_PER_SHEET)] or [[]]
@@ -43,21 +42,18 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
         ws.title = f"Themes {first}-{first + len(group) - 1}" if group else "Themes"
         top = 1
         if draft:
-            _text(ws.cell(row=1, column=1), draft).font = Font(bold=True, color="B00020")
+            append_row(ws, [draft])
+            ws.cell(row=1, column=1).font = Font(bold=True, color="B00020")
             ws.oddHeader.center.text = draft
             top = 2
-        header = ["Participant", *(f"Theme {v.theme.id}: {v.label}" for v in group)]
-        for col, text in enumerate(header, start=1):
-            cell = _text(ws.cell(row=top, column=col), text)
+        append_row(ws, ["Participant", *(f"Theme {v.theme.id}: {v.label}" for v in group)])
+        for cell in ws[top]:
             cell.font, cell.alignment, cell.fill = Font(bold=True), wrap, head_fill
-        for r, pid in enumerate(view.matrix_people, start=top + 1):
-            _text(ws.cell(row=r, column=1), pid).alignment = wrap
-            for col, v in enumerate(group, start=2):
-                found = cells.get((pid, v.theme.id))
-                cell = ws.cell(row=r, column=col)
-                if found:
-                    _text(cell, f"{found[0]} ({found[1]})")
-                cell.alignment = wrap
+        for pid in view.matrix_people:
+            found = [cells.get((pid, v.theme.id)) for v in group]
+            append_row(ws, [pid, *(f"{c[0]} ({c[1]})" if c else None for c in found)])
+            for col in range(1, len(group) + 2):
+                ws.cell(row=ws.max_row, column=col).alignment = wrap
         ws.column_dimensions["A"].width = PARTICIPANT_WIDTH
         for col in range(2, len(group) + 2):
             ws.column_dimensions[get_column_letter(col)].width = THEME_WIDTH
@@ -68,11 +64,4 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def _text(cell, value: str):  # noqa: ANN001, ANN202 - openpyxl cells are untyped
-    """Write ``value`` as text: openpyxl would store a text starting with ``=`` as a formula."""
-    return text_cell(cell, value)
+    return xlsx_bytes(wb)
