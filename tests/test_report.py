@@ -694,8 +694,9 @@ def test_headline_counts_conversations_and_survey_tables_apart():
 def test_code_suggestions_are_made_once_per_write(analysis, tmp_path, monkeypatch):
     """Reports lay results out: the draft codes are made once and handed to themes.json and every report,
     even when the privacy gate has the files rendered twice (clean, then stamped as a draft)."""
-    import wisdoms.codebook.coverage as coverage
+    import importlib
 
+    coverage = importlib.import_module("wisdoms.codebook.coverage")  # wisdoms.codebook.coverage is also a function
     calls = []
     real = coverage.suggest_codes
     monkeypatch.setattr(coverage, "suggest_codes", lambda *a, **k: calls.append(1) or real(*a, **k))
