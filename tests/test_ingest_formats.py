@@ -124,3 +124,39 @@ def test_survey_workbook_from_a_forms_tool_with_a_title_row(tmp_path: Path) -> N
         "My key worker ringing back when she said she would."]
     assert any("row 1" in n and "title" in n for n in result.notes)
     assert check_folder(tmp_path).ok
+
+
+def test_qualtrics_export_with_question_text_and_import_id_rows(tmp_path: Path) -> None:
+    import csv
+
+    rows = [["StartDate", "Progress", "ResponseId", "Area", "Q1", "Q2"],
+            ["Start Date", "Progress", "Response ID", "Area", "What has helped you most?", "What would you change?"],
+            ['{"ImportId":"startDate"}', '{"ImportId":"progress"}', '{"ImportId":"_recordId"}', '{"ImportId":"QID3"}',
+             '{"ImportId":"QID1_TEXT"}', '{"ImportId":"QID2_TEXT"}'],
+            ["2024-05-03 10:01:02", "100", "R_1a2B3c", "North", "The drop-in on Tuesdays, where nobody rushes you.",
+             "Longer opening hours at the weekend please."],
+            ["2024-05-03 11:15:00", "100", "R_9z8Y7x", "South", "My key worker ringing back when she said.", ""]]
+    with open(tmp_path / "qualtrics.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    result = scan_folder(tmp_path).files[0]
+    assert result.error is None, result.error
+    assert list(result.transcript.participants) == ["R_1a2B3c", "R_9z8Y7x"]
+    assert len(result.transcript.turns) == 3
+    assert "row 2: the survey tool's question texts, not answers: skipped" in result.notes
+    assert "row 3: the survey tool's import ids, not answers: skipped" in result.notes
+
+
+def test_surveymonkey_export_with_a_second_header_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Respondent ID", "Start Date", "What has helped you most?", "What would you change?"])
+    sheet.append(["", "", "Open-Ended Response", "Open-Ended Response"])
+    sheet.append([114922001, "05/03/2024", "Someone listening without a clipboard in front of them.", "Nothing much."])
+    sheet.append([114922002, "05/03/2024", "The food bank volunteers knowing my name by now.", "Fewer forms, honestly."])
+    book.save(tmp_path / "monkey.xlsx")
+    result = scan_folder(tmp_path).files[0]
+    assert result.error is None, result.error
+    assert list(result.transcript.participants) == ["114922001", "114922002"]
+    assert "row 2: the survey tool's second header row, not answers: skipped" in result.notes

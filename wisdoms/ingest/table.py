@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from .._files import sha256_file
@@ -24,7 +25,9 @@ from .text import decode
 
 #: Header names (lower-cased) taken as the respondent id column.
 ID_COLUMNS = ("participant", "participant id", "participant_id", "id", "respondent", "respondent id",
-              "respondent_id", "response id", "response_id", "pid")
+              "respondent_id", "response id", "response_id", "responseid", "respondentid", "pid")
+#: What SurveyMonkey writes in its second header row, under each question.
+_SUB_HEADERS = {"response", "responses", "open-ended response", "other (please specify)"}
 #: A column is free text when its non-empty answers average at least this many words.
 MIN_TEXT_WORDS = 5.0
 
@@ -53,6 +56,7 @@ def read_table_transcript(
     names = [h.strip() for h in header]
     lowered = [h.lower() for h in names]
     id_col = _id_column(lowered, options, path, names)
+    rows = _without_header_rows(names, id_col, rows, notes)
     text_cols = _text_columns(names, lowered, rows, id_col, options, path)
     attr_cols = [i for i in range(len(names)) if i != id_col and i not in text_cols and names[i]]
 
@@ -164,6 +168,37 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
             title = next(c for c in row if c.strip()).strip()
             notes.append(f"row {row_no}: {title[:50]!r} read as a title above the header, not as a column name")
     return numbered[0][1], numbered[1:]
+
+
+def _without_header_rows(names: list[str], id_col: int | None, rows: list[tuple[int, list[str]]],
+                         notes: list[str] | None) -> list[tuple[int, list[str]]]:
+    """The rows without the extra header rows survey tools write under the column names: Qualtrics's question
+    texts (its ResponseId column reads "Response ID") and ``{"ImportId": ...}`` row, SurveyMonkey's
+    "Response"/"Open-Ended Response" row. Each skipped row is noted."""
+
+    def plain(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.casefold())
+
+    def why(row: list[str]) -> str | None:
+        filled = [c.strip() for c in row if c.strip()]
+        if any(c.startswith('{"ImportId"') for c in filled):
+            return "the survey tool's import ids"
+        if id_col is not None and id_col < len(row) and row[id_col].strip() and plain(row[id_col]) == plain(names[id_col]):
+            return "the survey tool's question texts"
+        if filled and (id_col is None or id_col >= len(row) or not row[id_col].strip()) \
+                and all(c.casefold() in _SUB_HEADERS for c in filled):
+            return "the survey tool's second header row"
+        return None
+
+    skipped = 0
+    while skipped < min(2, len(rows)):
+        reason = why(rows[skipped][1])
+        if reason is None:
+            break
+        if notes is not None:
+            notes.append(f"row {rows[skipped][0]}: {reason}, not answers: skipped")
+        skipped += 1
+    return rows[skipped:]
 
 
 def _filled(row: list[str]) -> int:
