@@ -281,3 +281,34 @@ def test_a_run_killed_at_each_stage_leaves_the_last_whole_run_and_the_next_run_i
     assert _complete(out).keys() == whole.keys() and _leftovers(out) == []
     assert read_run_folder(out).passages
     assert "One more thing, swap." in (out / "passages.csv").read_text(encoding="utf-8")
+
+
+def test_an_onnx_build_killed_part_way_leaves_no_folder_once_the_next_build_starts(tmp_path, monkeypatch):
+    """A build killed mid-export left an 87 MB ``.build-*`` folder forever; the next build removes such
+    folders, but never one a running build holds."""
+    import fcntl
+    import time
+
+    from wisdoms.embed import onnx
+
+    folder = onnx.onnx_build_dir(onnx.DEFAULT_MODEL, tmp_path).parent
+    folder.mkdir(parents=True)
+    killed = folder / ".build-killed"
+    killed.mkdir()
+    (killed / onnx._BUILD_LOCK).write_text("", encoding="utf-8")
+    (killed / "model.onnx").write_bytes(b"\0" * 1000)
+    old = time.time() - 3600
+    unlocked = folder / ".build-before-lock"
+    unlocked.mkdir()
+    os.utime(unlocked, (old, old))
+    running = folder / ".build-running"
+    running.mkdir()
+    fd = os.open(running / onnx._BUILD_LOCK, os.O_CREAT | os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held as a live build holds it (another open file of this process)
+    try:
+        monkeypatch.setattr(onnx, "export_int8", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stop")))
+        with pytest.raises(RuntimeError, match="stop"):
+            onnx.build_onnx(cache_dir=tmp_path)
+        assert sorted(p.name for p in folder.iterdir()) == [".build-running"]
+    finally:
+        os.close(fd)

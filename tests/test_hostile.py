@@ -161,3 +161,74 @@ def test_a_control_character_after_the_first_4kb_is_named_by_line_in_check_and_r
     assert main(["check", str(tmp_path / "t")]) != 0
     shown = capsys.readouterr()
     assert f"conversation-01.txt:{line}: column" in shown.out + shown.err
+
+
+# --- unbounded input -----------------------------------------------------------------------------------
+
+
+def _zip_with(path, members: dict[str, bytes]):  # noqa: ANN001, ANN202
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx", ".qdpx"])
+def test_an_archive_that_unpacks_past_the_limit_is_refused_before_it_is_opened(tmp_path, monkeypatch, suffix):
+    """A small file holding a member that unpacks to much more (here 3 MB of zeros against a limit lowered to
+    2 MB, as a 1 GiB member against the default 256 MB) is refused, naming the member and the setting."""
+    from wisdoms.codebook.qdpx_import import read_qdpx as load_qdpx
+    from wisdoms.errors import CodebookError, TranscriptError
+    from wisdoms.ingest import read_transcript
+
+    monkeypatch.setenv("WISDOMS_MAX_ARCHIVE_MB", "2")
+    path = _zip_with(tmp_path / f"bomb{suffix}", {"[Content_Types].xml": b"<x/>", "word/big.bin": b"\0" * 3_000_000})
+    assert path.stat().st_size < 20_000
+    if suffix == ".qdpx":
+        with pytest.raises(CodebookError, match="WISDOMS_MAX_ARCHIVE_MB") as err:
+            load_qdpx(path)
+    else:
+        with pytest.raises(TranscriptError, match="WISDOMS_MAX_ARCHIVE_MB") as err:
+            read_transcript(path)
+    assert "'word/big.bin' alone is 3 MB" in str(err.value)
+    monkeypatch.setenv("WISDOMS_MAX_ARCHIVE_MB", "many")
+    from wisdoms.errors import SettingsError
+
+    with pytest.raises(SettingsError, match="WISDOMS_MAX_ARCHIVE_MB='many'"):
+        (load_qdpx if suffix == ".qdpx" else read_transcript)(path)
+
+
+def test_an_archive_of_too_many_files_is_refused(tmp_path, monkeypatch):
+    from wisdoms.errors import TranscriptError
+    from wisdoms.ingest import read_transcript
+
+    monkeypatch.setenv("WISDOMS_MAX_ARCHIVE_MEMBERS", "50")
+    path = _zip_with(tmp_path / "many.docx", {f"word/m{i}.xml": b"<x/>" for i in range(60)})
+    with pytest.raises(TranscriptError, match="holds 60 files, more than the 50"):
+        read_transcript(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_table_past_the_row_limit_is_refused_while_it_is_read(tmp_path, monkeypatch, suffix):
+    from wisdoms.errors import TranscriptError
+    from wisdoms.ingest import read_transcript
+
+    rows = [["id", "answer"], *([f"r{i}", f"answer {i} about the waiting list"] for i in range(120))]
+    if suffix == ".csv":
+        from wisdoms._tables import csv_text
+
+        (tmp_path / "t.csv").write_text(csv_text(rows[0], rows[1:]), encoding="utf-8")
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in rows:
+            book.active.append(row)
+        book.save(tmp_path / "t.xlsx")
+    assert len(read_transcript(tmp_path / f"t{suffix}").turns) == 120
+    monkeypatch.setenv("WISDOMS_MAX_ROWS", "100")
+    with pytest.raises(TranscriptError, match="more than 100 rows") as err:
+        read_transcript(tmp_path / f"t{suffix}")
+    assert err.value.line == 102 and "WISDOMS_MAX_ROWS" in str(err.value)

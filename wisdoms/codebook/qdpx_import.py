@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CodebookError
+from ..limits import check_archive
 from ..models import Code
 from ._model import STATUSES, Codebook, _code_from, validate
 from .decisions import Decision
@@ -354,6 +355,7 @@ def read_qdpx(path: str | Path) -> QdpxImport:
         raise CodebookError(f"not a .qdpx (zip) archive: {exc}", path=path,
                             hint="export the project again as REFI-QDA (.qdpx)") from exc
     with zf:
+        check_archive(path, CodebookError, zf=zf)
         qde = [n for n in zf.namelist() if n.casefold().endswith(".qde") and "/" not in n.strip("/")]
         if not qde:
             raise CodebookError("the archive holds no project.qde", path=path,

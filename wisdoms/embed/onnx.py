@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,6 +121,51 @@ class OnnxBuild:
             return None
 
 
+_BUILD_LOCK = ".lock"
+
+
+def _hold(work: Path) -> int:
+    """Lock a build folder for as long as this process builds in it (the lock dies with the process)."""
+    import fcntl
+
+    fd = os.open(work / _BUILD_LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def remove_stale_builds(folder: Path) -> list[Path]:
+    """Remove ``.build-*`` folders that no running build holds: a build killed part-way (87 MB each)."""
+    import fcntl
+
+    removed = []
+    for work in folder.glob(".build-*"):
+        lock = work / _BUILD_LOCK
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            # killed before it took the lock; or a build that has not taken it yet: leave the young ones
+            fd = None
+            try:
+                if time.time() - work.stat().st_mtime < 60:
+                    continue
+            except OSError:
+                continue
+        except OSError:
+            continue
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # another process is building in it now
+        finally:
+            if fd is not None:
+                os.close(fd)
+        shutil.rmtree(work, ignore_errors=True)
+        removed.append(work)
+        log.info("removed %s, left by an ONNX build that was stopped", work)
+    return removed
+
+
 def build_onnx(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None, *, force: bool = False) -> OnnxBuild:
     """Export ``model`` to ONNX, quantise it to int8 and check it against torch; once per cache.
 
@@ -147,7 +193,9 @@ def build_onnx(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None, 
     path = installed_model_path(model)
     log.info("building the int8 ONNX encoder for %s in %s (once)", model, target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(target.parent)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
+    held = _hold(work)
     try:
         export_int8(path, work)
         shutil.copyfile(path / "tokenizer.json", work / "tokenizer.json")
@@ -165,6 +213,7 @@ def build_onnx(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None, 
         (work / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if force and target.exists():
             shutil.rmtree(target)
+        (work / _BUILD_LOCK).unlink()  # the lock holds on the open file until the build ends
         try:
             os.rename(work, target)
         except OSError:  # another process finished first: use its build
@@ -172,6 +221,7 @@ def build_onnx(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None, 
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
+        os.close(held)
     build = OnnxBuild.load(target)
     if build is None:  # pragma: no cover - rename succeeded or another build exists
         raise ModelUnavailableError(f"the ONNX build in {target} is incomplete", hint="delete the folder and re-run")

@@ -17,6 +17,7 @@ from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript
 from .speakers import FileOptions, Speaker
+from ..limits import check_archive
 from .text import parse_labelled
 
 _HEADER_CELLS = {"speaker", "name", "who", "time", "timestamp", "text", "speech", "transcript", "words"}
@@ -102,6 +103,7 @@ def _blocks(path: Path) -> list[tuple[str, str]]:
         raise MissingExtraError("reading .docx needs python-docx", path=path, hint="pip install python-docx") from exc
     if not path.read_bytes().strip():
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the conversation's text")
+    check_archive(path, TranscriptError)
     try:
         document = Document(str(path))
     except OSError:

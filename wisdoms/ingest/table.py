@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 
 from .._files import sha256_file
-from .._tables import read_xlsx_rows, unguard_cell
+from .._tables import unguard_cell
 from ..errors import TranscriptError
+from ..limits import check_archive, limit
 from ..models import Transcript, Turn
 from .speakers import FileOptions, Speaker
 from .text import decode
@@ -152,8 +153,12 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
         # an answer further down such as "the ""homework"" required" splits into the next columns.
         try:
             # A cell the tool (or another OWASP-minded exporter) guarded as '=... is read as =... again.
-            table = [[str(unguard_cell(c)) for c in row]
-                     for row in csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)]
+            most = limit("WISDOMS_MAX_ROWS")
+            table = []
+            for row in csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter):
+                table.append([str(unguard_cell(c)) for c in row])
+                if len(table) > most + 1:
+                    _too_many_rows(path, most)
         except csv.Error as exc:
             raise TranscriptError(f"not a readable CSV file: {exc}", path=path,
                                   hint="save it again from the spreadsheet as CSV (UTF-8)") from exc
@@ -205,11 +210,18 @@ def _filled(row: list[str]) -> int:
     return sum(1 for c in row if c.strip())
 
 
+def _too_many_rows(path: Path, most: int) -> None:
+    raise TranscriptError(f"the table has more than {most:,} rows of answers", path=path, line=most + 2,
+                          hint="split it into several files, or if the machine has the memory, set "
+                          "WISDOMS_MAX_ROWS to a larger number and run again")
+
+
 def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
     from openpyxl import load_workbook
 
     if not path.read_bytes().strip():
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
+    check_archive(path, TranscriptError)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except OSError:
@@ -224,7 +236,13 @@ def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
         sheet = workbook.worksheets[0]
         if len(workbook.worksheets) > 1 and notes is not None:
             notes.append(f"read the first sheet {sheet.title!r} only, of {len(workbook.worksheets)}")
-        return [["" if v is None else str(v) for v in row] for row in read_xlsx_rows(sheet)]
+        most = limit("WISDOMS_MAX_ROWS")
+        rows = []
+        for row in sheet.iter_rows(values_only=True):  # streamed: a huge sheet stops at the limit
+            rows.append(["" if v is None else str(unguard_cell(v)) for v in row])
+            if len(rows) > most + 1:
+                _too_many_rows(path, most)
+        return rows
     finally:
         workbook.close()
 
