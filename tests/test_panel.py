@@ -56,6 +56,10 @@ def test_pack_has_plain_cards_one_a_page_and_no_scores(run):
 
     assert Document(str(big[1])).styles["Normal"].font.size.pt == 18
     assert Document(str(pack / "cards.docx")).styles["Normal"].font.size.pt == 13
+    from docx.shared import Mm
+
+    for section in Document(str(pack / "cards.docx")).sections:  # A4, like cards.html, not Word's US Letter
+        assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
 
 
 def test_response_sheets_have_the_questions(run):

@@ -237,7 +237,10 @@ def cards_docx(cards: list[dict[str, Any]], *, large_print: bool = False, banner
     from docx.shared import Pt, RGBColor
 
     _, _, points = SIZES[large_print]
+    from ..report.docx import set_a4
+
     doc = Document()
+    set_a4(doc, margin_mm=15)  # the same page as cards.html prints on
     doc.core_properties.title = "Theme cards for the panel"
     doc.styles["Normal"].font.size = Pt(points)
     doc.styles["Normal"].font.name = "Arial"
