@@ -42,6 +42,11 @@ def analysis_positions(text: str) -> tuple[int, ...]:
             out.append(i)
     return tuple(out)
 
+#: Counts of people below this are never printed in a breakdown by participant group.
+SMALL_NUMBER = 5
+#: Participant attributes preferred for breakdowns by group, in order.
+PREFERRED_GROUPS = ("group", "area", "service", "region")
+
 #: Transcript formats that hold survey answers, one respondent a row (``Transcript.format``).
 TABLE_FORMATS = frozenset({"csv", "xlsx"})
 
@@ -244,6 +249,22 @@ class Theme:
         """Number of passages in the theme."""
         return len(self.passage_ids)
 
+    def __repr__(self) -> str:
+        codes = ", ".join(m.code for m in self.codes if m.assigned) or "none"
+        return (f"Theme({self.id}: {self.label!r}, {self.participants} people, {self.passages} passages, "
+                f"{self.status}, codes: {codes}, {len(self.quotes)} quotes)")
+
+    def _repr_html_(self) -> str:
+        """The theme as a notebook shows it: its label, reach, keywords, codes and quotes in full."""
+        from html import escape
+
+        codes = ", ".join(f"{escape(m.code)} ({m.score:.2f})" for m in self.codes if m.assigned) or "none"
+        quotes = "".join(f"<blockquote>{escape(q.text)}<br><small>{escape(q.participant)}, "
+                         f"<code>{escape(q.citation)}</code></small></blockquote>" for q in self.quotes)
+        return (f"<h4>Theme {self.id}: {escape(self.label)} <small>({escape(self.status)})</small></h4>"
+                f"<p>Heard from {self.participants} people in {self.passages} passages. "
+                f"Keywords: {escape(', '.join(self.keywords[:10]))}. Codes: {codes}.</p>{quotes}")
+
 
 @dataclass(frozen=True)
 class Unassigned:
@@ -286,17 +307,41 @@ class Records(tuple, Generic[T]):  # type: ignore[type-arg]
     _extra: Mapping[str, Any] | None = None
 
     def to_frame(self) -> Any:
-        """Return a ``pandas.DataFrame`` with one row per record and one column per field."""
+        """Return a ``pandas.DataFrame`` with one row per record and one column per field.
+
+        Whole-number columns with gaps (a passage not in any theme) are pandas' nullable ``Int64``, not
+        floats with ``NaN``. A theme's ``quotes`` are the quoted words, its ``citations`` where they are from.
+        """
         import pandas as pd
 
+        names = [f.name for f in fields(self._kind)] if self._kind else []
         rows = [_row(r) for r in self]
-        if rows:
-            frame = pd.DataFrame(rows)
-        else:
-            frame = pd.DataFrame(columns=[f.name for f in fields(self._kind)] if self._kind else [])
+        columns: dict[str, list[Any]] = {}
+        for row in rows:
+            for key in row:
+                columns.setdefault(key, [])
+        if not rows:
+            columns = {name: [] for name in names}
+        for row in rows:
+            for key, values in columns.items():
+                values.append(row.get(key))
         for column, values in (self._extra or {}).items():
-            frame[column] = list(values)
-        return frame
+            columns[column] = list(values)
+        return pd.DataFrame({k: _column(v) for k, v in columns.items()})
+
+    def __repr__(self) -> str:
+        kind = self._kind.__name__ if self._kind else "record"
+        shown = ", ".join(_short(repr(r)) for r in self[:_REPR_ITEMS])
+        more = f", ... {len(self) - _REPR_ITEMS:,} more" if len(self) > _REPR_ITEMS else ""
+        return f"<{len(self):,} {kind}{'' if len(self) == 1 else 's'}: [{shown}{more}]; .to_frame() for all>"
+
+    def _repr_html_(self) -> str:
+        """The first rows as a table, for notebooks (``.to_frame()`` has them all)."""
+        head = Records.of(self._kind, self[:_HTML_ROWS], extra={k: list(v)[:_HTML_ROWS] for k, v in (self._extra or {}).items()})
+        kind = self._kind.__name__ if self._kind else "record"
+        note = (f"<p>{len(self):,} {kind}s; the first {_HTML_ROWS} shown (<code>.to_frame()</code> has them all)</p>"
+                if len(self) > _HTML_ROWS else f"<p>{len(self):,} {kind}{'' if len(self) == 1 else 's'}</p>")
+        return note + head.to_frame()._repr_html_()
 
     @classmethod
     def of(cls, kind: type, items: Iterable[Any], *, extra: Mapping[str, Iterable[Any]] | None = None) -> Records[Any]:
@@ -318,5 +363,25 @@ def _row(record: Any) -> dict[str, Any]:
         row["passages"] = record.passages
         row.pop("passage_ids")
         row["codes"] = [m.code for m in record.codes if m.assigned]
-        row["quotes"] = [q.citation for q in record.quotes]
+        row["quotes"] = [q.text for q in record.quotes]
+        row["citations"] = [q.citation for q in record.quotes]
     return row
+
+
+#: Records listed in a repr, and rows in a notebook's table.
+_REPR_ITEMS = 3
+_HTML_ROWS = 20
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _column(values: list[Any]) -> Any:
+    """Whole numbers with gaps as a nullable ``Int64`` array; anything else as it is."""
+    import pandas as pd
+
+    present = [v for v in values if v is not None]
+    if present and len(present) < len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="Int64")
+    return values

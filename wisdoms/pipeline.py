@@ -79,6 +79,7 @@ def run(
     progress: Progress | None = None,
     refit: bool = False,
     strict: bool = False,
+    **overrides: Any,
 ) -> Analysis:
     """Run the whole analysis on a folder of transcripts.
 
@@ -99,16 +100,19 @@ def run(
             (see :func:`wisdoms.themes.themes_for_run`).
         strict: Stop if any transcript cannot be read. By default the run goes on without it: each file
             not read is logged, and listed with its reason in the manifest (``inputs.unread``) and the report.
+        **overrides: Any setting by name, on top of ``settings`` (``min_theme_size=10``; see
+            :class:`~wisdoms.settings.Settings`).
 
     Raises:
         TranscriptError: A transcript cannot be read and ``strict`` is set, no transcript can be read, or
             a folder-level file is invalid (the message names file and line).
         CodebookError: The codebook is missing or invalid.
+        SettingsError: An override names no setting, or has a value of the wrong type.
         CorpusTooSmallError: Too little participant speech to look for themes.
         ModelUnavailableError: A model is not installed.
         ExportBlockedError: The privacy gate blocked a quote or the rendered output; nothing is written.
     """
-    settings = (settings or Settings()).with_overrides(seed=seed)
+    settings = (settings or Settings()).with_overrides(seed=seed, **overrides)
     timer = _Timer()
     started = _dt.datetime.now(_dt.timezone.utc)
     folder = Path(transcripts)
@@ -180,6 +184,8 @@ def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
 def _run_stages(docs, book, *, folder, out, settings, embedder, write, allow_unreviewed, decisions, progress,  # noqa: ANN001, ANN202, C901
                 refit, timer, started, client, unread):
     """The stages after reading: segment, embed, themes, codebook, reports (see :func:`run`)."""
+    if progress:
+        progress.start("Splitting into passages")
     with timer.stage("segment"):
         passages, spacy_id, seg_stats = _segment_cached(docs, settings, client)
     _step(progress, "Split into passages",
@@ -223,6 +229,8 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
     """Themes, codebook and reports, after passages and embeddings (see :func:`run`)."""
     answers = {t.id for t in docs if t.format in TABLE_FORMATS}
     analysable = find_analysable(passages, settings, answers=answers)
+    if progress:
+        progress.start("Finding themes")
     with timer.stage("themes"):
         result = themes_for_run(
             [passages[i] for i in analysable], vectors[analysable], settings=settings,
@@ -277,6 +285,7 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         coverage=code_coverage,
         manifest={},
         embeddings=vectors,
+        topic_model=result.model,
     )
     analysis.manifest = _manifest(
         analysis, folder=folder, settings=settings, embedder=embedder, spacy_id=spacy_id, started=started,

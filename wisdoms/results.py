@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
 
     import numpy as np
+    from matplotlib.figure import Figure
 
     from .codebook import Codebook
 
@@ -59,6 +60,10 @@ class Analysis:
         coverage: Evidence for each code.
         manifest: Seed, models, versions, inputs with hashes, timings.
         out_dir: Where the reports were written (``None`` if not written).
+        embeddings: One row per passage, in the order of ``passages`` (``None`` in a loaded analysis).
+        topic_model: The fitted BERTopic model, for BERTopic's own tools (``None`` when the run carried an
+            earlier run's themes over, or was loaded: ``wisdoms.run(..., refit=True)`` fits one). Its topic
+            numbers are BERTopic's; ``themes`` are renumbered largest first.
     """
 
     transcripts: list[Transcript]
@@ -71,6 +76,69 @@ class Analysis:
     manifest: dict[str, Any]
     out_dir: Path | None = None
     embeddings: np.ndarray | None = field(default=None, repr=False)
+    topic_model: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """A few lines: the counts, the codebook, where the reports are, and the largest themes."""
+        s = self.summary()
+        lines = [
+            f"<Analysis: {s['transcripts']:,} transcripts, {s['participants']:,} participants, {s['passages']:,} "
+            f"passages in {s['themes']:,} themes ({s['unassigned']:,} passages not in a theme)",
+            f" codebook {_cut(self.codebook.name or '(unnamed)', 60)!r} (version {self.codebook.version}), "
+            f"seed {self.manifest.get('seed')}, reports: {self.out_dir or 'not written'}",
+        ]
+        if len(self.themes):
+            lines.append(" themes, largest first (.themes.to_frame() for all):")
+            lines += [f"  {t.id:>3}  {_cut(t.label, 70)}  ({t.participants} people, {t.status})"
+                      for t in self.themes[:_REPR_THEMES]]
+            if len(self.themes) > _REPR_THEMES:
+                lines.append(f"  ... {len(self.themes) - _REPR_THEMES:,} more")
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the counts, then a table of the largest themes."""
+        from html import escape
+
+        s = self.summary()
+        rows = "".join(
+            f"<tr><td>{t.id}</td><td>{escape(t.label)}</td><td>{t.participants}</td><td>{t.passages}</td>"
+            f"<td>{escape(t.status)}</td><td>{escape(', '.join(m.code for m in t.codes if m.assigned))}</td></tr>"
+            for t in self.themes[:_HTML_THEMES])
+        more = (f"<p>The {_HTML_THEMES} largest of {len(self.themes):,} themes; <code>.themes.to_frame()</code> "
+                "has them all.</p>" if len(self.themes) > _HTML_THEMES else "")
+        return (f"<p><b>Analysis</b>: {s['transcripts']:,} transcripts, {s['participants']:,} participants, "
+                f"{s['passages']:,} passages in {s['themes']:,} themes ({s['unassigned']:,} not in a theme). "
+                f"Codebook {escape(str(self.codebook.name))} (version {escape(str(self.codebook.version))}); "
+                f"seed {escape(str(self.manifest.get('seed')))}; reports: "
+                f"{escape(str(self.out_dir or 'not written'))}.</p>"
+                "<table><thead><tr><th>theme</th><th>label</th><th>people</th><th>passages</th><th>status</th>"
+                f"<th>codes</th></tr></thead><tbody>{rows}</tbody></table>{more}")
+
+    def plot_prevalence(self, *, top: int | None = 20) -> Figure:
+        """Themes by the number of people who raised them (see :func:`wisdoms.plots.prevalence`)."""
+        from .plots import prevalence
+
+        return prevalence(self, top=top)
+
+    def plot_groups(self, *, by: str | None = None, top: int | None = 20, suppress: bool = True) -> Figure:
+        """Themes by participant group, in people (see :func:`wisdoms.plots.by_group`).
+
+        Raises:
+            WisdomsError: ``by`` is not a participant attribute, or no attribute makes groups.
+        """
+        from .plots import by_group
+
+        return by_group(self, by=by, top=top, suppress=suppress)
+
+    def plot_map(self) -> Figure:
+        """A 2-D map of the themes by meaning (see :func:`wisdoms.plots.theme_map`).
+
+        Raises:
+            WisdomsError: No embeddings (a loaded analysis), or fewer than 2 themes.
+        """
+        from .plots import theme_map
+
+        return theme_map(self)
 
     @property
     def participants(self) -> dict[str, dict[str, str]]:
@@ -180,6 +248,15 @@ def load_saved(folder: str | Path) -> SavedAnalysis:
     except (KeyError, TypeError) as exc:
         raise RunFolderError(f"{ANALYSIS_FILE} is not a saved analysis: {exc}", path=path / ANALYSIS_FILE,
                              hint="re-run 'wisdoms run' to write it again") from exc
+
+
+#: Themes a repr lists, and rows of a notebook's table.
+_REPR_THEMES = 10
+_HTML_THEMES = 30
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def passage_records(passages: Sequence[Passage], themes: Sequence[Theme], matches: Sequence[Match]) -> Records[Passage]:

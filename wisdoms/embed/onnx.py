@@ -243,8 +243,16 @@ def export_int8(path: Path, folder: Path, *, attention: str = "eager") -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
-    transformer = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation=attention).eval()
+    # transformers draws a "Loading weights" bar of its own; wisdoms reports its steps itself
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        transformer = AutoModel.from_pretrained(str(path), local_files_only=True, attn_implementation=attention).eval()
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     wrapper = _HiddenStates(transformer)
     ids = torch.ones((2, 16), dtype=torch.long)
     names = ["input_ids", "attention_mask", "token_type_ids"]

@@ -14,18 +14,14 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..models import TABLE_FORMATS
+from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS
 from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Passage, Quote, Theme
     from ..results import Analysis
 
-#: Counts of people below this are never printed in a group breakdown.
-SMALL_NUMBER = 5
 SUPPRESSED = f"fewer than {SMALL_NUMBER}"
-#: Participant attributes preferred for the "who it came from" charts, in order.
-PREFERRED_GROUPS = ("group", "area", "service", "region")
 NOT_RECORDED = "not recorded"
 MATRIX_WORDS = 14
 #: The first screen's quote for a theme is a whole quote of at most this many words where there is one.

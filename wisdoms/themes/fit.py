@@ -451,4 +451,5 @@ def find_themes(
         min_theme_size=min_size,
         params=params,
         state=state,
+        model=model,
     )

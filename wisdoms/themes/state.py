@@ -47,6 +47,7 @@ class ThemeResult:
         centroids: Theme id -> L2-normalised mean embedding of its passages.
         reduction: The reduction actually used (``pca``, ``umap``, ``none``).
         min_theme_size: The smallest theme size used.
+        model: The fitted BERTopic model (``None`` when themes were carried over from an earlier fit).
     """
 
     themes: list[Theme]
@@ -56,6 +57,7 @@ class ThemeResult:
     min_theme_size: int
     params: dict[str, object] = field(default_factory=dict)
     state: ThemeState | None = field(default=None, repr=False)
+    model: Any = field(default=None, repr=False)
 
 
 @dataclass
