@@ -26,7 +26,7 @@ def test_importing_results_loads_no_stage_above_the_models() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.results"}, loaded
+    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.plots", "wisdoms.results"}, loaded
 
 
 @pytest.mark.slow
@@ -132,7 +132,8 @@ def test_a_notebook_goes_from_the_analysis_to_report_pack_and_qdpx_as_the_cli_do
 @pytest.mark.slow
 def test_code_suggestions_from_a_run_folder_use_the_saved_passages(analysis, tmp_path):  # noqa: ANN001
     from wisdoms.report import write_reports
-    from wisdoms.report.view import code_suggestions, suggestions_from_run_folder
+    from wisdoms.report.rundir import suggestions_from_run_folder
+    from wisdoms.report.view import code_suggestions
 
     write_reports(analysis, tmp_path, allow_unreviewed=True)
     suggested, facts = suggestions_from_run_folder(tmp_path)

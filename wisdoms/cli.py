@@ -561,7 +561,7 @@ def _cmd_codebook_suggest(args: argparse.Namespace) -> int:
     from .codebook.coverage import release_suggestions
     from .privacy.project import ProjectPrivacy
     from .report import settings_from_manifest
-    from .report.view import suggestions_from_run_folder
+    from .report.rundir import suggestions_from_run_folder
 
     suggestions, facts = suggestions_from_run_folder(args.run_dir)
     if not suggestions:

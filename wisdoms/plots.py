@@ -1,7 +1,7 @@
 """Figures for a researcher's notebook: prevalence in people, themes by participant group, a map of themes.
 
-Each function takes an :class:`~wisdoms.results.Analysis` (the methods ``Analysis.plot_*`` call them) and
-returns a :class:`matplotlib.figure.Figure`, made without pyplot, so a notebook shows it once and a script
+Each function takes an :class:`~wisdoms.results.Analysis` (the methods ``Analysis.plot_*`` call them; this
+module imports only the models, so the results module can import it) and returns a :class:`matplotlib.figure.Figure`, made without pyplot, so a notebook shows it once and a script
 can ``fig.savefig(...)``. Counts are of people, never passages. Themes a panel rejected or merged are left
 out, as in the reports. matplotlib is imported when a figure is first drawn.
 """
@@ -9,17 +9,27 @@ out, as in the reports. matplotlib is imported when a figure is first drawn.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import WisdomsError
-from .models import PREFERRED_GROUPS, SMALL_NUMBER, Theme
+from .models import PREFERRED_GROUPS, SMALL_NUMBER, Passage, Theme
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .results import Analysis
+
+class Plottable(Protocol):
+    """What the figures read of a :class:`wisdoms.results.Analysis`."""
+
+    @property
+    def themes(self) -> Sequence[Theme]: ...
+    @property
+    def passages(self) -> Sequence[Passage]: ...
+    @property
+    def participants(self) -> Mapping[str, Mapping[str, str]]: ...
+    @property
+    def embeddings(self) -> Any: ...
 
 #: Longest theme label shown on an axis before it is cut with an ellipsis.
 LABEL_CHARS = 48
@@ -55,7 +65,7 @@ def _figure(width: float, height: float) -> Figure:
     return NotebookFigure(figsize=(width, height), layout="constrained")
 
 
-def prevalence(analysis: Analysis, *, top: int | None = 20) -> Figure:
+def prevalence(analysis: Plottable, *, top: int | None = 20) -> Figure:
     """A bar per theme: how many of the people listened to raised it (largest first).
 
     Args:
@@ -77,7 +87,7 @@ def prevalence(analysis: Analysis, *, top: int | None = 20) -> Figure:
     return fig
 
 
-def group_of(analysis: Analysis, by: str | None = None) -> tuple[str, dict[str, str]]:
+def group_of(analysis: Plottable, by: str | None = None) -> tuple[str, dict[str, str]]:
     """The participant attribute to break themes down by, and each participant's value of it.
 
     Raises:
@@ -101,7 +111,7 @@ def group_of(analysis: Analysis, by: str | None = None) -> tuple[str, dict[str, 
     return by, {pid: str(attrs.get(by, "not recorded")) for pid, attrs in people.items()}
 
 
-def by_group(analysis: Analysis, *, by: str | None = None, top: int | None = 20, suppress: bool = True) -> Figure:
+def by_group(analysis: Plottable, *, by: str | None = None, top: int | None = 20, suppress: bool = True) -> Figure:
     """A grid of themes by participant group: in each cell, how many people of that group raised the theme.
 
     Args:
@@ -115,6 +125,8 @@ def by_group(analysis: Analysis, *, by: str | None = None, top: int | None = 20,
     Raises:
         WisdomsError: ``by`` is not an attribute of any participant, or none makes groups.
     """
+    import numpy as np
+
     by, group = group_of(analysis, by)
     themes = sorted(_open(analysis.themes), key=lambda t: (-t.participants, t.id))[: top or None]
     groups = sorted(set(group.values()))
@@ -142,7 +154,7 @@ def by_group(analysis: Analysis, *, by: str | None = None, top: int | None = 20,
     return fig
 
 
-def theme_map(analysis: Analysis) -> Figure:
+def theme_map(analysis: Plottable) -> Figure:
     """A 2-D map of the themes: each theme's centre (the mean of its passages' embeddings) placed by its two
     principal components, the dot's area by the people who raised it. Themes near each other are close in
     meaning; the axes themselves mean nothing.
@@ -150,6 +162,8 @@ def theme_map(analysis: Analysis) -> Figure:
     Raises:
         WisdomsError: The analysis has no embeddings (one loaded from a run folder), or fewer than 2 themes.
     """
+    import numpy as np
+
     if analysis.embeddings is None:
         raise WisdomsError("the map needs the passages' embeddings, which a loaded analysis does not keep",
                            hint="run wisdoms.run(...) in this session (the embeddings come from the cache)")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._files import sha256_file, write_text
 from .errors import RunFolderError, WisdomsError
 from .models import CodeCoverage, Match, Passage, Quote, Records, Theme, Transcript, Unassigned
+from .plots import by_group, prevalence, theme_map
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
@@ -116,8 +117,6 @@ class Analysis:
 
     def plot_prevalence(self, *, top: int | None = 20) -> Figure:
         """Themes by the number of people who raised them (see :func:`wisdoms.plots.prevalence`)."""
-        from .plots import prevalence
-
         return prevalence(self, top=top)
 
     def plot_groups(self, *, by: str | None = None, top: int | None = 20, suppress: bool = True) -> Figure:
@@ -126,8 +125,6 @@ class Analysis:
         Raises:
             WisdomsError: ``by`` is not a participant attribute, or no attribute makes groups.
         """
-        from .plots import by_group
-
         return by_group(self, by=by, top=top, suppress=suppress)
 
     def plot_map(self) -> Figure:
@@ -136,8 +133,6 @@ class Analysis:
         Raises:
             WisdomsError: No embeddings (a loaded analysis), or fewer than 2 themes.
         """
-        from .plots import theme_map
-
         return theme_map(self)
 
     @property

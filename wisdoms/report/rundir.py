@@ -106,3 +106,65 @@ def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebo
     from ..results import read_run_inputs
 
     return read_run_inputs(run.manifest, run.path, transcripts=transcripts, codebook=codebook)
+
+
+def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Suggested codes for a run folder's uncovered themes, from ``themes.json`` and ``passages.csv``.
+
+    Returns:
+        The suggestions, and facts about the run (``run``, ``date``, ``draft``: whether the run was a
+        private draft whose quotes the privacy gate has not cleared).
+
+    Raises:
+        RunFolderError: The run folder is incomplete or unreadable.
+    """
+    from ..codebook import load_codebook
+    from ..codebook.coverage import suggest_codes
+    from ..errors import WisdomsError
+    from ..models import Passage
+    from ..results import ANALYSIS_FILE, load_saved
+    from .language import find_deficit_language
+
+    run = read_run_folder(run_dir)
+    if (run.path / ANALYSIS_FILE).is_file():  # the passages and themes as the run made them, typed
+        saved = load_saved(run.path)
+        passages, themes = saved.passages, saved.themes
+    else:  # a run folder written before analysis.json was: its passages' turns are not known, nor needed here
+        passages = [Passage(id=r["passage"], transcript=r["transcript"], participant=r["participant"],
+                            start=r["start"], end=r["end"], text=r["text"], turn=-1) for r in run.passages]
+        themes = _themes_of_document(run.themes, passages)
+    book_path = ((run.manifest.get("inputs") or {}).get("codebook") or {}).get("path")
+    try:
+        book = load_codebook(book_path) if book_path else None
+    except WisdomsError:
+        book = None
+    if book is None:  # ids and names then only avoid the codes the run recorded
+        from ..codebook import Codebook
+        from ..models import Code
+
+        recorded = (run.themes.get("codebook") or {}).get("coverage", [])
+        book = Codebook(codes=tuple(Code(id=c["id"], name=c["name"], definition="-") for c in recorded))
+    flagged = {q["citation"] for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes", [])}
+    suggestions = suggest_codes(themes, passages, book, screen=find_deficit_language, exclude=flagged)
+    facts = {"run": str(run.path), "date": str(run.manifest.get("created") or "")[:10],
+             "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists(),
+             "manifest": run.manifest}
+    return suggestions, facts
+
+
+def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[Any]:
+    """The themes of a ``themes.json`` document (for run folders without ``analysis.json``)."""
+    from ..models import Match, Quote, Theme
+
+    at = {(p.transcript, p.start, p.end): p.id for p in passages}
+    themes = []
+    for t in document.get("themes", []):
+        quotes = tuple(Quote(transcript=q["transcript"], participant=q["participant"], start=q["start"], end=q["end"],
+                             text=q["text"], passage=at.get((q["transcript"], q["start"], q["end"]), ""))
+                       for q in t.get("quotes", []))
+        codes = tuple(Match(target="theme", target_id=str(t["id"]), code=m["id"], score=float(m.get("score", 0)),
+                            evidence=str(m.get("evidence", "")), assigned=True) for m in t.get("codes", []))
+        themes.append(Theme(id=int(t["id"]), label=t["label"], keywords=tuple(t.get("keywords", ())),
+                            passage_ids=tuple(t.get("passage_ids", ())), participants=int(t.get("participants", 0)),
+                            status=t.get("status", "candidate"), quotes=quotes, codes=codes))
+    return themes
