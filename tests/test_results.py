@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from report_fixtures.analysis import build_analysis
@@ -139,3 +140,19 @@ def test_code_suggestions_from_a_run_folder_use_the_saved_passages(analysis, tmp
     suggested, facts = suggestions_from_run_folder(tmp_path)
     assert suggested == code_suggestions(analysis)
     assert facts["draft"] is True
+
+
+def test_a_code_matcher_used_before_fit_says_so() -> None:
+    """Like scikit-learn's check_is_fitted: a clear message naming what to call, not an AttributeError on codes_."""
+    import numpy as np
+
+    from wisdoms.codebook import CodeMatcher, load_codebook
+    from wisdoms.errors import NotFittedError
+
+    matcher = CodeMatcher(load_codebook(Path(__file__).resolve().parents[1] / "codebook" / "codebook.yaml"))
+    for call in (lambda: matcher.score(np.zeros((1, 8), dtype=np.float32)),
+                 lambda: matcher.match_passages([], np.zeros((0, 8), dtype=np.float32)),
+                 lambda: matcher.match_themes([], [], {})):
+        with pytest.raises(NotFittedError, match=r"not fitted yet.*\n.*call \.fit\(embed\) first"):
+            call()
+    assert issubclass(NotFittedError, AttributeError)

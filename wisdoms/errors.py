@@ -88,3 +88,7 @@ class RunFolderError(WisdomsError):
 
 class PanelError(WisdomsError):
     """A panel response sheet or decisions file is invalid; the message names the row and column."""
+
+
+class NotFittedError(WisdomsError, AttributeError):
+    """A method that needs :meth:`fit` was called first (an ``AttributeError`` too, as scikit-learn's is)."""

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._files import write_bytes
-from ..errors import CodebookError
+from ..errors import CodebookError, NotFittedError
 from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
@@ -414,6 +414,11 @@ class CodeMatcher:
                 scores[:, desc.code] -= _EXCLUDE_PENALTY * excess
         return scores.astype(np.float32), evidence
 
+    def _check_fitted(self, method: str) -> None:
+        if not hasattr(self, "codes_"):
+            raise NotFittedError(f"this CodeMatcher is not fitted yet, so it cannot {method}",
+                                 hint="call .fit(embed) first (embed: a function from texts to unit vectors)")
+
     def score(self, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
               ) -> tuple[NDArray[np.float32], list[list[str]]]:
         """Scores (rows: vectors, columns: active codes) and the evidence label of each cell.
@@ -430,7 +435,9 @@ class CodeMatcher:
 
         Raises:
             CodebookError: ``texts`` and ``vectors`` differ in length.
+            NotFittedError: :meth:`fit` has not been called.
         """
+        self._check_fitted("score")
         n, k = len(vectors), len(self.codes_)
         if texts is not None and len(texts) != n:
             raise CodebookError(f"{len(texts)} texts for {n} vectors",
@@ -489,7 +496,11 @@ class CodeMatcher:
         ``scored`` is :meth:`score`'s result for these passages, when the caller already has it; otherwise
         their ``analysis_text`` is scored (clause by clause too; a clause's characters in evidence are then
         counted in the passage's own ``text``, the words quoted).
+
+        Raises:
+            NotFittedError: :meth:`fit` has not been called.
         """
+        self._check_fitted("match_passages")
         if scored is None:
             scores, evidence = self.score(vectors, [p.analysis_text for p in passages])
             for row, passage in enumerate(passages):
@@ -523,7 +534,11 @@ class CodeMatcher:
         ``settings.theme_code_threshold`` and within ``settings.code_margin`` of its best code, or when
         at least a fifth of its passages are assigned the code. The score reported is the centre's score
         (or the mean passage score when no centre is given); the evidence says why.
+
+        Raises:
+            NotFittedError: :meth:`fit` has not been called.
         """
+        self._check_fitted("match_themes")
         assigned: dict[str, set[str]] = {}
         for m in passage_matches:
             if m.assigned:
