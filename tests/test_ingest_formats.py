@@ -160,3 +160,15 @@ def test_surveymonkey_export_with_a_second_header_row(tmp_path: Path) -> None:
     assert result.error is None, result.error
     assert list(result.transcript.participants) == ["114922001", "114922002"]
     assert "row 2: the survey tool's second header row, not answers: skipped" in result.notes
+
+
+def test_caption_prefixes_in_any_script_case_and_style(tmp_path: Path) -> None:
+    vtt = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:03.000\n>> interviewer: What changed for you?\n\n"
+           "2\n00:00:03.500 --> 00:00:07.000\nÉlodie Dubois: The volunteers. So basically: they stayed.\n\n"
+           "3\n00:00:07.500 --> 00:00:09.000\n- interviewer: And then?\n\n"
+           "4\n00:00:09.500 --> 00:00:12.000\nÉlodie Dubois: I started to trust them.\n")
+    (tmp_path / "zoom.vtt").write_text(vtt, encoding="utf-8")
+    t = read_folder(tmp_path)[0]
+    assert _roles(t) == "IPIP"
+    assert t.text[t.turns[1].start:t.turns[1].end] == "The volunteers. So basically: they stayed."
+    assert "Élodie" not in t.text

@@ -24,7 +24,7 @@ from pathlib import Path
 from .._files import sha256_file
 from ..errors import TranscriptError
 from ..models import Transcript, Turn
-from .speakers import FileOptions, Speaker, label_key, require_participant, resolve_speakers
+from .speakers import FileOptions, Speaker, builtin_role, label_key, require_participant, resolve_speakers
 from .text import decode
 
 _TIMING = re.compile(
@@ -33,7 +33,9 @@ _TIMING = re.compile(
 _VOICE = re.compile(r"<v(?:\.[\w.\-]+)?[ \t]+([^>]+)>", re.IGNORECASE)
 _TAG = re.compile(r"</?[^>\n]*>")
 # A speaker prefix in a cue: every word capitalised or a number ("Sam Smith:", "Speaker 2:", "P1:").
-_PREFIX = re.compile(r"^[ \t]*(?:-[ \t]*)?(?P<label>[A-Z][\w.'\-]*(?: [A-Z0-9][\w.'\-]*){0,3})[ \t]*:[ \t]+")
+# A speaker prefix in a cue ("Sam Smith:", "Élodie:", "Speaker 2:", "P1:", ">> INTERVIEWER:", "- interviewer:"):
+# up to four words, each capitalised or a number, or a role word in any case (checked in _speaker_and_words).
+_PREFIX = re.compile(r"^[ \t]*(?:(?:-|>>)[ \t]*)?(?P<label>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]*:[ \t]+")
 
 
 @dataclass
@@ -158,9 +160,16 @@ def _speaker_and_words(line: str) -> tuple[str | None, str]:
     words = html.unescape(_TAG.sub("", line)).replace("\u00a0", " ").strip()
     if label is None:
         prefix = _PREFIX.match(words)
-        if prefix:
+        if prefix and _is_speaker(prefix.group("label")):
             label, words = prefix.group("label"), words[prefix.end() :].strip()
     return label, words
+
+
+def _is_speaker(label: str) -> bool:
+    """A prefix that names a speaker: every word capitalised or a number (``Sam Smith``, ``Speaker 2``), or a
+    role word in any case (``interviewer``); not the start of a sentence such as ``so basically:``."""
+    words = label.split()
+    return all(w[0].isupper() or w[0].isdigit() for w in words) or builtin_role(label) is not None
 
 
 def _merge(cues: list[_Cue], path: Path) -> list[tuple[str, str, int, str]]:
