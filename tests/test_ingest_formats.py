@@ -172,3 +172,29 @@ def test_caption_prefixes_in_any_script_case_and_style(tmp_path: Path) -> None:
     assert _roles(t) == "IPIP"
     assert t.text[t.turns[1].start:t.turns[1].end] == "The volunteers. So basically: they stayed."
     assert "Élodie" not in t.text
+
+
+def test_teams_word_transcript_and_otter_text_with_speaker_headings(tmp_path: Path) -> None:
+    """Teams' "Download as .docx" and Otter's text export: a heading line "Name   0:03", the speech below it."""
+    from docx import Document
+
+    doc = Document()
+    for paragraph in ("Transcript", "3 May 2024, 10:02am", "Priya Shah   0:03", "Thanks for joining. How have things been?",
+                      "Tom Reed   0:10", "Better, honestly. The new worker rings back.", "Priya Shah   0:17",
+                      "What does that look like?", "Tom Reed   0:19", "She knew my son's name without asking."):
+        doc.add_paragraph(paragraph)
+    doc.save(tmp_path / "teams.docx")
+    (tmp_path / "otter.txt").write_text(
+        "Speaker 1  0:00\nSo where did it start?\n\nSpeaker 2  0:04\nAt school, I think.\nThen the flat.\n\n"
+        "Speaker 1  1:02:10\nAnd after?\n\nSpeaker 2  1:02:15\nAfter, I got help.\n", encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    teams, otter = (next(f for f in scan.files if f.id == name) for name in ("teams.docx", "otter.txt"))
+    assert teams.error is None and otter.error is None, (teams.error, otter.error)
+    assert _roles(teams.transcript) == "IPIP" and _roles(otter.transcript) == "IPIP"
+    t = teams.transcript
+    assert t.text[t.turns[1].start:t.turns[1].end] == "Better, honestly. The new worker rings back."
+    assert [u.time for u in t.turns] == ["0:03", "0:10", "0:17", "0:19"]
+    o = otter.transcript
+    assert o.text[o.turns[1].start:o.turns[1].end] == "At school, I think.\nThen the flat."
+    assert o.turns[2].time == "1:02:10" and o.turns[2].line == 8
+    assert any("preamble" in n and "Transcript" in n for n in teams.notes)

@@ -48,11 +48,23 @@ RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "tit
 
 # A label at the start of a line: optional [00:03:12] timestamp, optional **bold**, a short name or number
 # (letters of any script), a colon not followed by a digit (a clock time such as 10:30 is not a label).
+# Or a heading line as Teams' Word transcripts and Otter write it, the speech on the lines below:
+# "Priya Shah   0:03" / "Speaker 1  1:02:10".
 _LABEL = re.compile(
     r"^[ \t]*(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\][ \t]*)?"
-    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*",
+    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*"
+    r"|^[ \t]*(?P<heading>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]{1,}"
+    r"(?P<heading_time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*\r?$",
     re.MULTILINE,
 )
+
+
+def _label(m: re.Match) -> str:
+    return m.group("label") if m.group("label") is not None else m.group("heading")
+
+
+def _time(m: re.Match) -> str | None:
+    return m.group("time") if m.group("label") is not None else m.group("heading_time")
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 
 
@@ -342,8 +354,9 @@ def parse_labelled(
     spans: list[tuple[re.Match, int, int]] = []
     for i, match in enumerate(known):
         end_limit = known[i + 1].start() if i + 1 < len(known) else len(text)
-        start = match.end()
-        end = start + len(text[start:end_limit].rstrip())
+        speech = text[match.end():end_limit]
+        start = match.end() + len(speech) - len(speech.lstrip())  # a heading's speech starts on the next line
+        end = start + len(speech.strip())
         if end > start:
             spans.append((match, start, end))
     group = {
@@ -351,7 +364,7 @@ def parse_labelled(
     } if meta.get("participants") is not None else None
     single = next(iter(participants))
     decided = resolve_speakers(
-        [(m.group("label"), text[s:e], where(m.start())) for m, s, e in spans],
+        [(_label(m), text[s:e], where(m.start())) for m, s, e in spans],
         path=path,
         rules=rules,
         group=group,
@@ -362,8 +375,8 @@ def parse_labelled(
     )
     turns: list[Turn] = []
     for match, start, end in spans:
-        speaker = decided[label_key(match.group("label"))]
-        turns.append(speaker.turn(start, end, line=lines.line_of(match.start()), time=match.group("time")))
+        speaker = decided[label_key(_label(match))]
+        turns.append(speaker.turn(start, end, line=lines.line_of(match.start()), time=_time(match)))
     require_participant(
         turns, path=path, why="every turn is the interviewer's",
         hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
@@ -397,7 +410,7 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
     """
     counts: dict[str, int] = {}
     for m in labels:
-        key = label_key(m.group("label"))
+        key = label_key(_label(m))
         counts[key] = counts.get(key, 0) + 1
     rule_keys = {label_key(k) for k in rules}
     # Seats by number: once a file's speakers are numbers (named in speakers.yaml, or several starting lines
@@ -405,7 +418,7 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
     by_number = any(k.isdigit() and (k in rule_keys or n >= 2) for k, n in counts.items())
     chosen = []
     for m in labels:
-        label = m.group("label").strip()
+        label = _label(m).strip()
         key = label_key(label)
         if key in rule_keys or builtin_role(label) is not None or NUMBERED_SPEAKER.match(key):
             chosen.append(m)
