@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -270,3 +271,36 @@ def check_folder(path: str | Path, error: type[WisdomsError]) -> None:
         if sha256_file(target) != digest:
             # Hand edits are the user's to make; say so, in case it was a file copied from another run.
             log.warning("%s was changed since it was written (or copied from another run)", target)
+
+
+@contextmanager
+def read_errors_as(path: str | Path, error: type[WisdomsError]) -> Iterator[None]:
+    """Turn a UnicodeDecodeError (a file not in UTF-8) or a YAML syntax error while reading ``path`` into
+    ``error`` naming the line."""
+    import yaml
+
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        data = exc.object if isinstance(exc.object, (bytes, bytearray)) else b""
+        line = bytes(data[: exc.start]).count(b"\n") + 1 if data else None
+        raise error(f"not UTF-8 text (byte 0x{data[exc.start]:02X} cannot be read)" if data else "not UTF-8 text",
+                    path=path, line=line,
+                    hint="save the file as UTF-8 (in Excel: 'CSV UTF-8'; in a text editor: encoding UTF-8)") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error(f"not valid YAML: {problem}", path=path, line=mark.line + 1 if mark else None,
+                    hint="fix the line (a text editor shows it), or write the file again") from exc
+
+
+def clear_read_errors(error: type[WisdomsError]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a reader whose first argument is the path: a file that is not UTF-8, or not YAML where
+    YAML is read, raises ``error`` naming the line (see :func:`read_errors_as`), not a traceback."""
+    def decorate(reader: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(reader)
+        def read(path: Any, *args: Any, **kwargs: Any) -> Any:
+            with read_errors_as(path, error):
+                return reader(path, *args, **kwargs)
+        return read
+    return decorate

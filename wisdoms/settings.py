@@ -137,7 +137,7 @@ class Settings:
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
             raise SettingsError(f"cannot read settings: {exc}", path=path) from exc
         if not isinstance(data, dict):
             raise SettingsError("settings must be a mapping of name: value", path=path)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .._files import clear_read_errors
 from ..errors import CodebookError
 from ..models import Code, Records
 
@@ -72,6 +73,7 @@ class Codebook:
         return Records.of(Code, self.codes).to_frame()
 
 
+@clear_read_errors(CodebookError)
 def load_yaml_codebook(path: str | Path) -> Codebook:
     """Read and validate a YAML codebook.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import read_jsonl
+from .._files import read_jsonl, clear_read_errors
 from .._tables import GuardedDictReader
 from ..errors import CodebookError
 
@@ -63,6 +63,7 @@ def krippendorff_alpha(a: Sequence[bool], b: Sequence[bool]) -> float:
     return 1.0 - (disagree_pairs / n) / expected
 
 
+@clear_read_errors(CodebookError)
 def read_assignments(path: str | Path) -> dict[str, set[str]]:
     """Unit id -> assigned codes, from a coding CSV (``id, code[, assigned]``) or JSONL (``id``, ``codes``).
 

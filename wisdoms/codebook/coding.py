@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import read_jsonl, write_text
+from .._files import read_jsonl, clear_read_errors, write_text
 from .._tables import GuardedDictReader, GuardedDictWriter
 from ..errors import CodebookError
 from ..settings import Settings
@@ -25,6 +25,7 @@ class Answer:
     row: int
 
 
+@clear_read_errors(CodebookError)
 def read_answers(path: str | Path, *, text_column: str = "text", id_column: str = "id") -> list[Answer]:
     """Answers from a CSV (header row) or JSONL file; ids default to the row number when absent.
 

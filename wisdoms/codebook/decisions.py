@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .._files import write_bytes, write_text
+from .._files import clear_read_errors, write_bytes, write_text
 from .._tables import GuardedDictReader, GuardedDictWriter, GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 
@@ -68,6 +68,7 @@ def _decision(item: dict[str, Any], *, path: Path, row: int) -> Decision:
                     when=when.isoformat() if isinstance(when, (_dt.date, _dt.datetime)) else str(when))
 
 
+@clear_read_errors(CodebookError)
 def load_decisions(path: str | Path) -> list[Decision]:
     """Read a decisions file (``.yaml``/``.yml``: a ``decisions:`` list; ``.csv``: one row each).
 
@@ -157,6 +158,7 @@ def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path
     raise CodebookError(f"unknown review sheet format {path.suffix!r}", path=path, hint="use .csv or .xlsx")
 
 
+@clear_read_errors(CodebookError)
 def read_review_sheet(path: str | Path, *, who: str = "", today: str | None = None) -> list[Decision]:
     """Decisions from a filled-in review sheet; rows with an empty ``decision`` are not decisions.
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .._files import read_jsonl, write_bytes, write_text
+from .._files import read_jsonl, clear_read_errors, write_bytes, write_text
 from .._tables import GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 from ..models import Code
@@ -39,6 +39,7 @@ def code_guid(code_id: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, code_id))
 
 
+@clear_read_errors(CodebookError)
 def load_codebook(path: str | Path) -> Codebook:
     """Read and validate a codebook, choosing the reader by suffix (see :data:`SUFFIXES`).
 

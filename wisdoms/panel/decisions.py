@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .._files import sha256_file, write_text
+from .._files import clear_read_errors, sha256_file, write_text
 from .._tables import read_csv_rows, read_xlsx_rows
 from ..errors import PanelError
 from . import sheet
@@ -99,6 +99,7 @@ def _quote_numbers(text: str) -> tuple[list[int], str] | None:
     return [int(n) for n in rest.split()], reason
 
 
+@clear_read_errors(PanelError)
 def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Verdicts and withdrawn quotes from a response sheet.
 
@@ -188,6 +189,7 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
     return verdicts, flagged
 
 
+@clear_read_errors(PanelError)
 def read_decisions(path: str | Path) -> dict[str, Any]:
     """Read a decisions file (an empty one if it does not exist yet).
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .._files import atomic_open, write_text
+from .._files import atomic_open, clear_read_errors, write_text
 from .._tables import GuardedDictReader, GuardedDictWriter, GuardedWriter, read_xlsx_rows
 from ..errors import PrivacyError
 from ..ingest.text import decode, split_front_matter
@@ -48,6 +48,7 @@ class Decision:
     reviewer: str
 
 
+@clear_read_errors(PrivacyError)
 def read_review(path: str | Path, *, undecided: str | None = None) -> list[Decision]:
     """Read a review sheet (CSV or XLSX) as written by ``wisdoms privacy scan`` and decided by a person: the
     terms sheet (one decision per distinct term, :mod:`.terms`) or the sheet of every finding.

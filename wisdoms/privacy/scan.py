@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import atomic_open, read_jsonl, write_bytes, write_text
+from .._files import atomic_open, read_jsonl, clear_read_errors, write_bytes, write_text
 from .._tables import GuardedDictReader, GuardedWriter, append_row
 from ..errors import PrivacyError
 from .detectors import Detector, Finding, source_modes
@@ -66,6 +66,7 @@ class TextTable:
         return {i: str(r.get(self.text_column) or "") for i, r in zip(self.ids, self.records)}
 
 
+@clear_read_errors(PrivacyError)
 def read_table(path: str | Path, *, text_column: str = "text", id_column: str = "id") -> TextTable:
     """Read a ``.csv`` (with a header row) or ``.jsonl`` file of texts.
 
