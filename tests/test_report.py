@@ -79,7 +79,7 @@ def _bare_view(**fields):  # noqa: ANN003, ANN202
     base = dict(title="", summary={"participants": 12}, words=0, group_by="area", listened={}, not_grouped=[],
                 themes=[], matrix_themes=[], matrix_people=[], matrix_cells={}, coverage=[], uncovered=[],
                 candidate_new_codes=[], unassigned_reasons=[], unassigned=[], language_flags=[], method=[],
-                panels=[], codebook=None)
+                panels=[], codebook=__import__("types").SimpleNamespace(name="Codebook", version="1"))
     return ReportView(**(base | fields))
 
 
@@ -702,3 +702,26 @@ def test_code_suggestions_are_made_once_per_write(analysis, tmp_path, monkeypatc
     monkeypatch.setattr(coverage, "suggest_codes", lambda *a, **k: calls.append(1) or real(*a, **k))
     write_reports(analysis, tmp_path / "out", allow_unreviewed=True)
     assert len(calls) == 1
+
+
+def test_first_screen_of_a_survey_with_many_themes_draws_the_top_ones_and_lists_the_rest():
+    from wisdoms.report.blocks import Figure, Table, ThemeSummary
+    from wisdoms.report.document import GLANCE_THEMES, build_document
+
+    themes = [_theme_view(i, 100 - i) for i in range(GLANCE_THEMES + 5)]
+    drawn = []
+
+    def chart(bars, total, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        from wisdoms.report.blocks import Chart
+
+        drawn.append(bars)
+        return Chart(title=kwargs["title"], alt=kwargs["alt"], svg="<svg></svg>", png=b"")
+
+    summary = {"participants": 120, "passages": 500, "themes": len(themes), "unassigned": 0}
+    overview = build_document(_bare_view(themes=themes, summary=summary), chart=chart).sections[0]
+    assert [n for _, n in drawn[0]] == [100 - i for i in range(GLANCE_THEMES)]
+    figure = next(b for b in overview.blocks if isinstance(b, Figure))
+    assert f"top {GLANCE_THEMES} themes" in figure.chart.title and "theme 24, 76 of 120 people" in figure.chart.alt
+    assert sum(isinstance(b, ThemeSummary) for b in overview.blocks) == GLANCE_THEMES
+    rest = [b for b in overview.blocks if isinstance(b, Table) and b.anchor == "glance-rest"][0]
+    assert [r[1] for r in rest.rows] == [(f"{100 - i} of 120 people",) for i in range(GLANCE_THEMES, GLANCE_THEMES + 5)]

@@ -34,29 +34,40 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "write_reports", "render_reports", "write_rendered", "render_html", "render_markdown", "render_docx",
+    "write_reports", "render_reports", "prepare", "write_rendered", "render_html", "render_markdown", "render_docx",
     "themes_json", "passages_csv", "framework_matrix_csv", "framework_matrix_xlsx", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
     "settings_from_manifest",
 ]
 
 Rendered = dict[str, "str | bytes"]
 
+#: What every report file is rendered from: the draft codes, the view and the report's sections.
+Prepared = tuple[list[Any], Any, Any]
+
+
+def prepare(analysis: Analysis, *, suggestions: list[Any] | None = None) -> Prepared:
+    """The draft codes (made once: reports only lay out results), the view and the sections, chart drawn."""
+    from .charts import prevalence_chart
+    from .document import build_document
+    from .view import code_suggestions
+
+    suggestions = code_suggestions(analysis) if suggestions is None else suggestions
+    view = build_view(analysis, suggestions=suggestions)
+    return suggestions, view, build_document(view, chart=prevalence_chart)
+
+
 def render_reports(analysis: Analysis, *, banner: str | None = None,
-                   suggestions: list[Any] | None = None) -> dict[str, str | bytes]:
+                   suggestions: list[Any] | None = None, prepared: Prepared | None = None) -> dict[str, str | bytes]:
     """Every report file's name and content (text or bytes), nothing written yet.
 
     ``banner`` (the draft stamp, NOT FOR SHARING) goes everywhere: at the top of the HTML page, the Markdown
     and the Word document and in every page header of the Word document, under ``draft`` in themes.json and
     manifest.json, in a ``draft`` column of every row of both CSV files, and in a file of its own.
+    ``suggestions`` are the draft codes for uncovered themes (:func:`~wisdoms.report.view.code_suggestions`),
+    made once when not given; ``prepared`` is what :func:`prepare` made, when the same reports are rendered
+    twice (clean, then as a stamped draft).
     """
-    from .charts import prevalence_chart
-    from .document import build_document
-    from .view import code_suggestions
-
-    # The draft codes are made once here and handed to every writer: reports only lay out results.
-    suggestions = code_suggestions(analysis) if suggestions is None else suggestions
-    view = build_view(analysis, suggestions=suggestions)
-    document = build_document(view, banner=banner, chart=prevalence_chart)
+    suggestions, view, document = prepared or prepare(analysis, suggestions=suggestions)
     rendered: dict[str, str | bytes] = {
         "themes.json": themes_json(analysis, draft=banner, suggestions=suggestions),
         "passages.csv": passages_csv(analysis, draft=banner),
@@ -120,12 +131,10 @@ def write_reports(
     """
     from ..privacy import NOT_FOR_SHARING
 
-    from .view import code_suggestions
-
-    suggestions = code_suggestions(analysis)  # once per write, whether or not the draft is rendered too
+    prepared = prepare(analysis)  # once per write, whether or not the draft is rendered too
 
     def render(draft: bool) -> dict[str, str | bytes]:
-        return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None, suggestions=suggestions)
+        return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None, prepared=prepared)
 
     rendered = release(
         [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),

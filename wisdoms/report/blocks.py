@@ -166,11 +166,11 @@ Block = Union[Para, Heading, Bullets, Facts, Table, Quote, Figure, ThemeSummary,
 
 @dataclass(frozen=True)
 class Report:
-    """The whole report: title, a stamp for drafts, opening blocks, sections in reading order, and contents."""
+    """The whole report: title, opening blocks, sections in reading order, and contents. (A draft's stamp is
+    the writers' to place: the page's banner, Word's page headers.)"""
 
     title: str
     lead: tuple[Block, ...]
     sections: tuple[Section, ...]
-    banner: str | None = None
     #: (section id, text) for the table of contents, in order.
     contents: tuple[tuple[str, str], ...] = ()

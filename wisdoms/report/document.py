@@ -22,6 +22,8 @@ GROUP_COLUMNS = 8
 #: The workbook beside the report that holds the framework matrix for a spreadsheet.
 MATRIX_WORKBOOK = "framework-matrix.xlsx"
 HIDDEN_CELL = "—"
+#: Themes the first screen draws and sums up with a quote; the rest are a table of titles and counts under them.
+GLANCE_THEMES = 25
 #: A hidden count in the table of themes by group: short, read aloud as "less than 5", explained above it.
 HIDDEN_COUNT = f"<{SMALL_NUMBER}"
 
@@ -46,12 +48,11 @@ def _quote(q: Any, note: str = "") -> Quote:
     return Quote(q.text, q.participant, q.citation, note)
 
 
-def build_document(view: ReportView, *, banner: str | None = None, chart: Any = None) -> Report:
+def build_document(view: ReportView, *, chart: Any = None) -> Report:
     """The report as ordered sections.
 
     Args:
         view: What the report shows (:func:`~wisdoms.report.view.build_view`).
-        banner: A draft's stamp (NOT FOR SHARING), shown above the title.
         chart: A callable drawing the prevalence chart, ``(bars, total, title, alt, chart_id) -> Chart``
             (:func:`wisdoms.report.charts.prevalence_chart`); ``None`` leaves the chart out.
     """
@@ -68,7 +69,7 @@ def build_document(view: ReportView, *, banner: str | None = None, chart: Any = 
         _method(view),
     ]
     contents = tuple((s.id, s.title) for s in sections)
-    return Report(title=view.title, lead=(Para((view.headline,), "lead"),), sections=tuple(sections), banner=banner,
+    return Report(title=view.title, lead=(Para((view.headline,), "lead"),), sections=tuple(sections),
                   contents=contents)
 
 
@@ -84,16 +85,19 @@ def _overview(v: ReportView, chart: Any) -> Section:
         return Section("overview", "What we heard", tuple(blocks))
     blocks.append(Para((f"{_plural(len(ranked), 'theme')}, ranked by how many of the {total:,} people we listened to "
                         "raised each (people, not passages). Each is a candidate until people check it.",)))
-    bars = [(t.label, t.people) for t in ranked]
-    alt = ("Themes by the number of people who raised them: "
-           + "; ".join(f"{t.label}, {_people(t.people, total)}" for t in ranked) + ".")
+    top, rest = ranked[:GLANCE_THEMES], ranked[GLANCE_THEMES:]
+    bars = [(t.label, t.people) for t in top]
+    named = "The themes" if not rest else f"The {len(top)} themes raised by the most people"
+    alt = (f"{named}, by the number of people who raised them: "
+           + "; ".join(f"{t.label}, {_people(t.people, total)}" for t in top) + ".")
     table = Table("People who raised each theme", "glance-caption", ("Theme", "People"),
-                  tuple(((t.label,), (_people(t.people, total),)) for t in ranked), numeric=(1,))
+                  tuple(((t.label,), (_people(t.people, total),)) for t in top), numeric=(1,))
     if chart is not None:
-        drawn = chart(bars, total, title="How many people raised each theme", alt=alt, chart_id="glance")
-        blocks.append(Figure(drawn, "How many people raised each theme (bars in people; the list below gives "
-                                    "each theme's words).", table, anchor="glance-chart"))
-    for t in ranked:
+        title = "How many people raised each theme" if not rest else f"How many people raised the top {len(top)} themes"
+        drawn = chart(bars, total, title=title, alt=alt, chart_id="glance")
+        blocks.append(Figure(drawn, f"{title} (bars in people; the list below gives each theme's words).", table,
+                             anchor="glance-chart"))
+    for t in top:
         lines: list[Rich] = [(Span(_people(t.people, total), "strong"),
                               f" · {_plural(t.theme.passages, 'passage')} · theme {t.theme.id}")]
         if t.subthemes:
@@ -101,6 +105,10 @@ def _overview(v: ReportView, chart: Any) -> Section:
         lines.append(("Matched code: ", t.codes[0]["name"]) if t.codes else ("No code matches it yet: a candidate new code.",))
         q = t.strong_quote
         blocks.append(ThemeSummary((_theme_link(t),), tuple(lines), _quote(q) if q else None))
+    if rest:
+        blocks.append(Table(f"The other {_plural(len(rest), 'theme')}, by people", "glance-rest", ("Theme", "People"),
+                            tuple(((Span(t.label, href=f"#theme-{t.theme.id}"),), (_people(t.people, total),))
+                                  for t in rest), numeric=(1,)))
     closed = [t for t in v.themes if not t.open]
     if closed:
         blocks.append(Para(("Rejected or merged by a panel, and left out above: "

@@ -192,7 +192,7 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None, view: Report
     from .document import build_document
 
     if document is None:
-        document = build_document(view or build_view(analysis, group_by=group_by), banner=banner, chart=prevalence_chart)
+        document = build_document(view or build_view(analysis, group_by=group_by), chart=prevalence_chart)
     doc = Document()
     set_a4(doc)
     doc.core_properties.title = document.title

@@ -64,7 +64,7 @@ def render_html(analysis: Analysis, *, banner: str | None = None, group_by: str 
     from .document import build_document
 
     if document is None:
-        document = build_document(view or build_view(analysis, group_by=group_by), banner=banner, chart=prevalence_chart)
+        document = build_document(view or build_view(analysis, group_by=group_by), chart=prevalence_chart)
     return _environment().get_template("report.html.j2").render(
         v=document, palette=PALETTE, body=Markup(page_body(document, banner=banner)))
 
