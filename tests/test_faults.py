@@ -102,7 +102,7 @@ def test_a_folder_a_stopped_swap_left_missing_is_named_by_readers_and_restored_b
     assert read_run_folder(out).passages == [] and _leftovers(out) == []
 
 
-def test_a_reader_refuses_a_run_folder_with_a_file_missing(tmp_path):
+def test_a_reader_refuses_a_run_folder_with_a_file_missing(tmp_path, capsys):
     from wisdoms.cli import main
 
     out = tmp_path / "run"
@@ -113,6 +113,11 @@ def test_a_reader_refuses_a_run_folder_with_a_file_missing(tmp_path):
         check_folder(out, RunFolderError)
     assert main(["panel", "pack", str(out), "--out", str(tmp_path / "pack")]) == 2
     assert not (tmp_path / "pack").exists()
+    (out / "analysis.json").write_text("{}", encoding="utf-8")  # the saved analysis the export reads first
+    assert main(["export", "qdpx", str(out), "--out", str(tmp_path / "p.qdpx")]) == 2
+    assert not (tmp_path / "p.qdpx").exists()
+    shown = capsys.readouterr()
+    assert (shown.out + shown.err).count("passages.csv is missing from the folder") == 2
 
 
 _WRITER = textwrap.dedent("""
@@ -151,6 +156,20 @@ def test_a_full_disk_is_a_clear_error_and_the_previous_folder_stays(tmp_path):
         assert _files(out)["themes.json"] == b"small" and _leftovers(out) == []
 
 
+@pytest.mark.slow
+def test_a_run_onto_a_full_disk_is_a_clear_error_and_leaves_the_last_run(tmp_path, fake_embedder):
+    from wisdoms.pipeline import run
+    from wisdoms.settings import Settings
+
+    settings = Settings(cache_dir=str(tmp_path / "cache"), reduction="pca", min_passages=20)
+    with _tmpfs(tmp_path / "small", "600k") as disk:
+        out = disk / "run"
+        write_folder(out, {"report.html": "<p>the last run</p>"})
+        with pytest.raises(OutputError, match="No space left on device"):
+            run(SAMPLE, codebook=CODEBOOK, out=out, embedder=fake_embedder, settings=settings, allow_unreviewed=True)
+        assert _files(out)["report.html"] == b"<p>the last run</p>" and _leftovers(out) == []
+
+
 # --- the embedding cache -----------------------------------------------------------------------------
 
 
@@ -179,6 +198,7 @@ def test_embeddings_are_committed_in_batches_so_a_kill_keeps_the_work_done(tmp_p
     assert np.array_equal(vectors, embed_texts(texts, fake_embedder, None)[0])
 
 
+@pytest.mark.slow
 def test_an_empty_read_only_cache_costs_time_not_the_run(tmp_path, caplog, fake_embedder):
     from wisdoms.pipeline import run
     from wisdoms.settings import Settings

@@ -232,3 +232,18 @@ def test_a_table_past_the_row_limit_is_refused_while_it_is_read(tmp_path, monkey
     with pytest.raises(TranscriptError, match="more than 100 rows") as err:
         read_transcript(tmp_path / f"t{suffix}")
     assert err.value.line == 102 and "WISDOMS_MAX_ROWS" in str(err.value)
+
+
+def test_a_codebook_entity_reference_is_an_error_not_a_description_cut_short(tmp_path):
+    from wisdoms.codebook import load_codebook
+    from wisdoms.errors import CodebookError
+
+    path = tmp_path / "codes.qdc"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE CodeBook [<!ENTITY org "Shelter">]>\n'
+                    '<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>\n'
+                    '<Code guid="00000000-0000-0000-0000-000000000001" name="Home" isCodable="true">'
+                    "<Description>Support from &org; and friends.</Description></Code></Codes></CodeBook>\n",
+                    encoding="utf-8")
+    with pytest.raises(CodebookError, match="&org; is an entity") as err:
+        load_codebook(path)
+    assert err.value.line == 4

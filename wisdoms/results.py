@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._files import sha256_file, write_text
+from ._files import check_folder, sha256_file, write_text
 from .errors import RunFolderError, WisdomsError
 from .models import CodeCoverage, Match, Passage, Quote, Records, Theme, Transcript, Unassigned
 from .plots import by_group, prevalence, theme_map
@@ -226,9 +226,11 @@ def load_saved(folder: str | Path) -> SavedAnalysis:
     """The records of the analysis saved in ``folder``, without re-reading its inputs.
 
     Raises:
-        RunFolderError: The folder or ``analysis.json`` is missing or unreadable.
+        RunFolderError: The folder or ``analysis.json`` is missing or unreadable, or a file the run wrote
+            into the folder is gone.
     """
     path = Path(folder)
+    check_folder(path, RunFolderError)  # a folder a stopped run left missing, or with a file gone, is refused
     document = _read_document(path)
     try:
         return SavedAnalysis(

@@ -355,10 +355,27 @@ def _read_qdc(path: Path) -> list[Code]:
     except etree.XMLSyntaxError as exc:
         raise CodebookError(f"invalid XML: {exc.msg}", path=path, line=exc.lineno,
                             hint="export the codebook again from your QDA tool") from exc
+    refuse_entity_references(root, path)
     if etree.QName(root).localname != "CodeBook" or etree.QName(root).namespace != QDC_NAMESPACE:
         raise CodebookError(f"root element is {root.tag!r}, not a REFI-QDA CodeBook", path=path,
                             line=root.sourceline, hint=f"expected <CodeBook xmlns=\"{QDC_NAMESPACE}\">")
     return codes_from_qdc_elements(root, path)
+
+
+def refuse_entity_references(root: Any, path: Path | str) -> None:
+    """Refuse XML that uses an entity it declares itself (``<!ENTITY org "Shelter">`` ... ``&org;``): such
+    entities are never expanded (no external or exponential entities), and the text after one would be
+    cut off silently.
+
+    Raises:
+        CodebookError: The first such reference, naming its line.
+    """
+    from lxml import etree
+
+    for entity in root.iter(etree.Entity):
+        raise CodebookError(f"{entity.text} is an entity the file declares itself, which is not expanded "
+                            "(the text after it would be lost)", path=path, line=entity.sourceline,
+                            hint=f"replace {entity.text} with the words it stands for, and save the file again")
 
 
 def _qdc_origin(path: Path) -> tuple[str, str]:

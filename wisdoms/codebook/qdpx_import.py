@@ -35,7 +35,7 @@ from ..limits import check_archive
 from ..models import Code
 from ._model import STATUSES, Codebook, _code_from, validate
 from .decisions import Decision
-from .formats import _history_from, _slug, undescribed_definition
+from .formats import _history_from, _slug, refuse_entity_references, undescribed_definition
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +367,7 @@ def read_qdpx(path: str | Path) -> QdpxImport:
         except etree.XMLSyntaxError as exc:
             raise CodebookError(f"invalid XML: {exc.msg}", path=reader.where, line=exc.lineno,
                                 hint="export the project again from your QDA software") from exc
+        refuse_entity_references(root, reader.where)
         if _local(root) != "Project":
             raise reader.fail(f"root element is <{_local(root)}>, not a REFI-QDA <Project>", root,
                               hint=f'expected <Project xmlns="{PROJECT_NAMESPACE}">')
