@@ -109,7 +109,7 @@ def test_numbered_focus_group_with_speakers_yaml_as_the_error_advises(tmp_path: 
     scan = scan_folder(tmp_path)
     t = scan.transcripts[0]
     assert roles(t) == "IPPIPPP"  # 21, heard once and named nowhere, is a seat too, not words of 19's turn
-    assert list(t.participants) == ["G19", "group-4-20", "group-4-21"]  # a seat number is this group's, not the study's
+    assert list(t.participants) == ["G19", "group-4-20", "group-4-21"]  # a seat is this group's, not the study's
     assert t.text[t.turns[1].start:t.turns[1].end] == "The phone line. Nobody answers."
     assert any("preamble" in n and "Focus group 4" in n for n in scan.files[0].notes)
 
@@ -122,7 +122,8 @@ def test_numbered_focus_group_without_speakers_yaml_names_the_lines_that_settle_
     message = str(info.value)
     assert "'19' (line 1" in message and "'20' (line 3" in message
     assert f"add to {tmp_path / 'speakers.yaml'}:" in message
-    assert "files:\n        group-5.txt:\n          speakers:\n            '19': interviewer\n            '20': participant" in message
+    assert ("files:\n        group-5.txt:\n          speakers:\n            '19': interviewer\n"
+            "            '20': participant") in message
 
 
 def test_ambiguous_named_labels_are_named_as_written_with_the_yaml_that_settles_it(tmp_path: Path) -> None:

@@ -31,14 +31,15 @@ def _spans(units: str) -> list[tuple[int, int]]:
 def _project(tmp_path: Path, origin: str, units: str) -> Path:
     selections = "".join(
         f'<PlainTextSelection guid="00000000-0000-4000-8000-0000000001{i:02d}" startPosition="{s}" endPosition="{e}">'
-        f'<Coding guid="00000000-0000-4000-8000-0000000002{i:02d}"><CodeRef targetGUID="00000000-0000-4000-8000-000000000011"/>'
-        "</Coding></PlainTextSelection>"
+        f'<Coding guid="00000000-0000-4000-8000-0000000002{i:02d}">'
+        '<CodeRef targetGUID="00000000-0000-4000-8000-000000000011"/></Coding></PlainTextSelection>'
         for i, (s, e) in enumerate(_spans(units))
     )
     qde = f"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="urn:QDA-XML:project:1.0" name="study" origin="{origin}">
   <CodeBook><Codes>
-    <Code guid="00000000-0000-4000-8000-000000000011" name="Sárga" isCodable="true"><Description>Yellow things.</Description></Code>
+    <Code guid="00000000-0000-4000-8000-000000000011" name="Sárga" isCodable="true">
+      <Description>Yellow things.</Description></Code>
   </Codes></CodeBook>
   <Sources>
     <TextSource guid="00000000-0000-4000-8000-000000000021" name="p1" plainTextPath="internal://00000000-0000-4000-8000-000000000021.txt">
@@ -86,7 +87,7 @@ def test_selections_that_contradict_the_named_program_win_with_a_warning(tmp_pat
     assert "Selection positions read as code points: the project comes from NVivo 14" in capsys.readouterr().out
 
 
-def test_read_as_code_points_an_nvivo_project_would_be_misplaced(tmp_path: Path) -> None:
+def test_read_as_code_points_an_nvivo_project_would_be_misplaced() -> None:
     """The check can fail: the UTF-16 positions, read as code points, are off by the emoji before them."""
     spans = _spans(UTF16_UNITS)
     assert [TEXT[s:e] for s, e in spans] != CODED

@@ -149,10 +149,11 @@ def choose_units(origin: str, selections: list[tuple[str, list[tuple[int, int]]]
     if named is not None and (not decisive or evidence == named):
         return named, ""
     if named is not None:
-        return evidence, (f"the project comes from {who}, which counts positions in {named}, but {counts}: "  # type: ignore[return-value]
-                          f"read as {evidence}; check a few imported examples")
+        return evidence or named, (f"the project comes from {who}, which counts positions in {named}, but {counts}: "
+                                   f"read as {evidence}; check a few imported examples")
     if decisive:
-        return evidence, f"positions read as {evidence}: {who} is not a program whose counting is known, and {counts}"  # type: ignore[return-value]
+        return evidence or CODE_POINTS, (f"positions read as {evidence}: {who} is not a program whose counting is "
+                                         f"known, and {counts}")
     return CODE_POINTS, (f"unsure how {who} counts positions ({counts}): read as code points, as the standard says; "
                          "check a few imported examples")
 

@@ -158,12 +158,16 @@ def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]
     pieces = []
     while end - start > limit:
         window_end = start + limit
-        best = {0: None, 1: None, 2: None}  # paragraph break, sentence end, space: the last of each kind
+        best: list[re.Match[str] | None] = [None, None, None]  # the last paragraph break, sentence end, space
         for m in _CUT.finditer(text, start + limit // 2, window_end):
-            kind = 0 if "\n" in m.group() and m.group().count("\n") >= 2 else 1 if not m.group()[0].isspace() else 2
-            best[kind] = m
-        cut = next((m for m in best.values() if m is not None), None)
-        stop, resume = (cut.start() + (0 if cut.group()[0].isspace() else len(cut.group().rstrip())), cut.end()) if cut else (window_end, window_end)
+            found = m.group()
+            best[0 if found.count("\n") >= 2 else 2 if found[0].isspace() else 1] = m
+        cut = next((m for m in best if m is not None), None)
+        if cut is None:
+            stop = resume = window_end
+        else:  # a sentence end keeps its stop and closing quotes; a break or space is left out
+            stop = cut.start() if cut.group()[0].isspace() else cut.start() + len(cut.group().rstrip())
+            resume = cut.end()
         pieces.append((start, stop))
         start = resume
         while start < end and text[start].isspace():

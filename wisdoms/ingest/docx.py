@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .._files import sha256_file
 from ..errors import TranscriptError
+from ..limits import check_archive
 from ..models import Transcript
 from .speakers import FileOptions, Speaker
-from ..limits import check_archive
 from .text import parse_labelled
 
 _HEADER_CELLS = {"speaker", "name", "who", "time", "timestamp", "text", "speech", "transcript", "words"}
@@ -108,7 +108,7 @@ def _blocks(path: Path) -> list[tuple[str, str]]:
         document = Document(str(path))
     except OSError:
         raise  # vanished or unreadable: read_transcript says so
-    except Exception as exc:  # noqa: BLE001  (any parser failure on a user file is "cannot open")
+    except Exception as exc:
         raise TranscriptError(
             f"not a Word document: cannot open it as .docx ({exc.__class__.__name__})",
             path=path,

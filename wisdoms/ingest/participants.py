@@ -100,7 +100,7 @@ def _load_speakers_yaml(spec_path: Path) -> dict:
             hint="write it as in the documentation: 'speakers: {Jo: interviewer}' and 'files: {...}'",
         ) from exc
     unknown = sorted(set(spec) - {"speakers", "files"}) if isinstance(spec, dict) else ["(not a mapping)"]
-    if unknown:
+    if unknown or not isinstance(spec, dict):
         raise TranscriptError(
             f"invalid speakers.yaml: unknown top-level key(s) {', '.join(map(str, unknown))}",
             path=spec_path,

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import TranscriptError
 from ..models import Role, Turn
@@ -170,7 +170,7 @@ def role_of(label: str, speakers: Mapping[str, Any]) -> Role | None:
     key = label_key(label)
     for name, rule in speakers.items():
         if label_key(name) == key:
-            return rule.role if isinstance(rule, SpeakerRule) else rule  # type: ignore[return-value]
+            return rule.role if isinstance(rule, SpeakerRule) else rule
     return builtin_role(label)
 
 
@@ -223,14 +223,14 @@ def parse_rules(value: object, *, path: Path, line: int | None, where: str) -> d
         else:
             role, pid = rule, None
         role = role.strip().lower() if isinstance(role, str) else role
-        if role not in ROLES or (pid is not None and not str(pid).strip()):
+        if role not in ("participant", "interviewer") or (pid is not None and not str(pid).strip()):
             raise TranscriptError(
                 f"{where}: speaker {str(label)!r} has role {rule!r}",
                 path=path,
                 line=line,
                 hint=f"use 'participant', 'interviewer' or {{role: participant, id: P07}}; {example}",
             )
-        rules[label_key(label)] = SpeakerRule(role=role, id=None if pid is None else str(pid).strip(),
+        rules[label_key(label)] = SpeakerRule(role=cast(Role, role), id=None if pid is None else str(pid).strip(),
                                               source="front matter" if "front matter" in where else "speakers.yaml")
     return rules
 
@@ -288,8 +288,9 @@ def resolve_speakers(
         nearest, _close = near_miss(label)
         how[key] = f"read as {nearest.capitalize()!r}" if roles[key] and nearest else "label"
         if nearest and roles[key]:
+            other: Role = "interviewer" if roles[key] == "participant" else "participant"
             _note(notes, f"speaker label {display(label, where[key])} read as {nearest.capitalize()!r} "
-                  f"({roles[key]}); if that is wrong, {_settle(path, [(label, 'interviewer' if roles[key] == 'participant' else 'participant')])}")
+                  f"({roles[key]}); if that is wrong, {_settle(path, [(label, other)])}")
     unknown = [k for k in order if roles[k] is None]
     if unknown:
         guessed = _guess_roles(unknown, roles, asked, order, where, path=path, notes=notes)
@@ -412,7 +413,8 @@ def _guess_roles(
         return {k: f"asks the questions ({asked[k][0]} of {asked[k][1]} turns end in '?')" if k == best
                 else "another speaker asks the questions" for k in unknown}
     written = ", ".join(f"{order[k]!r} ({where[k]}, {asked[k][0]} of {asked[k][1]} turns end in '?')" for k in unknown)
-    suggestion = [(order[k], "interviewer" if i == 0 else "participant") for i, k in enumerate(by_questions)]
+    suggestion: list[tuple[str, Role]] = [(order[k], "interviewer" if i == 0 else "participant")
+                                          for i, k in enumerate(by_questions)]
     raise TranscriptError(
         f"cannot tell the interviewer from the participants: the speaker labels {written} are not role words "
         "('Interviewer', 'Participant', 'Q'/'A' ...) and no one speaker asks most of the questions",

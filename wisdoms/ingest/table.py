@@ -39,7 +39,7 @@ def read_table_transcript(
     *,
     options: FileOptions | None = None,
     notes: list[str] | None = None,
-    speakers: list[Speaker] | None = None,
+    speakers: list[Speaker] | None = None,  # noqa: ARG001  (every reader takes it; a row is a respondent)
 ) -> Transcript:
     """Read a spreadsheet of open-ended answers.
 
@@ -226,7 +226,7 @@ def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except OSError:
         raise  # vanished or unreadable: read_transcript says so
-    except Exception as exc:  # noqa: BLE001  (any parser failure on a user file is "cannot open")
+    except Exception as exc:
         raise TranscriptError(
             f"not an Excel workbook: cannot open it as .xlsx ({exc.__class__.__name__})",
             path=path,
