@@ -295,3 +295,17 @@ def test_following_the_errors_advice_unblocks_the_run(sample_copy: Path, tmp_pat
     # A term that names no one, added to the project's allow-list as the advice says, clears it everywhere.
     (tmp_path / "privacy" / "allow.txt").write_text("Kelly Brannigan\n", encoding="utf-8")
     run(sample_copy, codebook=CODEBOOK, out=tmp_path / "out2", embedder=fake_embedder)
+
+
+def test_a_folder_named_after_a_person_is_gated(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from wisdoms.privacy.release import release
+
+    folder = tmp_path / "darren-whitfield" / "transcripts"
+    doc = SimpleNamespace(id="a.txt", path=str(folder / "a.txt"), text="Participant: fine.", participants={"P01": {}})
+    gate = PrivacyGate(signoffs=SignOffs(), transcripts=[doc]).fit()
+    with pytest.raises(ExportBlockedError, match="folder name"):
+        release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc])
+    assert release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc],
+                   allow_unreviewed=True) == {"x": "fine"}

@@ -69,7 +69,7 @@ def places() -> frozenset[str]:
 def lists_version() -> str:
     """Short hash of the shipped lists, part of the detector version."""
     digest = hashlib.sha256()
-    for name in ("allow.txt", "countries.txt", "first_names.txt", "places.txt", "tech_terms.txt"):
+    for name in ("allow.txt", "countries.txt", "first_names.txt", "places.txt", "tech_terms.txt", "surnames.txt"):
         digest.update((DATA / name).read_bytes())
     return digest.hexdigest()[:12]
 

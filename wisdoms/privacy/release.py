@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportBlockedError
@@ -83,6 +84,9 @@ def release(
     # File names, folder names and participant ids are printed in citations, attributions, source names and
     # the manifest: checked before anything else, drafts included (a draft is stamped, not silent).
     named = list(ids) + output_ids(quotes, transcripts)
+    root = folder or gate.folder
+    if root:  # the manifest records the transcripts folder: its own name and its parent's are printed too
+        named.append(("folder name", "/".join(Path(root).parts[-2:])))
     id_hits = gate.check_ids(named)
     if id_hits and not allow_unreviewed:
         listed = "\n".join(f"  - {f.type} {f.text!r} in the {kind} {value!r} ({f.reason})" for kind, value, f in id_hits[:50])

@@ -59,9 +59,16 @@ class Term:
         return word in NAME_WORDS or (word in places() and word not in first_names() and is_common(word, threshold=4.0))
 
 
+#: Types a detector only guesses between (NER and capital letters call one word a name here, a place there):
+#: the same words under any of them are one term.
+_WORD_TYPES = frozenset({"NAME", "PLACE", "ORG", "SERVICE"})
+
+
 def term_key(f: Finding) -> str:
-    """A finding's term: its type and :func:`identity_key`."""
-    return f"{f.type}:{identity_key(f.type, f.text)}"
+    """A finding's term: its :func:`identity_key`, with its type unless the type is a guess among names,
+    places, organisations and services ("Wexford" called a PLACE once and a NAME once is one term)."""
+    kind = "WORDS" if f.type in _WORD_TYPES else f.type
+    return f"{kind}:{identity_key(f.type, f.text)}"
 
 
 def group_terms(findings: Sequence[Finding]) -> list[Term]:
@@ -70,8 +77,8 @@ def group_terms(findings: Sequence[Finding]) -> list[Term]:
     names = dict(zip((id(f) for f in findings), pseudonyms(findings)))
     for f in findings:
         groups.setdefault(term_key(f), []).append(f)
-    terms = [Term(k, Counter(f.text for f in fs).most_common(1)[0][0], fs[0].type, tuple(fs), names[id(fs[0])])
-             for k, fs in groups.items()]
+    terms = [Term(k, Counter(f.text for f in fs).most_common(1)[0][0], Counter(f.type for f in fs).most_common(1)[0][0],
+                  tuple(fs), names[id(fs[0])]) for k, fs in groups.items()]
     return sorted(terms, key=lambda t: (-len(t.findings), t.text.lower(), t.type))
 
 

@@ -13,8 +13,8 @@ General rules, not a list tuned to one study:
   ``McDonald``), of letter-hyphen terms (``X-axis``) or of the shipped technical-vocabulary list
   (``data/tech_terms.txt``: software, file formats, methods named after people such as "Shapley") is dropped.
 - **Title-cased everyday phrases**: a run of two or more capitalised words each of them common English
-  (wordfreq Zipf >= :data:`PHRASE_ZIPF`) and none a given name or a place ("Box Plot", "Data Provenance")
-  is a heading or a feature's name, not a person.
+  (wordfreq Zipf >= :data:`PHRASE_ZIPF`; a frequent surname only at :data:`SURNAME_WORD_ZIPF`) and none a given
+  name or a place ("Box Plot", "Data Provenance"; not "Angus Morrison") is a heading or a feature's name.
 
 A finding from a specific rule (a pattern, the project's name list, a title such as "Mr") is never dropped here.
 """
@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 
 from .lexicon import DATA, STOP_WORDS, _read_list, first_names, places, zipf
+from .patterns import GENERIC_MODIFIERS
 
 #: Words that name a role in the conversation, never a person (speaker labels and how transcripts refer to people).
 ROLE_WORDS = frozenset("""participant participants interviewer interviewers interviewee interviewees moderator
@@ -42,6 +43,14 @@ _PLACEHOLDER = re.compile(
     # A run of words made only of X (each word of a sentence replaced by as many X as it had letters).
     r"|(?<![\w-])X{2,}(?:[ \t,.]+X+)*(?![\w-])|(?<![\w-])X(?:[ \t,.]+X+)+(?![\w-])"
 )
+#: Endings of English place names (Nottinghamshire, Glenfield, Wellingborough, Ashford, Bradford, Lichfield).
+_TOPONYM = re.compile(r".{3,}(?:shire|field|ham|ford|borough|bury|chester|caster|minster|wick|thorpe|worth|stead|"
+                      r"mouth|combe|cliffe|hurst|dale)$")
+#: Last words that make a capitalised run a named place or service.
+_SITE_WORDS = frozenset("""centre center hospital hostel house clinic surgery school college academy ward unit lodge
+    prison estate street road lane avenue close drive park station building hall court gardens square""".split())
+#: Titles: after one, a single letter other than X, Y or Z is someone's initial.
+_TITLES = frozenset("mr mrs ms mx dr miss doctor nurse sister consultant professor prof sir dame judge officer".split())
 #: An all-capital acronym, optionally with digits or a plural ``s`` (ML, API, PDPs, PM10, O3, Q1, R2RML).
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&-]{1,9}(?:s|x)?|[A-Z]s|[A-Z]\d{1,3}[A-Z0-9]*|[A-Z]")
 #: Camel case: a capital after a lower-case letter inside a word (GitHub, XGBoost, PDPilot, NetCDF, AutoML).
@@ -60,6 +69,15 @@ COMMON_ZIPF = 3.5
 #: neither a given name nor a place is an everyday word ("Data Provenance"); surnames a given name does not
 #: protect are mostly rarer ("Whitlock" 2.7, "Hollins" 2.6, "Okonkwo" 1.9).
 PHRASE_ZIPF = 3.0
+#: ... unless it is a frequent surname (US Census), which must be an everyday word this common (about 30 in a
+#: million words: "Box", "Brown", "Green") to be read as one rather than as a surname ("Morrison" 3.6, "Patel" 3.5).
+SURNAME_WORD_ZIPF = 4.5
+
+
+@lru_cache(maxsize=1)
+def surnames() -> frozenset[str]:
+    """The 10,000 most frequent US Census surnames (``data/surnames.txt``), lower-cased."""
+    return frozenset(t.lower() for t in _read_list(DATA / "surnames.txt"))
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +94,8 @@ def mask_placeholders(text: str) -> str:
     """
     def blank(m: re.Match[str]) -> str:
         lower = m.group("noun").lower()
+        if lower in _TITLES and m.group()[-1] not in "XYZ":
+            return m.group()  # "Dr P", "Consultant M": an initial, not a placeholder ("Mr X" is one)
         everyday = lower in ROLE_WORDS or (zipf(lower) >= COMMON_ZIPF and lower not in first_names()
                                            and lower not in places())
         if not everyday or lower in STOP_WORDS:
@@ -100,9 +120,12 @@ def _tech(word: str) -> bool:
 
 
 def is_acronym(word: str) -> bool:
-    """Whether ``word`` is an all-capital acronym (``ML``, ``PDPs``, ``PM10``), not a name in capitals."""
+    """Whether ``word`` is an all-capital acronym (``ML``, ``PDPs``, ``PM10``, ``EDA``), not a name in capitals:
+    up to four capitals are an acronym whatever they spell; a longer run only when it is no given name ("JOHNSON")."""
     core = _core(word)
-    return bool(_ACRONYM.fullmatch(core)) and core.lower() not in first_names()
+    if not _ACRONYM.fullmatch(core):
+        return False
+    return len(re.sub(r"s$", "", core)) <= 4 or core.lower() not in first_names()
 
 
 def _technical(word: str) -> bool:
@@ -112,7 +135,11 @@ def _technical(word: str) -> bool:
         return True
     if is_acronym(core) or _tech(core) or _FILE_NAME.fullmatch(core) or _LETTER_TERM.fullmatch(core):
         return True
-    return bool(_CAMEL.search(core)) and not _NAME_PREFIX.match(core) and core.lower() not in first_names()
+    if not _CAMEL.search(core.replace("I", "i")) or _NAME_PREFIX.match(core) or core.lower() in first_names():
+        return False  # an inner "I" is a scanner's slip ("GlenfIeld"), not camel case
+    parts = [p.lower() for p in re.findall(r"[A-Z][a-z]+", core)]
+    # "JoJo", "MaryAnn", "LeeAnn": every part a given name is a name written in camel case
+    return not (len(parts) >= 2 and "".join(parts) == core.lower() and all(p in first_names() for p in parts))
 
 
 def _everyday(word: str) -> bool:
@@ -123,7 +150,10 @@ def _everyday(word: str) -> bool:
         return True
     if not core.replace("-", "").isalpha() or core in first_names() or core in places():
         return False
-    return zipf(core) >= PHRASE_ZIPF
+    if _TOPONYM.search(core):
+        return False  # shaped like an English place name: Nottinghamshire, Glenfield, Kettering, Wellingborough
+    # A surname is everyday only when it is far more common as a word ("Box", "Brown"), not "Morrison" or "Patel".
+    return zipf(core) >= (SURNAME_WORD_ZIPF if core in surnames() else PHRASE_ZIPF)
 
 
 def ordinary(words: str) -> str | None:
@@ -138,11 +168,16 @@ def ordinary(words: str) -> str | None:
         return "no words"
     if " ".join(cores).lower() in tech_terms():
         return "acronym or technical term"
+    if len(cores) > 1 and any(c.lower().rstrip(".") in _TITLES for c in cores[:-1]):
+        return None  # "Dr P", "Nurse Green": a title names someone
     if all(c.lower() in ROLE_WORDS or c.lower() in STOP_WORDS for c in cores):
         return "role word"
     if all(_technical(c) or c.lower() in STOP_WORDS for c in cores):
         return "acronym or technical term"
     named = [c for c in cores if c.lower() not in STOP_WORDS]
+    if len(named) >= 2 and named[-1].lower() in _SITE_WORDS and any(
+            c.lower() not in GENERIC_MODIFIERS and c.lower() not in _SITE_WORDS for c in named[:-1]):
+        return None  # "Horizon Day Centre", "Windsor House": a named place or service ("Job Centre" is generic)
     if len(named) >= 2 and all(_everyday(c) or _technical(c) for c in named):
         return "title-cased everyday words"
     if len(named) == 1 and len(cores) > 1 and _technical(named[0]):
