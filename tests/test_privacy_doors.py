@@ -309,3 +309,12 @@ def test_a_folder_named_after_a_person_is_gated(tmp_path: Path) -> None:
         release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc])
     assert release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc],
                    allow_unreviewed=True) == {"x": "fine"}
+
+
+def test_file_names_raise_names_numbers_and_places_not_every_odd_word() -> None:
+    gate = PrivacyGate(signoffs=SignOffs()).fit()
+    ids = [("folder name", "test_following_the_errors_advi0/transcripts"), ("file name", "P10_GMT20211130.txt"),
+           ("file name", "pdpilot-userstudy/P1.txt"), ("file name", "conversation-01.txt"), ("participant id", "P01")]
+    assert gate.check_ids(ids) == []
+    found = gate.check_ids([("file name", RENAMED)])
+    assert {f.type for _k, _v, f in found} == {"NAME", "PHONE"} and "darren" in found[0][2].text

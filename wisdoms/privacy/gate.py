@@ -430,7 +430,10 @@ class PrivacyGate:
             if self.signoffs_.covers(value, **versions):
                 continue
             for f in findings:
-                if set(f.detector.split("+")) <= _WEAK_IN_IDS:
+                detectors = set(f.detector.split("+"))
+                if f.text.islower() or (f.type in {"NAME", "PLACE", "ORG"} and any(c.isdigit() for c in f.text)):
+                    detectors.discard("ner")  # NER guessing at a lower-case or digit-laden word of a file name
+                if detectors <= _WEAK_IN_IDS:
                     continue
                 out.append((kind, value, replace(f, source=f"{kind} {value!r}", text=value[f.start:f.end])))
         return out
