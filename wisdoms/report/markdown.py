@@ -17,22 +17,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
 
 
-#: Characters that make Markdown markup (links, images, raw HTML, code, emphasis), backslash-escaped in text.
-_MARKUP = re.compile(r"([\\`*_\[\]<>])")
-#: What starts a heading, quote, list or rule at the start of a line.
-_LINE_START = re.compile(r"^(\s*)(?:([#>+\-=])|(\d+)([.)]))", re.MULTILINE)
+#: What Markdown could turn into something other than text: raw HTML and autolinks (``<``), the ``]`` that
+#: closes a link, image or link definition (before ``(``, ``[`` or ``:``), and a backslash that would escape
+#: one of ours. Emphasis and brackets on their own (``[NAME]``, ``[laughs]``) are left as written, so a
+#: quote reads in the Markdown source as it was said.
+_MARKUP = re.compile(r"\\(?=[!-/:-@\[-`{-~])|<|\](?=[(\[:])")
+#: A heading or block quote started by a line of the data.
+_LINE_START = re.compile(r"^(\s*)([#>])", re.MULTILINE)
 
 
 def escape_markdown(text: str) -> str:
-    """``text`` shown as itself in Markdown: no link, image, raw HTML (``<script>``, ``<img onerror>``),
-    code span, emphasis or line-start markup can come from it. Participants' words and every other value
-    from the data go through this; CommonMark shows a backslash-escaped character as the character."""
-    def line_start(m: re.Match[str]) -> str:
-        if m.group(2):
-            return f"{m.group(1)}\\{m.group(2)}"
-        return f"{m.group(1)}{m.group(3)}\\{m.group(4)}"  # "1." starts a list: escape the dot, not the digit
-
-    return _LINE_START.sub(line_start, _MARKUP.sub(r"\\\1", text))
+    """``text`` shown as itself in Markdown: no link, image, raw HTML (``<script>``, ``<img onerror>``) or
+    heading can come from it. Participants' words and every other value from the data go through this;
+    CommonMark shows a backslash-escaped character as the character."""
+    escaped = _MARKUP.sub(lambda m: "\\" + m.group(), text)
+    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped)
 
 
 def code_span(text: str) -> str:
