@@ -326,4 +326,5 @@ def test_a_partial_run_goes_on_past_a_file_it_cannot_read(tmp_path: Path, five_c
     assert len(manifest["inputs"]["transcripts"]) == 5
     for report in ("report.html", "report.md"):
         text = (out / report).read_text(encoding="utf-8")
-        assert "Files not read" in text and "zz-broken.txt (the file looks binary, not text)" in text
+        assert "Not read, so not in this report (1 file; the run went on without them): zz-broken.txt (the file looks " \
+               "binary, not text)." in text

@@ -132,6 +132,9 @@ def _how_to_read(v: ReportView) -> Section:
 def _listened(v: ReportView) -> Section:
     blocks: list[Block] = [Para((f"{v.sources}, {_plural(v.summary['participants'], 'participant')}, "
                                  f"{_plural(v.words, 'word')} from participants.",))]
+    if v.unread:
+        blocks.append(Para((f"Not read, so not in this report ({_plural(len(v.unread), 'file')}; the run went on "
+                            "without them): " + "; ".join(f"{name} ({why})" for name, why in v.unread) + ".",), "note"))
     hidden: list[str] = []
     partly = False
     for attr, rows in v.listened.items():

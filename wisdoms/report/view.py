@@ -132,6 +132,8 @@ class ReportView:
     panels: list[dict[str, Any]]
     codebook: Any
     #: Draft codes suggested for the themes no code covers (see :func:`wisdoms.codebook.suggest_codes`).
+    #: Transcript files the run could not read and went on without: ``(file, reason)``.
+    unread: list[tuple[str, str]] = field(default_factory=list)
     code_suggestions: list[Any] = field(default_factory=list)
     suggestion_note: str = ""
     #: What was read, in words: "12 conversations", "1 survey table", "12 conversations and 1 survey table".
@@ -457,10 +459,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         ("Package versions", ", ".join(f"{k} {v}" for k, v in packages.items()) or "not recorded"),
         ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
     ]
-    unread = (m.get("inputs") or {}).get("unread") or []
-    if unread:
-        method.insert(0, ("Files not read", f"{len(unread)}, the run went on without them: "
-                          + "; ".join(f"{u['id']} ({u['reason']})" for u in unread)))
+    unread = [(str(u["id"]), str(u["reason"])) for u in (m.get("inputs") or {}).get("unread") or []]
     if panel:
         # The file's name only: a report is shared, and a local path says whose machine made it.
         name = str(panel.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -486,6 +485,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         unassigned=unassigned,
         language_flags=check_names(analysis.codebook, analysis.themes),
         method=method,
+        unread=unread,
         panels=list(panel.get("panels", [])),
         codebook=analysis.codebook,
         code_suggestions=code_suggestions(analysis) if suggestions is None else list(suggestions),
