@@ -2,9 +2,11 @@
 
 Run: ``HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/privacy_transcripts.py [FOLDER ...] [--label NAME]
 [--allow FILE]`` (``--allow``: a project allow-list, as ``privacy/allow.txt`` would be). A ``.csv`` argument is
-read as a table of answers (``text`` column, ``row_index`` ids), e.g. ``../shared/bench/nhs_fft/phase1_single_label.csv``.
+read as a table of answers (``text`` column, ``row_index`` ids), e.g.
+``../shared/bench/nhs_fft/phase1_single_label.csv``.
 (default folders: every ``transcripts/`` under ``../shared/bench/interviews/``). Run it with ``PYTHONPATH``
-pointing at another checkout to measure that version (the "before" column: the commit before issue 18). Prints, per folder and in all,
+pointing at another checkout to measure that version (the "before" column: the commit before issue 18).
+Prints, per folder and in all,
 the words, findings, findings per 10,000 words and distinct terms to review (what ``wisdoms privacy scan``'s
 terms sheet lists), then every distinct term with its count, type and why it was raised, so a person can say
 which are true names. Writes ``benchmarks/results/privacy-transcripts[-LABEL].json``.
@@ -19,7 +21,7 @@ import json
 import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +31,9 @@ from wisdoms.privacy.detectors import Detector  # noqa: E402
 from wisdoms.privacy.scan import identity_key, scan  # noqa: E402
 
 try:
-    from wisdoms.privacy.terms import term_key  # noqa: E402
+    from wisdoms.privacy.terms import term_key
 except ImportError:  # an older wisdoms (the "before" column): the same grouping as the terms sheet
-    def term_key(f) -> str:  # noqa: ANN001
+    def term_key(f) -> str:
         kind = "WORDS" if f.type in {"NAME", "PLACE", "ORG", "SERVICE"} else f.type
         return f"{kind}:{identity_key(f.type, f.text)}"
 

@@ -3,20 +3,18 @@ each error's advice unblocks the run when followed."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CODEBOOK, SAMPLE
 
 from wisdoms.cli import main
 from wisdoms.errors import ExportBlockedError
 from wisdoms.models import Quote
 from wisdoms.privacy import NOT_FOR_SHARING, PrivacyGate, SignOffs
 from wisdoms.privacy.project import ProjectPrivacy
-
-from conftest import CODEBOOK, SAMPLE
 
 RENAMED = "interview-darren-whitfield-0161-496-0754.txt"
 LEAKS = ("darren", "whitfield", "0161-496-0754", "Sarah Thompson")
@@ -100,7 +98,7 @@ def test_file_names_and_participant_ids_go_through_the_gate_in_every_output(tmp_
     assert not any(leak.lower() in _all_text(clean).lower() for leak in LEAKS)
 
 
-def test_an_id_a_reviewer_signs_off_is_cleared(tmp_path: Path) -> None:
+def test_an_id_a_reviewer_signs_off_is_cleared() -> None:
     gate = PrivacyGate(signoffs=SignOffs()).fit()
     ids = [("participant id", "Sarah Thompson")]
     assert [f.text for _k, _v, f in gate.check_ids(ids)] == ["Sarah Thompson"]
@@ -306,8 +304,8 @@ def test_a_folder_named_after_a_person_is_gated(tmp_path: Path) -> None:
     doc = SimpleNamespace(id="a.txt", path=str(folder / "a.txt"), text="Participant: fine.", participants={"P01": {}})
     gate = PrivacyGate(signoffs=SignOffs(), transcripts=[doc]).fit()
     with pytest.raises(ExportBlockedError, match="folder name"):
-        release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc])
-    assert release([], lambda draft: {"x": "fine"}, lambda r: [], where="out", gate=gate, transcripts=[doc],
+        release([], lambda _draft: {"x": "fine"}, lambda _r: [], where="out", gate=gate, transcripts=[doc])
+    assert release([], lambda _draft: {"x": "fine"}, lambda _r: [], where="out", gate=gate, transcripts=[doc],
                    allow_unreviewed=True) == {"x": "fine"}
 
 

@@ -64,6 +64,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_file(args.settings) if args.settings else Settings()
     settings = settings.with_overrides(seed=args.seed, cache_dir=args.cache_dir, scheduler=args.scheduler)
+    from .privacy.project import ProjectPrivacy
+
+    if Path(args.transcripts).is_dir():  # found from the transcripts folder, whatever the working directory
+        print(ProjectPrivacy.find(args.transcripts).summary())
     analysis = run(
         args.transcripts, codebook=args.codebook, out=args.out, settings=settings,
         allow_unreviewed=args.allow_unreviewed, decisions=args.decisions, progress=_progress(args),
@@ -391,10 +395,11 @@ def _cmd_privacy_sign_off(args: argparse.Namespace) -> int:
     if args.text:
         places = _text_places(args) if args.input else {}
         for text in args.text:
-            found = places.get(text) or [(None, None)]
+            bound = places.get(text, [])
+            found: list[tuple[str | None, int | None]] = [(s, a) for s, a in bound] or [(None, None)]
             for source, start in found:
                 signoffs = signoffs.add(text, by=args.by, note=args.note, source=source, start=start, **versions)
-            where = (f" at {', '.join(f'{s}:{a}-{a + len(text)}' for s, a in found)}" if found[0][0] is not None
+            where = (f" at {', '.join(f'{s}:{a}-{a + len(text)}' for s, a in bound)}" if bound
                      else " (its text, wherever it is: a file name, an id, or text not found in --input)")
             print(f"signed off{where}: {text[:60]!r}{'...' if len(text) > 60 else ''}")
         print(f"{len(args.text)} text(s) signed off in {signoffs.save(args.signoffs)}")

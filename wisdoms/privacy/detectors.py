@@ -33,9 +33,8 @@ from ..models import MARKER_PATTERN
 from ..settings import Settings
 from . import patterns
 from .cache import CachedFinding, FindingsCache
+from .lexicon import STOP_WORDS, NameList, allow_spans, allow_terms, first_names, is_common, lists_version, places, zipf
 from .vocabulary import mask_placeholders, ordinary
-from .lexicon import (STOP_WORDS, NameList, allow_spans, allow_terms, first_names, is_common, lists_version, places,
-                      zipf)
 
 log = logging.getLogger(__name__)
 
@@ -290,12 +289,12 @@ class Detector:
                 for (source, text, offset), m, n in zip(items, masked, ner):
                     try:
                         doc = next(docs) if n else None
-                    except Exception as exc:  # noqa: BLE001  (fail closed, whatever went wrong)
+                    except Exception as exc:
                         raise _failure("ner", source, exc) from exc
                     out.append(self._find_one(source, text, m, offset, doc, lowercase=modes[source]))
         except PrivacyError:
             raise
-        except Exception as exc:  # noqa: BLE001  (loading or selecting the pipeline failed: fail closed)
+        except Exception as exc:
             raise _failure("ner", items[0][0], exc) from exc
         return out
 
@@ -314,7 +313,7 @@ class Detector:
         for name, stage in stages:
             try:
                 raw.extend(stage())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise _failure(name, source, exc) from exc
         allowed = allow_spans(masked, self._allow_terms())
         kept = [h for h in raw if h[1] > h[0] and not _allowed(h, allowed, masked)]

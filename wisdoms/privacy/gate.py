@@ -227,7 +227,7 @@ class SignOffs:
         for number, raw in enumerate(data.get("signoffs") or [], start=1):
             try:
                 fields = {k: (None if v is None else int(v)) if k in _INT_FIELDS else str(v) for k, v in raw.items()}
-                entry = SignOff(**fields)
+                entry = SignOff(**fields)  # type: ignore[arg-type]  # a wrong field raises TypeError: reported below
             except (TypeError, ValueError, AttributeError) as exc:
                 raise PrivacyError(f"sign-off {number} is malformed: {exc}", path=path,
                                    hint="each needs quote_sha256, detector_version, names_version, signed_by, signed_at") from exc
@@ -421,13 +421,12 @@ class PrivacyGate:
         pairs = list(dict.fromkeys((k, v) for k, v in ids if v and v.strip()))
         try:
             found = self.detector_.find_many([(f"{kind} {value}", id_words(value), 0) for kind, value in pairs])
-        except Exception as exc:  # noqa: BLE001  (fail closed)
+        except Exception as exc:
             raise ExportBlockedError(f"the privacy scan of file names and ids failed: {exc}",
                                      hint=how_to_resolve(self.folder)) from exc
-        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
         out = []
         for (kind, value), findings in zip(pairs, found):
-            if self.signoffs_.covers(value, **versions):
+            if self.signoffs_.covers(value, detector_version=self.detector_version_, names_version=self.names_version_):
                 continue
             for f in findings:
                 detectors = set(f.detector.split("+"))
@@ -452,18 +451,20 @@ class PrivacyGate:
                      for q, fs in zip(quotes, self.detector_.find_many(items, lowercase=self.modes_))]
         except Exception as exc:  # noqa: BLE001  (fail closed)
             reason = f"the privacy detectors failed ({exc}); nothing is cleared"
-            blocked = tuple(BlockedQuote(q, (), reason) for q in quotes)
-            return GateResult((), blocked, allow_unreviewed, self.detector_version_, self.names_version_, (str(exc),))
+            failed = tuple(BlockedQuote(q, (), reason) for q in quotes)
+            return GateResult((), failed, allow_unreviewed, self.detector_version_, self.names_version_, (str(exc),))
         cleared: list[Any] = []
         blocked: list[BlockedQuote] = []
-        versions = {"detector_version": self.detector_version_, "names_version": self.names_version_}
+        dv, nv = self.detector_version_, self.names_version_
         for quote, findings in zip(quotes, found):
-            place = {"source": quote.transcript, "start": quote.start}
-            if findings and not self.signoffs_.covers(quote.text, **versions, **place):
+            signed = self.signoffs_.covers(quote.text, detector_version=dv, names_version=nv, source=quote.transcript,
+                                           start=quote.start)
+            if findings and not signed:
                 findings = [f for f in findings if not self._bound(quote.transcript, f.start, f.end)
                             and not self.signoffs_.excuses(quote.text, f.start - quote.start, f.end - quote.start,
-                                                           source=quote.transcript, offset=quote.start, **versions)]
-            if findings and not self.signoffs_.covers(quote.text, **versions, **place):
+                                                           source=quote.transcript, offset=quote.start,
+                                                           detector_version=dv, names_version=nv)]
+            if findings and not signed:
                 blocked.append(BlockedQuote(quote, tuple(findings), "unresolved finding(s)"))
                 if allow_unreviewed:
                     cleared.append(quote)
@@ -508,7 +509,7 @@ class PrivacyGate:
         try:
             # A unique source per item: lower-case mode is decided per source.
             found = self.detector_.find_many([(f"{where} (value {i + 1})", text, 0) for i, (where, text) in enumerate(items)])
-        except Exception as exc:  # noqa: BLE001  (fail closed, drafts included)
+        except Exception as exc:
             where = items[0][0] if items else ""
             raise ExportBlockedError(f"the final privacy scan failed: {exc}", path=where,
                                      hint=how_to_resolve(self.folder)) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cache
 
 from .lexicon import STOP_WORDS, is_common, places
 
@@ -222,7 +222,7 @@ def named_places(text: str, *, lowercase: bool) -> Iterator[Hit]:
 _NAME_WORD = r"[\w'’-]+"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _named_patterns(suffix: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The suffix alone (a cheap test that most texts fail) and ``<1-3 words> <suffix>``."""
     return (re.compile(rf"\s(?:{suffix})\b", _I),

@@ -63,25 +63,25 @@ def read_review(path: str | Path, *, undecided: str | None = None) -> list[Decis
     path = Path(path)
     rows = _rows(path)
     if is_terms_sheet(rows):
-        decisions = [Decision(d.row, d.finding.source, d.finding.start, d.finding.end, d.finding.text, d.finding.type,
+        expanded = [Decision(d.row, d.finding.source, d.finding.start, d.finding.end, d.finding.text, d.finding.type,
                               d.replacement, d.decision, d.reviewer) for d in expand(path, rows, undecided=undecided)]
-        for d in decisions:
+        for d in expanded:
             if d.decision == "replace" and not d.replacement:
                 raise PrivacyError("decision is 'replace' but the replacement is empty", path=path, line=d.row,
                                    hint="write a pseudonym such as [Name 1]")
-        return sorted(decisions, key=lambda d: (d.source, d.start, d.end))
+        return sorted(expanded, key=lambda d: (d.source, d.start, d.end))
     decisions: list[Decision] = []
-    undecided: list[int] = []
+    blank: list[int] = []
     for number, row in rows:
         decision = str(row.get("decision") or "").strip().lower()
         if not decision:
-            undecided.append(number)
+            blank.append(number)
             continue
         if decision not in DECISIONS:
             raise PrivacyError(f"unknown decision {decision!r}", path=path, line=number,
                                hint=f"write one of: {', '.join(DECISIONS)}")
         try:
-            start, end = int(row["start"]), int(row["end"])
+            start, end = int(str(row["start"])), int(str(row["end"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise PrivacyError(f"start/end are not offsets ({exc})", path=path, line=number) from exc
         replacement = str(row.get("replacement") or "").strip()
@@ -90,10 +90,10 @@ def read_review(path: str | Path, *, undecided: str | None = None) -> list[Decis
                                hint="write a pseudonym such as [Name 1]")
         decisions.append(Decision(number, str(row["source"]), start, end, str(row["text"]), str(row.get("type") or ""),
                                   replacement, decision, str(row.get("reviewer") or "").strip()))
-    if undecided:
-        shown = ", ".join(map(str, undecided[:20])) + (" ..." if len(undecided) > 20 else "")
-        raise PrivacyError(f"{len(undecided)} finding(s) have no decision (rows {shown})", path=path,
-                           line=undecided[0], hint=f"decide every row: {' or '.join(DECISIONS)}")
+    if blank:
+        shown = ", ".join(map(str, blank[:20])) + (" ..." if len(blank) > 20 else "")
+        raise PrivacyError(f"{len(blank)} finding(s) have no decision (rows {shown})", path=path,
+                           line=blank[0], hint=f"decide every row: {' or '.join(DECISIONS)}")
     return decisions
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import atomic_open, read_jsonl, clear_read_errors, write_bytes, write_text
+from .._files import atomic_open, clear_read_errors, read_jsonl, write_bytes, write_text
 from .._tables import GuardedDictReader, GuardedWriter, append_row
 from ..errors import PrivacyError
 from .detectors import Detector, Finding, source_modes
