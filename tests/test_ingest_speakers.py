@@ -261,3 +261,11 @@ def shared_or_skip() -> Path:
     if found is None or not (found / "bench" / "interviews").is_dir():
         pytest.skip("real interviews not found at ../shared/bench/interviews (../shared is absent)")
     return found
+
+
+def test_a_role_word_with_initials_in_brackets_is_that_role(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "Interviewer (JB): What helped?\n\nParticipant (P3): My sister (mostly).\n\n"
+                     "Interviewer (SK): Anything else?\n\nParticipant (P3): So (laughs): the bus pass.\n"})
+    t = read_transcript(tmp_path / "a.txt", tmp_path)
+    assert roles(t) == "IPIP" and len(t.participants) == 1
+    assert t.text[t.turns[3].start:t.turns[3].end] == "So (laughs): the bus pass."

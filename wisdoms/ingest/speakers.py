@@ -117,7 +117,9 @@ def label_key(label: object) -> str:
 
 
 def _word(key: str) -> str:
-    """The role word of a label key: ``interviewer 2`` -> ``interviewer``, ``participant b`` -> ``participant``."""
+    """The role word of a label key: ``interviewer 2`` -> ``interviewer``, ``participant b`` -> ``participant``,
+    ``interviewer (jb)`` -> ``interviewer``."""
+    key = re.sub(r"\s*\([^()]*\)$", "", key) or key
     numbered = re.fullmatch(r"(.+?) \d{1,4}", key) or re.fullmatch(r"(\w{4,}) [a-z]", key)
     return numbered.group(1) if numbered else key
 

@@ -52,7 +52,7 @@ RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "tit
 # "Priya Shah   0:03" / "Speaker 1  1:02:10".
 _LABEL = re.compile(
     r"^[ \t]*(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\][ \t]*)?"
-    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*"
+    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*"
     r"|^[ \t]*(?P<heading>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]{1,}"
     r"(?P<heading_time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*\r?$",
     re.MULTILINE,
