@@ -230,7 +230,9 @@ def test_survey_sized_reports_point_to_the_csv_summarise_unthemed_passages_and_s
     assert view.not_grouped and not view.listened
     html = render_html(analysis, view=view)
     md = render_markdown(analysis, view=view)
-    document = Document(__import__("io").BytesIO(render_docx(analysis, view=view)))
+    import io
+
+    document = Document(io.BytesIO(render_docx(analysis, view=view)))
     docx_text = "\n".join(p.text for p in document.paragraphs)
     styles = {p.text: p.style.name for p in document.paragraphs}
     assert styles["Framework matrix"] == "Heading 1" and styles[view.title] == "Title"
@@ -240,6 +242,13 @@ def test_survey_sized_reports_point_to_the_csv_summarise_unthemed_passages_and_s
         assert "framework-matrix.csv" in text and "too many to read on a page" in text
         assert "Not broken down, because they have more than 1 different values" in text
     assert '<table class="matrix">' not in html and "| Participant |" not in md
+    from openpyxl import load_workbook
+
+    from wisdoms.report import framework_matrix_xlsx
+
+    long = load_workbook(io.BytesIO(framework_matrix_xlsx(view))).active  # too big for a grid: written long
+    assert [c.value for c in long[1]] == ["participant", "theme", "theme_label", "quote", "citation"]
+    assert long.max_row - 1 == len(view.matrix_cells) and long.auto_filter.ref
     for text in (html, md, docx_text):
         assert f"{len(view.unassigned):,} passages from" in text and "passages.csv" in text
         for reason, count in view.unassigned_reasons:

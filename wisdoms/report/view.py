@@ -183,7 +183,9 @@ class ReportView:
                 + ("one row per participant and theme they spoke to (participant, theme, theme_label, quote, "
                    "citation), because a grid would have more than "
                    f"{MATRIX_CSV_MAX_CELLS:,} cells; a spreadsheet's pivot table lays it out as a grid." if long
-                   else "for a spreadsheet."))
+                   else "for a spreadsheet.")
+                + " framework-matrix.xlsx holds it one row per participant and theme they spoke to, headings "
+                  "filtered and frozen.")
 
     @property
     def matrix(self) -> list[tuple[str, list[tuple[str, str] | None]]]:
