@@ -39,7 +39,7 @@ def prevalence_chart(bars: Sequence[tuple[str, int]], total: int, *, title: str,
 
     Args:
         bars: (label, count of people) per bar, top to bottom.
-        total: N, the number of people listened to (the axis runs from 0 to N).
+        total: N, the number of people listened to (each bar ends in "n of N"; the axis runs to the longest bar).
         title: The chart's name.
         alt: Its text alternative (every number, in words).
         chart_id: Prefix for the SVG's ids, unique in the page.
@@ -62,23 +62,27 @@ def prevalence_chart(bars: Sequence[tuple[str, int]], total: int, *, title: str,
         ax.set_yticks(ys, [_label(b[0]) for b in bars])
         ax.margins(y=0.6 / rows if rows > 1 else 0.3)
         ax.invert_yaxis()
-        top = max(total, max(counts, default=0), 1)
-        ax.set_xlim(0, top * 1.22)  # room for the "n of N" after the longest bar
+        # The axis ends at the longest bar, not at N: in a survey of 10,000 the largest theme is a few hundred
+        # people, and bars drawn against N would all be slivers; every bar says its "n of N".
+        top = max(max(counts, default=0), 1)
+        ax.set_xlim(0, top * 1.2)  # room for the "n of N" after the longest bar
         ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_xticks([x for x in ax.get_xticks() if 0 <= x <= top])
         ax.spines["bottom"].set_bounds(0, top)
         ax.set_xlabel(f"{unit.capitalize()} (of {total:,})", color=MUTED)
         for y, n in zip(ys, counts):
-            ax.text(n + max(total, 1) * 0.01, y, f"{n:,} of {total:,}", va="center", ha="left", color=INK)
+            ax.text(n + top * 0.01, y, f"{n:,} of {total:,}", va="center", ha="left", color=INK)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
         ax.tick_params(axis="x", length=3)
         fig.tight_layout(pad=0.4)
         svg = io.StringIO()
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        # bbox_inches="tight": the saved picture grows to hold every label ("390 of 10,302" past the axes).
+        fig.savefig(svg, format="svg", bbox_inches="tight", pad_inches=0.05,
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
         png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
+        fig.savefig(png, format="png", dpi=200, bbox_inches="tight", pad_inches=0.05, metadata={"Software": None})
     return Chart(title=title, alt=alt, svg=_inline_svg(svg.getvalue(), title=title, alt=alt, chart_id=chart_id),
                  png=png.getvalue())
 

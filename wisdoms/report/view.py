@@ -232,24 +232,26 @@ def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None
 
 
 def choose_group_attribute(people: dict[str, dict[str, str]]) -> str | None:
-    """The participant attribute themes are broken down by: the one with the most groups of
-    :data:`SMALL_NUMBER` or more people (those are the only counts a breakdown can show), preferring
-    :data:`PREFERRED_GROUPS` (``area`` ...) among those with two or more; ``None`` when there is no attribute
-    with two or more groups."""
+    """The participant attribute themes are broken down by, among those with two or more groups of
+    :data:`SMALL_NUMBER` or more people (the only counts a breakdown can show): one of
+    :data:`PREFERRED_GROUPS` (``area`` ...) where there is one, else the one with the fewest groups (three
+    trusts compare at a glance; forty answer categories do not), then the most groups shown. ``None`` when
+    no attribute has two such groups."""
     keys: list[str] = []
     for attrs in people.values():
         keys += [k for k in attrs if k not in keys and k != "participant"]
-    shown: dict[str, int] = {}
+    usable: dict[str, tuple[int, int]] = {}
     for k in keys:
         sizes = Counter(people[p].get(k) or NOT_RECORDED for p in people)
-        if 1 < len(sizes) <= MAX_GROUPS and (len(sizes) < len(people) or len(people) < 3):
-            shown[k] = sum(n >= SMALL_NUMBER for n in sizes.values())
-    if not shown:
-        return None
+        shown = sum(n >= SMALL_NUMBER for n in sizes.values())
+        if 1 < len(sizes) <= MAX_GROUPS and (len(sizes) < len(people) or len(people) < 3) and shown >= 2:
+            usable[k] = (len(sizes), shown)
     for preferred in PREFERRED_GROUPS:
-        if shown.get(preferred, 0) >= 2:
+        if preferred in usable:
             return preferred
-    return max(shown, key=lambda k: (shown[k], -keys.index(k)))
+    if not usable:
+        return None
+    return min(usable, key=lambda k: (usable[k][0], -usable[k][1], keys.index(k)))
 
 
 def cross_view(themes: Sequence[ThemeView], people: dict[str, dict[str, str]], who_of: dict[int, set[str]],
