@@ -316,3 +316,14 @@ def test_file_names_raise_names_numbers_and_places_not_every_odd_word() -> None:
     assert gate.check_ids(ids) == []
     found = gate.check_ids([("file name", RENAMED)])
     assert {f.type for _k, _v, f in found} == {"NAME", "PHONE"} and "darren" in found[0][2].text
+
+
+def test_the_first_speaker_label_is_not_scanned_as_metadata(tmp_path: Path) -> None:
+    from wisdoms.privacy.scan import scan
+
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / "a.txt").write_text("---\narea: Kettering\n---\nDan: How was it?\n\nParticipant: Fine, thanks.\n\n"
+                                  "Dan: Good.\n", encoding="utf-8")
+    found = scan(folder).findings
+    assert [f.text for f in found] == ["Kettering"]  # the front matter is read; "Dan:" is a speaker label

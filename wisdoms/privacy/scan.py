@@ -144,8 +144,10 @@ def _folder_items(path: Path) -> tuple[list[tuple[str, str, int]], list[tuple[st
 
     transcripts = read_folder(path)
     turns = [(t.id, t.text[turn.start:turn.end], turn.start) for t in transcripts for turn in t.turns]
+    # Up to the line the first turn starts on: its speaker label ("Dan: ...") is a label, not metadata.
     metadata = [(t.id, line, at) for t in transcripts if t.turns
-                for at, line in _lines(t.text, 0, t.turns[0].start) if not _FENCE.fullmatch(line)]
+                for at, line in _lines(t.text, 0, t.text.rfind("\n", 0, t.turns[0].start) + 1)
+                if not _FENCE.fullmatch(line)]
     texts = {t.id: t.text for t in transcripts}
     for file in sorted(path.rglob(PARTICIPANTS_FILE)):
         source = file.relative_to(path).as_posix()
