@@ -48,7 +48,7 @@ def test_a_setting_by_name_is_refused_clearly_when_it_is_not_one(tmp_path) -> No
 @pytest.mark.slow
 def test_settings_pass_by_name_and_progress_is_shown(run_and_progress) -> None:  # noqa: ANN001
     analysis, said = run_and_progress
-    assert analysis.manifest["settings"]["min_theme_size"] == 6
+    assert analysis.settings.min_theme_size == 6
     assert analysis.manifest["themes"]["min_cluster_size"] == 6
     for step in ("Read transcripts", "Split into passages", "Embedded passages", "Found candidate themes"):
         assert f"✓ {step}" in said, step

@@ -27,7 +27,8 @@ def test_importing_results_loads_no_stage_above_the_models() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.plots", "wisdoms.results"}, loaded
+    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.plots", "wisdoms.results",
+                            "wisdoms.settings"}, loaded
 
 
 @pytest.mark.slow
@@ -156,3 +157,33 @@ def test_a_code_matcher_used_before_fit_says_so() -> None:
         with pytest.raises(NotFittedError, match=r"not fitted yet.*\n.*call \.fit\(embed\) first"):
             call()
     assert issubclass(NotFittedError, AttributeError)
+
+
+@pytest.mark.slow
+def test_settings_and_panel_decisions_are_typed_and_manifest_json_serialises_them(analysis, tmp_path):  # noqa: ANN001
+    """No manifest[...] strings: the run's settings and the panels' decisions are fields, and manifest.json is
+    their serialisation (settings after the seed, as before; panel_decisions last)."""
+    from dataclasses import replace
+
+    from wisdoms.results import PanelDecisions, manifest_document
+
+    assert "settings" not in analysis.manifest and analysis.settings.min_passages == 20
+    citation = analysis.themes[0].quotes[0].citation
+    decided = replace(analysis, panel_decisions=PanelDecisions(
+        file="decisions.yaml", sha256=None, panels=({"panel": "P", "date": "2025-03-14", "verdicts": 0, "flagged_quotes": 1},),
+        flagged=(citation,)))
+    document = manifest_document(decided)
+    keys = list(document)
+    assert keys[keys.index("seed") + 1] == "settings" and keys[-1] == "panel_decisions"
+    assert document["settings"]["min_passages"] == 20
+    assert document["panel_decisions"]["flagged_quotes"] == [{"citation": citation}]
+    decided.save(tmp_path)
+    loaded = Analysis.load(tmp_path)
+    assert loaded.settings == analysis.settings
+    assert loaded.panel_decisions == decided.panel_decisions
+    assert "panel_decisions" not in loaded.manifest
+    # Every writer reads the typed field: the withdrawn quote is in no report.
+    from wisdoms.report import render_reports
+
+    assert citation not in str(render_reports(loaded)["report.md"])
+    assert PanelDecisions.from_manifest({}) is None

@@ -286,6 +286,7 @@ def _analyse(docs, book, passages, vectors, embedder, cache, cache_stats, seg_st
         manifest={},
         embeddings=vectors,
         topic_model=result.model,
+        settings=settings,
     )
     analysis.manifest = _manifest(
         analysis, folder=folder, settings=settings, embedder=embedder, spacy_id=spacy_id, started=started,
@@ -432,7 +433,6 @@ def _manifest(analysis: Analysis, *, folder: Path, settings: Settings, embedder:
         "wisdoms": __version__,
         "created": started.isoformat(timespec="seconds"),
         "seed": settings.seed,
-        "settings": settings.to_dict(),
         "models": {"embedding": embedder.describe(), "spacy": spacy_id},
         "themes": {k: v for k, v in theme_params.items()},
         "codebook_matching": matching,

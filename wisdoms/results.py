@@ -24,6 +24,7 @@ from ._files import check_folder, sha256_file, write_text
 from .errors import RunFolderError, WisdomsError
 from .models import CodeCoverage, Match, Passage, Quote, Records, Theme, Transcript, Unassigned
 from .plots import by_group, prevalence, theme_map
+from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Sequence
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ANALYSIS_FILE", "ANALYSIS_SCHEMA", "MANIFEST_FILE", "Analysis", "CodeCoverage", "SavedAnalysis", "analysis_json", "load_saved",
-    "manifest_json", "passage_records", "read_run_inputs",
+    "PanelDecisions", "manifest_document", "manifest_json", "passage_records", "read_run_inputs",
 ]
 
 #: The file :meth:`Analysis.save` writes and :meth:`Analysis.load` reads, in a run folder.
@@ -45,6 +46,58 @@ ANALYSIS_FILE = "analysis.json"
 ANALYSIS_SCHEMA = "wisdoms.analysis/1"
 #: The run's provenance (seed, settings, models, versions, inputs and their hashes, panel decisions, timings).
 MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class PanelDecisions:
+    """The co-production panels' decisions a run was made with (``wisdoms run --decisions``), as applied.
+
+    Serialised under ``panel_decisions`` in ``manifest.json`` (:meth:`to_dict`).
+
+    Attributes:
+        file: The decisions file's name (never its local path: a manifest is shared).
+        sha256: The decisions file's hash, when it was there.
+        panels: One entry per panel and date: ``panel``, ``date``, and how many ``verdicts`` and
+            ``flagged_quotes`` it gave.
+        verdicts: Theme id (as text) -> the verdicts that applied to it, oldest panel first (``panel``, ``date``,
+            ``outcome``, ``new_label``, ``merged_into``, ``rings_true``, ``call_it``, ``missing`` ...).
+        flagged: Citations (``transcript:start-end``) of the quotes a panel withdrew.
+        unmatched: Verdicts that matched no theme of the run.
+    """
+
+    file: str
+    sha256: str | None
+    panels: tuple[dict[str, Any], ...] = ()
+    verdicts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    flagged: tuple[str, ...] = ()
+    unmatched: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``panel_decisions`` entry of ``manifest.json``."""
+        return {"file": self.file, "sha256": self.sha256, "panels": list(self.panels), "themes": self.verdicts,
+                "flagged_quotes": [{"citation": c} for c in self.flagged], "unmatched": list(self.unmatched)}
+
+    @classmethod
+    def from_dict(cls, recorded: dict[str, Any]) -> PanelDecisions:
+        """The decisions from a manifest's ``panel_decisions`` entry (:meth:`to_dict`)."""
+        themes = recorded.get("themes") or {}
+        return cls(
+            file=str(recorded.get("file") or ""), sha256=recorded.get("sha256"),
+            panels=tuple(p for p in recorded.get("panels") or [] if isinstance(p, dict)),
+            verdicts={str(k): list(v) for k, v in themes.items() if isinstance(v, list)},
+            flagged=tuple(str(q.get("citation")) for q in recorded.get("flagged_quotes") or [] if isinstance(q, dict)),
+            unmatched=tuple(u for u in recorded.get("unmatched") or [] if isinstance(u, dict)),
+        )
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> PanelDecisions | None:
+        """The decisions a run folder's manifest records, or ``None`` when the run was made without any."""
+        recorded = manifest.get("panel_decisions")
+        return cls.from_dict(recorded) if isinstance(recorded, dict) and recorded else None
+
+
+#: Manifest entries an :class:`Analysis` holds typed (``settings``, ``panel_decisions``), not in ``manifest``.
+TYPED_ENTRIES = ("settings", "panel_decisions")
 
 
 @dataclass
@@ -59,12 +112,18 @@ class Analysis:
         unassigned: Passages not yet in a theme, with the reason.
         codebook: The codebook used.
         coverage: Evidence for each code.
-        manifest: Seed, models, versions, inputs with hashes, timings.
+        manifest: Provenance: seed, models, versions, inputs with hashes, timings (``manifest.json`` is this
+            with ``settings`` and ``panel_decisions`` added: :func:`manifest_document`).
         out_dir: Where the reports were written (``None`` if not written).
         embeddings: One row per passage, in the order of ``passages`` (``None`` in a loaded analysis).
         topic_model: The fitted BERTopic model, for BERTopic's own tools (``None`` when the run carried an
             earlier run's themes over, or was loaded: ``wisdoms.run(..., refit=True)`` fits one). Its topic
             numbers are BERTopic's; ``themes`` are renumbered largest first.
+        settings: The run's settings (the privacy gate's spaCy model among them).
+        panel_decisions: The panels' decisions the run applied (``wisdoms run --decisions``), or ``None``.
+
+    A ``manifest`` given with ``settings`` or ``panel_decisions`` entries (one read from ``manifest.json``) has
+    them taken out into the typed fields.
     """
 
     transcripts: list[Transcript]
@@ -78,6 +137,18 @@ class Analysis:
     out_dir: Path | None = None
     embeddings: np.ndarray | None = field(default=None, repr=False)
     topic_model: Any = field(default=None, repr=False, compare=False)
+    settings: Settings = field(default_factory=Settings)
+    panel_decisions: PanelDecisions | None = None
+
+    def __post_init__(self) -> None:
+        manifest = dict(self.manifest)
+        recorded = manifest.pop("settings", None)
+        if isinstance(recorded, dict) and self.settings == Settings():
+            self.settings = Settings.from_dict(recorded)
+        decided = manifest.pop("panel_decisions", None)
+        if self.panel_decisions is None and isinstance(decided, dict) and decided:
+            self.panel_decisions = PanelDecisions.from_dict(decided)
+        self.manifest = manifest
 
     def __repr__(self) -> str:
         """A few lines: the counts, the codebook, where the reports are, and the largest themes."""
@@ -291,9 +362,28 @@ def analysis_json(analysis: Analysis, *, draft: str | None = None) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
 
 
+def manifest_document(analysis: Analysis) -> dict[str, Any]:
+    """The ``manifest.json`` document: the analysis's provenance (``manifest``) with its typed ``settings``
+    (after ``seed``) and ``panel_decisions`` (last, when the run applied any) serialised into it."""
+    document: dict[str, Any] = {}
+    for key, value in analysis.manifest.items():
+        if key in TYPED_ENTRIES:
+            continue
+        document[key] = value
+        if key == "seed":
+            document["settings"] = analysis.settings.to_dict()
+    document.setdefault("settings", analysis.settings.to_dict())
+    if analysis.panel_decisions is not None:
+        document["panel_decisions"] = analysis.panel_decisions.to_dict()
+    return document
+
+
 def manifest_json(analysis: Analysis, *, draft: str | None = None) -> str:
-    """``manifest.json``: seed, models, versions, input hashes and timings; a draft's stamp under ``draft``."""
-    manifest = {**analysis.manifest, "draft": draft} if draft else analysis.manifest
+    """``manifest.json``: seed, settings, models, versions, input hashes, timings and panel decisions
+    (:func:`manifest_document`); a draft's stamp under ``draft``."""
+    manifest = manifest_document(analysis)
+    if draft:
+        manifest["draft"] = draft
     return json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
 
 

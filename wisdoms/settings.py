@@ -117,6 +117,13 @@ class Settings:
         """Plain dict, for the run manifest."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, recorded: Any) -> Settings:
+        """The settings a run recorded (:meth:`to_dict`, under ``settings`` in its manifest); names this
+        version does not know (a newer or older run) are left out, missing ones take their defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (recorded or {}).items() if k in known})
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied; ``None`` values are ignored.
 

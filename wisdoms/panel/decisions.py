@@ -27,6 +27,7 @@ import yaml
 from .._files import clear_read_errors, sha256_file, write_text
 from .._tables import read_csv_rows, read_xlsx_rows
 from ..errors import PanelError
+from ..results import PanelDecisions
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -326,11 +327,11 @@ def decisions_from_manifest(manifest: dict[str, Any]) -> dict[str, Any] | None:
     ``panel_decisions``: one panel entry per panel and date, oldest first, each with its verdicts. The
     manifest does not say which panel withdrew which quote, so the withdrawn quotes are left to the caller
     (``panel_decisions.flagged_quotes``). None when the run was made without decisions."""
-    recorded = manifest.get("panel_decisions") or {}
-    if not recorded:
+    recorded = PanelDecisions.from_manifest(manifest)
+    if recorded is None:
         return None
     panels: dict[tuple[str, str], dict[str, Any]] = {}
-    for verdicts in (recorded.get("themes") or {}).values():
+    for verdicts in recorded.verdicts.values():
         for v in verdicts if isinstance(verdicts, list) else []:
             key = (str(v.get("panel")), str(v.get("date")))
             entry = panels.setdefault(key, {"panel": key[0], "date": key[1], "verdicts": [], "flagged_quotes": []})
@@ -411,7 +412,8 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     A verdict applies to the theme with the same id and the label the panel saw (then to the only theme
     with that label); verdicts that match no theme are listed in the manifest, not dropped silently.
     Withdrawn quotes are removed from every theme and replaced by other passages of the theme, from
-    people not yet quoted where possible. The manifest gains ``panel_decisions`` (file, hash, verdicts),
+    people not yet quoted where possible. The analysis gains ``panel_decisions`` (file, hash, verdicts; in
+    manifest.json under that name),
     which the reports show.
 
     Raises:
@@ -434,17 +436,16 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     decided = _merge(decided, {int(tid): vs[-1].get("merged_into") for tid, vs in verdicts_of.items()
                                if vs and vs[-1].get("outcome") == "merged"}, passages)
     new_themes = [_replace_withdrawn(theme, flagged, passages) for theme in decided.values()]
-    manifest = dict(analysis.manifest)
-    manifest["panel_decisions"] = {
-        "file": Path(decisions_path).name,  # the name only: a manifest is shared, a local path is not ours to share
-        "sha256": sha256_file(decisions_path) if Path(decisions_path).is_file() else None,
-        "panels": [{"panel": p["panel"], "date": p["date"], "verdicts": len(p["verdicts"]),
-                    "flagged_quotes": len(p.get("flagged_quotes") or [])} for p in document["panels"]],
-        "themes": verdicts_of,
-        "flagged_quotes": [{"citation": c} for c in sorted(flagged)],
-        "unmatched": unmatched,
-    }
-    return replace(analysis, themes=Records.of(Theme, new_themes), manifest=manifest)
+    decided = PanelDecisions(
+        file=Path(decisions_path).name,  # the name only: a manifest is shared, a local path is not ours to share
+        sha256=sha256_file(decisions_path) if Path(decisions_path).is_file() else None,
+        panels=tuple({"panel": p["panel"], "date": p["date"], "verdicts": len(p["verdicts"]),
+                      "flagged_quotes": len(p.get("flagged_quotes") or [])} for p in document["panels"]),
+        verdicts=verdicts_of,
+        flagged=tuple(sorted(flagged)),
+        unmatched=tuple(unmatched),
+    )
+    return replace(analysis, themes=Records.of(Theme, new_themes), panel_decisions=decided)
 
 
 def _check_withdrawn(document: dict[str, Any], path: Path, passages: Any) -> None:

@@ -22,7 +22,7 @@ from ..models import Quote
 from ..privacy.release import ScanItem, release
 from ..report import settings_from_manifest
 from ..report.rundir import RunFolder, read_run_folder, run_folder_of
-from ..results import Analysis
+from ..results import Analysis, PanelDecisions
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,7 +143,8 @@ def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | 
     chosen = _choose_themes(run, themes, top)
     # Quotes withdrawn by the panels a run was made with ('wisdoms run --decisions') stay withdrawn even
     # when the pack is made without the decisions file: passages.csv still lists those passages.
-    flagged = {str(q.get("citation")) for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes") or []}
+    recorded = PanelDecisions.from_manifest(run.manifest)
+    flagged = set(recorded.flagged) if recorded else set()
     if decisions is not None:
         from .decisions import flagged_citations, read_decisions
 

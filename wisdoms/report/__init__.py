@@ -102,12 +102,12 @@ def write_rendered(out_dir: str | Path, rendered: dict[str, str | bytes]) -> lis
     return written
 
 
-def settings_from_manifest(manifest: dict[str, Any]) -> Any:
-    """The run's :class:`~wisdoms.settings.Settings` (the spaCy model the gate must use), from its manifest."""
+def settings_from_manifest(manifest: dict[str, Any]) -> Settings:
+    """The run's :class:`~wisdoms.settings.Settings` (the spaCy model the gate must use), from a run folder's
+    manifest (an :class:`Analysis` has them typed: ``analysis.settings``)."""
     from ..settings import Settings
 
-    known = {k: v for k, v in manifest.get("settings", {}).items() if k in Settings.__dataclass_fields__}
-    return Settings(**known)
+    return Settings.from_dict(manifest.get("settings"))
 
 
 def write_reports(
@@ -160,7 +160,7 @@ def report_scan_items(analysis: Analysis, rendered: dict[str, str | bytes], wher
                        text) for pid, text in _attribute_fields(analysis)]
     known = {i.text for i in items}
     items += [ScanItem(where, v) for v in rendered_values(analysis, rendered, visible_text) if v not in known]
-    items += [ScanItem(f"{where} (panel verdicts)", v) for v in panel_texts(analysis.manifest.get("panel_decisions"))]
+    items += [ScanItem(f"{where} (panel verdicts)", v) for v in panel_texts(analysis.panel_decisions.to_dict() if analysis.panel_decisions else None)]
     return items
 
 
@@ -264,7 +264,7 @@ def _flatten_markdown(text: str) -> str:
     return "\n\n".join(parts)
 
 
-def _settings_of(analysis: Analysis) -> Any:
-    return settings_from_manifest(analysis.manifest)
+def _settings_of(analysis: Analysis) -> Settings:
+    return analysis.settings
 
 

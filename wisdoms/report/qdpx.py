@@ -35,7 +35,7 @@ from xml.etree import ElementTree as ET
 from .._files import write_bytes
 from ..codebook.formats import code_guid as codebook_code_guid
 from ..errors import RunFolderError
-from ..results import ANALYSIS_FILE, Analysis
+from ..results import ANALYSIS_FILE, Analysis, PanelDecisions
 from .rundir import RunFolder, read_inputs, read_run_folder, run_folder_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -375,8 +375,8 @@ def _withdrawn(decided: dict[str, Any] | None, run: RunFolder) -> set[str]:
     still leaves them uncoded."""
     from ..panel.decisions import flagged_citations
 
-    recorded = (run.manifest.get("panel_decisions") or {}).get("flagged_quotes") or []
-    return flagged_citations(decided or {}) | {str(q.get("citation")) for q in recorded}
+    recorded = PanelDecisions.from_manifest(run.manifest)
+    return flagged_citations(decided or {}) | set(recorded.flagged if recorded else ())
 
 
 #: Elements of ``project.qde`` whose names are our own ids and fixed wording, not people's words. Notes are

@@ -81,6 +81,7 @@ def run_folder_of(analysis: Analysis) -> RunFolder:
     export made from a notebook's analysis is the one made from its run folder)."""
     import io
 
+    from ..results import manifest_json
     from .contract import passages_csv, themes_document
 
     rows = []
@@ -88,7 +89,7 @@ def run_folder_of(analysis: Analysis) -> RunFolder:
         row["start"], row["end"] = int(row["start"]), int(row["end"])
         rows.append(row)
     return RunFolder(path=analysis.out_dir or Path("analysis"), themes=themes_document(analysis), passages=rows,
-                     manifest=json.loads(json.dumps(analysis.manifest, default=str)))
+                     manifest=json.loads(manifest_json(analysis)))
 
 
 def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebook: str | Path | None = None) -> tuple[list[Any], Any]:
@@ -122,7 +123,7 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
     from ..codebook.coverage import suggest_codes
     from ..errors import WisdomsError
     from ..models import Passage
-    from ..results import ANALYSIS_FILE, load_saved
+    from ..results import ANALYSIS_FILE, PanelDecisions, load_saved
     from .language import find_deficit_language
 
     run = read_run_folder(run_dir)
@@ -144,7 +145,8 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
 
         recorded = (run.themes.get("codebook") or {}).get("coverage", [])
         book = Codebook(codes=tuple(Code(id=c["id"], name=c["name"], definition="-") for c in recorded))
-    flagged = {q["citation"] for q in (run.manifest.get("panel_decisions") or {}).get("flagged_quotes", [])}
+    recorded = PanelDecisions.from_manifest(run.manifest)
+    flagged = set(recorded.flagged) if recorded else set()
     suggestions = suggest_codes(themes, passages, book, screen=find_deficit_language, exclude=flagged)
     facts = {"run": str(run.path), "date": str(run.manifest.get("created") or "")[:10],
              "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists(),

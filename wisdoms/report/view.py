@@ -321,8 +321,7 @@ def _subtheme_names(theme: Theme) -> list[str]:
 
 def flagged_citations(analysis: Analysis) -> set[str]:
     """Citations (``transcript:start-end``) of quotes a panel asked not to use."""
-    panel = analysis.manifest.get("panel_decisions") or {}
-    return {q["citation"] for q in panel.get("flagged_quotes", [])}
+    return set(analysis.panel_decisions.flagged) if analysis.panel_decisions else set()
 
 
 def _citation(p: Passage) -> str:
@@ -370,8 +369,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
     passages = {p.id: p for p in analysis.passages}
     code_names = {c.id: c.name for c in analysis.codebook.codes}
     code_defs = {c.id: c.definition for c in analysis.codebook.codes}
-    panel = analysis.manifest.get("panel_decisions") or {}
-    verdicts_of: dict[str, list[dict[str, Any]]] = panel.get("themes", {}) or {}
+    verdicts_of = dict(analysis.panel_decisions.verdicts) if analysis.panel_decisions else {}
 
     words_of: Counter[str] = Counter()
     conversations_of: dict[str, set[str]] = defaultdict(set)
@@ -464,10 +462,11 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
     ]
     unread = [(str(u["id"]), str(u["reason"])) for u in (m.get("inputs") or {}).get("unread") or []]
+    panel = analysis.panel_decisions
     if panel:
         # The file's name only: a report is shared, and a local path says whose machine made it.
-        name = str(panel.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
-        method.append(("Panel decisions", f"{name} (sha256 {str(panel.get('sha256'))[:12]})"))
+        name = panel.file.replace("\\", "/").rsplit("/", 1)[-1]
+        method.append(("Panel decisions", f"{name} (sha256 {str(panel.sha256)[:12]})"))
 
     return ReportView(
         title="Themes from the listening conversations",
@@ -490,7 +489,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         language_flags=check_names(analysis.codebook, analysis.themes),
         method=method,
         unread=unread,
-        panels=list(panel.get("panels", [])),
+        panels=list(panel.panels) if panel else [],
         codebook=analysis.codebook,
         code_suggestions=code_suggestions(analysis) if suggestions is None else list(suggestions),
         suggestion_note=_machine_note(),
