@@ -283,7 +283,7 @@ def test_two_threads_asking_for_the_encoder_at_once_get_one(tmp_path: Path, monk
     import threading
     import time
 
-    import wisdoms.pipeline as pipeline
+    import wisdoms.embed.factory as pipeline  # the encoder is made, once, by the embed stage
 
     made: list[object] = []
 

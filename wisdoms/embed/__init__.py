@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from .base import Embedder, Progress
 from .cache import CacheStats, EmbeddingCache, embed_texts
-from .factory import make_embedder
+from .factory import ensure_embedder, make_embedder
 from .onnx import (
     AGREEMENT_PROBES,
     ATTENTION_BUDGET,
@@ -40,6 +40,7 @@ from .onnx import (
 from .sentence_transformer import SentenceTransformerEmbedder, cuda_available, installed_model_path, model_fingerprint
 
 __all__ = [
+    "ensure_embedder",
     "AGREEMENT_PROBES",
     "ATTENTION_BUDGET",
     "MIN_AGREEMENT",

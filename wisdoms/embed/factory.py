@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ModelUnavailableError, SettingsError
-from ..settings import DEFAULT_MODEL
+from ..settings import DEFAULT_MODEL, Settings
 from .base import Embedder
 from .onnx import MIN_AGREEMENT, OnnxEmbedder, build_onnx
 from .sentence_transformer import SentenceTransformerEmbedder, cuda_available
@@ -42,3 +44,23 @@ def make_embedder(model: str = DEFAULT_MODEL, *, encoder: str = "torch", cache_d
         )
         return SentenceTransformerEmbedder(model)
     return OnnxEmbedder(build, model)
+
+
+@lru_cache(maxsize=2)
+def _embedder_for(model: str, encoder: str, cache_dir: str) -> Embedder:
+    return make_embedder(model, encoder=encoder, cache_dir=cache_dir)
+
+
+#: ``lru_cache`` does not stop two threads that miss at once from both making an embedder.
+_EMBEDDER_LOCK = threading.Lock()
+
+
+def ensure_embedder(settings: Settings) -> Embedder:
+    """The embedder ``settings`` configure, made once per process: a second run in a notebook or a
+    ``wisdoms watch`` does not load the encoder again, nor do two runs started at once in two threads.
+
+    Raises:
+        ModelUnavailableError: The model is not installed.
+    """
+    with _EMBEDDER_LOCK:
+        return _embedder_for(settings.model, settings.encoder, str(settings.resolved_cache_dir()))

@@ -1,0 +1,78 @@
+"""The codebook stage of a run: passages and themes matched to the codes, and the evidence for each code.
+
+The passages are the matcher's corpus, as for ``wisdoms code``: transcript passages score lower against code
+descriptions than short survey answers do, and the self-training step calibrates the codes on the words
+actually being coded (see :meth:`CodeMatcher.fit` and ``benchmarks/CODEBOOK.md``). It is self-trained once
+per theme fit and kept in the cache (:class:`ClassifierStore`): a re-run that carries the themes over
+reuses that fit's classifier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..models import CodeCoverage, Match, Passage, Theme
+from ..settings import Settings
+from ._model import Codebook
+from .coverage import coverage
+from .matching import ClassifierStore, CodeMatcher
+
+
+@dataclass
+class RunCoding:
+    """What the codebook stage gives a run.
+
+    Attributes:
+        themes: The themes, each with its codes.
+        passage_matches: Every assigned (passage, code) pair and each passage's best unassigned code.
+        coverage: Evidence for each active code.
+        info: For the manifest: rows self-trained on, whether the classifier was reused, what was scored.
+    """
+
+    themes: list[Theme]
+    passage_matches: list[Match]
+    coverage: list[CodeCoverage]
+    info: dict[str, Any]
+
+
+def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], vectors: NDArray[np.float32],
+             themes: Sequence[Theme], centroids: dict[int, NDArray[np.float32]], *,
+             embed: Callable[[list[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
+             cache_dir: str | Path) -> RunCoding:
+    """Match a run's passages and themes to the codebook.
+
+    Args:
+        book: The codebook.
+        settings: Thresholds, margin, seed.
+        passages: Every passage, row for row with ``vectors``.
+        vectors: Their embeddings.
+        themes: The candidate themes; ``centroids`` their centres.
+        embed: Embeds texts (the codes' descriptors) with the run's encoder and cache.
+        model, fingerprint: The encoder's id and weights fingerprint (part of the classifier's cache key).
+        fit: The theme fit's fingerprint (``""``: none, so nothing is kept or reused).
+        cache_dir: The cache folder.
+    """
+    store = ClassifierStore(cache_dir)
+    key = ClassifierStore.key(book, model=model, fingerprint=fingerprint, corpus=fit)
+    saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit else None
+    matcher = CodeMatcher(book, settings).fit(embed, corpus=vectors, self_trained=saved)
+    if saved is None and fit and matcher.self_trained_rows_:
+        store.save(key, matcher.descriptor_model_)
+    info = {"self_trained_rows": matcher.self_trained_rows_,
+            "classifier": "reused from the theme fit" if saved is not None else "trained in this run",
+            "scored": "whole passages"}
+    # Whole passages only: scoring each clause too (as `wisdoms code` does, settings.code_clauses) embeds
+    # every clause, 6.5 s more in a first run at 10k survey answers (benchmarks/CODEBOOK.md).
+    scored = matcher.score(vectors)
+    passage_matches = matcher.match_passages(passages, vectors, scored=scored)
+    scores = scored[0]
+    theme_codes = matcher.match_themes(themes, passage_matches, {p.id: scores[i] for i, p in enumerate(passages)},
+                                       centroids)
+    coded = [replace(t, codes=tuple(theme_codes.get(t.id, ()))) for t in themes]
+    return RunCoding(coded, passage_matches, coverage(book, passages, passage_matches, coded), info)
