@@ -59,7 +59,7 @@ def sample(real_run):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.slow
-def test_small_numbers_are_said_once_not_on_every_cell(sample):
+def test_small_numbers_are_said_once_not_on_every_cell(sample: tuple) -> None:
     analysis, out = sample
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("fewer than 5") <= 12, html.count("fewer than 5")
@@ -68,7 +68,7 @@ def test_small_numbers_are_said_once_not_on_every_cell(sample):
 
 @pytest.mark.slow
 @needs_chromium
-def test_first_screen_shows_every_theme_title_and_how_many_people(sample, tmp_path):
+def test_first_screen_shows_every_theme_title_and_how_many_people(sample: tuple, tmp_path: Path) -> None:
     """At 1280 x 900, before any scrolling: the chart's labels name every open theme and its "n of N"."""
     analysis, out = sample
     shot = tmp_path / "first-screen-1280.png"
@@ -91,7 +91,7 @@ def test_first_screen_shows_every_theme_title_and_how_many_people(sample, tmp_pa
 
 @pytest.mark.slow
 @needs_chromium
-def test_prints_on_a4_within_the_page_budget(sample, tmp_path):
+def test_prints_on_a4_within_the_page_budget(sample: tuple, tmp_path: Path) -> None:
     analysis, out = sample
     pdf = tmp_path / "report.pdf"
     _chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", (out / "report.html").as_uri(), cwd=tmp_path)
@@ -118,7 +118,7 @@ _BROKEN_WORDS = (
 
 @pytest.mark.slow
 @needs_chromium
-def test_phone_layout_keeps_words_whole_and_never_scrolls_sideways(sample, tmp_path):
+def test_phone_layout_keeps_words_whole_and_never_scrolls_sideways(sample: tuple, tmp_path: Path) -> None:
     analysis, out = sample
     shot = tmp_path / "phone-390.png"
     _chromium("--window-size=390,844", f"--screenshot={shot}", (out / "report.html").as_uri(), cwd=tmp_path)
@@ -136,7 +136,7 @@ def test_phone_layout_keeps_words_whole_and_never_scrolls_sideways(sample, tmp_p
 
 
 @pytest.mark.slow
-def test_word_report_is_a4_with_narrow_tables_and_described_pictures(sample):
+def test_word_report_is_a4_with_narrow_tables_and_described_pictures(sample: tuple) -> None:
     from docx import Document
     from docx.shared import Mm
 
@@ -157,7 +157,7 @@ def test_word_report_is_a4_with_narrow_tables_and_described_pictures(sample):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed: "
                     "apt-get install -y libreoffice-writer-nogui renders the Word report to count its pages")
-def test_word_report_renders_in_libreoffice_under_30_pages(sample, tmp_path):
+def test_word_report_renders_in_libreoffice_under_30_pages(sample: tuple, tmp_path: Path) -> None:
     analysis, out = sample
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--convert-to",
                     "pdf", "--outdir", str(tmp_path), str(out / "report.docx")], check=True, capture_output=True,
@@ -168,7 +168,7 @@ def test_word_report_renders_in_libreoffice_under_30_pages(sample, tmp_path):
 
 
 @pytest.mark.slow
-def test_framework_matrix_workbook_is_readable_and_holds_the_csv(sample):
+def test_framework_matrix_workbook_is_readable_and_holds_the_csv(sample: tuple) -> None:
     import csv
     import io
 

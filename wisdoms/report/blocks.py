@@ -8,7 +8,6 @@ adds wording of its own beyond punctuation and what its format needs (a Markdown
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Span:
     tone: str = ""
 
 
-Inline = Union[str, Span]
+Inline = str | Span
 #: A line of inline text: plain strings and :class:`Span` runs.
 Rich = tuple[Inline, ...]
 
@@ -161,7 +160,7 @@ class Section:
     kind: str = ""
 
 
-Block = Union[Para, Heading, Bullets, Facts, Table, Quote, Figure, ThemeSummary, ScreenOnly, Section]
+Block = Para | Heading | Bullets | Facts | Table | Quote | Figure | ThemeSummary | ScreenOnly | Section
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from .blocks import (
-    Block, Bullets, Facts, Figure, Heading, Para, Quote, Report, Rich, ScreenOnly, Section, Span, Table, ThemeSummary,
+    Block,
+    Bullets,
+    Facts,
+    Figure,
+    Heading,
+    Para,
+    Quote,
+    Report,
+    Rich,
+    ScreenOnly,
+    Section,
+    Span,
+    Table,
+    ThemeSummary,
 )
 from .view import MAX_GROUPS, SMALL_NUMBER, SUPPRESSED, CrossView, GroupRow, ReportView, ThemeView
 
@@ -58,7 +71,7 @@ def build_document(view: ReportView, *, chart: Any = None) -> Report:
     """
     sections = [
         _overview(view, chart),
-        _how_to_read(view),
+        _how_to_read(),
         _listened(view),
         _by_group(view),
         _themes(view),
@@ -116,7 +129,7 @@ def _overview(v: ReportView, chart: Any) -> Section:
     return Section("overview", "What we heard", tuple(blocks))
 
 
-def _how_to_read(v: ReportView) -> Section:
+def _how_to_read() -> Section:
     return Section("reading", "How to read this report", (
         Para(("Themes start as ", Span("candidates", "strong"), " found by a machine. They stay candidates until people — "
               "the research team and a co-production panel of people with lived experience — validate, rename, merge or "
@@ -170,10 +183,10 @@ def _by_group(v: ReportView) -> Section:
             why = ("the participants have no attribute (such as area or age band) with two to "
                    f"{MAX_GROUPS} groups to compare.")
         return Section("groups", title, (Para(("Themes are not broken down by group: " + why,)),))
-    return Section("groups", title, tuple(_cross_blocks(cross, v.summary["participants"])))
+    return Section("groups", title, tuple(_cross_blocks(cross)))
 
 
-def _cross_blocks(cross: CrossView, total: int) -> list[Block]:
+def _cross_blocks(cross: CrossView) -> list[Block]:
     name = cross.attribute.replace("_", " ")
     blocks: list[Block] = [Para((f"How many people in each {name} group raised each theme (counts of people). "
                                  f"“{HIDDEN_COUNT}” stands for {SUPPRESSED} people: the number is hidden, and where only "
@@ -214,7 +227,8 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     status: Rich = (Span(t.status, "status", tone=STATUS_TONE.get(t.status, "")), " ", t.status_text)
     if t.merged_into is not None:
         status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
-    facts: list[tuple[str, Rich]] = [("Heard from", (f"{t.people} of {total} participants ({_plural(t.theme.passages, 'passage')})",))]
+    heard = f"{t.people} of {total} participants ({_plural(t.theme.passages, 'passage')})"
+    facts: list[tuple[str, Rich]] = [("Heard from", (heard,))]
     if t.subthemes:
         facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
@@ -315,7 +329,8 @@ def _unassigned(v: ReportView) -> Section:
     if not n:
         blocks.append(Para(("Every passage is in a theme.",)))
     else:
-        blocks.append(Para((f"{_plural(n, 'passage')} from {_plural(len({u['participant'] for u in v.unassigned}), 'participant')} "
+        people = len({u["participant"] for u in v.unassigned})
+        blocks.append(Para((f"{_plural(n, 'passage')} from {_plural(people, 'participant')} "
                             "are not in a theme yet, for these reasons:",)))
         blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason}",) for reason, count in v.unassigned_reasons)))
         blocks.append(Para(("Every one is in ", Span("passages.csv", "code"), " beside this report (its ",

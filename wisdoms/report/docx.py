@@ -12,7 +12,19 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .blocks import (
-    Block, Bullets, Facts, Figure, Heading, Para, Quote, Report, Rich, ScreenOnly, Section, Table, ThemeSummary,
+    Block,
+    Bullets,
+    Facts,
+    Figure,
+    Heading,
+    Para,
+    Quote,
+    Report,
+    Rich,
+    ScreenOnly,
+    Section,
+    Table,
+    ThemeSummary,
 )
 from .view import ReportView, build_view
 
@@ -173,7 +185,8 @@ def _picture(b: _Builder, figure: Figure) -> None:
     paragraph = b.paragraph()
     run = paragraph.add_run()
     run.add_picture(io.BytesIO(figure.chart.png), width=Cm(figure.chart.width_cm))
-    for properties in run._r.xpath(".//wp:docPr"):  # Word's alt text: title and description
+    # Word's alt text (title and description) lives on the picture's docPr, which python-docx does not expose.
+    for properties in run._r.xpath(".//wp:docPr"):  # noqa: SLF001
         properties.set("title", figure.chart.title)
         properties.set("descr", figure.chart.alt)
     b.paragraph(figure.caption, "Caption")
@@ -206,8 +219,8 @@ def render_docx(analysis: Analysis, *, group_by: str | None = None, view: Report
     b.heading(document.title, 0)
     for block in document.lead:
         _block(b, block, 0)
-    for section in document.sections:
-        _section(b, section, 0)
+    for part in document.sections:
+        _section(b, part, 0)
     buffer = io.BytesIO()
     b.finish().save(buffer)
     return buffer.getvalue()
@@ -219,7 +232,7 @@ def _section(b: _Builder, section: Section, depth: int) -> None:
         _block(b, block, depth)
 
 
-def _block(b: _Builder, block: Block, depth: int) -> None:  # noqa: C901 - one branch per kind of block
+def _block(b: _Builder, block: Block, depth: int) -> None:
     if isinstance(block, Section):
         _section(b, block, depth + 1)
     elif isinstance(block, Para):

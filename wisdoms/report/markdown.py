@@ -9,7 +9,19 @@ import re
 from typing import TYPE_CHECKING
 
 from .blocks import (
-    Block, Bullets, Facts, Figure, Heading, Para, Quote, Report, Rich, ScreenOnly, Section, Table, ThemeSummary,
+    Block,
+    Bullets,
+    Facts,
+    Figure,
+    Heading,
+    Para,
+    Quote,
+    Report,
+    Rich,
+    ScreenOnly,
+    Section,
+    Table,
+    ThemeSummary,
 )
 from .view import ReportView, build_view
 
@@ -90,7 +102,7 @@ def _section(section: Section, depth: int) -> list[str]:
     return lines
 
 
-def _block(block: Block, depth: int) -> list[str]:  # noqa: C901 - one branch per kind of block
+def _block(block: Block, depth: int) -> list[str]:
     if isinstance(block, Section):
         return _section(block, depth + 1)
     if isinstance(block, Para):
