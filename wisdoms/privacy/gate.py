@@ -31,9 +31,6 @@ _WEAK_IN_IDS = frozenset({"rare_word", "locative", "cue"})
 
 log = logging.getLogger(__name__)
 
-#: Where a project keeps its sign-offs, relative to the project folder.
-DEFAULT_SIGNOFFS_FILE = Path("privacy/signoffs.yaml")
-
 #: The stamp writers put on every page of a draft made with ``allow_unreviewed=True``.
 NOT_FOR_SHARING = "NOT FOR SHARING: private draft, quotes not cleared by the privacy review"
 
@@ -200,8 +197,15 @@ class SignOffs:
         return SignOffs(entries=(*self.entries, entry), path=self.path)
 
     def save(self, path: str | Path | None = None) -> Path:
-        """Write the sign-offs as YAML (atomically)."""
-        target = Path(path or self.path or DEFAULT_SIGNOFFS_FILE)
+        """Write the sign-offs as YAML (atomically).
+
+        Raises:
+            PrivacyError: No path given and none known (never the working directory's ``privacy/``).
+        """
+        if not (path or self.path):
+            raise PrivacyError("where should the sign-offs go? No project folder is known",
+                               hint="pass the transcripts folder (--input) or --signoffs FILE")
+        target = Path(path or self.path)  # type: ignore[arg-type]
         entries = [{k: v for k, v in asdict(e).items() if v is not None} for e in self.entries]
         body = yaml.safe_dump({"signoffs": entries}, sort_keys=False, allow_unicode=True)
         header = "# Privacy sign-offs: each clears one quote text (by SHA-256) for one detector and name-list version.\n"
@@ -318,11 +322,14 @@ class PrivacyGate:
         settings: Run settings (the spaCy model, and the cache folder: when settings are given and no
             ``detector``, findings are cached in ``<cache>/privacy/`` and unchanged texts are not analysed
             again; sign-offs are applied after detection, so they never enter the cache).
-        names: The project's name list (default: ``privacy/names.txt`` if present).
-        signoffs: The project's sign-offs (default: ``privacy/signoffs.yaml`` if present).
+        names: The project's name list (default: the project's ``privacy/names.txt``, if it has one).
+        signoffs: The project's sign-offs (default: the project's ``privacy/signoffs.yaml``, if it has one).
         detector: A detector to use instead of building one.
         transcripts: The whole transcripts the quotes come from (anything with ``id`` and ``text``): when
-            given, lower-case mode is decided from each whole transcript rather than from its quotes.
+            given, lower-case mode is decided from each whole transcript rather than from its quotes, and the
+            project is found from the folder they were read from (``path`` minus ``id``).
+        project: Where the project's privacy settings are (default: found from ``transcripts``; without
+            either, none: never the working directory).
     """
 
     def __init__(self, *, settings: Settings | None = None, names: NameList | None = None,

@@ -21,9 +21,6 @@ from ..errors import PrivacyError
 
 DATA = Path(__file__).resolve().parent / "data"
 
-#: Where a project keeps its name list and sign-offs, relative to the project folder.
-DEFAULT_NAMES_FILE = Path("privacy/names.txt")
-
 #: Words that never start a name on their own (function words and fillers of spoken English).
 STOP_WORDS = frozenset(
     """a about after again all also am an and any are as at back be because been before being but by
@@ -142,15 +139,14 @@ class NameList:
     def load(cls, path: str | Path | None) -> NameList:
         """Read a name list: a text file (``term`` or ``term<TAB>TYPE`` a line) or YAML (``TYPE: [terms]``).
 
-        A missing default file gives an empty list; a missing explicit file is an error.
+        No path gives an empty list (a project's list is found from its transcripts folder, never the working
+        directory: :class:`~wisdoms.privacy.project.ProjectPrivacy`); a missing file is an error.
 
         Raises:
             PrivacyError: The file cannot be read or has an unknown type.
         """
         if path is None:
-            path = DEFAULT_NAMES_FILE
-            if not path.exists():
-                return cls()
+            return cls()
         path = Path(path)
         try:
             raw = path.read_text(encoding="utf-8")
