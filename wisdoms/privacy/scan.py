@@ -23,7 +23,7 @@ from .detectors import Detector, Finding, source_modes
 log = logging.getLogger(__name__)
 
 FINDING_COLUMNS = ("source", "start", "end", "text", "type", "detector")
-REVIEW_COLUMNS = ("finding", "source", "start", "end", "text", "type", "detector", "context",
+REVIEW_COLUMNS = ("finding", "source", "start", "end", "text", "type", "detector", "why", "context",
                   "replacement", "decision", "reviewer", "note")
 #: Decisions a reviewer may write in the review sheet.
 DECISIONS = ("replace", "keep")
@@ -248,7 +248,8 @@ def write_outputs(result: ScanResult, out: str | Path) -> dict[str, Path]:
              "html": Path(f"{stem}.html"), "summary": Path(f"{stem}-summary.csv")}
     findings = list(result.findings)
     _write_csv(paths["findings"], FINDING_COLUMNS, [[getattr(f, c) for c in FINDING_COLUMNS] for f in findings])
-    review = [[i + 1, f.source, f.start, f.end, f.text, f.type, f.detector, _context(result.texts[f.source], f), r, "", "", ""]
+    review = [[i + 1, f.source, f.start, f.end, f.text, f.type, f.detector, f.reason, _context(result.texts[f.source], f),
+               r, "", "", ""]
               for i, (f, r) in enumerate(zip(findings, pseudonyms(findings)))]
     _write_csv(paths["review_csv"], REVIEW_COLUMNS, review)
     _write_xlsx(paths["review_xlsx"], review)
@@ -281,7 +282,7 @@ def _write_xlsx(path: Path, rows: Sequence[Sequence[object]]) -> None:
     sheet.append(list(REVIEW_COLUMNS))
     for row in rows:
         append_row(sheet, list(row))
-    column = "ABCDEFGHIJKL"[REVIEW_COLUMNS.index("decision")]
+    column = "ABCDEFGHIJKLM"[REVIEW_COLUMNS.index("decision")]
     check = DataValidation(type="list", formula1=f'"{",".join(DECISIONS)}"', allow_blank=True)
     sheet.add_data_validation(check)
     check.add(f"{column}2:{column}{max(2, len(rows) + 1)}")
@@ -321,7 +322,7 @@ def _html(result: ScanResult) -> str:
             lo, hi = max(0, f.start - 120), min(len(text), f.end + 120)
             parts.append(
                 f"<p class='turn' id='finding-{number}'>{'…' if lo else ''}{e(text[lo:f.start])}"
-                f"<mark>{e(f.text)}<span class='tag'>[#{number} {e(f.type)}, found by {e(f.detector)}, "
+                f"<mark>{e(f.text)}<span class='tag'>[#{number} {e(f.type)}, found by {e(f.detector)}: {e(f.reason)}, "
                 f"characters {f.start}-{f.end}]</span></mark>{e(text[f.end:hi])}{'…' if hi < len(text) else ''}</p>")
         parts.append("</section>")
     parts.append("</main></body></html>")
