@@ -21,7 +21,7 @@ def _function_of(checkout: Path):  # noqa: ANN202
     start, end = source.index("def exact_neighbours("), source.index("#: Above this many passages")
     helpers = source.index("#: Similarities this close") if "#: Similarities this close" in source else start
     namespace: dict = {"np": np, "NDArray": object}
-    exec("from __future__ import annotations\n" + source[min(start, helpers):end], namespace)  # noqa: S102
+    exec("from __future__ import annotations\n" + source[min(start, helpers):end], namespace)
     return namespace["exact_neighbours"]
 
 

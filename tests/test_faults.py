@@ -16,11 +16,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import CODEBOOK, REPO, SAMPLE
 
 from wisdoms._files import FOLDER_RECORD, check_folder, sha256_file, write_folder
 from wisdoms.errors import OutputError, RunFolderError
-
-from conftest import CODEBOOK, REPO, SAMPLE
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -229,7 +228,7 @@ _KILLED_RUN = textwrap.dedent("""
 
     stage, out, cache = sys.argv[1], sys.argv[2], sys.argv[3]
     cache_module.COMMIT_EVERY = 40
-    die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+    die = lambda *_a, **_k: os.kill(os.getpid(), signal.SIGKILL)
     embedder = FakeEmbedder()
     if stage == "embed":
         real = embedder.encode
@@ -326,7 +325,10 @@ def test_an_onnx_build_killed_part_way_leaves_no_folder_once_the_next_build_star
     fd = os.open(running / onnx._BUILD_LOCK, os.O_CREAT | os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)  # held as a live build holds it (another open file of this process)
     try:
-        monkeypatch.setattr(onnx, "export_int8", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stop")))
+        def stop(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("stop")
+
+        monkeypatch.setattr(onnx, "export_int8", stop)
         with pytest.raises(RuntimeError, match="stop"):
             onnx.build_onnx(cache_dir=tmp_path)
         assert sorted(p.name for p in folder.iterdir()) == [".build-running"]

@@ -143,11 +143,11 @@ def test_participants_markup_in_report_md_is_shown_as_text_not_run():
 def test_a_control_character_after_the_first_4kb_is_named_by_line_in_check_and_run(tmp_path, capsys, char, name):
     """Word refuses these characters ("All strings must be XML compatible"), so the report would fail at the
     very end: the transcript is refused up front, naming the line, by 'wisdoms check' as by a run."""
+    from conftest import SAMPLE
+
     from wisdoms.cli import main
     from wisdoms.errors import TranscriptError
     from wisdoms.ingest import read_transcript
-
-    from conftest import SAMPLE
 
     text = (SAMPLE / "conversation-01.txt").read_text(encoding="utf-8")
     at = text.index("Participant:", 5000) + 20

@@ -8,6 +8,7 @@ near its own format as well as arbitrary bytes.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 
 from wisdoms.errors import WisdomsError
 
-FEW = settings(max_examples=int(__import__("os").environ.get("WISDOMS_HYPOTHESIS_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=int(os.environ.get("WISDOMS_HYPOTHESIS_EXAMPLES", "40")), deadline=None,
+               suppress_health_check=[HealthCheck.too_slow])
 
 # Text near the formats: speaker labels, front matter, timings, separators, markup, odd characters.
 _PIECES = st.sampled_from([

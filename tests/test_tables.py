@@ -48,7 +48,7 @@ def _formula_cells(path: Path) -> list[str]:
 def test_any_csv_table_reads_back_exactly_and_no_cell_starts_a_formula(rows):
     text = csv_text(None, rows)
     assert not [c for c in _raw_csv_cells(text) if _runs_as_formula(c)]
-    back = read_csv_rows(None, text=text)
+    back = read_csv_rows(text=text)
     assert back == rows
 
 
@@ -181,7 +181,7 @@ def test_panel_response_sheets_hold_no_formula_and_a_hostile_rename_is_recorded_
     assert _formula_cells(xlsx) == []
     text = responses_csv(cards)
     assert not [c for c in _raw_csv_cells(text) if _runs_as_formula(c)]
-    table = read_csv_rows(None, text=text.lstrip("\ufeff"))
+    table = read_csv_rows(text=text.lstrip("\ufeff"))
     table[1][2:4] = ["partly", "=HYPERLINK(\"http://evil.example\",\"Renamed\")"]
     (tmp_path / "r.csv").write_text(csv_text(table[0], table[1:]), encoding="utf-8")
     [verdict], _ = parse_responses(tmp_path / "r.csv")

@@ -91,7 +91,8 @@ class GuardedDictWriter(csv.DictWriter):
 
     def __init__(self, fh: Any, fieldnames: Sequence[str], **kwargs: Any) -> None:
         super().__init__(fh, fieldnames, **kwargs)
-        self.writer = GuardedWriter(fh, **{k: v for k, v in kwargs.items()
+        # DictWriter writes every row through self.writer: a GuardedWriter stands in for csv.writer
+        self.writer = GuardedWriter(fh, **{k: v for k, v in kwargs.items()  # type: ignore[assignment]
                                            if k not in ("restval", "extrasaction")})
 
 
@@ -117,13 +118,15 @@ def dict_rows(fieldnames: Sequence[str], records: Iterable[dict[str, Any]]) -> l
     return [[record.get(name, "") for name in fieldnames] for record in records]
 
 
-def read_csv_rows(source: str | Path | io.TextIOBase, *, text: str | None = None) -> list[list[str]]:
+def read_csv_rows(source: str | Path | io.TextIOBase | None = None, *, text: str | None = None) -> list[list[str]]:
     """Every row of a CSV file (UTF-8, byte-order mark allowed), cells unguarded.
 
     ``source`` is a path or an open text file; pass ``text`` instead to read a string.
     """
     if text is not None:
         return [[unguard_cell(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    if source is None:
+        raise ValueError("pass a path, an open file or text=")
     if isinstance(source, (str, Path)):
         with open(source, encoding="utf-8-sig", newline="") as fh:
             return [[unguard_cell(c) for c in row] for row in csv.reader(fh)]

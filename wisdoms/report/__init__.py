@@ -244,7 +244,7 @@ def human_text(name: str, data: str, visible_text: Any) -> str:
         walk(json.loads(data))
         text = "\n\n".join(parts)
     elif name.endswith(".csv"):
-        rows = read_csv_rows(None, text=data)
+        rows = read_csv_rows(text=data)
         keep = [i for i, column in enumerate(rows[0] if rows else []) if column not in _STRUCTURAL]
         text = "\n\n".join(row[i] for row in rows[1:] for i in keep if i < len(row) and row[i])
     else:
