@@ -484,3 +484,28 @@ def test_coding_is_multi_label_with_evidence_and_an_answer_may_get_no_code(book,
     assert {r["evidence"] for r in rows if r["assigned"]} == {"example 1"}
     lines = write_coding(rows, tmp_path / "out.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 3 and lines[1].startswith("x,waiting,") and lines[1].endswith(",true,example 1")
+
+
+def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_theme() -> None:
+    from wisdoms.codebook import Codebook
+    from wisdoms.codebook.guidance import codebook_fit, name_themes_by_code
+    from wisdoms.models import Code, Match, Theme
+
+    book = Codebook(codes=(Code("wait", "Waiting with no word", "Waiting without news."),
+                           Code("food", "Food", "Meals.")), name="cb")
+    ids = [f"p{i}" for i in range(10)]
+    poor = codebook_fit(book, ids, [Match("passage", "p0", "wait", 0.5, "definition", True)])
+    assert not poor.fits and "only 10%" in poor.note
+    broad = codebook_fit(book, ids, [Match("passage", p, "wait", 0.5, "definition", True) for p in ids[:6]])
+    assert not broad.fits and "“Waiting with no word”, matches 60%" in broad.note
+    good = codebook_fit(book, ids, [Match("passage", p, c, 0.5, "definition", True)
+                                    for p, c in zip(ids, ["wait", "food"] * 5)][:8])
+    assert good.fits and good.note == ""
+    matches = [Match("passage", p, "wait", 0.5, "definition", True) for p in ids[:4]]
+    waiting = Theme(0, "“Nobody rang me back”", (), tuple(ids[:5]), 3,
+                    codes=(Match("theme", "0", "wait", 0.5, "definition", True),), description="3 people.")
+    other = Theme(1, "“The food was cold”", (), tuple(ids[5:]), 2, codes=(Match("theme", "1", "wait", 0.4, "definition", True),))
+    named = name_themes_by_code([waiting, other], matches, book)
+    assert named[0].label == "Waiting with no word" and named[0].title_source == "code"
+    assert "“Nobody rang me back”" in named[0].description, "the member's words stay in the description"
+    assert named[1].label == "“The food was cold”", "a code names one theme at most, where most passages carry it"

@@ -403,3 +403,21 @@ def test_a_withdrawn_quote_whose_citation_points_nowhere_is_an_error_not_a_quote
     with pytest.raises(PanelError, match="could be quoted again") as err:
         apply_decisions(analysis, decisions)
     assert err.value.line == 7 and wrong in str(err.value)
+
+
+def test_a_merge_carries_the_merged_themes_sub_themes_over():
+    """Theme 2 merged into theme 1: theme 1 holds both themes' strands as sub-themes (theme 2, of one strand,
+    as one sub-theme under its own title), and every passage is still in exactly one sub-theme."""
+    from wisdoms.models import Passage, SubTheme, Theme
+    from wisdoms.panel.decisions import _merge
+
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i % 3}", i, i + 1, "x", 0) for i in range(6)}
+    host = Theme(1, "“Waiting with no word”", ("wait",), ("p0", "p1", "p2"), 3,
+                 subthemes=(SubTheme(0, "“No letter came”", ("p0", "p1"), 2), SubTheme(1, "“Phones ring out”", ("p2",), 1)))
+    other = Theme(2, "“Telling my story again”", ("story",), ("p3", "p4", "p5"), 3)
+    out = _merge({1: host, 2: other}, {2: 1}, ps)
+    assert out[2].passage_ids == () and out[2].subthemes == ()
+    labels = [st.label for st in out[1].subthemes]
+    assert labels == ["“No letter came”", "“Phones ring out”", "“Telling my story again”"]
+    members = [pid for st in out[1].subthemes for pid in st.passage_ids]
+    assert sorted(members) == sorted(out[1].passage_ids) and len(set(st.id for st in out[1].subthemes)) == 3

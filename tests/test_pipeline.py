@@ -14,6 +14,7 @@ from conftest import CODEBOOK, SAMPLE
 from wisdoms.cli import main
 from wisdoms.errors import CodebookError, CorpusTooSmallError
 from wisdoms.pipeline import run
+from wisdoms.report.markdown import escape_markdown
 from wisdoms.settings import Settings
 
 
@@ -38,7 +39,8 @@ def check_quotes_and_accounting(analysis, out: Path) -> None:  # noqa: ANN001
             assert inside and inside[0].role == "participant", "interviewer words are never quoted"
             assert inside[0].participant == q["participant"]
             assert q["text"] in page_text, "quotes appear verbatim in the HTML report"
-            assert q["text"].splitlines()[0] in md
+            # Markdown shows markup characters ("[NAME]", "*") backslash-escaped
+            assert escape_markdown(q["text"].splitlines()[0]) in md
     for u in doc["unassigned"]:
         assert 0 <= u["start"] < u["end"] <= len(texts[u["transcript"]])
     in_themes = sum(t["passages"] for t in doc["themes"])
@@ -328,3 +330,34 @@ def test_a_partial_run_goes_on_past_a_file_it_cannot_read(tmp_path: Path, five_c
         text = (out / report).read_text(encoding="utf-8")
         assert "Not read, so not in this report (1 file; the run went on without them): zz-broken.txt (the file looks " \
                "binary, not text)." in text
+
+
+
+def test_a_run_without_a_codebook_finds_themes_and_drafts_a_starter_codebook(tmp_path: Path, five_conversations: Path,
+                                                                              fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    """No codebook given and none in codebook/ (a new study): themes are found and titled in people's words, and a
+    starter codebook with one draft code per theme is written beside the report (before: "codebook not found")."""
+    from wisdoms.codebook import load_codebook
+
+    monkeypatch.chdir(tmp_path)  # no codebook/codebook.yaml here
+    out = tmp_path / "out"
+    analysis = run(five_conversations, out=out, embedder=fake_embedder, settings=Settings(cache_dir=str(tmp_path / "c")),
+                   allow_unreviewed=True)
+    assert analysis.themes and not analysis.codebook.codes and not list(analysis.matches)
+    starter = load_codebook(out / "starter-codebook.yaml")
+    assert len(starter.codes) == len(analysis.themes)
+    assert {c.name for c in starter.codes} == {t.label.strip("“”") for t in analysis.themes}
+    texts = {t.id: t.text for t in analysis.transcripts}
+    for theme in analysis.themes:
+        q = theme.title_quote  # every title is a member's words, cited by exact offsets
+        assert q is not None and q.passage in theme.passage_ids and texts[q.transcript][q.start:q.end] == q.text
+    summary = analysis.summary()
+    content_free = [u for u in analysis.unassigned if u.reason.startswith("content-free")]
+    assert summary["content_free"] == len(content_free) > 0, "backchannels and greetings are found and counted"
+    assert summary["unassigned"] == len(analysis.unassigned) - len(content_free)
+    themed = {pid for t in analysis.themes for pid in t.passage_ids}
+    assert not themed & {u.passage for u in content_free}, "content-free talk is never themed"
+    assert max(t.passages for t in analysis.themes) <= 0.25 * len(themed) + 1
+    code = main(["run", str(five_conversations), "--out", str(tmp_path / "cli"), "--cache-dir", str(tmp_path / "c"),
+                 "--allow-unreviewed"])
+    assert code == 0 and (tmp_path / "cli" / "starter-codebook.yaml").is_file()

@@ -179,3 +179,38 @@ def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> No
         assert len(positions) == len(analysis) and list(positions) == sorted(set(positions))
         assert all(text[i] == c for c, i in zip(analysis, positions) if not c.isspace())
 
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("Yeah. Okay. Mm-hmm.", "backchannel or filler"),
+    ("Right, so, um, yeah, I mean, you know.", "backchannel or filler"),
+    ("Thank you so much, bye!", "greeting, thanks or goodbye"),
+    ("Can you hear me okay?", "talk about the conversation itself"),
+    ("Sorry, next question.", "talk about the conversation itself"),
+    ("[laughs]", "no words"),
+])
+def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str) -> None:
+    from wisdoms.segment import content_free_reason
+
+    found = content_free_reason(text)
+    assert found is not None and found.startswith("content-free") and reason in found
+
+
+@pytest.mark.parametrize("text", [
+    "I lost my flat.", "Yeah, the map.", "He gave me his number. Maybe one day.",
+    "Can you hear me when I say the hostel was loud all night?", "I could not hear the doctor on the phone.",
+])
+def test_talk_with_a_point_is_not_content_free(text: str) -> None:
+    from wisdoms.segment import content_free_reason
+
+    assert content_free_reason(text) is None
+
+
+def test_a_survey_answer_is_content_free_only_without_words() -> None:
+    """'Nothing.' and 'Thank you' answer a question in a survey; '-' says nothing."""
+    from wisdoms.segment import content_free_reason
+
+    assert content_free_reason("Nothing.", answer=True) is None
+    assert content_free_reason("Thank you", answer=True) is None
+    assert content_free_reason(" - ", answer=True) is not None
+    assert content_free_reason("Nothing.") is not None

@@ -73,7 +73,8 @@ def test_quotes_never_repeat_the_same_words() -> None:
     passages = [passage(i, f"P{i}", text=t) for i, t in enumerate(said)]
     emb = np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(said), 1))
     quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=5)
-    assert [q.text for q in quotes] == ["Nothing", "No, nothing at all", "Nothing really"]
+    # a quote opening "No, ..." stands less well on its own, so it comes last
+    assert [q.text for q in quotes] == ["Nothing", "Nothing really", "No, nothing at all"]
 
 
 def test_too_small_corpus_is_a_clear_error() -> None:
@@ -119,7 +120,8 @@ clustered = _namespace["clustered"]
 
 
 def _settings(tmp_path, **kw) -> Settings:  # noqa: ANN001
-    return Settings(cache_dir=str(tmp_path / "cache"), reduction="pca", min_theme_size=5, **kw)
+    # three groups of a third each: themes may hold up to half the passages here, so each group stays one theme
+    return Settings(cache_dir=str(tmp_path / "cache"), reduction="pca", min_theme_size=5, max_theme_share=0.5, **kw)
 
 
 def _summary(result) -> list:  # noqa: ANN001
@@ -211,7 +213,7 @@ def test_the_carry_over_path_imports_neither_bertopic_nor_umap(tmp_path) -> None
 import json, sys
 from wisdoms.settings import Settings
 from wisdoms.themes import themes_for_run
-settings = Settings(cache_dir={str(tmp_path / "cache")!r}, reduction="pca", min_theme_size=5)
+settings = Settings(cache_dir={str(tmp_path / "cache")!r}, reduction="pca", min_theme_size=5, max_theme_share=0.5)
 passages, vectors = clustered(30, extra=2)
 result = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("bertopic", "umap", "hdbscan", "pynndescent", "numba"))
@@ -313,7 +315,8 @@ def test_survey_answers_are_themed_from_one_word() -> None:
              passage(3, "P2")]
     assert analysable(short, Settings(), answers={"a.csv"}) == [0, 2]
     assert analysable(short, Settings()) == [2]
-    assert analysable(short, Settings(min_answer_words=4), answers={"a.csv"}) == [2]
+    # a conversation's "Yeah" is content-free talk; an answer's word limit applies to its unit, in find_themes
+    assert analysable(short, Settings(min_answer_words=4), answers={"a.csv"}) == [0, 2]
 
 
 def test_keyword_text_keeps_contractions_and_splits_hyphenated_words():
@@ -326,8 +329,9 @@ def test_keyword_text_keeps_contractions_and_splits_hyphenated_words():
     assert "ill" in set(_vectorizer().fit(["I was ill for weeks"]).get_feature_names_out())
 
 
-def test_keywords_embed_every_candidate_once_and_match_per_theme_mmr(tmp_path) -> None:  # noqa: ANN001
-    """One embed call over all themes' candidate words gives the keywords one call per theme gave."""
+def test_titles_are_members_words_and_find_their_own_theme(tmp_path) -> None:  # noqa: ANN001
+    """A theme's title is a verbatim phrase of one of its passages (cited by exact offsets), never a keyword list,
+    and embedded alone it is nearest its own theme's centre; keywords stay as c-TF-IDF detail."""
     from conftest import FakeEmbedder
 
     from wisdoms.embed import EmbeddingCache, embed_texts
@@ -335,26 +339,28 @@ def test_keywords_embed_every_candidate_once_and_match_per_theme_mmr(tmp_path) -
     from wisdoms.themes.keywords import _dedupe_keywords
 
     embedder, cache = FakeEmbedder(), EmbeddingCache(tmp_path / "emb")
-    calls: list[list[str]] = []
 
     def embed(texts: list[str]) -> np.ndarray:
-        calls.append(list(texts))
-        return embed_texts(texts, embedder, cache)[0][:, :16]  # the passages' 16 dimensions
+        return embed_texts(texts, embedder, cache)[0][:, :16]
 
     passages, vectors = clustered(30)
     result = find_themes(passages, vectors, settings=_settings(tmp_path), embed=embed)
-    assert len(result.themes) == 3 and len(calls) == 1
-    assert len(calls[0]) == len(set(calls[0])), "each distinct word embedded once"
+    assert len(result.themes) == 3
     state = result.state
     assert state.counts.format == "csr", "word counts stay sparse (mostly empty at thousands of themes)"
-    words_of = topic_words(state.counts.toarray(), state.count_ids, state.vocabulary)
-    assert words_of == topic_words(state.counts, state.count_ids, state.vocabulary)
-    for theme in result.themes:  # the per-theme procedure before the shared call
-        words = _dedupe_keywords(words_of[theme.id])
-        expected = mmr_keywords(words, embed_texts(words, FakeEmbedder())[0][:, :16], result.centroids[theme.id], k=8)
-        assert theme.keywords == tuple(expected[:8])
-    labels = [t.label for t in result.themes]
-    assert len(set(labels)) == 3 and all(any(w in label.lower() for g in _GROUPS for w in g) for label in labels)
+    by_id = {p.id: p for p in passages}
+    centres = np.stack([result.centroids[t.id] for t in result.themes])
+    for row, theme in enumerate(result.themes):
+        q = theme.title_quote
+        assert q is not None and q.passage in theme.passage_ids and theme.title_source == "quote"
+        source = by_id[q.passage]
+        assert source.text[q.start - source.start : q.end - source.start] == q.text
+        assert theme.label == f"“{q.text[:1].upper()}{q.text[1:]}”" and ", " not in theme.label
+        assert int(np.argmax(centres @ vectors[passages.index(source)])) == row
+    words_of = topic_words(*__import__("wisdoms.themes.fit", fromlist=["theme_counts"]).theme_counts(
+        state.counts, state.count_ids, {int(s): int(t) for s, t in zip(state.centre_ids, state.parents)}), state.vocabulary)
+    for theme in result.themes:
+        assert theme.keywords == tuple(_dedupe_keywords(words_of[theme.id])[:8])
 
 
 def test_topic_words_ranking_with_ties_and_zeros() -> None:
@@ -523,3 +529,67 @@ def test_the_same_themes_whatever_the_block_size_and_thread_count(tmp_path, monk
             results.append(_summary(fit_module.find_themes(passages, vectors, settings=settings)))
     assert len(results[0]) >= 2
     assert results[1] == results[0] and results[2] == results[0]
+
+
+def test_units_keep_a_turns_passages_on_one_point_together() -> None:
+    from wisdoms.themes.units import unit_vectors, units_of
+
+    def p(i: int, turn: int, words: int = 10) -> Passage:
+        text = " ".join(["word"] * words)
+        return Passage(f"t.txt#{i}-{i + 1}", "t.txt", "P1", i, i + 1, text, turn)
+
+    a = np.eye(4, dtype=np.float32)[0]
+    b = np.asarray([-0.6, 0.8, 0.0, 0.0], dtype=np.float32)  # unrelated to a (cosine below 0)
+    passages = [p(0, 1), p(1, 1), p(2, 1), p(3, 3), p(4, 3, words=115)]
+    vectors = np.stack([a, a, b, b, b])
+    units = units_of(passages, vectors)
+    # same turn and point together; a change of point or of turn starts a unit; no unit past 120 words
+    assert units == [[0, 1], [2], [3], [4]]
+    assert np.allclose(unit_vectors(units, vectors)[0], a)
+
+
+def test_no_theme_holds_more_than_a_quarter_and_outliers_join_when_close() -> None:
+    from wisdoms.themes.structure import attach_outliers, group_subthemes, split_oversized, theme_count
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(8, dtype=np.float32)
+    vectors = np.concatenate([centres[0] + rng.normal(0, 0.05, (60, 8)), centres[1] + rng.normal(0, 0.05, (20, 8)),
+                              centres[2] + rng.normal(0, 0.05, (20, 8))]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = np.asarray([0] * 60 + [1] * 20 + [2] * 20, dtype=np.int64)
+    split = split_oversized(labels, vectors, np.ones(100), cap=0.25)
+    sizes = np.bincount(split[split >= 0])
+    assert sizes.max() <= 25 and len(sizes) >= 5, "the 60% cluster is split into parts under the cap"
+    left = split.copy()
+    left[[0, 70]] = -1  # two members left out by the clustering
+    far = np.zeros(8, dtype=np.float32)
+    far[7] = 1.0
+    vectors2 = np.vstack([vectors, far])
+    left2 = np.append(left, -1)
+    joined, nearest, cosine = attach_outliers(left2, vectors2)
+    assert joined[0] >= 0 and joined[70] >= 0, "close outliers join their nearest sub-theme"
+    assert joined[-1] == -1 and cosine[-1] < 0.5, "a unit unlike every sub-theme stays out"
+    ids = sorted(set(split[split >= 0].tolist()))
+    weights = np.asarray([float((split == c).sum()) for c in ids])
+    from wisdoms.themes.structure import centres_of
+
+    groups = group_subthemes(centres_of(split, vectors, ids), weights, 4, cap=0.25)
+    share = max(weights[groups == g].sum() for g in set(groups.tolist())) / weights.sum()
+    assert share <= 0.25 and len(set(groups.tolist())) >= 4
+    assert theme_count(7) == 5 and theme_count(36) == 12 and theme_count(2) == 4 and theme_count(10_000) == 12
+
+
+def test_quotes_and_titles_stand_on_their_own() -> None:
+    from wisdoms.themes.titles import is_title_phrase, opening_penalty, standalone_span
+
+    text = "Yeah. And then it got worse. The council never rang me back about the flat. Mm."
+    s, e = standalone_span(text)
+    assert text[s:e] == "The council never rang me back about the flat."
+    text2 = "Yeah, I waited nine months for a letter from the housing office."
+    s, e = standalone_span(text2)
+    assert text2[s:e] == "I waited nine months for a letter from the housing office."
+    assert opening_penalty("And he said no") == 2 and opening_penalty("He gave me his number.") == 1
+    assert opening_penalty("The door never locked") == 0
+    assert not is_title_phrase("I don't know if there'd be an option to like")
+    assert not is_title_phrase(", how this feature influences the output of the model")
+    assert is_title_phrase("The council never rang me back")

@@ -33,7 +33,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "find candidate themes with BERTopic, match them to the codebook and write the reports.",
     )
     p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
-    p.add_argument("--codebook", default="codebook/codebook.yaml", help="codebook YAML (default: codebook/codebook.yaml)")
+    p.add_argument("--codebook", default=None,
+                   help="codebook file (default: codebook/codebook.yaml if there is one; without a codebook, themes "
+                        "are found and named inductively and a starter codebook is drafted beside the report)")
     p.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>/)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
@@ -75,13 +77,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     s = analysis.summary()
     print(f"{_theme_count(analysis)} from {s['passages']} passages "
-          f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme).")
+          f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme, "
+          f"{s['content_free']} content-free: fillers, greetings, talk about the interview).")
     unread = (analysis.manifest.get("inputs") or {}).get("unread") or []
     if unread:
         print(f"Partial run: {len(unread)} file{'s' if len(unread) != 1 else ''} not read (listed in the report "
               "and manifest.json; 'wisdoms check' says what to do; --strict stops instead):")
         for u in unread:
             print(f"  - {u['id']}: {u['reason']}")
+    fit = analysis.manifest.get("codebook_fit") or {}
+    if fit.get("note"):
+        print(f"Codebook check: {fit['note']}")
+    starter = Path(analysis.out_dir, "starter-codebook.yaml")
+    if not analysis.codebook.codes and starter.is_file():
+        print(f"No codebook given: themes were found inductively; starter codebook drafted from them: {starter}")
     print(f"Report: {Path(analysis.out_dir, 'report.html')}")
     return PARTIAL if unread else 0
 

@@ -221,18 +221,51 @@ class Match:
 
 
 @dataclass(frozen=True)
+class SubTheme:
+    """One strand of a theme: a group of passages on one narrower point.
+
+    Attributes:
+        id: Sub-theme number, unique in the run (a passage's ``subtheme``).
+        label: Its title: a verbatim phrase of a member, in quotation marks (see ``title_quote``).
+        passage_ids: Passages in the sub-theme.
+        participants: Distinct participants with a passage in it.
+        keywords: Most distinctive words, best first (secondary detail).
+        title_quote: Where the title's words were said (``None`` when the title is not a quote).
+    """
+
+    id: int
+    label: str
+    passage_ids: tuple[str, ...]
+    participants: int
+    keywords: tuple[str, ...] = ()
+    title_quote: Quote | None = None
+
+    @property
+    def passages(self) -> int:
+        """Number of passages in the sub-theme."""
+        return len(self.passage_ids)
+
+
+@dataclass(frozen=True)
 class Theme:
     """A candidate theme found in the participants' words.
 
     Attributes:
         id: Theme number, 0 for the largest.
-        label: Short label built from the keywords.
-        keywords: Most distinctive words and phrases, best first.
+        label: Its title: a short verbatim phrase from a member passage in quotation marks (``title_quote``
+            says where it was said), the name of the codebook code it clearly is, or a panel's new name.
+        keywords: Most distinctive words and phrases, best first (secondary detail, never the title).
         passage_ids: Passages in the theme.
-        participants: Number of distinct participants with a passage in the theme.
+        participants: Number of distinct participants with a substantive passage in the theme.
         status: ``candidate`` until a person accepts, renames or rejects it.
-        quotes: Representative verbatim quotes, from different participants where possible.
+        quotes: Representative verbatim quotes (sentence-aligned spans of passages), from different
+            participants and sub-themes where possible.
         codes: Codes the theme matches, best first.
+        description: One or two plain sentences built only from its passages and the codebook.
+        subthemes: Its sub-themes, largest first (none when it holds one strand only).
+        title_quote: Where the title's words were said, or ``None``.
+        title_source: ``quote`` (a member's words), ``code`` (the code it clearly is) or ``keywords`` (no
+            member sentence could serve) or ``panel`` (renamed by a panel).
     """
 
     id: int
@@ -243,6 +276,10 @@ class Theme:
     status: str = "candidate"
     quotes: tuple[Quote, ...] = ()
     codes: tuple[Match, ...] = ()
+    description: str = ""
+    subthemes: tuple[SubTheme, ...] = ()
+    title_quote: Quote | None = None
+    title_source: str = "quote"
 
     @property
     def passages(self) -> int:
@@ -362,6 +399,8 @@ def _row(record: Any) -> dict[str, Any]:
     if isinstance(record, Theme):
         row["passages"] = record.passages
         row.pop("passage_ids")
+        row["subthemes"] = [st.label for st in record.subthemes]
+        row["title_quote"] = record.title_quote.citation if record.title_quote else None
         row["codes"] = [m.code for m in record.codes if m.assigned]
         row["quotes"] = [q.text for q in record.quotes]
         row["citations"] = [q.citation for q in record.quotes]
@@ -385,3 +424,30 @@ def _column(values: list[Any]) -> Any:
     if present and len(present) < len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
         return pd.array(values, dtype="Int64")
     return values
+
+
+class CitationSet(set):  # type: ignore[type-arg]
+    """Citations (``transcript:start-end``) of withdrawn words, where ``citation in withdrawn`` means the cited span
+    shares a character with one of them: a quote is often a sentence-aligned part of its passage, so a panel's
+    withdrawn quote also withholds the passage it is part of (and any other quote of those words)."""
+
+    def __contains__(self, citation: object) -> bool:
+        if set.__contains__(self, citation):
+            return True
+        span = _span(citation)
+        if span is None:
+            return False
+        for other in self:
+            found = _span(other)
+            if found is not None and found[0] == span[0] and span[1] < found[2] and found[1] < span[2]:
+                return True
+        return False
+
+
+def _span(citation: object) -> tuple[str, int, int] | None:
+    transcript, _, offsets = str(citation).rpartition(":")
+    start, _, end = offsets.partition("-")
+    try:
+        return transcript, int(start), int(end)
+    except ValueError:
+        return None

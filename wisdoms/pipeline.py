@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 __all__ = ["RECORDED_PACKAGES", "Analysis", "RunContext", "ensure_embedder", "ensure_out_dir", "package_versions",
            "run", "warm_up"]
 
+#: The codebook a run uses when none is named and this file exists.
+DEFAULT_CODEBOOK = "codebook/codebook.yaml"
+
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = (
     "numpy", "pandas", "spacy", "torch", "sentence-transformers", "transformers", "bertopic",
@@ -117,7 +120,7 @@ class RunContext:
 def run(
     transcripts: str | Path = "transcripts",
     *,
-    codebook: str | Path | Codebook = "codebook/codebook.yaml",
+    codebook: str | Path | Codebook | None = None,
     out: str | Path | None = None,
     seed: int | None = None,
     settings: Settings | None = None,
@@ -134,7 +137,9 @@ def run(
 
     Args:
         transcripts: Folder of transcript files.
-        codebook: Codebook YAML path, or a loaded :class:`Codebook`.
+        codebook: Codebook file (.yaml, .jsonl, .csv, .xlsx, .qdc), or a loaded :class:`Codebook`. ``None``:
+            ``codebook/codebook.yaml`` when there is one, else none: themes are found and named inductively
+            and a starter codebook drafted from them is written beside the reports (``starter-codebook.yaml``).
         out: Output folder; default ``reports/<timestamp>/``.
         seed: Overrides ``settings.seed``.
         settings: All other options (see :class:`~wisdoms.settings.Settings`).
@@ -185,11 +190,16 @@ def run(
     return analysis
 
 
-def _read(ctx: RunContext, codebook: str | Path | Codebook) -> None:
+def _read(ctx: RunContext, codebook: str | Path | Codebook | None) -> None:
     from .privacy.project import ProjectPrivacy
 
     with ctx.stage("codebook"):
-        ctx.book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+        if codebook is None and Path(DEFAULT_CODEBOOK).is_file():
+            codebook = DEFAULT_CODEBOOK
+        if codebook is None:
+            ctx.book = Codebook(codes=(), name="no codebook (themes found inductively)", version="-")
+        else:
+            ctx.book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     with ctx.stage("ingest"):
         ctx.docs = read_folder(ctx.folder, strict=ctx.strict, unread=ctx.unread)
     ctx.done("Read transcripts", f"{len(ctx.docs)} conversations"
@@ -271,14 +281,19 @@ def _match_codes(ctx: RunContext) -> None:
     with ctx.stage("codebook_matching"):
         ctx.coding = code_run(ctx.book, ctx.settings, ctx.passages, ctx.vectors, ctx.found.themes, ctx.found.centroids,
                               embed=ctx.embed, model=ctx.embedder.model_id, fingerprint=ctx.embedder.fingerprint,
-                              fit=str(ctx.found.params.get("fit") or ""), cache_dir=ctx.settings.resolved_cache_dir())
+                              fit=str(ctx.found.params.get("fit") or ""), cache_dir=ctx.settings.resolved_cache_dir(),
+                              substantive=[ctx.passages[i].id for i in ctx.analysable])
+    fit = ctx.coding.fit
+    if fit is not None and not fit.fits:
+        log.warning("%s", fit.note)
+        ctx.done("Codebook check", fit.note)
 
 
 def _assemble(ctx: RunContext) -> Analysis:
     """The :class:`Analysis`, every passage accounted for, with its manifest."""
     assert ctx.book is not None and ctx.found is not None and ctx.coding is not None
     themes, passage_matches = ctx.coding.themes, ctx.coding.passage_matches
-    unassigned = _unassigned(ctx.passages, ctx.analysable, ctx.found.assignments, ctx.settings, ctx.answers)
+    unassigned = _unassigned(ctx.passages, ctx.analysable, ctx.found.assignments, ctx.found.reasons, ctx.answers)
     _account_for_every_passage(ctx.passages, themes, unassigned)
     analysis = Analysis(
         transcripts=ctx.docs,
@@ -304,6 +319,8 @@ def _write(ctx: RunContext, analysis: Analysis) -> None:
     with ctx.stage("report"):
         finish_prescan(ctx.prescan)
         write_reports(analysis, out_dir, allow_unreviewed=ctx.allow_unreviewed)
+        if not analysis.codebook.codes:
+            _write_starter_codebook(analysis, out_dir, draft=ctx.allow_unreviewed)
     analysis.out_dir = out_dir
     ctx.done("Wrote reports", str(out_dir))
 
@@ -325,21 +342,46 @@ def warm_up(settings: Settings, embedder: Embedder | None = None) -> None:
 
 
 def _unassigned(
-    passages: Sequence[Passage], analysable: Sequence[int], assignments: dict[str, int], settings: Settings,
+    passages: Sequence[Passage], analysable: Sequence[int], assignments: dict[str, int], reasons: dict[str, str],
     answers: set[str],
 ) -> list[Unassigned]:
+    """Every passage in no theme, with the reason: content-free talk, too short, or not close to any theme."""
+    from .segment import content_free_reason
+
     analysable_ids = {passages[i].id for i in analysable}
     out = []
     for p in passages:
         if p.id not in analysable_ids:
-            least = settings.min_answer_words if p.transcript in answers else settings.min_passage_words
-            reason = f"too short to theme (fewer than {least} words)"
+            reason = content_free_reason(p.text, answer=p.transcript in answers) or "content-free"
         elif assignments.get(p.id, -1) < 0:
-            reason = "not close enough to any theme"
+            reason = reasons.get(p.id, "not close enough to any theme")
         else:
             continue
         out.append(Unassigned(p.id, p.transcript, p.participant, p.start, p.end, reason))
     return out
+
+
+#: What a run without a codebook writes beside its reports: draft codes, one per theme, to start a codebook from.
+STARTER_CODEBOOK = "starter-codebook.yaml"
+
+
+def _write_starter_codebook(analysis: Analysis, out_dir: Path, *, draft: bool) -> Path | None:
+    """A starter codebook drafted from the themes of a run without a codebook (each theme a draft code named by
+    its title, defined by its description, with its report quotes as examples, which the gate has cleared)."""
+    from dataclasses import replace as _replace
+
+    from .codebook import suggest_codes, write_suggestions
+    from .report.language import find_deficit_language
+
+    suggestions = suggest_codes(analysis.themes, list(analysis.passages), analysis.codebook, screen=find_deficit_language)
+    shown = {q.citation for t in analysis.themes for q in t.quotes}
+    suggestions = [_replace(s, quotes=tuple(q for q in s.quotes if q.citation in shown)) for s in suggestions]
+    if not suggestions:
+        return None
+    path = write_suggestions(suggestions, out_dir / STARTER_CODEBOOK, source=str(out_dir),
+                             date=str(analysis.manifest.get("created", ""))[:10], draft=draft)
+    log.info("starter codebook of %d draft codes: %s", len(suggestions), path)
+    return path
 
 
 def _account_for_every_passage(passages: Sequence[Passage], themes: Sequence[Theme], unassigned: Sequence[Unassigned]) -> None:
@@ -377,6 +419,10 @@ def _manifest(ctx: RunContext, analysis: Analysis) -> dict[str, Any]:
         "models": {"embedding": ctx.embedder.describe(), "spacy": ctx.spacy_id},
         "themes": dict(ctx.found.params),
         "codebook_matching": ctx.coding.info,
+        # how well the codebook fits the material (a note when it fits badly); none without a codebook
+        "codebook_fit": ({"coded_share": fit.coded_share, "fits": fit.fits, "note": fit.note,
+                          "broadest_code": list(fit.broadest_code) if fit.broadest_code else None}
+                         if (fit := ctx.coding.fit) is not None else {"codebook": "none", "note": ""}),
         "inputs": {
             "transcripts_folder": str(ctx.folder),
             "transcripts": [{"id": t.id, "format": t.format, "sha256": t.sha256} for t in analysis.transcripts],

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._files import check_folder, sha256_file, write_text
 from .errors import RunFolderError, WisdomsError
-from .models import CodeCoverage, Match, Passage, Quote, Records, Theme, Transcript, Unassigned
+from .models import CodeCoverage, Match, Passage, Quote, Records, SubTheme, Theme, Transcript, Unassigned
 from .plots import by_group, prevalence, theme_map
 from .settings import Settings
 
@@ -229,7 +229,9 @@ class Analysis:
             "participants": len(self.participants),
             "passages": len(self.passages),
             "themes": len(self.themes),
-            "unassigned": len(self.unassigned),
+            # content-free talk (backchannels, greetings ...) is never themed, and is not "not yet in a theme"
+            "unassigned": sum(not u.reason.startswith("content-free") for u in self.unassigned),
+            "content_free": sum(u.reason.startswith("content-free") for u in self.unassigned),
         }
 
     def candidate_new_codes(self) -> list[Theme]:
@@ -328,8 +330,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def passage_records(passages: Sequence[Passage], themes: Sequence[Theme], matches: Sequence[Match]) -> Records[Passage]:
-    """The passages as records whose frame has each passage's theme, theme label, codes and words."""
+    """The passages as records whose frame has each passage's theme, theme label, sub-theme, codes and words."""
     theme_of = {pid: t.id for t in themes for pid in t.passage_ids}
+    subtheme_of = {pid: st.id for t in themes for st in t.subthemes for pid in st.passage_ids}
     label_of = {t.id: t.label for t in themes}
     codes_of: dict[str, list[str]] = {}
     for m in matches:
@@ -341,6 +344,7 @@ def passage_records(passages: Sequence[Passage], themes: Sequence[Theme], matche
         extra={
             "theme": [theme_of.get(p.id) for p in passages],
             "theme_label": [label_of.get(theme_of.get(p.id, -1), "") for p in passages],
+            "subtheme": [subtheme_of.get(p.id) for p in passages],
             "codes": [codes_of.get(p.id, []) for p in passages],
             "words": [p.words for p in passages],
         },
@@ -394,6 +398,10 @@ def _theme(row: dict[str, Any]) -> Theme:
         "passage_ids": tuple(row["passage_ids"]),
         "quotes": tuple(Quote(**q) for q in row.get("quotes", ())),
         "codes": tuple(Match(**m) for m in row.get("codes", ())),
+        "subthemes": tuple(SubTheme(**{**st, "passage_ids": tuple(st["passage_ids"]), "keywords": tuple(st.get("keywords", ())),
+                                       "title_quote": Quote(**st["title_quote"]) if st.get("title_quote") else None})
+                           for st in row.get("subthemes", ())),
+        "title_quote": Quote(**row["title_quote"]) if row.get("title_quote") else None,
     })
 
 

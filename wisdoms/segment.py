@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
+from ._words import ENGLISH_STOP_WORDS
 from .errors import ModelUnavailableError
 from .models import MARKER_PATTERN, Passage, Transcript
 from .settings import Settings
@@ -215,3 +216,74 @@ def segment(transcripts: Iterable[Transcript], *, settings: Settings | None = No
                 )
             )
     return passages
+
+
+# --- Content-free talk ------------------------------------------------------------------------------------------
+
+#: Words that carry no point on their own in speech: backchannels, fillers, hedges and discourse markers. A
+#: passage of these (and English function words) only is content-free. General conversational English, not
+#: the words of any one study.
+FILLER_WORDS = frozenset(
+    """yeah yes yep yup yea ya aye no nope nah okay ok okey alright right sure mm mmm mhm mmhm mmhmm hm hmm
+    uh uhh uhm um umm erm er ah ahh aha oh ooh huh uhhuh uh-huh mm-hmm mhmm eh wow whoa oops gosh
+    well so like just really actually basically literally honestly totally absolutely definitely exactly
+    indeed precisely certainly course anyway anyways kinda sorta kind sort thing things stuff guess
+    know mean see say said think thought suppose yeah cool great good nice fine lovely brilliant perfect
+    fair enough true interesting gotcha got ya'know y'know innit dunno whatever basically pretty quite
+    dont didnt doesnt cant wont isnt wasnt arent couldnt wouldnt shouldnt im ive id youre youve thats its""".split()
+)
+#: Greetings, thanks and goodbyes.
+COURTESY_WORDS = frozenset(
+    """hi hello hey hiya morning afternoon evening bye goodbye cheers thanks thank thankyou ta welcome pleasure
+    sorry pardon please care""".split()
+)
+#: Talk about the conversation itself rather than the subject: checking the line, turn-taking, the recording.
+_ABOUT_THE_INTERVIEW = re.compile(
+    r"\b(?:can|could|do) you (?:still )?(?:hear|see) me\b|\bi can(?:'t|not)? (?:hear|see) you\b|\b(?:you'?re|you are|i'?m|i am) "
+    r"(?:on )?mute|\bunmute\b|\b(?:next|last|final) question\b|\bany (?:more|other) questions\b|\bgood question\b|"
+    r"\b(?:for|about) your time\b|\bfor having me\b|\bthat'?s (?:all|it) (?:from me|for me|i think)\b|\bsay that again\b|"
+    r"\brepeat (?:that|the question)\b|\bwhat was the question\b|\blet me think\b|\bthe recording\b|\bstop sharing\b|"
+    r"\byou'?re (?:breaking up|frozen)\b|\bbad (?:line|connection)\b|\bnice (?:to meet|talking to) you\b|"
+    r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*")
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that can carry a point: not fillers, courtesies or English function words.
+
+    Transcription markers (``[laughs]``) are not words.
+    """
+    tokens = [t.lower().replace("\u2019", "'") for t in _TOKEN.findall(MARKER_PATTERN.sub(" ", text))]
+    return [t for t in tokens if t not in FILLER_WORDS and t not in COURTESY_WORDS and t not in ENGLISH_STOP_WORDS
+            and t.split("'")[0] not in ENGLISH_STOP_WORDS]
+
+
+def content_free_reason(text: str, *, answer: bool = False) -> str | None:
+    """Why ``text`` carries no point of its own (it is then never themed), or ``None`` when it may.
+
+    Conversation: no content word at all (backchannels, fillers, greetings, thanks: "Yeah, yeah. Okay.",
+    "Thank you so much."), or talk about the conversation itself with at most one content word beside it
+    ("Can you hear me?", "Next question."). A survey answer (``answer``) is a whole answer to a question
+    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free.
+
+    Returns:
+        A reason starting ``content-free:``, for the list of passages not themed.
+    """
+    without_markers = MARKER_PATTERN.sub(" ", text)
+    tokens = _TOKEN.findall(without_markers)
+    if not tokens:
+        return "content-free: no words (only a transcription note or punctuation)"
+    if answer:
+        return None
+    content = content_words(text)
+    about = _ABOUT_THE_INTERVIEW.search(without_markers)
+    if about is not None and len(content_words(_ABOUT_THE_INTERVIEW.sub(" ", without_markers))) <= 1:
+        return "content-free: talk about the conversation itself"
+    if content:
+        return None
+    lowered = {t.lower() for t in tokens}
+    if lowered & COURTESY_WORDS:
+        return "content-free: greeting, thanks or goodbye"
+    return "content-free: backchannel or filler"

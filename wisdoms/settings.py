@@ -49,6 +49,8 @@ class Settings:
             more of the passages (BERTopic's ``min_topic_size``), else growing with the corpus (15
             on the shipped sample).
         min_passages: Fewer analysable passages than this is too small to look for themes.
+        max_theme_share: No theme (nor sub-theme) holds more than this share of the themed passages: a
+            bigger cluster is split (a theme holding most of a study says nothing).
         reduction: ``auto``, ``umap``, ``pca`` or ``none``: how embeddings are reduced before clustering.
         reduced_dims: Dimensions after reduction.
         umap_neighbors: UMAP ``n_neighbors`` (capped by the corpus size).
@@ -93,6 +95,7 @@ class Settings:
     min_answer_words: int = 1
     min_theme_size: int = 0
     min_passages: int = 20
+    max_theme_share: float = 0.25
     reduction: str = "auto"
     reduced_dims: int = 5
     umap_neighbors: int = 15

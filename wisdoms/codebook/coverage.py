@@ -116,14 +116,19 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
             continue
         members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
         keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
-        label = _listing(list(keywords[:3])) if keywords else f"new code from theme {theme.id}"
+        title = theme.label.strip().strip("“”\"").strip()
+        if theme.title_source != "keywords" and title and not screen(title):
+            label = title  # the theme's own title: a member's words, or a panel's name
+        else:
+            label = _listing(list(keywords[:3])) if keywords else f"new code from theme {theme.id}"
         name = _unique(label[:1].upper() + label[1:],
                        names, lambda base, n: f"{base} ({n})")
         names.add(name.casefold())
         code_id = _unique("new-" + _slug(name), ids, lambda base, n: f"{base}-{n}")
         ids.add(code_id)
         out.append(CodeSuggestion(
-            theme=theme.id, id=code_id, name=name, definition=_definition(keywords, members),
+            theme=theme.id, id=code_id, name=name,
+            definition=theme.description if theme.description and not screen(theme.description) else _definition(keywords, members),
             keywords=keywords, quotes=_quotes(theme, members, keywords, exclude, quotes),
             participants=len({p.participant for p in members}) or theme.participants, passages=len(members),
         ))

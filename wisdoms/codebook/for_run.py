@@ -21,6 +21,7 @@ from ..models import CodeCoverage, Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .coverage import coverage
+from .guidance import CodebookFit, codebook_fit, name_themes_by_code
 from .matching import ClassifierStore, CodeMatcher
 
 
@@ -33,19 +34,23 @@ class RunCoding:
         passage_matches: Every assigned (passage, code) pair and each passage's best unassigned code.
         coverage: Evidence for each active code.
         info: For the manifest: rows self-trained on, whether the classifier was reused, what was scored.
+        fit: How well the codebook fits the substantive passages (``None`` without a codebook).
     """
 
     themes: list[Theme]
     passage_matches: list[Match]
     coverage: list[CodeCoverage]
     info: dict[str, Any]
+    fit: CodebookFit | None = None
 
 
 def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], vectors: NDArray[np.float32],
              themes: Sequence[Theme], centroids: dict[int, NDArray[np.float32]], *,
              embed: Callable[[list[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
-             cache_dir: str | Path) -> RunCoding:
-    """Match a run's passages and themes to the codebook.
+             cache_dir: str | Path, substantive: Sequence[str] = ()) -> RunCoding:
+    """Match a run's passages and themes to the codebook; name each theme that clearly is a code after it
+    (:func:`~wisdoms.codebook.guidance.name_themes_by_code`) and check the codebook fits (``fit``). Without a
+    codebook (no codes), the themes stay as found, inductive.
 
     Args:
         book: The codebook.
@@ -57,7 +62,11 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
         model, fingerprint: The encoder's id and weights fingerprint (part of the classifier's cache key).
         fit: The theme fit's fingerprint (``""``: none, so nothing is kept or reused).
         cache_dir: The cache folder.
+        substantive: Ids of the passages with content (content-free talk left out), for the fit check.
     """
+    if not book.codes:
+        return RunCoding(list(themes), [], [], {"codebook": "none: themes found and named inductively; a starter "
+                                                "codebook is drafted from them"})
     store = ClassifierStore(cache_dir)
     key = ClassifierStore.key(book, model=model, fingerprint=fingerprint, corpus=fit)
     saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit else None
@@ -75,4 +84,7 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
     theme_codes = matcher.match_themes(themes, passage_matches, {p.id: scores[i] for i, p in enumerate(passages)},
                                        centroids)
     coded = [replace(t, codes=tuple(theme_codes.get(t.id, ()))) for t in themes]
-    return RunCoding(coded, passage_matches, coverage(book, passages, passage_matches, coded), info)
+    found = coverage(book, passages, passage_matches, coded)
+    named = name_themes_by_code(coded, passage_matches, book)
+    fit_check = codebook_fit(book, list(substantive) or [p.id for p in passages], passage_matches)
+    return RunCoding(named, passage_matches, found, info, fit_check)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .._files import clear_read_errors, sha256_file, write_text
+from ..models import CitationSet
 from .._tables import read_csv_rows, read_xlsx_rows
 from ..errors import PanelError
 from ..results import PanelDecisions
@@ -342,7 +343,7 @@ def decisions_from_manifest(manifest: dict[str, Any]) -> dict[str, Any] | None:
 
 def flagged_citations(decisions: dict[str, Any]) -> set[str]:
     """Every citation any panel withdrew."""
-    return {q["citation"] for p in decisions.get("panels", []) for q in p.get("flagged_quotes", []) or []}
+    return CitationSet(q["citation"] for p in decisions.get("panels", []) for q in p.get("flagged_quotes", []) or [])
 
 
 def match_verdicts(document: dict[str, Any], themes: list[tuple[int, str]]) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
@@ -449,20 +450,27 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
 
 
 def _check_withdrawn(document: dict[str, Any], path: Path, passages: Any) -> None:
-    """Every withdrawn quote of a transcript in this run must be one of its passages: a citation that points
+    """Every withdrawn quote of a transcript in this run must be one of its passages or a quote of one: a citation that points
     nowhere (a typo, or offsets from before the transcript was edited) would let the quote back in.
 
     Raises:
         PanelError: Such a citation, naming its line in the decisions file.
     """
-    cited = {f"{p.transcript}:{p.start}-{p.end}" for p in passages}
+    from ..themes.titles import quote_of
+
+    # a passage, or the part of one that a theme quotes (its sentences that stand on their own)
+    valid = {f"{p.transcript}:{p.start}-{p.end}" for p in passages} | {quote_of(p).citation for p in passages}
     transcripts = {p.transcript for p in passages}
+
+    def cited(citation: str) -> bool:
+        return citation in valid
+
     lines = _line_numbers(path.read_text(encoding="utf-8")) if path.is_file() else {}
     for i, panel in enumerate(document.get("panels", [])):
         for j, q in enumerate(panel.get("flagged_quotes") or []):
             citation = str(q.get("citation"))
             transcript = citation.rsplit(":", 1)[0]
-            if transcript in transcripts and citation not in cited:
+            if transcript in transcripts and not cited(citation):
                 raise PanelError(f"withdrawn quote {citation} is not a passage of {transcript} in this run, so it "
                                  "could be quoted again", path=path, line=lines.get(("flagged", i, j)),
                                  hint="if the transcript was edited, find the quote in the new passages.csv and "
@@ -491,6 +499,19 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
         return int(target)
 
     out = dict(themes)
+    next_strand = 1 + max((st.id for t in themes.values() for st in t.subthemes), default=-1)
+
+    from ..models import SubTheme
+
+    def strands(theme: Theme) -> tuple[SubTheme, ...]:
+        """A theme's sub-themes; a theme of one strand becomes one sub-theme under its own title."""
+        nonlocal next_strand
+        if theme.subthemes or not theme.passage_ids:
+            return theme.subthemes
+        next_strand += 1
+        return (SubTheme(id=next_strand - 1, label=theme.label, passage_ids=theme.passage_ids,
+                         participants=theme.participants, keywords=theme.keywords, title_quote=theme.title_quote),)
+
     for tid in themes:
         target = final(tid) if tid in into else None
         if target is None:
@@ -502,15 +523,18 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
         extra = [q for q in source.quotes if q.participant not in quoted and q.citation not in {h.citation for h in host.quotes}]
         quotes = (*host.quotes, *extra)[:max(MERGED_QUOTES, len(host.quotes))]
         keywords = tuple(dict.fromkeys([*host.keywords, *source.keywords]))[:max(len(host.keywords), 1)]
-        out[target] = replace(host, passage_ids=members, participants=len(people), quotes=quotes, keywords=keywords)
-        out[tid] = replace(source, passage_ids=(), participants=0, quotes=())
+        # the merged theme's strands (its sub-themes, or itself as one) become sub-themes of the host
+        subthemes = (*strands(host), *strands(source)) if source.passage_ids else host.subthemes
+        out[target] = replace(host, passage_ids=members, participants=len(people), quotes=quotes, keywords=keywords,
+                              subthemes=subthemes)
+        out[tid] = replace(source, passage_ids=(), participants=0, quotes=(), subthemes=())
     return out
 
 
 def _replace_withdrawn(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> Theme:
     """``theme`` without withdrawn quotes, each replaced by another of its passages, from people not yet quoted
     where possible."""
-    from ..models import Quote
+    from ..themes.titles import quote_of
 
     kept = [q for q in theme.quotes if q.citation not in flagged]
     if len(kept) < len(theme.quotes):
@@ -523,5 +547,5 @@ def _replace_withdrawn(theme: Theme, flagged: set[str], passages: dict[str, Pass
             citation = f"{p.transcript}:{p.start}-{p.end}"
             if citation in flagged or any(q.passage == p.id for q in kept):
                 continue
-            kept.append(Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id))
+            kept.append(quote_of(p))  # the part of the passage that stands on its own, as the themes quote
     return replace(theme, quotes=tuple(kept))

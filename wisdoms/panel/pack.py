@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._files import write_bytes, write_text
 from .._tables import GuardedWriter, append_row
 from ..errors import OutputError, PanelError
-from ..models import Quote
+from ..models import CitationSet, Quote
 from ..privacy.release import ScanItem, release
 from ..report import settings_from_manifest
 from ..report.rundir import RunFolder, read_run_folder, run_folder_of
@@ -144,7 +144,7 @@ def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | 
     # Quotes withdrawn by the panels a run was made with ('wisdoms run --decisions') stay withdrawn even
     # when the pack is made without the decisions file: passages.csv still lists those passages.
     recorded = PanelDecisions.from_manifest(run.manifest)
-    flagged = set(recorded.flagged) if recorded else set()
+    flagged = CitationSet(recorded.flagged) if recorded else CitationSet()
     if decisions is not None:
         from .decisions import flagged_citations, read_decisions
 

@@ -36,6 +36,12 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
             {
                 "id": t.id,
                 "label": t.label,
+                "title_source": t.title_source,
+                "title_quote": ({"transcript": t.title_quote.transcript, "start": t.title_quote.start,
+                                 "end": t.title_quote.end} if t.title_quote else None),
+                "description": t.description,
+                "subthemes": [{"id": st.id, "label": st.label, "participants": st.participants, "passages": st.passages,
+                               "keywords": list(st.keywords)} for st in t.subthemes],
                 "keywords": list(t.keywords),
                 "status": t.status,
                 "participants": t.participants,

@@ -231,6 +231,9 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     facts: list[tuple[str, Rich]] = [("Heard from", (heard,))]
     if t.subthemes:
         facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
+    title = getattr(t.theme, "title_quote", None)
+    if title is not None and getattr(t.theme, "title_source", "") == "quote":  # the title is a participant's words
+        facts.append(("Title", (f"in the words of {title.participant}, ", Span(title.citation, "code"))))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
     if t.codes:
         codes: Rich = ()

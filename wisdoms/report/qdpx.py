@@ -375,8 +375,10 @@ def _withdrawn(decided: dict[str, Any] | None, run: RunFolder) -> set[str]:
     still leaves them uncoded."""
     from ..panel.decisions import flagged_citations
 
+    from ..models import CitationSet
+
     recorded = PanelDecisions.from_manifest(run.manifest)
-    return flagged_citations(decided or {}) | set(recorded.flagged if recorded else ())
+    return CitationSet(flagged_citations(decided or {}) | set(recorded.flagged if recorded else ()))
 
 
 #: Elements of ``project.qde`` whose names are our own ids and fixed wording, not people's words. Notes are

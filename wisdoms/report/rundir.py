@@ -145,8 +145,10 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
 
         recorded = (run.themes.get("codebook") or {}).get("coverage", [])
         book = Codebook(codes=tuple(Code(id=c["id"], name=c["name"], definition="-") for c in recorded))
+    from ..models import CitationSet
+
     recorded = PanelDecisions.from_manifest(run.manifest)
-    flagged = set(recorded.flagged) if recorded else set()
+    flagged = CitationSet(recorded.flagged) if recorded else CitationSet()
     suggestions = suggest_codes(themes, passages, book, screen=find_deficit_language, exclude=flagged)
     facts = {"run": str(run.path), "date": str(run.manifest.get("created") or "")[:10],
              "draft": bool(run.themes.get("draft")) or (run.path / "NOT-FOR-SHARING.txt").exists(),

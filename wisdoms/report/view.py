@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS
+from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
 from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -321,7 +321,7 @@ def _subtheme_names(theme: Theme) -> list[str]:
 
 def flagged_citations(analysis: Analysis) -> set[str]:
     """Citations (``transcript:start-end``) of quotes a panel asked not to use."""
-    return set(analysis.panel_decisions.flagged) if analysis.panel_decisions else set()
+    return CitationSet(analysis.panel_decisions.flagged) if analysis.panel_decisions else CitationSet()
 
 
 def _citation(p: Passage) -> str:
@@ -334,14 +334,14 @@ def _short(text: str, words: int = MATRIX_WORDS) -> str:
 
 
 def describe_theme(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
-    """A plain description from the theme's name (a panel's, once renamed), keywords and closest code
-    (no labels about people)."""
+    """A plain description from the theme's own description (built from its passages), its name (a panel's,
+    once renamed) and closest code (no labels about people)."""
     kws = [k for k in theme.keywords[:4]]
     listed = ", ".join(kws[:-1]) + " and " + kws[-1] if len(kws) > 1 else (kws[0] if kws else "this")
     if theme.status == "renamed":
-        text = f"A co-production panel named this “{theme.label}”. Words people used often: {listed}."
+        text = f"A co-production panel named this “{theme.label}”. " + (theme.description or f"Words people used often: {listed}.")
     else:
-        text = "People talked about " + listed + "."
+        text = theme.description or "People talked about " + listed + "."
     if theme.codes:
         best = theme.codes[0].code
         text += f" Closest code: {code_names.get(best, best)}"
@@ -349,8 +349,10 @@ def describe_theme(theme: Theme, code_names: dict[str, str], code_defs: dict[str
             text += f" — {code_defs[best].strip().rstrip('.')}."
         else:
             text += "."
+    elif code_names:
+        text += " No code in the codebook covers it yet: a candidate new code (found inductively)."
     else:
-        text += " No code in the codebook covers it yet: a candidate new code."
+        text += " Found inductively (no codebook): a draft code for it is in starter-codebook.yaml."
     return text
 
 

@@ -1,4 +1,4 @@
-"""Themes from theme assignments: members, centre, keywords, label and representative quotes.
+"""Themes from each passage's sub-theme: members, centres, keywords, titles, descriptions and quotes.
 
 Shared by a fresh fit (:mod:`wisdoms.themes.fit`) and a carried-over one
 (:mod:`wisdoms.themes.incremental`), so both describe a theme the same way.
@@ -6,66 +6,110 @@ Shared by a fresh fit (:mod:`wisdoms.themes.fit`) and a carried-over one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..models import Passage, Quote, Theme
-from .keywords import _dedupe_keywords, label_from_keywords, mmr_keywords, same_words
+from ..models import MARKER_PATTERN, Passage, Quote, SubTheme, Theme
+from ..settings import Settings
+from .keywords import _dedupe_keywords, same_words
+from .titles import _LIST, TITLE_WORDS, choose_titles, describe, opening_penalty, quote_of, standalone_span, title_text
 
 
-def _build_themes(passages, embeddings, topics, words_of, settings, embed) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:  # noqa: ANN001
-    by_topic: dict[int, list[int]] = {}
-    for i, t in enumerate(topics):
-        if t >= 0:
-            by_topic.setdefault(t, []).append(i)
-    order = sorted(by_topic, key=lambda t: (-len(by_topic[t]), t))
-    candidates = {t: _dedupe_keywords([w for w in words_of.get(t, []) if w]) for t in order}
-    word_vectors = _candidate_vectors(candidates, embed)
+def _centre(embeddings: NDArray[np.float32], rows: Sequence[int]) -> NDArray[np.float32]:
+    c = embeddings[list(rows)].mean(axis=0)
+    return (c / (np.linalg.norm(c) or 1.0)).astype(np.float32)
+
+
+def _build_themes(
+    passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], parents: Mapping[int, int],
+    sub_words: Mapping[int, list[str]], theme_words: Mapping[int, list[str]], settings: Settings,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None,
+) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:
+    """Themes (largest first) and their centres from each passage's sub-theme (``-1``: none) and each
+    sub-theme's theme (``parents``)."""
+    by_sub: dict[int, list[int]] = {}
+    for i, s in enumerate(subtopics):
+        if s >= 0:
+            by_sub.setdefault(int(s), []).append(i)
+    by_theme: dict[int, list[int]] = {}
+    subs_of: dict[int, list[int]] = {}
+    for s in sorted(by_sub, key=lambda s: (-len(by_sub[s]), s)):
+        t = int(parents[s])
+        by_theme.setdefault(t, []).extend(by_sub[s])
+        subs_of.setdefault(t, []).append(s)
+    order = sorted(by_theme, key=lambda t: (-len(by_theme[t]), t))
+    for t in order:
+        by_theme[t].sort()
+    centroids = {t: _centre(embeddings, by_theme[t]) for t in order}
+    sub_ids = [s for t in order for s in subs_of[t]]
+    sub_centres = {s: _centre(embeddings, by_sub[s]) for s in sub_ids}
+
+    theme_titles = _titles([by_theme[t] for t in order], [centroids[t] for t in order], passages, embeddings, embed)
+    # a theme of one strand shows no sub-themes: its title would only repeat the theme's
+    shown_subs = [s for t in order if len(subs_of[t]) > 1 for s in subs_of[t]]
+    sub_titles = dict(zip(shown_subs, _titles([by_sub[s] for s in shown_subs], [sub_centres[s] for s in shown_subs],
+                                              passages, embeddings, embed)))
+
     themes: list[Theme] = []
-    centroids: dict[int, NDArray[np.float32]] = {}
-    for topic in order:
-        members = by_topic[topic]
-        words = candidates[topic]
-        centroid = embeddings[members].mean(axis=0)
-        centroid = (centroid / (np.linalg.norm(centroid) or 1.0)).astype(np.float32)
-        if word_vectors is not None and len(words) > 1:
-            matrix, row = word_vectors
-            words = mmr_keywords(words, matrix[[row[w] for w in words]], centroid, k=8)
-        keywords = tuple(words[:8])
-        centroids[topic] = centroid
-        quotes = representative_quotes(
-            [passages[i] for i in members], embeddings[members], centroid, k=settings.quotes_per_theme
+    for t, title in zip(order, theme_titles):
+        members = by_theme[t]
+        keywords = tuple(_dedupe_keywords([w for w in theme_words.get(t, []) if w])[:8])
+        subthemes = tuple(
+            SubTheme(id=s, label=title_text(sub_titles[s], ", ".join(sub_words.get(s, [])[:3]) or f"sub-theme {s}"),
+                     passage_ids=tuple(passages[i].id for i in sorted(by_sub[s])),
+                     participants=len({passages[i].participant for i in by_sub[s]}),
+                     keywords=tuple(_dedupe_keywords([w for w in sub_words.get(s, []) if w])[:8]),
+                     title_quote=sub_titles[s])
+            for s in subs_of[t] if s in sub_titles
         )
-        themes.append(
-            Theme(
-                id=topic,
-                label=label_from_keywords(keywords, [passages[i].text for i in members]),
-                keywords=keywords,
-                passage_ids=tuple(passages[i].id for i in members),
-                participants=len({passages[i].participant for i in members}),
-                quotes=quotes,
-            )
-        )
+        people = len({passages[i].participant for i in members})
+        position = {i: n for n, i in enumerate(members)}
+        quotes = representative_quotes([passages[i] for i in members], embeddings[members], centroids[t],
+                                       k=settings.quotes_per_theme,
+                                       strands=[[position[i] for i in by_sub[s]] for s in subs_of[t]])
+        themes.append(Theme(
+            id=t, label=title_text(title, ", ".join(keywords[:3]) or f"theme {t}"), keywords=keywords,
+            passage_ids=tuple(passages[i].id for i in members), participants=people, quotes=quotes,
+            description=describe(people=people, passages=len(members), keywords=keywords,
+                                 subtitles=[st.label for st in subthemes]),
+            subthemes=subthemes, title_quote=title, title_source="quote" if title is not None else "keywords",
+        ))
     return themes, centroids
 
 
-def _candidate_vectors(
-    candidates: dict[int, list[str]], embed: Callable[[list[str]], NDArray[np.float32]] | None
-) -> tuple[NDArray[np.float32], dict[str, int]] | None:
-    """Vectors of every keyword candidate of every theme, from one ``embed`` call.
+def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passages: Sequence[Passage],
+            embeddings: NDArray[np.float32], embed: Callable[[list[str]], NDArray[np.float32]] | None) -> list[Quote | None]:
+    """A title phrase per group; where no member sentence fits, the opening words of its most central passage."""
+    if not groups:
+        return []
+    matrix = np.stack(centres)
+    titles = choose_titles(groups, passages, embeddings, matrix, embed)
+    for g, title in enumerate(titles):
+        if title is None:
+            rows = groups[g]
+            sims = np.round(embeddings[rows] @ matrix[g], 6)
+            order = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))]
+            # the most central passage's opening words; passed over while they read as a list of words
+            openings = (_opening_words(passages[i]) for i in order[:20])
+            first = _opening_words(passages[order[0]])
+            titles[g] = next((q for q in openings if not _LIST.match(q.text)), first)
+    return titles
 
-    Each distinct word is embedded once for all themes (themes share many words), instead of one
-    call, one cache transaction and one small encoder batch per theme: with ~1,800 themes that was
-    most of the theme stage. Only themes with two or more candidates need vectors (MMR).
-    """
-    if embed is None:
-        return None
-    union = list(dict.fromkeys(w for words in candidates.values() if len(words) > 1 for w in words))
-    if not union:
-        return None
-    return embed(union), {w: i for i, w in enumerate(union)}
+
+def _opening_words(passage: Passage) -> Quote:
+    """The first words (up to the title length) of ``passage``'s standalone span, as a quote with exact offsets."""
+    s, e = standalone_span(passage.text)
+    words = list(re.finditer(r"\S+", passage.text[s:e]))
+    if len(words) > TITLE_WORDS[1]:
+        e = s + words[TITLE_WORDS[1] - 1].end()
+    text = passage.text[s:e]
+    while text and text[-1] in ".,;:":
+        text, e = text[:-1], e - 1
+    return Quote(transcript=passage.transcript, participant=passage.participant, start=passage.start + s,
+                 end=passage.start + e, text=text, passage=passage.id)
 
 
 def representative_quotes(
@@ -76,37 +120,73 @@ def representative_quotes(
     k: int = 5,
     min_words: int = 8,
     max_words: int = 80,
+    strands: Sequence[Sequence[int]] = (),
 ) -> tuple[Quote, ...]:
-    """Up to ``k`` passages closest to the theme's centre, one per participant first.
+    """Up to ``k`` quotes from the passages closest to the theme's centre that stand on their own.
 
-    Passages of readable length are preferred; the choice is deterministic (ties broken by id). No two
-    quotes say the same words (:func:`~wisdoms.themes.keywords.same_words`): a theme of 400 "Nothing"
-    answers shows "Nothing" once, not five times, so it can have fewer than ``k`` quotes.
+    Each quote is the passage's sentence-aligned span that stands alone (:func:`~wisdoms.themes.titles.quote_of`:
+    no leading "Yeah." or "And ..." where the passage offers a cleaner start). Quotes come from different people
+    first, and, given ``strands`` (indices into ``passages``, one list per sub-theme), from each sub-theme in turn.
+    Quotes of readable length that open cleanly are preferred; the choice is deterministic (ties broken by id). No
+    two quotes say the same words (:func:`~wisdoms.themes.keywords.same_words`): a theme of 400 "Nothing" answers
+    shows "Nothing" once, so it can have fewer than ``k`` quotes.
     """
     scores = embeddings @ centroid
-    order = sorted(range(len(passages)), key=lambda i: (-round(float(scores[i]), 6), passages[i].id))
-    readable = [i for i in order if min_words <= passages[i].words <= max_words] or order
+    cut = [quote_of(p) for p in passages]
+
+    def rank(i: int) -> tuple:
+        words = len(MARKER_PATTERN.sub(" ", cut[i].text).split())
+        readable = min_words <= words <= max_words
+        return (not readable, opening_penalty(cut[i].text), -round(float(scores[i]), 6), passages[i].id)
+
+    pools = [sorted(s, key=rank) for s in strands if s] or [sorted(range(len(passages)), key=rank)]
     chosen: list[int] = []
     people: set[str] = set()
     said: set[str] = set()
     for new_person_only in (True, False):
-        for i in readable:
-            if len(chosen) == k:
-                break
-            words = same_words(passages[i].text)
-            if i in chosen or words in said or (new_person_only and passages[i].participant in people):
-                continue
-            chosen.append(i)
-            people.add(passages[i].participant)
-            said.add(words)
-    return tuple(
-        Quote(
-            transcript=passages[i].transcript,
-            participant=passages[i].participant,
-            start=passages[i].start,
-            end=passages[i].end,
-            text=passages[i].text,
-            passage=passages[i].id,
-        )
-        for i in chosen
-    )
+        progress = True
+        while progress and len(chosen) < k:
+            progress = False
+            for pool in pools:
+                for i in pool:
+                    words = same_words(cut[i].text)
+                    if i in chosen or words in said or (new_person_only and passages[i].participant in people):
+                        continue
+                    chosen.append(i)
+                    people.add(passages[i].participant)
+                    said.add(words)
+                    progress = True
+                    break
+                if len(chosen) == k:
+                    break
+    return tuple(cut[i] for i in chosen)
+
+
+def left_out_reasons(
+    passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], centre_ids: Sequence[int],
+    centres: NDArray[np.float32], least: Callable[[Passage], int],
+) -> dict[str, str]:
+    """Why each passage in no sub-theme is there: its unit of meaning is too short to theme on its own
+    (fewer than ``least(first passage)`` words), or not close enough to any sub-theme (the nearest named, with
+    its cosine). The same for a fit and a carried-over run, from what a saved state holds."""
+    from .units import unit_vectors, units_of
+
+    out: dict[str, str] = {}
+    left = [u for u in units_of(passages, embeddings) if all(subtopics[i] < 0 for i in u)]
+    if not left:
+        return out
+    vectors = unit_vectors(left, embeddings)
+    sims = vectors @ centres.T if len(centre_ids) else np.zeros((len(left), 0), dtype=np.float32)
+    for u, rows in enumerate(left):
+        need = least(passages[rows[0]])
+        if sum(passages[i].words for i in rows) < need:
+            why = f"too short to theme (this stretch of talk has fewer than {need} words)"
+        elif sims.shape[1]:
+            j = int(np.argmax(sims[u]))
+            why = (f"not close enough to any theme (nearest: sub-theme {centre_ids[j]}, similarity "
+                   f"{float(sims[u, j]):.2f}, below what its own passages reach)")
+        else:
+            why = "not close enough to any theme (no theme was found)"
+        for i in rows:
+            out[passages[i].id] = why
+    return out

@@ -17,6 +17,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +25,13 @@ from numpy.typing import NDArray
 from .._imports import LazyModule, forget, hidden, torch_hidden
 from ..errors import CorpusTooSmallError, MissingExtraError
 from ..models import Passage
+from ..segment import content_free_reason
 from ..settings import Settings
-from .build import _build_themes
+from .build import _build_themes, left_out_reasons
 from .keywords import _clean_for_keywords, _vectorizer, topic_words
 from .state import FLOOR_PERCENTILE, ThemeResult, ThemeState, passage_key
+from .structure import attach_outliers, centres_of, group_subthemes, split_oversized, theme_count
+from .units import unit_vectors, units_of
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +42,26 @@ SURVEY_MIN_THEME_SIZE = 10
 UMAP_FROM = 60
 
 
-def analysable(passages: Sequence[Passage], settings: Settings, *, answers: set[str] | frozenset[str] = frozenset()) -> list[int]:
-    """Indices of the passages long enough to theme.
+def analysable(passages: Sequence[Passage], settings: Settings, *,  # noqa: ARG001 - kept: callers pass it
+               answers: set[str] | frozenset[str] = frozenset()) -> list[int]:
+    """Indices of the passages that carry content, the ones themes are found in.
+
+    Content-free talk (:func:`wisdoms.segment.content_free_reason`: backchannels, fillers, greetings, talk
+    about the interview) is never themed. Short passages are kept: they are themed with the rest of their
+    turn (units of meaning); a unit under ``settings.min_passage_words`` (conversations) or
+    ``settings.min_answer_words`` (survey answers) words is too short to theme on its own.
 
     Args:
         passages: Every passage of the run.
-        settings: ``min_passage_words`` (conversations) and ``min_answer_words`` (survey answers).
+        settings: Kept for the signature (the word limits apply to units, in :func:`find_themes`).
         answers: Ids of transcripts read from survey tables, one answer a row.
     """
-    return [
-        i for i, p in enumerate(passages)
-        if p.words >= (settings.min_answer_words if p.transcript in answers else settings.min_passage_words)
-    ]
+    return [i for i, p in enumerate(passages) if content_free_reason(p.text, answer=p.transcript in answers) is None]
+
+
+def least_words(settings: Settings, answers: set[str] | frozenset[str]) -> Callable[[Passage], int]:
+    """The fewest words a unit starting with a given passage needs to be themed on its own."""
+    return lambda p: settings.min_answer_words if p.transcript in answers else settings.min_passage_words
 
 
 def adaptive_min_size(n_passages: int, *, survey: bool = False) -> int:
@@ -341,14 +353,20 @@ def find_themes(
     embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
     answers: set[str] | frozenset[str] = frozenset(),
 ) -> ThemeResult:
-    """Cluster analysable passages into candidate themes.
+    """Find candidate themes and their sub-themes in analysable passages.
+
+    Passages are grouped into units of meaning (:func:`~wisdoms.themes.units.units_of`); BERTopic clusters the
+    units (our embeddings, seeded UMAP, HDBSCAN) into fine clusters, the sub-themes; a cluster over
+    :data:`~wisdoms.themes.structure.MAX_THEME_SHARE` of the passages is split, units left out join their
+    nearest sub-theme when as close as its own members, and sub-themes are grouped into
+    :func:`~wisdoms.themes.structure.theme_count` themes (:mod:`wisdoms.themes.structure`). Every passage takes
+    its unit's sub-theme and theme.
 
     Args:
-        passages: Analysable passages (long enough to theme), in a fixed order.
+        passages: Analysable passages (substantive: content-free talk left out), in transcript order.
         embeddings: One L2-normalised row per passage.
         settings: Seed, sizes and reduction.
-        embed: Embeds keyword candidates so labels favour words close to the theme's centre
-            (maximal marginal relevance over BERTopic's c-TF-IDF words); without it, c-TF-IDF order.
+        embed: Embeds title candidates (member sentences that are not whole passages), through the cache.
         answers: Ids of transcripts read from survey tables; when they hold a third or more of the
             passages, the adaptive theme size follows the survey rule of :func:`adaptive_min_size`.
 
@@ -366,90 +384,165 @@ def find_themes(
             "from 2 or more participants",
             hint="add more conversations, or lower 'min_passages' in the settings for a trial run",
         )
+    units = units_of(passages, embeddings)
+    vectors = unit_vectors(units, embeddings)
+    least = [least_words(settings, answers)(passages[u[0]]) for u in units]
+    long_enough = np.asarray([sum(passages[i].words for i in u) >= w for u, w in zip(units, least)], dtype=bool)
+    fit_rows = np.flatnonzero(long_enough)
+    survey = sum(p.transcript in answers for p in passages) * 3 >= n  # answers are a third or more
+    min_size = settings.min_theme_size or adaptive_min_size(len(fit_rows), survey=survey)
+    docs = [" ".join(passages[i].analysis_text for i in u) for u in units]
+    labels = np.full(len(units), -1, dtype=np.int64)
+    params: dict[str, object] = {"units": len(units), "min_cluster_size": min_size, "reduced_dims": settings.reduced_dims,
+                                 "seed": settings.seed}
+    model = None
+    if len(fit_rows) >= 2:
+        found, fit_params, model = fine_clusters([docs[i] for i in fit_rows], vectors[fit_rows], settings, min_size=min_size)
+        labels[fit_rows] = found
+        params.update(fit_params)
+    weights = np.asarray([len(u) for u in units], dtype=np.float64)
+    labels = split_oversized(labels, vectors, weights, cap=settings.max_theme_share, seed=settings.seed)
+    labels, nearest, cosine = attach_outliers(labels, vectors, eligible=long_enough)
+    # sub-themes numbered by size; themes from grouping their centres
+    sizes = {int(c): float(weights[labels == c].sum()) for c in np.unique(labels) if c >= 0}
+    sub_order = sorted(sizes, key=lambda c: (-sizes[c], c))
+    renumber = {c: k for k, c in enumerate(sub_order)}
+    labels = np.asarray([renumber.get(int(c), -1) for c in labels], dtype=np.int64)
+    centres = centres_of(labels, vectors, list(range(len(sub_order))))
+    k = theme_count(len(people))
+    groups = (group_subthemes(centres, np.asarray([sizes[c] for c in sub_order]), k, cap=settings.max_theme_share,
+                              seed=settings.seed) if sub_order else np.zeros(0, np.int64))
+    group_size: dict[int, float] = {}
+    for sub, g in enumerate(groups.tolist()):
+        group_size[g] = group_size.get(g, 0.0) + sizes[sub_order[sub]]
+    theme_id = {g: t for t, g in enumerate(sorted(group_size, key=lambda g: (-group_size[g], g)))}
+    parents = {sub: theme_id[int(g)] for sub, g in enumerate(groups.tolist())}
+    params.update(themes_asked=k, subthemes=len(sub_order))
+
+    subtopics = np.full(n, -1, dtype=np.int64)
+    for u, rows in enumerate(units):
+        subtopics[rows] = labels[u]
+    return _result(passages, embeddings, subtopics, parents, settings=settings, embed=embed, params=params,
+                   min_size=min_size, answers=answers, model=model)
+
+
+def fine_clusters(docs: Sequence[str], vectors: NDArray[np.float32], settings: Settings, *,
+                  min_size: int) -> tuple[NDArray[np.int64], dict[str, object], Any]:
+    """BERTopic's topics for ``docs`` with our ``vectors`` (seeded UMAP or PCA, then HDBSCAN); ``-1``: none; and
+    the fitted BERTopic model (its topics are the fine clusters, before sub-themes are split and grouped).
+
+    Raises:
+        MissingExtraError: BERTopic is not installed.
+    """
     try:
         BERTopic = import_bertopic()  # noqa: N806
         from hdbscan import HDBSCAN
-        from scipy import sparse
     except ImportError as exc:  # pragma: no cover - part of the default install
         raise MissingExtraError(
             f"theme finding needs BERTopic ({exc.name} is missing)",
             hint="run 'bash .ci/install' or 'pip install bertopic hdbscan umap-learn'",
         ) from exc
-
+    n = len(docs)
     reduction = choose_reduction(n, settings.reduction)
-    survey = sum(p.transcript in answers for p in passages) * 3 >= n  # answers are a third or more
-    min_size = settings.min_theme_size or adaptive_min_size(n, survey=survey)
     min_samples = max(2, min_size // 2)
-    min_df = 2 if n >= 200 else 1
     reducer = _reducer(reduction, n, settings)
     if reduction == "umap":
         # Exact neighbours by one matrix product: no approximate search (pynndescent's numba compile and
         # its single thread), and the same neighbours in every process.
-        reducer.precomputed_knn = (*exact_neighbours(embeddings, reducer.n_neighbors), None)
+        reducer.precomputed_knn = (*exact_neighbours(vectors, reducer.n_neighbors), None)
     model = _without_representative_docs(BERTopic)(
         umap_model=reducer,
-        hdbscan_model=HDBSCAN(
-            min_cluster_size=min_size,
-            min_samples=min_samples,
-            metric="euclidean",
-            cluster_selection_method="eom",
-            prediction_data=False,
-        ),
-        vectorizer_model=_vectorizer(min_df=min_df),
+        hdbscan_model=HDBSCAN(min_cluster_size=min_size, min_samples=min_samples, metric="euclidean",
+                              cluster_selection_method="eom", prediction_data=False),
+        vectorizer_model=_vectorizer(min_df=2 if n >= 200 else 1),
         top_n_words=30,
         calculate_probabilities=False,
         verbose=False,
     )
-    docs = [p.analysis_text for p in passages]
     try:
-        topics, _ = model.fit_transform(docs, embeddings=np.asarray(embeddings, dtype=np.float64))
+        topics, _ = model.fit_transform(list(docs), embeddings=np.asarray(vectors, dtype=np.float64))
     except ValueError as exc:
-        # HDBSCAN finds no cluster at all, or the vocabulary is empty: no themes, every passage kept.
-        log.warning("no themes found: %s", exc)
+        # HDBSCAN finds no cluster at all, or the vocabulary is empty: no clusters, every unit kept.
+        log.warning("no fine clusters found: %s", exc)
         topics = [-1] * n
-    topics = [int(t) for t in topics]
-    count_ids = sorted(set(topics))
-    # Keywords are counted here, as BERTopic's c-TF-IDF counts them (one document per theme), but over
-    # text that keeps apostrophes: BERTopic's own cleaning would turn "he'd" into "hed" and "I'll" into "ill".
-    docs_of: dict[int, list[str]] = {topic: [] for topic in count_ids}
-    for doc, topic in zip(docs, topics):  # one pass, not one pass over every passage per theme
-        docs_of[topic].append(doc)
-    joined = _clean_for_keywords([" ".join(docs_of[topic]) for topic in count_ids])
+    params: dict[str, object] = {"min_samples": min_samples, "reduction": reduction}
+    if reduction == "umap":
+        params["umap_init"] = umap_init(n)
+    return np.asarray([int(t) for t in topics], dtype=np.int64), params, model
+
+
+def _word_counts(docs: Sequence[str], groups: Sequence[int], ids: list[int], min_df: int):  # noqa: ANN202
+    """Word counts per group id (one document per group, as BERTopic's c-TF-IDF counts them) and the vocabulary,
+    over text that keeps apostrophes: BERTopic's own cleaning would turn "he'd" into "hed" and "I'll" into "ill"."""
+    from scipy import sparse
+
+    docs_of: dict[int, list[str]] = {g: [] for g in ids}
+    for doc, g in zip(docs, groups):  # one pass, not one pass over every passage per group
+        docs_of[int(g)].append(doc)
+    joined = _clean_for_keywords([" ".join(docs_of[g]) for g in ids])
     vectorizer = _vectorizer(min_df=min_df)
     try:
         counts = vectorizer.fit_transform(joined).astype(np.float64).tocsr()  # sparse: ~0.3% filled at 50k
-        vocabulary = [str(w) for w in vectorizer.get_feature_names_out()]
+        return counts, [str(w) for w in vectorizer.get_feature_names_out()]
     except ValueError:  # no word left after stop words and min_df
-        counts, vocabulary = sparse.csr_matrix((len(count_ids), 0), dtype=np.float64), []
-    words = topic_words(counts, count_ids, vocabulary)
-    themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
-    params: dict[str, object] = {"min_cluster_size": min_size, "min_samples": min_samples, "reduction": reduction,
-                                 "reduced_dims": settings.reduced_dims, "seed": settings.seed}
-    if reduction == "umap":
-        params["umap_init"] = umap_init(n)
-    keys = [passage_key(p) for p in passages]
-    centre_ids = sorted(centroids)
-    topic_arr = np.asarray(topics, dtype=np.int32)
+        return sparse.csr_matrix((len(ids), 0), dtype=np.float64), []
+
+
+def _result(passages, embeddings, subtopics, parents, *, settings, embed, params, min_size, answers,  # noqa: ANN001
+            model: Any = None) -> ThemeResult:
+    """Keywords, themes, centres and the state a later run carries over, from each passage's sub-theme."""
+    n = len(passages)
+    min_df = 2 if n >= 200 else 1
+    count_ids = sorted({int(t) for t in subtopics})
+    counts, vocabulary = _word_counts([p.analysis_text for p in passages], subtopics, count_ids, min_df)
+    sub_words = topic_words(counts, count_ids, vocabulary)
+    theme_words = topic_words(*theme_counts(counts, count_ids, parents), vocabulary)
+    themes, centroids = _build_themes(passages, embeddings, subtopics.tolist(), parents, sub_words, theme_words,
+                                      settings, embed)
+    sub_ids = sorted(parents)
     rows_of: dict[int, list[int]] = {}
-    for i, t in enumerate(topics):
+    for i, t in enumerate(subtopics.tolist()):
         rows_of.setdefault(t, []).append(i)
-    floors = [float(np.percentile(embeddings[rows_of[t]] @ centroids[t], FLOOR_PERCENTILE)) for t in centre_ids]
+    sub_centres = [embeddings[rows_of[s]].mean(axis=0) for s in sub_ids]
+    sub_centres = [(c / (np.linalg.norm(c) or 1.0)).astype(np.float32) for c in sub_centres]
+    floors = [float(np.percentile(embeddings[rows_of[s]] @ c, FLOOR_PERCENTILE)) for s, c in zip(sub_ids, sub_centres)]
     state = ThemeState(
-        keys=keys, topics=topic_arr, centre_ids=centre_ids,
-        centres=np.stack([centroids[t] for t in centre_ids]) if centre_ids else np.zeros((0, embeddings.shape[1]), np.float32),
+        keys=[passage_key(p) for p in passages], topics=np.asarray(subtopics, dtype=np.int32), centre_ids=sub_ids,
+        centres=np.stack(sub_centres) if sub_ids else np.zeros((0, embeddings.shape[1]), np.float32),
         floors=np.asarray(floors, dtype=np.float32), vocabulary=vocabulary, counts=counts, count_ids=count_ids,
+        parents=np.asarray([parents[s] for s in sub_ids], dtype=np.int32),
         meta={"fit_passages": n, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
               "params": dict(params), "min_df": min_df},
     )
     state.meta["fit"] = state.fingerprint
     params["fit"] = state.fingerprint
+    reasons = left_out_reasons(passages, embeddings, subtopics.tolist(), state.centre_ids, state.centres,
+                               least_words(settings, answers))
     return ThemeResult(
         themes=themes,
-        assignments={p.id: t for p, t in zip(passages, topics)},
+        assignments={p.id: (int(parents[int(s)]) if s >= 0 else -1) for p, s in zip(passages, subtopics.tolist())},
         centroids=centroids,
-        reduction=reduction,
+        reduction=str(params.get("reduction", "none")),
         min_theme_size=min_size,
         params=params,
         state=state,
         model=model,
+        subtheme_of={p.id: int(s) for p, s in zip(passages, subtopics.tolist())},
+        reasons=reasons,
     )
+
+
+def theme_counts(counts: Any, count_ids: Sequence[int], parents: dict[int, int]) -> tuple[Any, list[int]]:
+    """Sub-theme word counts summed per theme: ``(counts, theme ids)`` for :func:`topic_words`."""
+    from scipy import sparse
+
+    themes = sorted(set(parents.values()))
+    if not themes:
+        return sparse.csr_matrix((0, counts.shape[1]), dtype=np.float64), []
+    row = {t: r for r, t in enumerate(themes)}
+    pairs = [(row[parents[c]], j) for j, c in enumerate(count_ids) if c >= 0 and c in parents]
+    if not pairs:
+        return sparse.csr_matrix((len(themes), counts.shape[1]), dtype=np.float64), themes
+    target, source = zip(*pairs)
+    place = sparse.csr_matrix((np.ones(len(pairs)), (target, source)), shape=(len(themes), len(count_ids)))
+    return (place @ sparse.csr_matrix(counts)).tocsr(), themes

@@ -21,10 +21,11 @@ from numpy.typing import NDArray
 
 from ..models import Passage
 from ..settings import Settings
-from .build import _build_themes
-from .fit import find_themes
+from .build import _build_themes, left_out_reasons
+from .fit import find_themes, least_words, theme_counts
 from .keywords import _clean_for_keywords, count_words, topic_words
 from .state import ThemeResult, ThemeState, ThemeStore, passage_key, settings_key
+from .units import unit_vectors, units_of
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,13 @@ def carry_over(
     *,
     settings: Settings | None = None,
     embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
+    answers: set[str] | frozenset[str] = frozenset(),
 ) -> ThemeResult:
     """Themes of ``base`` for ``passages`` (a superset of its passages), without refitting.
 
-    Passages ``base`` knows keep their theme. Each new passage joins its nearest theme centre when
-    its cosine is at least that theme's floor, else it stays in no theme. Word counts of the new
+    Passages ``base`` knows keep their sub-theme. New passages are grouped into units of meaning; each unit
+    joins its nearest sub-theme centre when its cosine is at least that sub-theme's floor, else it stays in no
+    theme. Word counts of the new
     passages are added to their theme's, then keywords, labels, centres and quotes are recomputed.
     Theme ids are those of ``base``.
     """
@@ -52,11 +55,17 @@ def carry_over(
     new_rows = [i for i, k in enumerate(keys) if k not in known]
     topics = [int(known.get(k, -1)) for k in keys]
     if new_rows and len(base.centre_ids):
-        sims = embeddings[new_rows] @ base.centres.T
+        # new passages are placed as units of meaning, as a fit would theme them
+        units = [[new_rows[j] for j in u] for u in units_of([passages[i] for i in new_rows], embeddings[new_rows])]
+        vectors = unit_vectors(units, embeddings)
+        sims = vectors @ base.centres.T
         best = np.argmax(sims, axis=1)
-        for pos, (row, j) in enumerate(zip(new_rows, best)):
-            if sims[pos, j] >= base.floors[j]:
-                topics[row] = base.centre_ids[int(j)]
+        for u, j in enumerate(best.tolist()):
+            joined = sims[u, j] >= base.floors[j]
+            for row in units[u]:
+                if joined:
+                    topics[row] = base.centre_ids[int(j)]
+
     counts = sparse.csr_matrix(base.counts, dtype=np.float64)
     count_ids = list(base.count_ids)
     if new_rows and base.vocabulary:
@@ -66,15 +75,18 @@ def carry_over(
         if fresh:
             count_ids += fresh
             counts = sparse.vstack([counts, sparse.csr_matrix((len(fresh), counts.shape[1]))]).tocsr()
-        # Each new passage's counts go to its theme's row (a 0/1 matrix sums them per theme).
+        # Each new passage's counts go to its sub-theme's row (a 0/1 matrix sums them per sub-theme).
         target = [count_ids.index(topics[row]) for row in new_rows]
         place = sparse.csr_matrix((np.ones(len(new_rows)), (target, np.arange(len(new_rows)))),
                                   shape=(len(count_ids), len(new_rows)))
         counts = (counts + place @ added).tocsr()
         order = sorted(range(len(count_ids)), key=lambda r: count_ids[r])
         counts, count_ids = counts[order], [count_ids[r] for r in order]
-    words = topic_words(counts, count_ids, base.vocabulary)
-    themes, centroids = _build_themes(passages, embeddings, topics, words, settings, embed)
+    parents = {int(s): int(t) for s, t in zip(base.centre_ids, base.parents.tolist())}
+    sub_words = topic_words(counts, count_ids, base.vocabulary)
+    theme_words = topic_words(*theme_counts(counts, count_ids, parents), base.vocabulary)
+    themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed)
+    reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers))
     assigned = sum(1 for i in new_rows if topics[i] >= 0)
     params = dict(base.meta.get("params", {}))  # type: ignore[arg-type]
     fit_n = int(base.meta.get("fit_passages", len(base.keys)))
@@ -88,16 +100,19 @@ def carry_over(
     state = ThemeState(
         keys=keys, topics=np.asarray(topics, dtype=np.int32), centre_ids=list(base.centre_ids),
         centres=base.centres, floors=base.floors, vocabulary=list(base.vocabulary), counts=counts,
-        count_ids=count_ids, meta={**base.meta, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
+        count_ids=count_ids, parents=base.parents,
+        meta={**base.meta, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
     )
     return ThemeResult(
         themes=themes,
-        assignments={p.id: t for p, t in zip(passages, topics)},
+        assignments={p.id: (parents[t] if t >= 0 else -1) for p, t in zip(passages, topics)},
         centroids=centroids,
         reduction=str(params.get("reduction", "carried over")),
         min_theme_size=int(params.get("min_cluster_size", 0)),  # type: ignore[call-overload]
         params=params,
         state=state,
+        subtheme_of={p.id: t for p, t in zip(passages, topics)},
+        reasons=reasons,
     )
 
 
@@ -136,7 +151,7 @@ def themes_for_run(
                       f"{settings.refit_share:g}")
             base = None
     if base is not None:
-        result = carry_over(passages, embeddings, base, settings=settings, embed=embed)
+        result = carry_over(passages, embeddings, base, settings=settings, embed=embed, answers=answers)
         log.info("themes carried over from %s (fit %s on %d passages); %d new passages, %d assigned to themes",
                  base.fingerprint, base.meta.get("fit"), int(base.meta.get("fit_passages", 0)),
                  result.params["new_passages"], result.params["new_passages_assigned"])

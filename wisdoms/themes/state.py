@@ -32,7 +32,7 @@ FLOOR_PERCENTILE = 10.0
 #: Bump when the saved theme state changes meaning; older states are then ignored. 3: survey answers'
 #: adaptive minimum theme size became 10 (states fitted under sqrt(n)/7 must not be carried over), and
 #: word counts are saved sparse.
-STATE_VERSION = 4
+STATE_VERSION = 5
 #: Saved states kept per settings key (newest first).
 STATES_KEPT = 8
 
@@ -48,6 +48,8 @@ class ThemeResult:
         reduction: The reduction actually used (``pca``, ``umap``, ``none``).
         min_theme_size: The smallest theme size used.
         model: The fitted BERTopic model (``None`` when themes were carried over from an earlier fit).
+        subtheme_of: Sub-theme id per analysable passage (``-1``: none).
+        reasons: Why each analysable passage in no theme is there.
     """
 
     themes: list[Theme]
@@ -58,6 +60,8 @@ class ThemeResult:
     params: dict[str, object] = field(default_factory=dict)
     state: ThemeState | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
+    subtheme_of: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,14 +70,15 @@ class ThemeState:
 
     Attributes:
         keys: :func:`passage_key` of every analysable passage, in run order.
-        topics: Theme id per key (``-1``: in no theme).
-        centre_ids: Theme ids, in the row order of ``centres``.
+        topics: Sub-theme id per key (``-1``: in no theme).
+        centre_ids: Sub-theme ids, in the row order of ``centres``.
         centres: L2-normalised fit-time centres (new passages are placed against these).
         floors: Least cosine to its centre a new passage needs, per theme.
         vocabulary: The keyword vectorizer's vocabulary.
         counts: Word counts (SciPy CSR matrix, float64), one row per id in ``count_ids`` (``-1``
             included), over ``vocabulary``; saved as its CSR arrays (~0.3% of cells are filled).
-        count_ids: Theme id of each row of ``counts``.
+        count_ids: Sub-theme id of each row of ``counts``.
+        parents: The theme of each sub-theme, in the order of ``centre_ids``.
         meta: ``fit`` (fingerprint of the fit), ``fit_passages``, ``created``, ``params``, ``min_df``.
     """
 
@@ -86,6 +91,7 @@ class ThemeState:
     counts: Any
     count_ids: list[int]
     meta: dict[str, object]
+    parents: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
     def fingerprint(self) -> str:
@@ -110,6 +116,7 @@ def settings_key(settings: Settings, model: str, fingerprint: str) -> str:
         "min_passage_words": settings.min_passage_words, "min_answer_words": settings.min_answer_words,
         "min_theme_size": settings.min_theme_size,
         "min_passages": settings.min_passages, "reduction": settings.reduction,
+        "max_theme_share": settings.max_theme_share,
         "reduced_dims": settings.reduced_dims, "umap_neighbors": settings.umap_neighbors,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
@@ -139,7 +146,7 @@ class ThemeStore:
             floors=state.floors.astype(np.float32), vocabulary=np.asarray(state.vocabulary, dtype=str),
             counts_data=counts.data, counts_indices=counts.indices.astype(np.int32),
             counts_indptr=counts.indptr.astype(np.int64), counts_shape=np.asarray(counts.shape, dtype=np.int64),
-            count_ids=np.asarray(state.count_ids, dtype=np.int32),
+            count_ids=np.asarray(state.count_ids, dtype=np.int32), parents=np.asarray(state.parents, dtype=np.int32),
         )
         write_bytes(self.folder / f"{name}.npz", buffer.getvalue())
         meta = {**state.meta, "passages": len(state.keys), "state": name}
@@ -165,7 +172,7 @@ class ThemeStore:
                 floors=data["floors"], vocabulary=[str(w) for w in data["vocabulary"]],
                 counts=sparse.csr_matrix((data["counts_data"], data["counts_indices"], data["counts_indptr"]),
                                          shape=tuple(int(n) for n in data["counts_shape"])),
-                count_ids=[int(t) for t in data["count_ids"]], meta=meta,
+                count_ids=[int(t) for t in data["count_ids"]], meta=meta, parents=data["parents"].astype(np.int32),
             )
 
     def best_base(self, keys: Sequence[str]) -> ThemeState | None:

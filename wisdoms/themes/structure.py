@@ -1,0 +1,146 @@
+"""Two levels from fine clusters: sub-themes (BERTopic's topics) grouped into themes.
+
+Small pure functions over arrays. The fine clusters a fit finds become sub-themes after three steps:
+no sub-theme may hold more than :data:`MAX_THEME_SHARE` of the passages (a collapsed cluster is split),
+units the clustering left out join their nearest sub-theme when they are as close to it as its own members
+are (:func:`attach_outliers`), and the sub-themes are grouped into :func:`theme_count` themes, none above
+:data:`MAX_THEME_SHARE` either (:func:`group_subthemes`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: No theme (nor sub-theme) holds more than this share of the themed material's passages.
+MAX_THEME_SHARE = 0.25
+#: A left-out unit joins its nearest sub-theme when at least as close to its centre as this percentile of the
+#: sub-theme's own members (the same rule, at the 10th percentile, places a re-run's new passages).
+ATTACH_PERCENTILE = 5.0
+#: Fewest and most themes at the top level.
+MIN_THEMES, MAX_THEMES = 4, 12
+
+
+def theme_count(people: int) -> int:
+    """How many themes to group sub-themes into: ``2 * sqrt(people)``, 4 to 12.
+
+    About 6 for 10 conversations, 8 for 17, 12 from 36: a structure a panel can review in one sitting, at
+    every size (10,000 survey respondents also give 12 themes, each with its sub-themes).
+    """
+    return int(min(MAX_THEMES, max(MIN_THEMES, round(2 * math.sqrt(max(people, 1))))))
+
+
+def centres_of(labels: NDArray[np.int64], vectors: NDArray[np.float32], ids: list[int]) -> NDArray[np.float32]:
+    """L2-normalised mean vector of each cluster in ``ids``."""
+    out = np.zeros((len(ids), vectors.shape[1]), dtype=np.float32)
+    for row, c in enumerate(ids):
+        m = vectors[labels == c].mean(axis=0)
+        out[row] = m / (np.linalg.norm(m) or 1.0)
+    return out
+
+
+def split_oversized(
+    labels: NDArray[np.int64], vectors: NDArray[np.float32], weights: NDArray[np.float64], *,
+    cap: float = MAX_THEME_SHARE, seed: int = 42,
+) -> NDArray[np.int64]:
+    """Split every cluster whose weight (passages) is over ``cap`` of the total into parts under it (k-means).
+
+    HDBSCAN can put most of a corpus into one cluster (36 interviews: one theme held 93% of the passages);
+    a cluster that big says nothing. Labels ``-1`` (in no cluster) are left as they are.
+    """
+    from sklearn.cluster import KMeans
+
+    labels = labels.copy()
+    total = float(weights.sum()) or 1.0
+    next_id = int(labels.max()) + 1 if len(labels) else 0
+    queue = [int(c) for c in np.unique(labels) if c >= 0]
+    while queue:
+        c = queue.pop(0)
+        rows = np.flatnonzero(labels == c)
+        share = float(weights[rows].sum()) / total
+        if share <= cap or len(rows) < 4:
+            continue
+        parts = min(len(rows) // 2, max(2, math.ceil(share / cap)))
+        found = KMeans(n_clusters=parts, n_init=3, random_state=seed).fit_predict(vectors[rows])
+        if len(set(found.tolist())) < 2:  # identical vectors: nothing to split on
+            continue
+        for part in range(1, parts):
+            labels[rows[found == part]] = next_id
+            queue.append(next_id)
+            next_id += 1
+        queue.append(c)
+    return labels
+
+
+def attach_outliers(
+    labels: NDArray[np.int64], vectors: NDArray[np.float32], *, percentile: float = ATTACH_PERCENTILE,
+    eligible: NDArray[np.bool_] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float32]]:
+    """Units in no cluster join their nearest cluster when as close to it as its ``percentile`` th member.
+
+    Args:
+        labels: Cluster per unit, ``-1`` for none.
+        vectors: One L2-normalised row per unit.
+        percentile: Of each cluster's members' cosines to its centre: the least a unit needs to join.
+        eligible: Units that may join (``None``: all left out).
+
+    Returns:
+        ``(labels, nearest, cosine)``: the new labels, and for every unit its nearest cluster and cosine to
+        it (what the report says of a unit still left out).
+    """
+    ids = sorted(int(c) for c in np.unique(labels) if c >= 0)
+    nearest = np.full(len(labels), -1, dtype=np.int64)
+    cosine = np.zeros(len(labels), dtype=np.float32)
+    if not ids:
+        return labels.copy(), nearest, cosine
+    centres = centres_of(labels, vectors, ids)
+    sims = vectors @ centres.T
+    best = np.argmax(sims, axis=1)
+    nearest = np.asarray(ids, dtype=np.int64)[best]
+    cosine = sims[np.arange(len(labels)), best].astype(np.float32)
+    floors = np.asarray([np.percentile(sims[labels == c, j], percentile) for j, c in enumerate(ids)], dtype=np.float32)
+    out = labels.copy()
+    free = labels < 0 if eligible is None else (labels < 0) & eligible
+    join = free & (cosine >= floors[best])
+    out[join] = nearest[join]
+    return out, nearest, cosine
+
+
+def group_subthemes(
+    centres: NDArray[np.float32], weights: NDArray[np.float64], k: int, *, cap: float = MAX_THEME_SHARE,
+    seed: int = 42,
+) -> NDArray[np.int64]:
+    """The theme of each sub-theme: weighted k-means of sub-theme centres into ``k`` groups, then any group
+    over ``cap`` of the weight split again (a sub-theme is never split here).
+
+    Returns:
+        A group per sub-theme, numbered from 0.
+    """
+    from sklearn.cluster import KMeans
+
+    n = len(centres)
+    if n <= k:
+        return np.arange(n, dtype=np.int64)
+    groups = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(centres, sample_weight=weights)
+    groups = np.asarray(groups, dtype=np.int64)
+    total = float(weights.sum()) or 1.0
+    next_id = int(groups.max()) + 1
+    queue = list(range(next_id))
+    while queue:
+        g = queue.pop(0)
+        rows = np.flatnonzero(groups == g)
+        share = float(weights[rows].sum()) / total
+        if share <= cap or len(rows) < 2:
+            continue
+        parts = min(len(rows), max(2, math.ceil(share / cap)))
+        found = KMeans(n_clusters=parts, n_init=4, random_state=seed).fit_predict(centres[rows], sample_weight=weights[rows])
+        if len(set(found.tolist())) < 2:
+            continue
+        for part in range(1, parts):
+            groups[rows[found == part]] = next_id
+            queue.append(next_id)
+            next_id += 1
+        queue.append(g)
+    return groups
