@@ -108,7 +108,8 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
         "folder. Staying loaded, a re-run after one more conversation takes seconds. Ctrl-C stops.",
     )
     p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
-    p.add_argument("--codebook", default="codebook/codebook.yaml", help="codebook YAML (default: codebook/codebook.yaml)")
+    p.add_argument("--codebook", default=None,
+                   help="codebook file (default: codebook/codebook.yaml if there is one, else none: themes found inductively)")
     p.add_argument("--out", default="reports/watch", help="output folder every run rewrites (default: reports/watch/)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults (watched too)")

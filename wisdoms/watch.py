@@ -64,7 +64,7 @@ class WatchedRun:
 
 @dataclass
 class _Options:
-    codebook: str | Path
+    codebook: str | Path | None
     out: Path
     settings: Settings
     allow_unreviewed: bool
@@ -108,7 +108,7 @@ def watch(
     transcripts: str | Path = "transcripts",
     *,
     out: str | Path,
-    codebook: str | Path = "codebook/codebook.yaml",
+    codebook: str | Path | None = None,
     settings: Settings | None = None,
     settings_file: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -135,7 +135,8 @@ def watch(
         transcripts: The transcripts folder to watch.
         out: The output folder every run writes (the same reports, rewritten file by file, atomically).
             It must not be inside ``transcripts`` (the next run would read the reports as transcripts).
-        codebook: Codebook file (watched too).
+        codebook: Codebook file (watched too); ``None``: ``codebook/codebook.yaml`` if there is one, else none
+            (themes found inductively, a starter codebook drafted), as for :func:`wisdoms.pipeline.run`.
         settings: As for :func:`wisdoms.pipeline.run`, when there is no ``settings_file``.
         settings_file: A YAML settings file, watched and read again before each run.
         overrides: Settings that win over the file's (the command line's ``--seed``, ``--cache-dir``).
@@ -173,7 +174,8 @@ def watch(
                      f"({'--out' if name == 'output' else '--cache-dir'})")
     options = _Options(codebook=codebook, out=Path(out), settings=first, allow_unreviewed=allow_unreviewed,
                        decisions=decisions, progress=progress,
-                       extra=[Path(p) for p in (codebook, decisions, settings_file) if p is not None])
+                       extra=[Path(p) for p in (codebook if codebook is not None else _default_codebook(),
+                                                decisions, settings_file) if p is not None])
     if embedder is None:
         from .pipeline import ensure_embedder
 
@@ -277,3 +279,10 @@ def _wait_for_change(root: Path, options: _Options, seen: Snapshot, stop: thread
         elif now != seen and at - since >= settle_seconds:
             return now
     return None
+
+
+def _default_codebook() -> str | None:
+    """The codebook a run without one uses, if it exists (so the watch sees it change too)."""
+    from .pipeline import DEFAULT_CODEBOOK
+
+    return DEFAULT_CODEBOOK if Path(DEFAULT_CODEBOOK).is_file() else None
