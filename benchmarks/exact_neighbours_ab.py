@@ -16,7 +16,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parents[1]
 
 
-def _function_of(checkout: Path):  # noqa: ANN202
+def _function_of(checkout: Path):
     source = (checkout / "wisdoms" / "themes" / "fit.py").read_text(encoding="utf-8")
     start, end = source.index("def exact_neighbours("), source.index("#: Above this many passages")
     helpers = source.index("#: Similarities this close") if "#: Similarities this close" in source else start

@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import speed  # noqa: E402  (this folder's benchmark helpers: the data paths)
+import speed
 
 
 def _texts(passages: bool) -> list[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from onnx_batch import _texts, timed  # noqa: E402  (this folder's benchmark helpers)
+from onnx_batch import _texts, timed
 
 
 def main() -> None:

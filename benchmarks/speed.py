@@ -66,7 +66,7 @@ def _child_env() -> dict[str, str]:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
-def _answers(size: int, seed: int):  # noqa: ANN202
+def _answers(size: int, seed: int):
     """(texts, labels) of ``size`` survey answers, and how they were drawn.
 
     Up to 10,302 answers: a sample without replacement of phase1_single_label.csv (labelled). Larger
@@ -99,7 +99,7 @@ def _answers(size: int, seed: int):  # noqa: ANN202
     return texts[:size], labels[:size], "all phase1 + comments.jsonl, rest drawn with replacement"
 
 
-def _corpus(size: int, seed: int, *, with_held_back: bool):  # noqa: ANN202
+def _corpus(size: int, seed: int, *, with_held_back: bool):
     """(passages, labels, how drawn): survey answers plus the sample's passages (label None)."""
     from wisdoms.ingest import read_folder
     from wisdoms.models import Passage
@@ -223,7 +223,7 @@ def _respondent_topics(out: Path, n: int) -> list[int]:
     return [theme_of.get(f"r{row}", -1) for row in range(n)]
 
 
-def _scores(labels, topics) -> dict[str, float]:  # noqa: ANN001
+def _scores(labels, topics) -> dict[str, float]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     pairs = [(lab, t) for lab, t in zip(labels, topics) if lab is not None]

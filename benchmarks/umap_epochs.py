@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import speed  # noqa: E402  (this folder's benchmark helpers)
+import speed
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     epochs = {"e": None}
     plain = theme_fit._reducer
 
-    def reducer(kind: str, n: int, settings: Settings):  # noqa: ANN202
+    def reducer(kind: str, n: int, settings: Settings):
         made = plain(kind, n, settings)
         if kind == "umap" and epochs["e"] is not None:
             setattr(made, args.param, epochs["e"])

@@ -202,7 +202,7 @@ def test_code_command_writes_one_row_per_answer_and_code(book, tmp_path, monkeyp
     assert cli.main(["code", str(answers), "--codebook", str(tmp_path / "book.yaml"), "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
     assert lines[0] == "id,code,score,assigned,evidence" and len(lines) == 1 + 2 * 3
-    assigned = {tuple(l.split(",")[:2]) for l in lines[1:] if l.split(",")[3] == "true"}
+    assigned = {tuple(row.split(",")[:2]) for row in lines[1:] if row.split(",")[3] == "true"}
     assert ("r0", "waiting") in assigned and ("r1", "money") in assigned
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import CODEBOOK, SAMPLE
 
 from wisdoms.cli import main
 from wisdoms.codebook import (
@@ -26,8 +27,6 @@ from wisdoms.errors import CodebookError
 from wisdoms.ingest import read_folder
 from wisdoms.models import Code, Match, Passage, Quote, Records, Theme
 from wisdoms.report.language import find_deficit_language
-
-from conftest import CODEBOOK, SAMPLE
 
 CREATED = "2026-11-20T10:00:00+00:00"
 

@@ -7,14 +7,12 @@ import io
 import re
 
 import pytest
+from report_fixtures.analysis import build_analysis
 
 from wisdoms.cli import main
 from wisdoms.errors import ExportBlockedError, PanelError
-from wisdoms.panel import apply_decisions, import_responses, make_pack, read_decisions
-from wisdoms.panel import sheet
+from wisdoms.panel import apply_decisions, import_responses, make_pack, read_decisions, sheet
 from wisdoms.report import render_html, write_reports
-
-from report_fixtures.analysis import build_analysis
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import CODEBOOK, SAMPLE
+
 from wisdoms.cli import main
 from wisdoms.errors import CodebookError, CorpusTooSmallError
 from wisdoms.pipeline import run
@@ -233,8 +233,7 @@ def test_privacy_prescan_fills_the_cache_and_changes_nothing(tmp_path: Path, fiv
     import logging
     import time
 
-    from wisdoms.privacy import PrivacyGate
-    from wisdoms.privacy import prescan
+    from wisdoms.privacy import PrivacyGate, prescan
     from wisdoms.privacy.cache import FindingsCache
     from wisdoms.privacy.detectors import Detector
 

@@ -9,13 +9,12 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from report_fixtures.analysis import build_analysis
 
 from wisdoms.cli import main
 from wisdoms.errors import RunFolderError
 from wisdoms.report import write_reports
 from wisdoms.report.qdpx import NAMESPACE, export_qdpx
-
-from report_fixtures.analysis import build_analysis
 
 pytestmark = pytest.mark.slow
 NS = {"q": NAMESPACE}
@@ -68,7 +67,7 @@ def test_every_selection_round_trips_to_its_passage_text(run_dir, exported):
     coded = {pid for pid, r in rows.items() if r["theme"] != "" or r["codes"]}
     seen = set()
     code_guids = {c.get("guid") for c in root.iterfind(".//q:Code", NS)}
-    for name, (text, src) in texts.items():
+    for _name, (text, src) in texts.items():
         for sel in src.iterfind("q:PlainTextSelection", NS):
             row = rows[sel.get("name")]
             start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
@@ -338,10 +337,10 @@ def test_run_made_with_decisions_exports_its_verdicts_without_the_file(run_dir, 
 
 def test_codes_keep_the_guids_of_the_codebook_qdc_export(run_dir, exported, tmp_path):
     """A team importing the .qdc and the .qdpx into one NVivo project must not get every code twice."""
+    import json
+
     from wisdoms.codebook import load_codebook
     from wisdoms.codebook.formats import save_codebook
-
-    import json
 
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     codebook = load_codebook(manifest["inputs"]["codebook"]["path"])

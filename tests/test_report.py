@@ -9,14 +9,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from report_fixtures.analysis import build_analysis
 
 from wisdoms.models import Records, Theme
 from wisdoms.report import render_html, render_markdown, write_reports
 from wisdoms.report.html import COLOUR_PAIRS, PALETTE
 from wisdoms.report.language import check_names, find_deficit_language
 from wisdoms.report.view import SUPPRESSED, breakdown, build_view
-
-from report_fixtures.analysis import build_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -104,7 +103,7 @@ def test_matrix_workbook_splits_wide_matrices_into_sheets_and_keeps_formulas_as_
 
 def test_themes_by_group_leave_out_what_would_be_all_hidden_and_say_so():
     from wisdoms.report.document import _by_group
-    from wisdoms.report.view import ReportView, cross_view
+    from wisdoms.report.view import cross_view
 
     # 10 people in the North, 10 in the South, 2 on the Coast: two groups can be compared.
     people = {f"n{i}": {"area": "North"} for i in range(10)} | {f"s{i}": {"area": "South"} for i in range(10)} | {
@@ -519,6 +518,7 @@ def test_page_never_scrolls_sideways_at_1280px_or_200_percent_zoom(written, tmp_
 @pytest.mark.slow
 def test_reports_fail_closed_when_a_detector_breaks_even_for_drafts(analysis, tmp_path):
     from report_fixtures.gates import broken_gate
+
     from wisdoms.errors import ExportBlockedError
 
     gate = broken_gate()

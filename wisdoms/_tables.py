@@ -130,6 +130,8 @@ def read_csv_rows(source: str | Path | io.TextIOBase | None = None, *, text: str
     if isinstance(source, (str, Path)):
         with open(source, encoding="utf-8-sig", newline="") as fh:
             return [[unguard_cell(c) for c in row] for row in csv.reader(fh)]
+    if source is None:
+        raise TypeError("read_csv_rows needs a path, an open file or text=")
     return [[unguard_cell(c) for c in row] for row in csv.reader(source)]
 
 

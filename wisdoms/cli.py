@@ -333,9 +333,8 @@ def _add_privacy(sub: argparse._SubParsersAction) -> None:
 def _cmd_privacy_scan(args: argparse.Namespace) -> int:
     from .privacy.detectors import Detector
     from .privacy.lexicon import NameList
-    from .privacy.scan import scan, summary_rows, write_outputs
-
     from .privacy.project import ProjectPrivacy
+    from .privacy.scan import scan, summary_rows, write_outputs
 
     project = ProjectPrivacy.find(args.input)
     print(project.summary())
@@ -611,8 +610,7 @@ def _cmd_codebook_convert(args: argparse.Namespace) -> int:
 def _cmd_codebook_review(args: argparse.Namespace) -> int:
     from pathlib import Path as _Path
 
-    from .codebook import (code_answers, load_codebook, load_decisions, merge_decisions,
-                           read_review_sheet, save_decisions, write_review_sheet)
+    from .codebook import code_answers, load_codebook, load_decisions, merge_decisions, read_review_sheet, save_decisions, write_review_sheet
     from .errors import CodebookError
 
     book = load_codebook(args.codebook)

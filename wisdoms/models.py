@@ -337,7 +337,7 @@ class CodeCoverage:
 T = TypeVar("T")
 
 
-class Records(tuple, Generic[T]):  # type: ignore[type-arg]
+class Records(tuple, Generic[T]):
     """A tuple of dataclass records that a notebook can turn into a DataFrame."""
 
     _kind: Any = None

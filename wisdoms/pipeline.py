@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import __version__
 from ._files import sha256_file
@@ -111,10 +112,10 @@ class RunContext:
         if self.progress:
             self.progress.finish(step, note)
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Embed ``texts`` with the run's encoder, through its cache."""
         assert self.embedder is not None and self.cache is not None, "set by the embed stage"
-        return embed_texts(texts, self.embedder, self.cache)[0]
+        return embed_texts(list(texts), self.embedder, self.cache)[0]
 
 
 def run(

@@ -1,7 +1,8 @@
 """Figures for a researcher's notebook: prevalence in people, themes by participant group, a map of themes.
 
 Each function takes an :class:`~wisdoms.results.Analysis` (the methods ``Analysis.plot_*`` call them; this
-module imports only the models, so the results module can import it) and returns a :class:`matplotlib.figure.Figure`, made without pyplot, so a notebook shows it once and a script
+module imports only the models, so the results module can import it) and returns a
+:class:`matplotlib.figure.Figure`, made without pyplot, so a notebook shows it once and a script
 can ``fig.savefig(...)``. Counts are of people, never passages. Themes a panel rejected or merged are left
 out, as in the reports. matplotlib is imported when a figure is first drawn.
 """

@@ -23,8 +23,8 @@ class RichProgress:
         from rich.console import Console
 
         self._console = Console(stderr=True)
-        self._bar = None
-        self._task = None
+        self._bar: Any = None
+        self._task: Any = None
 
     def start(self, step: str, total: int | None = None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -75,12 +75,12 @@ def _import_spacy(*, transformer: bool) -> None:
     from ._imports import forget, torch_hidden
 
     if "spacy" in sys.modules or transformer:
-        import spacy  # noqa: F401  (import error surfaces here, not at wisdoms import)
+        import spacy
 
         return
     try:
         with torch_hidden():
-            import spacy  # noqa: F401
+            import spacy
     except ImportError:
         forget("spacy", "thinc")
         import spacy  # noqa: F401

@@ -232,7 +232,7 @@ def _one_run(root: Path, options: _Options, settings: Settings | None, settings_
         error = str(exc)
     except OSError as exc:  # a file removed or still locked while it was read: the next change runs again
         error = f"{exc.filename or 'a file'}: could not be read ({exc.strerror or exc}); save it again or wait for the copy to end"
-    except Exception as exc:  # noqa: BLE001 - a watch outlives one run's failure; the traceback goes to the log
+    except Exception as exc:
         log.error("run %d failed unexpectedly", number, exc_info=True)
         error = f"unexpected {type(exc).__name__}: {exc} (the traceback is in the log above; please report it)"
     else:

@@ -149,7 +149,7 @@ def _plain(value: Any) -> Any:
 
 
 def _code_from(item: Any, *, path: Path | None, line: int | None, index: int) -> Code:
-    where = {"path": path, "line": line}
+    where: dict[str, Any] = {"path": path, "line": line}
     if not isinstance(item, dict):
         raise CodebookError(f"code number {index + 1} is not a mapping of field: value", **where,
                             hint="start each code with '- id: ...' and indent its fields")
@@ -201,7 +201,7 @@ def validate(codebook: Codebook) -> None:
     by_id: dict[str, Code] = {}
     by_name: dict[str, Code] = {}
     for code in codebook.codes:
-        where = {"path": path, "line": code.line}
+        where: dict[str, Any] = {"path": path, "line": code.line}
         if code.id in by_id:
             first = by_id[code.id]
             raise CodebookError(

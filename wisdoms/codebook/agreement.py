@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import read_jsonl, clear_read_errors
+from .._files import clear_read_errors, read_jsonl
 from .._tables import GuardedDictReader
 from ..errors import CodebookError
 

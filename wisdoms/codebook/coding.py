@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._files import read_jsonl, clear_read_errors, write_text
+from .._files import clear_read_errors, read_jsonl, write_text
 from .._tables import GuardedDictReader, GuardedDictWriter
 from ..errors import CodebookError
 from ..settings import Settings

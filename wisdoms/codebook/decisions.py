@@ -152,9 +152,9 @@ def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path
         sheet.append(list(REVIEW_COLUMNS))
         for row in table:
             append_row(sheet, row)
-        buf = io.BytesIO()
-        book.save(buf)
-        return write_bytes(path, buf.getvalue())
+        binary = io.BytesIO()
+        book.save(binary)
+        return write_bytes(path, binary.getvalue())
     raise CodebookError(f"unknown review sheet format {path.suffix!r}", path=path, hint="use .csv or .xlsx")
 
 

@@ -71,7 +71,7 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
     key = ClassifierStore.key(book, model=model, fingerprint=fingerprint, corpus=fit)
     saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit else None
     matcher = CodeMatcher(book, settings).fit(embed, corpus=vectors, self_trained=saved)
-    if saved is None and fit and matcher.self_trained_rows_:
+    if saved is None and fit and matcher.self_trained_rows_ and matcher.descriptor_model_ is not None:
         store.save(key, matcher.descriptor_model_)
     info = {"self_trained_rows": matcher.self_trained_rows_,
             "classifier": "reused from the theme fit" if saved is not None else "trained in this run",

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .._files import read_jsonl, clear_read_errors, write_bytes, write_text
+from .._files import clear_read_errors, read_jsonl, write_bytes, write_text
 from .._tables import GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 from ..models import Code
@@ -223,7 +223,7 @@ def _codes_from_table(header: list[str], rows: list[tuple[int, list[Any]]], path
                             hint=f"use only: {', '.join(TABLE_COLUMNS)}")
     codes = []
     for index, (row_number, row) in enumerate(rows):
-        item = {col: ("" if value is None else str(value)) for col, value in zip(columns, row) if col}
+        item: dict[str, Any] = {col: ("" if value is None else str(value)) for col, value in zip(columns, row) if col}
         item["examples"] = [e.strip() for e in item.get("examples", "").splitlines() if e.strip()]
         item["parent"] = item.get("parent") or None
         item["history"] = _history_from(item.get("history", ""), path=path, line=row_number)

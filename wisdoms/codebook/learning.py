@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -90,7 +91,7 @@ def fit_one_vs_rest(x, targets: NDArray[np.bool_], weights: NDArray[np.float64],
     """
     from sklearn.linear_model import LogisticRegression
 
-    models = []
+    models: list[Any] = []
     for k in range(targets.shape[1]):
         rows = np.flatnonzero(use[:, k])
         y = targets[rows, k]

@@ -115,7 +115,7 @@ class ClassifierStore:
         """Save atomically and keep the :data:`CLASSIFIERS_KEPT` newest; a cache that cannot be written only
         costs the next run a retraining."""
         buffer = io.BytesIO()
-        np.savez(buffer, **classifier.to_arrays())
+        np.savez(buffer, **classifier.to_arrays())  # type: ignore[arg-type]  # numpy's stub reads the arrays as allow_pickle
         try:
             write_bytes(self.folder / f"{key}.npz", buffer.getvalue())
             saved = sorted(self.folder.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
@@ -197,7 +197,8 @@ class CodeMatcher:
             corpus_texts: The texts of ``corpus``, row for row (optional). With them and
                 ``settings.learn_from_corpus``, codes are learned from the corpus too. Without decisions,
                 the clearest half of the corpus's distinct texts (at least :data:`MIN_SELF_TRAIN_ROWS` of
-                them) by zero-shot score (self-trained as above, clause by clause) becomes provisional examples of the codes those scores assign, and the codes are
+                them) by zero-shot score (self-trained as above, clause by clause) becomes provisional examples of the codes those
+                scores assign, and the codes are
                 learned from them as from decisions (wording and meaning, see :mod:`.learning`). Then,
                 with decisions or provisional examples, and at least :data:`MIN_SELF_TRAIN_ROWS` other
                 texts, the learned codes are trained a second time with the other texts they score at

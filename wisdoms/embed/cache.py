@@ -72,7 +72,7 @@ class EmbeddingCache:
                 for begin in range(0, len(keys), 900):
                     part = list(keys[begin : begin + 900])
                     marks = ",".join("?" * len(part))
-                    for key, _dim, blob in con.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", part):
+                    for key, _dim, blob in con.execute(f"SELECT key, dim, vec FROM vectors WHERE key IN ({marks})", part):  # noqa: S608 - "?" marks only
                         found[key] = np.frombuffer(blob, dtype=np.float32)
             finally:
                 con.close()

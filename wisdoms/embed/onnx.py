@@ -181,8 +181,8 @@ def build_onnx(model: str = DEFAULT_MODEL, cache_dir: str | Path | None = None, 
         return existing
     try:
         import onnx  # noqa: F401  (needed by the exporter and the quantiser)
-        import onnxruntime  # noqa: F401
-        import onnxruntime.quantization  # noqa: F401
+        import onnxruntime
+        import onnxruntime.quantization
         import torch
         import transformers  # noqa: F401
     except ImportError as exc:
@@ -263,7 +263,7 @@ def export_int8(path: Path, folder: Path, *, attention: str = "eager") -> None:
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="Exporting aten::index operator", category=UserWarning)
         torch.onnx.export(
-            wrapper, (ids, ids, torch.zeros_like(ids)), str(folder / "float.onnx"),
+            wrapper, (ids, ids, torch.zeros_like(ids)), str(folder / "float.onnx"),  # type: ignore[arg-type]
             input_names=names, output_names=["hidden"], opset_version=17, dynamo=False,
             dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
         )
@@ -353,7 +353,7 @@ class _OnnxRunner:
         self.pooling = pooling
         self.batch_size = batch_size
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=int(pooling["max_length"]))
+        self.tokenizer.enable_truncation(max_length=int(str(pooling["max_length"])))
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
         if threads:

@@ -102,7 +102,7 @@ def _quote_numbers(text: str) -> tuple[list[int], str] | None:
 
 
 @clear_read_errors(PanelError)
-def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # noqa: C901
     """Verdicts and withdrawn quotes from a response sheet.
 
     Raises:
@@ -179,7 +179,7 @@ def parse_responses(path: str | Path) -> tuple[list[dict[str, Any]], list[dict[s
             "theme": theme_id, "label": label, "rings_true": rings, "call_it": name, "missing": answers[sheet.MISSING],
             "outcome": outcome, "new_label": name if outcome == "renamed" else None, "merged_into": merged_into,
         })
-    into = {v["theme"]: v["merged_into"] for v in verdicts if v["merged_into"] is not None}
+    into: dict[int, Any] = {v["theme"]: v["merged_into"] for v in verdicts if v["merged_into"] is not None}  # type: ignore[misc]  # card themes are ints
     card_of = {tid: card for card, tid in card_theme.items()}
     for cycle in _merge_cycles(into):
         cards = " -> ".join(f"card {card_of.get(t, t)}" for t in [*cycle, cycle[0]])
@@ -249,7 +249,8 @@ def _line_numbers(text: str) -> dict[tuple[Any, ...], int]:
 
 def _merge_cycles(into: dict[int, Any]) -> list[list[int]]:
     """Each circle of merges (1 into 3, 3 into 1), once, as the themes in order."""
-    cycles, done = [], set()
+    cycles: list[list[int]] = []
+    done: set[int] = set()
     for start in into:
         path, at = [], start
         while at in into and at not in path and at not in done:
@@ -362,19 +363,19 @@ def match_verdicts(document: dict[str, Any], themes: list[tuple[int, str]]) -> t
     for tid, label in themes:
         by_label.setdefault(label, []).append(tid)
     verdicts_of: dict[str, list[dict[str, Any]]] = {}
-    unmatched = []
+    unmatched: list[dict[str, Any]] = []
     for panel in document["panels"]:
         for v in panel["verdicts"]:
-            tid = v.get("theme")
-            if not (tid in labels and labels[tid] in (v.get("label"), v.get("new_label"))):
+            target: int | None = v.get("theme")
+            if not (target in labels and labels[target] in (v.get("label"), v.get("new_label"))):
                 same = by_label.get(v.get("label"), [])
-                tid = same[0] if len(same) == 1 else None
-            if tid is None:
+                target = same[0] if len(same) == 1 else None
+            if target is None:
                 unmatched.append({"panel": panel["panel"], "date": panel["date"], "theme": v.get("theme"), "label": v.get("label")})
                 log.warning("panel %s verdict on theme %s (%s) matches no theme in this run",
                             panel["panel"], v.get("theme"), v.get("label"))
                 continue
-            verdicts_of.setdefault(str(tid), []).append({**v, "panel": panel["panel"], "date": panel["date"]})
+            verdicts_of.setdefault(str(target), []).append({**v, "panel": panel["panel"], "date": panel["date"]})
     return verdicts_of, unmatched
 
 
@@ -437,7 +438,7 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     decided = _merge(decided, {int(tid): vs[-1].get("merged_into") for tid, vs in verdicts_of.items()
                                if vs and vs[-1].get("outcome") == "merged"}, passages)
     new_themes = [_replace_withdrawn(theme, flagged, passages) for theme in decided.values()]
-    decided = PanelDecisions(
+    recorded = PanelDecisions(
         file=Path(decisions_path).name,  # the name only: a manifest is shared, a local path is not ours to share
         sha256=sha256_file(decisions_path) if Path(decisions_path).is_file() else None,
         panels=tuple({"panel": p["panel"], "date": p["date"], "verdicts": len(p["verdicts"]),
@@ -446,7 +447,7 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
         flagged=tuple(sorted(flagged)),
         unmatched=tuple(unmatched),
     )
-    return replace(analysis, themes=Records.of(Theme, new_themes), panel_decisions=decided)
+    return replace(analysis, themes=Records.of(Theme, new_themes), panel_decisions=recorded)
 
 
 def _check_withdrawn(document: dict[str, Any], path: Path, passages: Any) -> None:

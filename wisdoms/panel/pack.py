@@ -153,7 +153,7 @@ def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | 
     by_theme: dict[str, list[dict[str, Any]]] = {}
     for row in run.passages:
         by_theme.setdefault(str(row.get("theme", "")), []).append(row)
-    cards = []
+    cards: list[dict[str, Any]] = []
     for theme in chosen:
         quotes = []
         for q in theme.get("quotes", []):
@@ -305,7 +305,8 @@ def responses_xlsx(cards: list[dict[str, Any]], *, banner: str | None = None, la
     """The response sheet as Excel: a yes/partly/no/not sure drop-down, printable landscape on A4 one page
     wide. The header row and the two reference columns are greyed and locked (sheet protection without a
     password: it stops an accidental edit, and Excel says how to unprotect); each card's other cells stay
-    open to type in, and columns and rows can still be resized and formatted. A draft's sheet starts with a ``banner`` row and carries it in every printed
+    open to type in, and columns and rows can still be resized and formatted. A draft's sheet starts with a ``banner`` row and
+    carries it in every printed
     page's header."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill, Protection

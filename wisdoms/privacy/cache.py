@@ -112,7 +112,7 @@ class FindingsCache:
                 for begin in range(0, len(wanted), _BATCH):
                     part = wanted[begin:begin + _BATCH]
                     marks = ",".join("?" * len(part))
-                    rows += con.execute(f"SELECT key, findings, checksum FROM findings WHERE key IN ({marks})", part).fetchall()
+                    rows += con.execute(f"SELECT key, findings, checksum FROM findings WHERE key IN ({marks})", part).fetchall()  # noqa: S608 - "?" marks only
             finally:
                 con.close()
         except (sqlite3.Error, OSError) as exc:

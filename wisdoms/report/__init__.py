@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import write_folder
 from .._tables import read_csv_rows
-from ..errors import OutputError
 from ..privacy.release import ScanItem, release
 from ..results import ANALYSIS_FILE, analysis_json
 from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
@@ -28,14 +27,16 @@ from .view import build_view
 from .workbook import framework_matrix_xlsx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Analysis
     from ..privacy import PrivacyGate
+    from ..results import Analysis
+    from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "write_reports", "render_reports", "prepare", "write_rendered", "render_html", "render_markdown", "render_docx",
-    "themes_json", "passages_csv", "framework_matrix_csv", "framework_matrix_xlsx", "manifest_json", "find_deficit_language", "check_names", "release", "ScanItem",
+    "themes_json", "passages_csv", "framework_matrix_csv", "framework_matrix_xlsx", "manifest_json", "find_deficit_language",
+    "check_names", "release", "ScanItem",
     "settings_from_manifest",
 ]
 
@@ -118,7 +119,8 @@ def write_reports(
     gate: PrivacyGate | None = None,
 ) -> list[Path]:
     """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv and .xlsx,
-    manifest.json and analysis.json (what :meth:`Analysis.load <wisdoms.results.Analysis.load>` reads back), each atomically, through the privacy gate (:func:`release`).
+    manifest.json and analysis.json (what :meth:`Analysis.load <wisdoms.results.Analysis.load>` reads back), each
+    atomically, through the privacy gate (:func:`release`).
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
     anything is written. With ``allow_unreviewed`` (private drafts only) blocked quotes are written but
@@ -254,7 +256,7 @@ def human_text(name: str, data: str, visible_text: Any) -> str:
 
 def _flatten_markdown(text: str) -> str:
     """Markdown as plain paragraphs: one per line or table cell, markup removed (headings, emphasis, rules)."""
-    parts = []
+    parts: list[str] = []
     for line in text.splitlines():
         line = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", line)  # report.md escapes participants' markup characters
         line = re.sub(r"^\s*(?:#+|>+|[-*]|\d+\.)\s*", "", line).replace("**", "").replace("`", "")

@@ -12,9 +12,9 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-
 from .._tables import GuardedWriter
 from ..results import manifest_json
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
     from .view import ReportView

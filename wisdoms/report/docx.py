@@ -186,7 +186,7 @@ def _picture(b: _Builder, figure: Figure) -> None:
     run = paragraph.add_run()
     run.add_picture(io.BytesIO(figure.chart.png), width=Cm(figure.chart.width_cm))
     # Word's alt text (title and description) lives on the picture's docPr, which python-docx does not expose.
-    for properties in run._r.xpath(".//wp:docPr"):  # noqa: SLF001
+    for properties in run._r.xpath(".//wp:docPr"):
         properties.set("title", figure.chart.title)
         properties.set("descr", figure.chart.alt)
     b.paragraph(figure.caption, "Caption")

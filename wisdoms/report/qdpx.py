@@ -4,7 +4,8 @@ The ``.qdpx`` is a zip holding ``project.qde`` (QDA-XML, namespace ``urn:QDA-XML
 lowercase ``sources/`` folder with each transcript as UTF-8 ``<guid>.txt``, referenced as
 ``internal://<guid>.txt``. Selection positions are Unicode code points from 0, end exclusive (the standard's
 count, and the same offsets as ``passages.csv``), or, with ``positions="utf-16"``, UTF-16 code units, as NVivo
-counts them (the project's ``origin`` then says so, and ``wisdoms codebook import-qdpx`` reads it back). GUIDs are UUID5s of stable ids (code id, theme id and keywords, passage id),
+counts them (the project's ``origin`` then says so, and ``wisdoms codebook import-qdpx`` reads it back). GUIDs are UUID5s
+of stable ids (code id, theme id and keywords, passage id),
 so exporting the same run twice gives the same project, byte for byte, and a theme keeps its GUID when
 a panel renames it.
 
@@ -95,7 +96,7 @@ def _theme_name(theme_id: int, state: dict[str, Any]) -> str:
     return f"Theme {theme_id}: {state['label']}"
 
 
-def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, decisions: dict[str, Any] | None = None,
+def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, decisions: dict[str, Any] | None = None,  # noqa: C901
                   stamp: str | None = None, positions: str = "code-points") -> tuple[bytes, dict[str, bytes]]:
     """The ``project.qde`` bytes and the source files (``sources/<guid>.txt`` -> UTF-8 bytes).
 
@@ -253,7 +254,7 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
             code_ids = [c for c in (row.get("codes") or "").split(";") if c]
             theme = row.get("theme")
             targets = [code_guid[c] for c in code_ids if c in code_guid]
-            if theme not in (None, "") and int(theme) in theme_guid:
+            if theme is not None and theme != "" and int(theme) in theme_guid:
                 targets.insert(0, theme_guid[int(theme)])
             if not targets:
                 continue
@@ -267,8 +268,8 @@ def build_project(run: RunFolder, transcripts: list[Any], codebook: Any, *, deci
     if notes:
         notes_el = _el(root, "Notes")
         for guid, name, text in notes:
-            note = _el(notes_el, "Note", guid=guid, name=name, creatingUser=user, creationDateTime=created)
-            _text_el(note, "PlainTextContent", text)
+            note_el = _el(notes_el, "Note", guid=guid, name=name, creatingUser=user, creationDateTime=created)
+            _text_el(note_el, "PlainTextContent", text)
     _text_el(root, "Description",
              (f"{stamp}. " if stamp else "")
              + f"Exported by wisdoms from {run.path.name}: seed {run.manifest.get('seed')}, "
@@ -360,13 +361,17 @@ def export_qdpx(
     turns = [Quote(d.id, t.participant or t.speaker, t.start, t.end, d.text[t.start:t.end], f"{d.id}#{t.start}-{t.end}")
              for d in docs for t in d.turns]
     panel_words = [ScanItem(f"{decisions} (panel verdicts)", text) for text in panel_texts(decided)]
-    rendered = release(passages, render, lambda r: [*project_scan_items(bytes(r["project.qdpx"])), *panel_words],
+    rendered = release(passages, render, lambda r: [*project_scan_items(_bytes(r["project.qdpx"])), *panel_words],
                        where=str(out), allow_unreviewed=allow_unreviewed, gate=gate,
                        settings=settings_from_manifest(run.manifest), spans=turns, transcripts=docs,
                        ids=[("source name", d.id) for d in docs])
-    path = write_bytes(out, bytes(rendered["project.qdpx"]))
+    path = write_bytes(out, _bytes(rendered["project.qdpx"]))
     log.info("wrote %s (%d sources)", path, len(docs))
     return path
+
+
+def _bytes(data: str | bytes) -> bytes:
+    return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
 def _withdrawn(decided: dict[str, Any] | None, run: RunFolder) -> set[str]:
@@ -401,7 +406,7 @@ def project_scan_items(data: bytes) -> list[ScanItem]:
 
     items: list[ScanItem] = []
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        root = ET.fromstring(zf.read("project.qde"))
+        root = ET.fromstring(zf.read("project.qde"))  # noqa: S314 - the project this export has just written
         names = {}
         for src in root.iter(f"{{{NAMESPACE}}}TextSource"):
             names[src.get("plainTextPath", "").removeprefix("internal://")] = src.get("name", "")

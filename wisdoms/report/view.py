@@ -10,8 +10,8 @@ left out of every quote, matrix cell and listing.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet

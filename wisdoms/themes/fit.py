@@ -107,7 +107,7 @@ def _cache_numba_compilation(settings: Settings) -> None:
     except OSError as exc:  # a read-only cache: UMAP compiles in this process, as it would without one
         log.warning("cannot keep UMAP's compiled code in %s (%s); compiling it in this run", folder, exc)
         return
-    numba.config.CACHE_DIR = str(folder)
+    numba.config.CACHE_DIR = str(folder)  # type: ignore[attr-defined]
     importlib.import_module("umap.umap_")
     for name in [m for m in list(sys.modules) if m.split(".")[0] in ("umap", "pynndescent")]:
         for value in list(vars(sys.modules[name]).values()):
@@ -181,7 +181,7 @@ def import_bertopic() -> type:
         setattr(representation, name, value)
         return value
 
-    representation.__getattr__ = _first_use  # type: ignore[attr-defined]  # PEP 562
+    setattr(representation, "__getattr__", _first_use)  # noqa: B010 - a module __getattr__ (PEP 562)
     return BERTopic
 
 
@@ -193,9 +193,9 @@ def _without_representative_docs(bertopic: type) -> type:
     picking them was ~0.9 s of a 10k fit. Everything else about the fit is BERTopic's own.
     """
 
-    class BERTopicForWisdoms(bertopic):  # type: ignore[misc, valid-type]
+    class BERTopicForWisdoms(bertopic):
         def _save_representative_docs(self, documents: object) -> None:  # noqa: ARG002
-            self.representative_docs_ = {}
+            self.representative_docs_: dict[int, list[str]] = {}
 
     return BERTopicForWisdoms
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -88,7 +89,7 @@ def carry_over(
     themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed)
     reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers))
     assigned = sum(1 for i in new_rows if topics[i] >= 0)
-    params = dict(base.meta.get("params", {}))  # type: ignore[arg-type]
+    params: dict[str, Any] = dict(base.meta.get("params", {}))
     fit_n = int(base.meta.get("fit_passages", len(base.keys)))
     params.update(
         fit=base.meta.get("fit", base.fingerprint), carried_over_from=base.fingerprint,
@@ -108,7 +109,7 @@ def carry_over(
         assignments={p.id: (parents[t] if t >= 0 else -1) for p, t in zip(passages, topics)},
         centroids=centroids,
         reduction=str(params.get("reduction", "carried over")),
-        min_theme_size=int(params.get("min_cluster_size", 0)),  # type: ignore[call-overload]
+        min_theme_size=int(params.get("min_cluster_size", 0)),
         params=params,
         state=state,
         subtheme_of={p.id: t for p, t in zip(passages, topics)},
