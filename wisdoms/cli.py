@@ -88,10 +88,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     fit = analysis.manifest.get("codebook_fit") or {}
     if fit.get("note"):
         print(f"Codebook check: {fit['note']}")
-    starter = Path(analysis.out_dir, "starter-codebook.yaml")
+    starter = Path(str(analysis.out_dir), "starter-codebook.yaml")
     if not analysis.codebook.codes and starter.is_file():
         print(f"No codebook given: themes were found inductively; starter codebook drafted from them: {starter}")
-    print(f"Report: {Path(analysis.out_dir, 'report.html')}")
+    print(f"Report: {Path(str(analysis.out_dir), 'report.html')}")
     return PARTIAL if unread else 0
 
 

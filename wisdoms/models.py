@@ -426,7 +426,7 @@ def _column(values: list[Any]) -> Any:
     return values
 
 
-class CitationSet(set):  # type: ignore[type-arg]
+class CitationSet(set):
     """Citations (``transcript:start-end``) of withdrawn words, where ``citation in withdrawn`` means the cited span
     shares a character with one of them: a quote is often a sentence-aligned part of its passage, so a panel's
     withdrawn quote also withholds the passage it is part of (and any other quote of those words)."""

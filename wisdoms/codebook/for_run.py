@@ -46,7 +46,7 @@ class RunCoding:
 
 def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], vectors: NDArray[np.float32],
              themes: Sequence[Theme], centroids: dict[int, NDArray[np.float32]], *,
-             embed: Callable[[list[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
+             embed: Callable[[Sequence[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
              cache_dir: str | Path, substantive: Sequence[str] = ()) -> RunCoding:
     """Match a run's passages and themes to the codebook; name each theme that clearly is a code after it
     (:func:`~wisdoms.codebook.guidance.name_themes_by_code`) and check the codebook fits (``fit``). Without a

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .._files import clear_read_errors, sha256_file, write_text
-from ..models import CitationSet
 from .._tables import read_csv_rows, read_xlsx_rows
 from ..errors import PanelError
+from ..models import CitationSet
 from ..results import PanelDecisions
 from . import sheet
 

@@ -378,9 +378,8 @@ def _withdrawn(decided: dict[str, Any] | None, run: RunFolder) -> set[str]:
     """Citations withdrawn by a panel: in ``decided``, and those the run itself was made with
     (``wisdoms run --decisions`` records them in the manifest), so an export without ``--decisions``
     still leaves them uncoded."""
-    from ..panel.decisions import flagged_citations
-
     from ..models import CitationSet
+    from ..panel.decisions import flagged_citations
 
     recorded = PanelDecisions.from_manifest(run.manifest)
     return CitationSet(flagged_citations(decided or {}) | set(recorded.flagged if recorded else ()))

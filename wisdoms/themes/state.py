@@ -90,7 +90,7 @@ class ThemeState:
     vocabulary: list[str]
     counts: Any
     count_ids: list[int]
-    meta: dict[str, object]
+    meta: dict[str, Any]
     parents: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
 
     @property
