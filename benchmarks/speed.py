@@ -45,6 +45,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -53,7 +54,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout, or beside the folder of worktrees it sits in
+SHARED = next((c for c in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if c.is_dir()), ROOT.parent / "shared")
 CSV = SHARED / "bench" / "nhs_fft" / "phase1_single_label.csv"
 COMMENTS = SHARED / "bench" / "nhs_fft" / "comments.jsonl"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -126,7 +128,10 @@ def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
         with (folder / "answers.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["respondent", "answer"])
-            writer.writerows([f"r{row}", text] for row, text in enumerate(texts))
+            # a few NHS answers hold control characters (a vertical tab) that `wisdoms run` refuses a file for
+            # (issue 17): written as spaces, so the table is read, as a user would after the message
+            writer.writerows([f"r{row}", re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)]
+                             for row, text in enumerate(texts))
     sample = sorted((ROOT / "transcripts").glob("conversation-*.txt"))
     for path in sample if config == "cli_warm" else sample[:-1]:
         shutil.copy2(path, folder / path.name)

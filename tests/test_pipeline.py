@@ -344,6 +344,7 @@ def test_a_run_without_a_codebook_finds_themes_and_drafts_a_starter_codebook(tmp
                    allow_unreviewed=True)
     assert analysis.themes and not analysis.codebook.codes and not list(analysis.matches)
     starter = load_codebook(out / "starter-codebook.yaml")
+    assert "No codebook was given" in html.unescape((out / "report.html").read_text(encoding="utf-8"))
     assert len(starter.codes) == len(analysis.themes)
     assert {c.name for c in starter.codes} == {t.label.strip("“”") for t in analysis.themes}
     texts = {t.id: t.text for t in analysis.transcripts}

@@ -139,11 +139,22 @@ def write_reports(
         return render_reports(analysis, banner=NOT_FOR_SHARING if draft else None, prepared=prepared)
 
     rendered = release(
-        [q for t in analysis.themes for q in t.quotes], render, lambda r: report_scan_items(analysis, r, str(out_dir)),
+        quoted_words(analysis.themes), render, lambda r: report_scan_items(analysis, r, str(out_dir)),
         where=str(Path(out_dir) / "report.html"), allow_unreviewed=allow_unreviewed, gate=gate,
         settings=_settings_of(analysis), transcripts=analysis.transcripts, spans=list(analysis.passages),
     )
     return write_rendered(out_dir, rendered)
+
+
+def quoted_words(themes: Any) -> list[Any]:
+    """Every span of participants' words the reports print as such: each theme's quotes, and its and its
+    sub-themes' titles where they are a member's words (a title is a quote too, so the gate checks it)."""
+    out = [q for t in themes for q in t.quotes]
+    for t in themes:
+        if t.title_quote is not None and t.title_source == "quote":
+            out.append(t.title_quote)
+        out += [st.title_quote for st in t.subthemes if st.title_quote is not None]
+    return out
 
 
 def report_scan_items(analysis: Analysis, rendered: dict[str, str | bytes], where: str) -> list[ScanItem]:

@@ -262,6 +262,8 @@ def _theme_section(t: ThemeView, total: int) -> Section:
 
 def _coverage(v: ReportView) -> Section:
     blocks: list[Block] = [Para((f"Codebook: {v.codebook.name} (version {v.codebook.version}).",))]
+    if v.codebook_note:  # a codebook that fits the material badly, or none at all
+        blocks.append(Para((Span(v.codebook_note, "strong"),)))
     rows = []
     for c in v.coverage:
         links: Rich = ()

@@ -143,6 +143,9 @@ class ReportView:
     cross: CrossView | None = None
     #: Attributes considered for :attr:`cross` (with 2 or more groups), for the sentence that replaces it.
     cross_candidates: list[str] = field(default_factory=list)
+    #: How the codebook fits the material, when it fits badly (``manifest.json``, ``codebook_fit``), or that the
+    #: run had no codebook; else empty.
+    codebook_note: str = ""
 
     @property
     def ranked(self) -> list[ThemeView]:
@@ -470,7 +473,12 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         name = panel.file.replace("\\", "/").rsplit("/", 1)[-1]
         method.append(("Panel decisions", f"{name} (sha256 {str(panel.sha256)[:12]})"))
 
+    fit = analysis.manifest.get("codebook_fit") or {}
+    codebook_note = str(fit.get("note") or "") or (
+        "No codebook was given: every theme was found and named inductively, and starter-codebook.yaml beside this "
+        "report drafts one code per theme to start a codebook from." if not analysis.codebook.codes else "")
     return ReportView(
+        codebook_note=codebook_note,
         title="Themes from the listening conversations",
         summary=analysis.summary(),
         words=sum(words_of.values()),
