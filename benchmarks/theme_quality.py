@@ -144,14 +144,16 @@ def _nhs_rows() -> tuple[list[str], list[str]]:
 
 def _nhs_folder(work: Path) -> Path:
     texts, _ = _nhs_rows()
-    folder = work / "nhs-input"
+    folder = work / "nhs-input-v2"
     target = folder / "answers.csv"
     if not target.is_file():
         folder.mkdir(parents=True, exist_ok=True)
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["respondent", "answer"])
-            writer.writerows([f"r{row}", text] for row, text in enumerate(texts))
+            # control characters (a few answers hold a vertical tab) make `wisdoms run` refuse the table: spaces
+            writer.writerows([f"r{row}", re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)]
+                             for row, text in enumerate(texts))
     return folder
 
 
