@@ -1,25 +1,25 @@
-"""Codebook matching accuracy on the NHS Friends-and-Family-Test comments (../shared/bench/nhs_fft).
+"""Codebook coding measured on human-coded data: NHS FFT comments and two interview studies (segments as units).
 
-One command reproduces every number in benchmarks/CODEBOOK.md:
+One command reproduces every number in benchmarks/CODEBOOK.md (embeddings cached in --cache-dir):
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/codebook_matching.py
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/codebook_matching.py --seeds 3
 
-Zero-shot: the matcher sees only codebook.jsonl and the (unlabelled) vectors and texts of the 5,084 comments it
-codes, which it learns from as `wisdoms code` does; "not_learned_from_corpus" self-trains on the vectors only and
-scores clause by clause, "without_clauses" the same scoring whole comments (as `wisdoms run` codes passages),
-"codebook_only" without the corpus. "*_as_assigned" figures assign as `wisdoms code` does (a best code under the
-threshold is not assigned); all others give every comment its best code, as this benchmark always has. Learning: for each code,
-n comments (5/20/50, at most half of that code's comments) are drawn with a seed and every gold code of a
-drawn comment becomes a confirmed decision; the rest of the comments are the evaluation set, never used for
-fitting or tuning. Every matcher is given all the comments' vectors and texts as its corpus, as `wisdoms code`
-does (no gold codes). Learned matchers are measured twice: on the embedding alone ("embedding") and, as
-shipped, with the wording of each comment too ("lexical": word and character n-gram TF-IDF next to the
-embedding, see wisdoms/codebook/learning.py); at n = 20 two ablations show what learning from the corpus and
-scoring clause by clause add. "learned_from_half" trains both learners on half of all comments (about 2,500, drawn
-with each seed) and evaluates on the other half: the protocol of the issue's reference figure, and how far more
-confirmed examples take the same learner. Multi-label predictions: each comment's best code plus others within the margin.
-Micro figures pool every (comment, code) cell; macro figures average per-code precision, recall and F1
-over codes with at least 10 gold comments in the evaluation set (as ../shared/bench/README.md asks).
+Data (benchmarks/coding_data.py): ../shared/bench/nhs_fft (5,084 comments, 32 codes, names, definitions and
+examples), ../shared/bench/interviews/serdif-usability (1,791 coded segments, 22 codes, one-line definitions) and
+pdpilot-userstudy (213 coded segments, 76 codes, most without a definition). Each figure stands beside plain
+cosine top-1 ("name: definition", or the name alone, on the same rows), the baseline a user would otherwise run.
+
+Zero-shot: the matcher sees only the codebook, as `wisdoms code` does by default (a text's codes never depend on
+the batch it arrives in). "zero_shot_learning_from_batch" is the explicit option (`learn_from_corpus`): the same
+texts, unlabelled, are learned from too. "batch_independence" codes the first eighth of the units alone and inside
+the whole set and counts how often the top code and the assigned codes agree. Learning: for each code, n units
+(5/20/50, at most half of that code's units) are drawn with a seed; every gold code of a drawn unit becomes a
+confirmed decision; the rest are the evaluation rows, on which cosine, zero-shot and learned are all measured.
+"learned" is as shipped (each code's components chosen by cross-validation on the decisions); "learned_ungated"
+always uses the embedding + wording regression (the learner before this change), to show what the choice adds.
+Assignment: each unit's best code plus others within the margin (the bench's rule); "*_as_assigned" assigns as
+`wisdoms code` does (a best code under the threshold is not assigned). Macro figures average per-code F1 over
+codes with at least 10 gold units among the rows measured (../shared/bench/README.md).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from wisdoms._files import write_text  # noqa: E402
-from wisdoms.codebook import CodeMatcher, Decision, assign, load_codebook  # noqa: E402
+from wisdoms.codebook import CodeMatcher, Decision, assign  # noqa: E402
 from wisdoms.embed import EmbeddingCache, embed_texts, make_embedder  # noqa: E402
 from wisdoms.settings import Settings  # noqa: E402
 
-BENCH = ROOT.parent / "shared" / "bench" / "nhs_fft"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from coding_data import DATASETS, SHARED, load  # noqa: E402
+
+#: The NHS FFT data set (benchmarks/codebook_finetune.py reads it from here).
+BENCH = SHARED / "nhs_fft"
 
 
 MIN_SUPPORT = 10  # macro figures average over codes with at least this many gold comments (bench README)
@@ -132,35 +137,54 @@ def half_split(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(drawn[: rows // 2]), np.sort(drawn[rows // 2:])
 
 
-#: Learned matchers measured at every point of the curve: (name, setting overrides). "lexical" is as shipped.
-LEARNED = (("embedding", {"learned_lexical": False}), ("lexical", {}))
-#: Measured at n = 20 only, to show what each part of the shipped learner adds.
-ABLATIONS = (("lexical_no_corpus", {"learn_from_corpus": False}),
-             ("lexical_no_clauses_no_corpus", {"learn_from_corpus": False, "code_clauses": False}))
+#: Learned matchers measured at every point of the curve: (name, fixed combination or None for the shipped choice).
+LEARNED = (("learned", None), ("learned_ungated", ("meaning", "wording")))
 
 
-def learned_run(book, comments: list[dict], vectors: np.ndarray, gold: np.ndarray, embed, settings: Settings,
+@contextmanager
+def _combinations(fixed: tuple[str, ...] | None):  # noqa: ANN202
+    """Every code uses ``fixed`` (no cross-validated choice) while inside; ``None`` leaves the shipped choice."""
+    from wisdoms.codebook import learning
+
+    saved = learning.COMBINATIONS
+    if fixed is not None:
+        learning.COMBINATIONS = (fixed,)
+    try:
+        yield
+    finally:
+        learning.COMBINATIONS = saved
+
+
+def cosine_top1(book, vectors: np.ndarray, embed) -> np.ndarray:  # noqa: ANN001
+    """Plain cosine to each code's "name: definition" (the name alone when it has none), best code only."""
+    codes = list(book.active)
+    described = embed([f"{c.name}: {c.definition}" if c.definition else c.name for c in codes])
+    return assign(vectors @ described.T, threshold=-2.0, margin=0.0, max_codes=1, always_top=True)
+
+
+def learned_run(book, units: list[dict], vectors: np.ndarray, gold: np.ndarray, embed, settings: Settings,
                 n: int | None, seed: int, variants=LEARNED) -> dict[str, dict]:
-    """One learning-curve point: confirmed decisions from the learning rows, scores on the evaluation rows
-    (``n`` confirmed comments per code, or, with ``n=None``, half of all comments: :func:`half_split`).
-
-    As ``wisdoms code --learn`` does, the matcher is fitted with every comment's vector and text as its
-    corpus (no gold codes: the learning round on the corpus uses the matcher's own confident codes).
-    """
+    """One learning-curve point: confirmed decisions from the learning rows (``n`` per code, or with ``n=None``
+    half of all units: :func:`half_split`); cosine, zero-shot and each learned variant on the evaluation rows."""
     train, test = split(gold, n, seed) if n is not None else half_split(len(gold), seed)
-    decisions = [Decision(comments[r]["id"], code, "confirm", comments[r]["text"], "benchmark gold", "")
-                 for r in train for code in comments[r]["codes"]]
-    texts = [c["text"] for c in comments]
+    decisions = [Decision(units[r]["id"], code, "confirm", units[r]["text"], "benchmark gold", "")
+                 for r in train for code in units[r]["codes"]]
+    texts = [u["text"] for u in units]
     test_texts = [texts[r] for r in test]
-    out = {}
-    for name, overrides in variants:
-        s = settings.with_overrides(**overrides)
+    common = {"train_units": int(len(train)), "test_units": int(len(test)), "seed": seed}
+    out = {"cosine_top1": {**prf_scores(cosine_top1(book, vectors[test], embed), gold[test]), **common},
+           "zero_shot": {**measure(CodeMatcher(book, settings).fit(embed), vectors[test], test_texts, gold[test],
+                                   settings), **common}}
+    for name, fixed in variants:
         started = time.time()
-        learned = CodeMatcher(book, s, decisions=decisions).fit(embed, corpus=vectors, corpus_texts=texts)
+        with _combinations(fixed):
+            learned = CodeMatcher(book, settings, decisions=decisions).fit(embed, corpus=vectors, corpus_texts=texts)
         fit_s = time.time() - started
-        run = measure(learned, vectors[test], test_texts, gold[test], s)
-        run.update(train_comments=len(train), test_comments=int(len(test)), seed=seed, fit_seconds=round(fit_s, 1),
-                   corpus_rows=learned.corpus_rows_)
+        run = measure(learned, vectors[test], test_texts, gold[test], settings)
+        if learned.learner_ is not None:
+            chosen = [" + ".join(c) if c else "zero-shot" for c in learned.learner_.chosen_]
+            run["chosen"] = {k: chosen.count(k) for k in sorted(set(chosen))}
+        run.update(common, fit_seconds=round(fit_s, 1))
         out[name] = run
     return out
 
@@ -171,67 +195,89 @@ def mean_of(runs: list[dict]) -> dict:
     return {**{k: round(float(np.mean([r[k] for r in runs])), 4) for k in metrics}, "runs": runs}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bench", default=str(BENCH))
-    parser.add_argument("--cache-dir", default="/tmp/wisdoms-bench-cache")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "codebook.json"))
-    parser.add_argument("--encoder", default="torch", choices=["torch", "onnx"],
-                        help="MiniLM through torch (the figures in CODEBOOK.md) or the int8 ONNX build "
-                             "`wisdoms code` and `wisdoms run` use on a CPU (built in --cache-dir)")
-    args = parser.parse_args()
-    bench = Path(args.bench)
-    book = load_codebook(bench / "codebook.jsonl")
-    comments = [json.loads(line) for line in (bench / "comments.jsonl").read_text(encoding="utf-8").splitlines()
-                if line.strip()]
-    embedder, cache = make_embedder(encoder=args.encoder, cache_dir=args.cache_dir), EmbeddingCache(args.cache_dir)
+def batch_independence(book, units: list[dict], vectors: np.ndarray, embed, settings: Settings,  # noqa: ANN001
+                       whole: CodeMatcher) -> dict:
+    """The first eighth of the units coded alone and inside the whole set (``whole``: fitted with ``settings`` and
+    every unit as its corpus): how often the top code, and the set of assigned codes, agree (1.0: the batch made
+    no difference)."""
+    texts = [u["text"] for u in units]
+    part = max(1, len(units) // 8)
 
-    def embed(texts):
-        return embed_texts(list(texts), embedder, cache)[0]
+    def coded(matcher: CodeMatcher) -> tuple[np.ndarray, np.ndarray]:
+        scores = matcher.score(vectors[:part], texts[:part])[0]
+        return np.argmax(scores, axis=1), matcher.assigned(scores)
 
-    started = time.time()
-    vectors = embed([c["text"] for c in comments])
+    alone = CodeMatcher(book, settings).fit(embed, corpus=vectors[:part], corpus_texts=texts[:part])
+    (top_a, set_a), (top_b, set_b) = coded(alone), coded(whole)
+    return {"units": part, "of": len(units), "top_code_agrees": round(float((top_a == top_b).mean()), 4),
+            "assigned_codes_agree": round(float((set_a == set_b).all(axis=1).mean()), 4)}
+
+
+def run_dataset(name: str, embed, seeds: int, sizes: list[int], variants=LEARNED) -> dict:  # noqa: ANN001
+    """Every figure for data set ``name``."""
+    book, units = load(name)
+    texts = [u["text"] for u in units]
+    vectors = embed(texts)
     settings = Settings()
     zero = CodeMatcher(book, settings).fit(embed)
     ids = [c.id for c in zero.codes_]
-    gold = np.zeros((len(comments), len(ids)), dtype=bool)
-    for r, c in enumerate(comments):
-        for code in c["codes"]:
-            gold[r, ids.index(code)] = True
-    results: dict = {"comments": len(comments), "codes": len(ids), "settings": settings.to_dict(),
-                     "model": embedder.describe()}
-    texts = [c["text"] for c in comments]
-    self_trained = CodeMatcher(book, settings).fit(embed, corpus=vectors, corpus_texts=texts)
-    # self-trained on the corpus's vectors only; scored whole ("without_clauses") it is what `wisdoms run` does
-    fast = CodeMatcher(book, settings).fit(embed, corpus=vectors)
-    whole = settings.with_overrides(code_clauses=False)
-    results["zero_shot"] = {"multi_label": measure(self_trained, vectors, texts, gold, settings),
-                            "top1": prf_scores(predict(self_trained, vectors, settings, top1=True, texts=texts), gold),
-                            "self_trained_rows": self_trained.self_trained_rows_,
-                            "corpus_rows": self_trained.corpus_rows_,
-                            "not_learned_from_corpus": prf_scores(predict(fast, vectors, settings, texts=texts), gold),
-                            "without_clauses": prf_scores(predict(fast, vectors, whole), gold),
-                            "codebook_only": prf_scores(predict(zero, vectors, settings, texts=texts), gold)}
-    curve: dict = {name: {} for name, _ in LEARNED}
-    for n in (5, 20, 50):
-        runs = [learned_run(book, comments, vectors, gold, embed, settings, n, seed) for seed in range(args.seeds)]
-        for name in curve:
-            curve[name][str(n)] = mean_of([r[name] for r in runs])
+    gold = np.zeros((len(units), len(ids)), dtype=bool)
+    for r, u in enumerate(units):
+        gold[r, [ids.index(code) for code in u["codes"]]] = True
+    batch = settings.with_overrides(learn_from_corpus=True)
+    from_batch = CodeMatcher(book, batch).fit(embed, corpus=vectors, corpus_texts=texts)
+    results: dict = {
+        "units": len(units), "codes": len(ids), "codes_used": int(gold.any(axis=0).sum()),
+        "cosine_top1": prf_scores(cosine_top1(book, vectors, embed), gold),
+        "zero_shot": {**measure(zero, vectors, texts, gold, settings),
+                      "top1": prf_scores(predict(zero, vectors, settings, top1=True, texts=texts), gold)},
+        "zero_shot_learning_from_batch": measure(from_batch, vectors, texts, gold, batch),
+        "batch_independence": {
+            "default": batch_independence(book, units, vectors, embed, settings,
+                                          CodeMatcher(book, settings).fit(embed, corpus=vectors, corpus_texts=texts)),
+            "learning_from_batch": batch_independence(book, units, vectors, embed, batch, from_batch)},
+    }
+    curve: dict = {}
+    for n in sizes:
+        started = time.time()
+        runs = [learned_run(book, units, vectors, gold, embed, settings, n, seed, variants) for seed in range(seeds)]
+        curve[str(n)] = {part: mean_of([r[part] for r in runs]) for part in runs[0]}
+        print(f"{name} n={n}: {time.time() - started:.0f} s "
+              + ", ".join(f"{part} {v['macro_f1']:.3f} (any support {v['macro_f1_any_support']:.3f})"
+                          for part, v in curve[str(n)].items()), flush=True)
     results["learning_curve"] = curve
-    ablations = [learned_run(book, comments, vectors, gold, embed, settings, 20, seed, ABLATIONS)
-                 for seed in range(args.seeds)]
-    results["ablations_20"] = {name: mean_of([r[name] for r in ablations]) for name, _ in ABLATIONS}
-    halves = [learned_run(book, comments, vectors, gold, embed, settings, None, seed) for seed in range(args.seeds)]
-    results["learned_from_half"] = {name: mean_of([r[name] for r in halves]) for name, _ in LEARNED}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=",".join(DATASETS), help=f"comma-separated, of {', '.join(DATASETS)}")
+    parser.add_argument("--cache-dir", default="/tmp/wisdoms-bench-cache")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--sizes", default="5,20,50", help="confirmed units per code at each learning point")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "codebook.json"))
+    parser.add_argument("--shipped-only", action="store_true", help="measure the shipped learner only, not the "
+                        "learner without the cross-validated choice as well")
+    parser.add_argument("--encoder", default="torch", choices=["torch", "onnx"],
+                        help="MiniLM through torch (the figures in CODEBOOK.md) or the int8 ONNX build")
+    args = parser.parse_args()
+    embedder, cache = make_embedder(encoder=args.encoder, cache_dir=args.cache_dir), EmbeddingCache(args.cache_dir)
+
+    def embed(texts):  # noqa: ANN001, ANN202
+        return embed_texts(list(texts), embedder, cache)[0]
+
+    started = time.time()
+    results: dict = {"model": embedder.describe(), "settings": Settings().to_dict(), "seeds": args.seeds}
+    for name in args.data.split(","):
+        begun = time.time()
+        results[name] = run_dataset(name, embed, args.seeds, [int(n) for n in args.sizes.split(",")],
+                                    LEARNED[:1] if args.shipped_only else LEARNED)
+        results[name]["seconds"] = round(time.time() - begun, 1)
+        summary = {k: (results[name][k]["macro_f1"], results[name][k]["macro_f1_any_support"])
+                   for k in ("cosine_top1", "zero_shot", "zero_shot_learning_from_batch")}
+        print(name, json.dumps({**summary, "batch_independence": results[name]["batch_independence"]}), flush=True)
     results["seconds"] = round(time.time() - started, 1)
     write_text(args.out, json.dumps(results, indent=2) + "\n")
-    print(json.dumps({"zero_shot": results["zero_shot"],
-                      "learning_curve": {name: {n: {k: v for k, v in c.items() if k != "runs"}
-                                                for n, c in points.items()} for name, points in curve.items()},
-                      **{part: {name: {k: v for k, v in c.items() if k != "runs"} for name, c in results[part].items()}
-                        for part in ("ablations_20", "learned_from_half")}},
-                     indent=2))
     return 0
 
 

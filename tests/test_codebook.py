@@ -146,7 +146,7 @@ def test_zero_shot_matching_uses_examples_and_exclusions(book):
     ids = [c.id for c in matcher.codes_]
     assert ids[int(np.argmax(scores[0]))] == "waiting"
     assert ids[int(np.argmax(scores[1]))] == "sanctions"
-    assert evidence[1][ids.index("sanctions")] == "example 1"
+    assert evidence[1][ids.index("sanctions")].descriptor == "example 1"  # evidence is data; writers word it
     # the exclusion note lowers money's score for a text about waiting for a payment decision
     plain = CodeMatcher(book.__class__(codes=tuple(c if c.id != "money" else c.__class__(
         **{**c.__dict__, "exclude": ""}) for c in book.codes)), Settings()).fit(fake_embed)
@@ -246,7 +246,10 @@ def test_real_model_zero_shot_on_a_bench_slice():
     scores, _ = matcher.score(embedder.encode([c["text"] for c in comments]))
     ids = [c.id for c in matcher.codes_]
     hits = sum(ids[int(np.argmax(row))] in c["codes"] for row, c in zip(scores, comments))
-    assert hits / len(comments) > 0.5  # top-1 naive baseline is about 0.2
+    # top-1 naive baseline is about 0.2. Measured 0.42: 174 of these 400 comments are "Did not answer", which the
+    # matcher once caught with phrases of its own for "blank" codes; now only what the codebook says counts, and
+    # this codebook's non-answer code has no such example (a team would add one).
+    assert hits / len(comments) > 0.35
 
 
 HISTORY_BOOK = """name: Team book
@@ -481,7 +484,7 @@ def test_coding_is_multi_label_with_evidence_and_an_answer_may_get_no_code(book,
     rows = code_answers(read_answers(path), book, fake_embed, settings=Settings(code_threshold=0.3, code_margin=0.08))
     assigned = {(r["id"], r["code"]) for r in rows if r["assigned"]}
     assert assigned == {("x", "waiting"), ("x", "money")}  # two codes for one answer, none for the weather
-    assert {r["evidence"] for r in rows if r["assigned"]} == {"example 1"}
+    assert {r["evidence"].words() for r in rows if r["assigned"]} == {"example 1"}
     lines = write_coding(rows, tmp_path / "out.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 3 and lines[1].startswith("x,waiting,") and lines[1].endswith(",true,example 1")
 

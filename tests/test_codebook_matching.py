@@ -54,7 +54,7 @@ def _corpus(n: int, seed: int = 0) -> np.ndarray:
 def test_self_training_learns_how_the_corpus_phrases_a_code(tmp_path):
     book = _book(tmp_path)
     plain = CodeMatcher(book, Settings()).fit(_embed)
-    tuned = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(200))
+    tuned = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_embed, corpus=_corpus(200))
     assert plain.self_trained_rows_ == 0 and tuned.self_trained_rows_ == 100
     # mostly along axis 2 (the corpus's alpha cue), slightly towards beta's descriptors
     probe = _unit(E[2] + 0.15 * E[1])[None, :]
@@ -71,7 +71,7 @@ def test_self_training_learns_how_the_corpus_phrases_a_code(tmp_path):
 def test_small_corpus_keeps_the_codebook_only_classifier(tmp_path):
     book = _book(tmp_path)
     plain = CodeMatcher(book, Settings()).fit(_embed)
-    small = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(MIN_SELF_TRAIN_ROWS - 1))
+    small = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_embed, corpus=_corpus(MIN_SELF_TRAIN_ROWS - 1))
     probe = _corpus(10, seed=3)
     assert small.self_trained_rows_ == 0
     np.testing.assert_allclose(small.score(probe)[0], plain.score(probe)[0])
@@ -81,7 +81,7 @@ def test_self_training_picks_the_confident_half_without_labels(tmp_path):
     book = _book(tmp_path)
     # identical rows halfway between the codes: were they trained on, they would all carry the first code
     ambiguous = _unit(np.tile(E[0] + E[1] + 0.3 * E[3], (60, 1)))
-    matcher = CodeMatcher(book, Settings()).fit(_embed, corpus=np.vstack([_corpus(200), ambiguous]))
+    matcher = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_embed, corpus=np.vstack([_corpus(200), ambiguous]))
     assert matcher.self_trained_rows_ == 130
     proba = matcher.descriptor_model_.predict_proba(ambiguous[:1])[0]
     assert abs(proba[0] - proba[1]) < 0.3
@@ -113,13 +113,14 @@ def test_a_saved_self_trained_classifier_scores_as_the_one_trained(tmp_path, cap
     from wisdoms.codebook import Classifier, ClassifierStore
 
     book = _book(tmp_path)
-    tuned = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(200))
+    tuned = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_embed, corpus=_corpus(200))
     store = ClassifierStore(tmp_path / "cache")
     key = ClassifierStore.key(book, model="m", fingerprint="f", corpus="fit-1")
     assert store.load(key, codes=2, dims=DIM) is None
     store.save(key, tuned.descriptor_model_)
     saved = store.load(key, codes=2, dims=DIM)
-    reused = CodeMatcher(book, Settings()).fit(_embed, corpus=_corpus(400, seed=9), self_trained=saved)
+    reused = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_embed, corpus=_corpus(400, seed=9),
+                                                                      self_trained=saved)
     assert reused.reused_classifier_ and reused.self_trained_rows_ == tuned.self_trained_rows_ == 100
     probe = _corpus(20, seed=5)
     np.testing.assert_array_equal(reused.score(probe)[0], tuned.score(probe)[0])
@@ -230,10 +231,11 @@ def test_learned_matcher_reads_the_words_the_embedding_blurs(tmp_path):
     with_words, evidence = matcher.score(vectors, probes)
     assert [ids[i] for i in np.argmax(with_words, axis=1)] == ["alpha", "beta", "alpha", "beta"]
     assert np.all(with_words.max(axis=1) >= Settings().learned_threshold)
-    assert evidence[0][0].startswith("learned from decisions, wording and meaning")
+    assert evidence[0][0].learned_from == "decisions" and "wording" in evidence[0][0].uses
+    assert evidence[0][0].words().startswith("learned from decisions (")
     # the same matcher without the texts falls back to the vectors alone, which cannot separate them
     meaning_only, evidence = matcher.score(vectors)
-    assert evidence[0][0].startswith("learned from decisions (")
+    assert evidence[0][0].learned_from == "decisions" and "wording" not in evidence[0][0].uses
     assert np.ptp(meaning_only[:, ids.index("alpha")]) < 0.05
 
 
@@ -242,7 +244,7 @@ def test_lexical_learning_can_be_switched_off(tmp_path):
     off = CodeMatcher(book, Settings(learned_lexical=False), decisions=_word_decisions()).fit(_blurred_embed)
     probes = ["parking was impossible", "they were rude"]
     vectors = _blurred_embed(probes)
-    assert off.lexical_ is None
+    assert off.learner_.lexical_ is None and all("wording" not in (c or ()) for c in off.learner_.chosen_)
     np.testing.assert_allclose(off.score(vectors, probes)[0], off.score(vectors)[0])
 
 
@@ -322,13 +324,15 @@ def test_benchmark_learns_only_from_learning_rows(tmp_path, monkeypatch):
     monkeypatch.setattr(CodeMatcher, "fit", spy)
     runs = bench.learned_run(book, comments, _blurred_embed(texts), gold, _blurred_embed, Settings(), 3, 0)
     train, test = bench.split(gold, 3, 0)
-    assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
-    assert runs["lexical"]["test_comments"] == len(test) == len(texts) - 6
-    seen.clear()  # half of all comments (n=None): decisions come from half_split's learning rows only
+    # the zero-shot matcher learns from nothing; both learned ones from the learning rows only
+    assert len(seen) == 3 and seen[0] == [] and all(set(ids) == {f"c{r}" for r in train} for ids in seen[1:])
+    assert runs["learned"]["test_units"] == runs["cosine_top1"]["test_units"] == len(test) == len(texts) - 6
+    assert set(runs) == {"cosine_top1", "zero_shot", "learned", "learned_ungated"}
+    seen.clear()  # half of all units (n=None): decisions come from half_split's learning rows only
     runs = bench.learned_run(book, comments, _blurred_embed(texts), gold, _blurred_embed, Settings(), None, 1)
     train, test = bench.half_split(len(texts), 1)
-    assert len(seen) == 2 and all(set(ids) == {f"c{r}" for r in train} for ids in seen)
-    assert runs["lexical"]["test_comments"] == len(test) == len(texts) - len(texts) // 2
+    assert len(seen) == 3 and all(set(ids) == {f"c{r}" for r in train} for ids in seen[1:])
+    assert runs["learned"]["test_units"] == len(test) == len(texts) - len(texts) // 2
 
 
 # --- scoring clause by clause (wisdoms/codebook/clauses.py) ---
@@ -378,8 +382,8 @@ def test_each_clause_of_an_answer_can_match_its_own_code(tmp_path):
     assert with_clauses[0, ids.index("beta")] > whole[0, ids.index("beta")] + 0.3
     assert on.assigned(with_clauses)[0].all() and not off.assigned(whole)[0].all()
     # the evidence says where the clause is, counting characters from 1 as a spreadsheet does
-    assert evidence[0][ids.index("beta")].endswith(", in its clause at characters 42-45")
-    assert texts[0][41:45] == "beta"
+    assert evidence[0][ids.index("beta")].clause == (41, 45) and texts[0][41:45] == "beta"
+    assert evidence[0][ids.index("beta")].words().endswith(", in its clause at characters 42-45")
     # the second answer is one clause: scored as the whole text, and no score ever goes down
     np.testing.assert_allclose(with_clauses[1], whole[1])
     assert np.all(with_clauses >= whole - 1e-6)
@@ -401,7 +405,7 @@ def test_a_passages_clause_is_found_by_its_characters_in_the_words_said(tmp_path
     assert said[start - 1 : end] == "beta"  # counted in the passage's text, from 1, both ends included
     # the analysis text puts it elsewhere: counting there would point at the wrong words
     scored = matcher.score(_bag_embed([passage.analysis_text]), [passage.analysis_text])[1][0]
-    assert scored[[c.id for c in matcher.codes_].index("beta")].endswith("characters 42-45")
+    assert scored[[c.id for c in matcher.codes_].index("beta")].words().endswith("characters 42-45")
 
 
 # --- learning from the corpus being coded (a second round of the learned codes) ---
@@ -414,7 +418,7 @@ def test_learned_codes_learn_from_the_corpus_they_code_confidently(tmp_path):
     book = _book(tmp_path)
     corpus_texts = _METERS + _PARKING  # the decided texts themselves are never added twice
     corpus = _blurred_embed(corpus_texts)
-    first = CodeMatcher(book, Settings(), decisions=_word_decisions()).fit(
+    first = CodeMatcher(book, Settings(learn_from_corpus=True), decisions=_word_decisions()).fit(
         _blurred_embed, corpus=corpus, corpus_texts=corpus_texts)
     alone = CodeMatcher(book, Settings(learn_from_corpus=False), decisions=_word_decisions()).fit(
         _blurred_embed, corpus=corpus, corpus_texts=corpus_texts)
@@ -438,46 +442,6 @@ def test_corpus_texts_must_match_the_corpus_row_for_row(tmp_path):
         matcher.fit(_blurred_embed, corpus_texts=["a"])
 
 
-def test_without_decisions_the_clearest_texts_stand_in_for_them(tmp_path):
-    book = _book(tmp_path)
-    # answers differ in how many other words they hold, so some are coded more clearly than others
-    corpus_texts = [f"{code} {word} {' '.join(['said'] * (i % 4))} {i}"
-                    for i in range(60) for code, word in (("alpha", "meters"), ("beta", "fees"))]
-    corpus = _bag_embed(corpus_texts)
-    learned = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=corpus, corpus_texts=corpus_texts)
-    plain = CodeMatcher(book, Settings(learn_from_corpus=False)).fit(_bag_embed, corpus=corpus,
-                                                                     corpus_texts=corpus_texts)
-    assert learned.learned_from_ == "the most clearly coded texts" and plain.learned_from_ == ""
-    ids = [c.id for c in learned.codes_]
-    # "meters" and "fees" are in no descriptor: only the answers the codebook codes clearly tie them to a code
-    probes = ["meters", "fees"]
-    scores, evidence = learned.score(_bag_embed(probes), probes)
-    assert [ids[i] for i in np.argmax(scores, axis=1)] == ["alpha", "beta"]
-    assert scores[0, ids.index("alpha")] - scores[0, ids.index("beta")] > 0.2
-    assert evidence[0][0].startswith("learned from the most clearly coded texts, wording and meaning")
-    zero, _ = plain.score(_bag_embed(probes), probes)
-    assert abs(zero[0, 0] - zero[0, 1]) < 0.05  # the codebook alone cannot tell
-    # scores are probabilities now, so the learned threshold applies, not the zero-shot one
-    between = np.array([[0.4, 0.1]], dtype=np.float32)
-    assert not learned.assigned(between).any() and plain.assigned(between)[0, 0]
-
-
-def test_repeated_answers_count_once_when_learning_from_the_corpus(tmp_path, caplog):
-    book = _book(tmp_path)
-    distinct = [f"{code} {word} {' '.join(['said'] * (i % 4))} {i}"
-                for i in range(60) for code, word in (("alpha", "meters"), ("beta", "fees"))]
-    corpus_texts = distinct + ["alpha meters"] * 100 + [" "] * 5  # a hundred copies of one answer, and blanks
-    with caplog.at_level("INFO", logger="wisdoms.codebook.matching"):
-        matcher = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(corpus_texts),
-                                                   corpus_texts=corpus_texts)
-    assert "60 of 121 distinct corpus texts stand in for decisions" in caplog.text
-    ids = [c.id for c in matcher.codes_]
-    probes = ["meters", "fees"]
-    assert [ids[i] for i in np.argmax(matcher.score(_bag_embed(probes), probes)[0], axis=1)] == ["alpha", "beta"]
-    # the second round adds each other distinct text at most once
-    assert matcher.corpus_rows_ <= 121 - 60
-
-
 def test_a_code_that_cannot_be_learned_leaves_zero_shot_scores(tmp_path, caplog):
     from wisdoms.codebook import Decision
 
@@ -494,28 +458,100 @@ def test_a_code_that_cannot_be_learned_leaves_zero_shot_scores(tmp_path, caplog)
     assert learned.assigned(learned.score(probe)[0]).all()
 
 
-def test_a_blank_answer_fits_only_a_code_for_blank_answers(tmp_path):
+def test_a_blank_answer_gets_no_code_and_non_answers_are_coded_from_the_codebook(tmp_path):
     path = tmp_path / "book.jsonl"
     path.write_text(
         json.dumps({"id": "alpha", "name": "Alpha", "definition": "alpha things"}) + "\n"
-        + json.dumps({"id": "none", "name": "No answer", "definition": "Blank or not relevant."}) + "\n",
+        + json.dumps({"id": "none", "name": "Labelling not possible", "definition": "Blank or not relevant.",
+                      "examples": ["beta did not answer"]}) + "\n",
         encoding="utf-8")
-    with_code = CodeMatcher(load_codebook(path), Settings()).fit(_embed)
-    texts = ["alpha thing", "  ", ""]
-    scores, evidence = with_code.score(_embed(["alpha thing", "alpha", "alpha"]), texts)  # vectors that lean alpha
-    assert with_code.nonresponse_codes_ == [1]
-    assert with_code.assigned(scores)[1:].tolist() == [[False, True], [False, True]]
-    assert evidence[1] == ["a blank answer", "a blank answer"] and with_code.assigned(scores)[0, 0]
-    # a codebook without such a code assigns a blank answer nothing, whatever its vector
-    plain = CodeMatcher(_book(tmp_path), Settings()).fit(_embed)
-    assert not plain.assigned(plain.score(_embed(["alpha"]), [""])[0]).any()
+    matcher = CodeMatcher(load_codebook(path), Settings()).fit(_embed)
+    # nothing is added to a code because its definition says "blank": only what the codebook says describes it
+    assert [d.text for d in matcher.positives_ if d.code == 1] == [
+        "Labelling not possible: Blank or not relevant.", "Labelling not possible", "beta did not answer"]
+    texts = ["alpha thing", "  ", "", "beta: did not answer"]
+    scores, evidence = matcher.score(_embed(["alpha thing", "alpha", "alpha", "beta"]), texts)  # blanks lean alpha
+    chosen = matcher.assigned(scores)
+    assert chosen[0, 0] and not chosen[1:3].any()  # a blank answer has nothing in it to code
+    assert evidence[1][0].blank and evidence[1][0].words() == "a blank answer"
+    assert chosen[3].tolist() == [False, True]  # the team's non-answer, matched through its example
 
 
-def test_few_distinct_texts_are_not_learned_from(tmp_path, caplog):
+def test_a_text_gets_the_same_codes_whatever_batch_it_arrives_in(tmp_path):
     book = _book(tmp_path)
-    corpus_texts = ["alpha meters", "beta fees", "alpha said"] * 30  # ninety rows, three distinct texts
-    with caplog.at_level("INFO", logger="wisdoms.codebook.matching"):
-        matcher = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(corpus_texts),
-                                                   corpus_texts=corpus_texts)
-    assert matcher.self_trained_rows_ == 45 and matcher.learned_from_ == ""
-    assert "fewer than 50 distinct texts" in caplog.text
+    texts = [f"{code} {word} {' '.join(['said'] * (i % 4))} {i}"
+             for i in range(60) for code, word in (("alpha", "meters"), ("beta", "fees"))]
+    few = texts[:7]
+    alone = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(few), corpus_texts=few)
+    inside = CodeMatcher(book, Settings()).fit(_bag_embed, corpus=_bag_embed(texts), corpus_texts=texts)
+    np.testing.assert_array_equal(alone.score(_bag_embed(few), few)[0], inside.score(_bag_embed(texts), texts)[0][:7])
+    assert alone.self_trained_rows_ == inside.self_trained_rows_ == 0 and inside.learned_from_ == ""
+    # learning from the batch is an explicit option, and it does make codes depend on the batch
+    opted = CodeMatcher(book, Settings(learn_from_corpus=True)).fit(_bag_embed, corpus=_bag_embed(texts),
+                                                                    corpus_texts=texts)
+    assert opted.self_trained_rows_ == 60 and opted.learned_from_ == ""
+
+
+def test_a_code_named_within_its_group_or_without_a_definition_is_still_described(tmp_path):
+    from wisdoms.codebook import Codebook
+    from wisdoms.codebook.matching import descriptors_of
+    from wisdoms.models import Code
+
+    book = Codebook(codes=(Code("benefits", "Benefits of the tool", "", status="group"),
+                           Code("compliment", "Compliment", "", parent="benefits"),
+                           Code("speed", "Speed", "It was quick.", include="fast, quick", examples=("so fast",))))
+    positives, negatives = descriptors_of(book)
+    assert [(d.code, d.label, d.text) for d in positives] == [
+        (0, "definition", "Compliment"), (0, "name", "Compliment"), (0, "group", "Benefits of the tool: Compliment"),
+        (1, "definition", "Speed: It was quick."), (1, "name", "Speed"), (1, "inclusion note", "fast, quick"),
+        (1, "example 1", "so fast")]
+    assert negatives == []
+
+
+def test_evidence_is_data_until_a_writer_puts_it_in_words():
+    from wisdoms.codebook import Evidence
+
+    zero = Evidence("alpha", "example 2", clause=(16, 30))
+    assert zero.words() == "example 2, in its clause at characters 17-30"
+    # counted in another text: positions[i] is where character i of the scored text is there
+    positions = list(range(5, 45))
+    assert zero.in_text(positions).clause == (21, 35) and Evidence("a", "name").in_text(positions).clause is None
+    learned = Evidence("alpha", "definition", learned_from="decisions", uses=("codebook", "meaning"))
+    assert learned.words() == "learned from decisions (codebook + meaning; closest to: definition)"
+
+
+def test_cross_validation_keeps_only_the_components_that_hold_up():
+    from wisdoms.codebook import assign
+    from wisdoms.codebook.learning import CodeLearner
+
+    def rule(scores):
+        return assign(scores, threshold=0.5, margin=0.08, max_codes=3)
+
+    rng = np.random.default_rng(0)
+    n, k = 60, 2
+    y = np.zeros((n, k), dtype=bool)
+    y[: n // 2, 0] = y[n // 2:, 1] = True
+    prior_x = _unit(rng.standard_normal((4, DIM)))
+    prior_y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=bool)
+    prior_texts = ["a", "b", "c", "d"]
+    # the codebook's score tells the codes apart; the embedding and the words are noise that a regression would
+    # fit anyway (one word per text, each text its own)
+    z = np.where(y, 0.6, 0.3).astype(np.float32) + 0.05 * rng.standard_normal((n, k)).astype(np.float32)
+    x = _unit(rng.standard_normal((n, DIM)))
+    texts = [f"w{i}x w{i}y" for i in range(n)]
+    learner = CodeLearner(rule, seed=0).fit(z, x, texts, y, np.ones(n), np.ones_like(y), prior_x, prior_texts, prior_y)
+    assert learner.chosen_ == [("codebook",), ("codebook",)]
+    assert learner.f1_["codebook"] > 0.9 > learner.f1_["meaning + wording"]
+    probs, used = learner.predict(z, x, texts)
+    assert (np.argmax(probs, axis=1) == np.argmax(z, axis=1)).all()  # the codebook's ranking, as probabilities
+    assert rule(probs)[y].mean() > 0.9 and used == [("codebook",), ("codebook",)]
+    # where only the words tell the codes apart (one word per code), the words are used
+    words = [("parking " if row[0] else "rude ") + t for row, t in zip(y, texts)]
+    flat = np.full((n, k), 0.4, dtype=np.float32) + 0.05 * rng.standard_normal((n, k)).astype(np.float32)
+    learner = CodeLearner(rule, seed=0).fit(flat, x, words, y, np.ones(n), np.ones_like(y), prior_x, prior_texts,
+                                            prior_y)
+    assert all("wording" in combo for combo in learner.chosen_)
+    probs, used = learner.predict(flat[:4], x[:4], ["parking again", "parking", "so rude", "rude"])
+    assert np.argmax(probs, axis=1).tolist() == [0, 0, 1, 1] and used == learner.chosen_
+
+

@@ -153,3 +153,76 @@ def test_long_texts_run_in_pieces_within_the_attention_budget(tmp_path) -> None:
     order, step = onnx.batch_order(texts)
     part = order[step:]  # the second batch on its own gives the vectors it gave inside the whole call
     np.testing.assert_array_equal(onnx.encode([texts[i] for i in part]), whole[part])
+
+
+def _tiny_encoder(folder, inputs: Sequence[str]) -> None:  # noqa: ANN001
+    """A locally built encoder graph (word embeddings looked up by id, 4 dimensions) declaring ``inputs``, with a
+    word-level tokenizer: the shape of an MPNet/XLM-R export, which has no ``token_type_ids``."""
+    import onnx
+    from onnx import TensorProto, helper
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    vocab = {"[UNK]": 0, "kind": 1, "staff": 2, "long": 3, "wait": 4}
+    tokenizer = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer.save(str(folder / "tokenizer.json"))
+    table = np.random.default_rng(0).normal(size=(len(vocab), 4)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "input_ids"], ["hidden"], axis=0)], "tiny",
+        [helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"]) for name in inputs],
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["batch", "tokens", 4])],
+        [helper.make_tensor("table", TensorProto.FLOAT, table.shape, table.ravel().tolist())])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(folder / "model.onnx"))
+
+
+def test_onnx_runner_feeds_only_the_inputs_an_mpnet_style_graph_declares(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.embed.onnx import _OnnxRunner
+
+    _tiny_encoder(tmp_path, ["input_ids", "attention_mask"])
+    runner = _OnnxRunner(tmp_path, {"mode": "mean", "normalize": True, "max_length": 16})
+    vectors = runner.encode(["kind staff", "long wait", "kind staff"])
+    assert vectors.shape == (3, 4)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(vectors[0], vectors[2])
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_onnx_graph_needing_an_input_the_encoder_cannot_make_is_refused_by_name(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.embed.onnx import _OnnxRunner
+    from wisdoms.errors import ModelUnavailableError
+
+    _tiny_encoder(tmp_path, ["input_ids", "attention_mask", "position_ids"])
+    with pytest.raises(ModelUnavailableError, match="position_ids"):
+        _OnnxRunner(tmp_path, {"mode": "mean", "normalize": True, "max_length": 16})
+
+
+def test_encoder_inputs_follow_the_models_forward() -> None:
+    from wisdoms.embed.onnx import encoder_inputs
+
+    class MPNetLike:
+        def forward(self, input_ids=None, attention_mask=None, head_mask=None):  # noqa: ANN001, ANN202
+            return None
+
+    class BertLike:
+        def forward(self, input_ids=None, attention_mask=None, token_type_ids=None):  # noqa: ANN001, ANN202
+            return None
+
+    assert encoder_inputs(MPNetLike()) == ["input_ids", "attention_mask"]
+    assert encoder_inputs(BertLike()) == ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def test_onnxruntime_failure_while_building_falls_back_to_torch_with_a_warning(tmp_path, monkeypatch,
+                                                                              caplog) -> None:  # noqa: ANN001
+    from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
+
+    def refuse(model, cache_dir):  # noqa: ANN001, ANN202
+        raise InvalidArgument("[ONNXRuntimeError] : 2 : INVALID_ARGUMENT : Invalid input name: token_type_ids")
+
+    monkeypatch.setattr("wisdoms.embed.factory.build_onnx", refuse)
+    with caplog.at_level(logging.WARNING, logger="wisdoms.embed"):
+        embedder = make_embedder("all-MiniLM-L6-v2", encoder="onnx", cache_dir=tmp_path)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert "using torch" in caplog.text and "InvalidArgument" in caplog.text and "token_type_ids" in caplog.text

@@ -188,7 +188,8 @@ def test_same_input_and_seed_give_identical_themes(real_run, tmp_path: Path) -> 
 def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001
     folder = five_conversations
     extra = sorted(SAMPLE.glob("conversation-*.txt"))[5]
-    settings = Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5)
+    # learning codes from the batch (an option since coding became batch-independent) self-trains a classifier
+    settings = Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5, learn_from_corpus=True)
     first = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False)
     assert "carried_over_from" not in first.manifest["themes"]
     shutil.copy(extra, folder / extra.name)
@@ -207,6 +208,11 @@ def test_rerun_with_one_more_transcript_carries_themes_over(tmp_path: Path, five
     refit = run(folder, codebook=CODEBOOK, settings=settings, embedder=fake_embedder, write=False, refit=True)
     assert refit.manifest["themes"]["refit_reason"] == "asked to refit"
     assert refit.manifest["codebook_matching"]["classifier"] == "trained in this run"
+    # by default a passage's codes depend only on it and the codebook: nothing is trained on the passages
+    plain = run(folder, codebook=CODEBOOK, settings=Settings(cache_dir=str(tmp_path / "cache"), refit_share=0.5),
+                embedder=fake_embedder, write=False)
+    assert plain.manifest["codebook_matching"]["classifier"] == "codebook only"
+    assert plain.manifest["codebook_matching"]["self_trained_rows"] == 0
 
 
 def test_unchanged_conversations_are_not_split_again(tmp_path: Path, five_conversations: Path, fake_embedder) -> None:  # noqa: ANN001

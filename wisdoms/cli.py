@@ -452,7 +452,39 @@ def _codebook_embed(args: argparse.Namespace):  # noqa: ANN202
     # the encoder `wisdoms run` uses (settings.encoder: the int8 ONNX build on a CPU), so the two share the cache
     embedder = make_embedder(settings.model, encoder=settings.encoder, cache_dir=folder)
     cache = EmbeddingCache(folder)
-    return settings, lambda texts: embed_texts(list(texts), embedder, cache)[0]
+    progress = _progress(args)
+
+    def embed(texts):  # noqa: ANN001, ANN202
+        texts = list(texts)
+        if progress is None or len(texts) < 100:  # descriptors and decisions: a moment, no bar
+            return embed_texts(texts, embedder, cache)[0]
+        progress.start(f"Embedding {len(texts)} texts", len(texts))
+        vectors, stats = embed_texts(texts, embedder, cache, progress=progress.advance)
+        progress.finish(f"Embedded {len(texts)} texts", f"{stats.encoded} new, {stats.cached} from the cache")
+        return vectors
+
+    return settings, embed
+
+
+def _say_what_was_learned(matcher) -> None:  # noqa: ANN001
+    """On screen: where codes were learned from, and per code what cross-validation on the decisions kept."""
+    if matcher.settings.learn_from_corpus:
+        print("Learning from the batch being coded as well (learn_from_corpus): an answer's codes depend on the "
+              "other answers in this file.")
+    summary = matcher.learning_summary()
+    if not summary:
+        if matcher.decisions:
+            print("No code could be learned from the decisions; coded from the codebook alone.")
+        return
+    kinds: dict[str, list[str]] = {}
+    for code, combo, checked in summary:
+        kinds.setdefault(" + ".join(combo) + ("" if checked else " (not checked: no confirmed example)"), []).append(code)
+    f1 = matcher.learner_.f1_
+    print(f"Learned from {matcher.learned_from_}, checked by cross-validation on them (mean F1 per code: "
+          + ", ".join(f"{name} {value:.2f}" for name, value in f1.items()) + "):")
+    for kind, codes in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+        what = "the codebook alone (learning did not help them)" if kind == "codebook" else kind
+        print(f"  {len(codes)} code(s) use {what}: {', '.join(codes[:8])}{', ...' if len(codes) > 8 else ''}")
 
 
 def _add_code(sub: argparse._SubParsersAction) -> None:
@@ -476,7 +508,10 @@ def _cmd_code(args: argparse.Namespace) -> int:
     answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
-    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
+    if decisions and not args.quiet:
+        print(f"Learning {len(book.active)} codes from {len(decisions)} decisions, each checked by cross-validation "
+              "(the longest step with many codes)...", flush=True)
+    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
     write_coding(rows, args.out)
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
           f"({sum(r['assigned'] for r in rows)} assignments): {args.out}")
@@ -497,7 +532,7 @@ def _some_answers(args: argparse.Namespace) -> list[Answer]:
     if blank:
         rows = ", ".join(str(a.row) for a in blank[:5]) + (", ..." if len(blank) > 5 else "")
         print(f"{len(blank)} of {len(answers)} answers in {args.input} are blank (line/row {rows}); "
-              f"they stay in the output, and only a code for blank answers, if the codebook has one, is assigned.")
+              f"they stay in the output with no code assigned (a blank answer has nothing in it to code).")
     return answers
 
 
@@ -632,7 +667,7 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
     answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
-    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings)
+    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
     texts = {a.id: a.text for a in answers}
     names = {c.id: c.name for c in book.codes}
     seen: set[str] = set()

@@ -60,18 +60,20 @@ class Settings:
         theme_code_threshold: Score of a theme's centre at or above which the theme gets the code.
         max_codes_per_passage: Most codes assigned to one passage.
         learned_threshold: Probability at or above which a learned code is assigned: learned from
-            people's decisions, or from the texts being coded (``learn_from_corpus``, as in ``wisdoms code``).
-        learned_lexical: Codes learned from decisions also read the wording of each text (word 1-2-grams
-            and character 3-5-grams, TF-IDF) next to its embedding, when the texts are at hand.
+            people's decisions, or from the texts being coded (``learn_from_corpus``).
+        learned_lexical: Codes learned from decisions may also read the wording of each text (word 1-2-grams
+            and character 3-5-grams, TF-IDF) next to its embedding, when the texts are at hand; each code
+            uses it only where cross-validation on the decisions shows it helps.
         code_clauses: A text with several clauses ("Quick response, accurate advice") is also scored
             clause by clause, each code keeping its best score, so every point it makes can match a
             code (:mod:`wisdoms.codebook.clauses`); the clauses are embedded (and cached) like passages.
             ``wisdoms code`` and :meth:`wisdoms.codebook.CodeMatcher.score` given texts; ``wisdoms run``
             scores whole passages, for speed.
-        learn_from_corpus: When the texts being coded are at hand (``wisdoms code``), codes are learned
-            from them too: without decisions, from the texts the codebook codes most clearly; with
-            decisions, in a second round with the texts those code confidently (see
-            :meth:`wisdoms.codebook.CodeMatcher.fit`). ``wisdoms run`` codes without it, for speed.
+        learn_from_corpus: Learn from the batch being coded as well (off by default): the zero-shot
+            classifier self-trains on the batch's clearest half; without decisions, the texts the codebook
+            codes most clearly stand in for them; with decisions, a second round adds the texts those code
+            confidently (see :meth:`wisdoms.codebook.CodeMatcher.fit`). A text's codes then depend on the
+            other texts of its batch; measured in ``benchmarks/CODEBOOK.md``.
         scheduler: Dask scheduler address (``tcp://host:8786``) to segment and embed on a cluster;
             ``None`` runs in this process.
         refit_share: A re-run whose passages extend an earlier run's (same theme settings, model
@@ -107,7 +109,7 @@ class Settings:
     learned_threshold: float = 0.5
     learned_lexical: bool = True
     code_clauses: bool = True
-    learn_from_corpus: bool = True
+    learn_from_corpus: bool = False
     scheduler: str | None = None
     refit_share: float = 0.1
     privacy_prescan: int = 1000

@@ -15,10 +15,12 @@ scored like any other, and like a whole one-word answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .evidence import Evidence
 
 _ABBREVIATIONS = r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)"
 _BREAK = re.compile(rf"(?<=[.!?;]){_ABBREVIATIONS}\s+|\s*[;,]\s+|\s+(?:but|however|although|though|whereas)\s+",
@@ -57,13 +59,13 @@ def clause_spans(text: str) -> list[tuple[int, int]]:
     return spans if len(spans) > 1 else []
 
 
-def keep_best_clause(scores: NDArray[np.float32], evidence: list[list[str]], spans: list[list[tuple[int, int]]],
-                     clause_scores: NDArray[np.float32], clause_evidence: list[list[str]]) -> None:
+def keep_best_clause(scores: NDArray[np.float32], evidence: list[list[Evidence]], spans: list[list[tuple[int, int]]],
+                     clause_scores: NDArray[np.float32], clause_evidence: list[list[Evidence]]) -> None:
     """Raise each cell of ``scores`` (in place) to its text's best clause's score for that code.
 
     ``spans`` holds each text's clause spans (:func:`clause_spans`); ``clause_scores`` and ``clause_evidence``
-    have one row per clause, in the same order. A raised cell's evidence is the clause's, with where the
-    clause is in the text (characters counted from 1, both ends included).
+    have one row per clause, in the same order. A raised cell's evidence is the clause's, with the clause's span
+    in the text (:attr:`Evidence.clause`).
     """
     first = 0
     for row, found in enumerate(spans):
@@ -73,27 +75,6 @@ def keep_best_clause(scores: NDArray[np.float32], evidence: list[list[str]], spa
         best = np.argmax(block, axis=0)
         top = block[best, np.arange(block.shape[1])]
         for col in np.flatnonzero(top > scores[row]):
-            start, end = found[best[col]]
             scores[row, col] = top[col]
-            evidence[row][col] = clause_evidence[first + best[col]][col] + clause_note(start, end)
+            evidence[row][col] = replace(clause_evidence[first + best[col]][col], clause=found[best[col]])
         first += len(found)
-
-
-_CLAUSE_NOTE = re.compile(r", in its clause at characters (\d+)-(\d+)$")
-
-
-def clause_note(start: int, end: int) -> str:
-    """What evidence adds for a clause at code points ``start:end`` of its text: counted from 1, both ends
-    included, so that a person can find it ("..., in its clause at characters 17-31")."""
-    return f", in its clause at characters {start + 1}-{end}"
-
-
-def relocate_clause(evidence: str, positions: Sequence[int]) -> str:
-    """``evidence`` with its clause's characters (:func:`clause_note`) counted in another text instead of the
-    scored one: ``positions[i]`` is where character ``i`` of the scored text is in that other text (see
-    :func:`wisdoms.models.analysis_positions`). Evidence that names no clause is returned as it is."""
-    found = _CLAUSE_NOTE.search(evidence)
-    if found is None:
-        return evidence
-    first, last = int(found[1]) - 1, int(found[2]) - 1
-    return evidence[: found.start()] + clause_note(positions[first], positions[last] + 1)

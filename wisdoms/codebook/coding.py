@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from ..errors import CodebookError
 from ..settings import Settings
 from ._model import Codebook
 from .decisions import Decision
+from .evidence import Evidence
 from .matching import CodeMatcher, EmbedFn
 
 
@@ -63,18 +64,23 @@ def read_answers(path: str | Path, *, text_column: str = "text", id_column: str 
 
 
 def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, *,
-                 decisions: Sequence[Decision] = (), settings: Settings | None = None) -> list[dict]:
-    """Rows ``id, code, score, assigned`` for every answer and active code, best first per answer.
+                 decisions: Sequence[Decision] = (), settings: Settings | None = None,
+                 on_fit: Callable[[CodeMatcher], None] | None = None) -> list[dict]:
+    """Rows ``id, code, score, assigned, evidence`` (an :class:`Evidence`) for every answer and active code,
+    best first per answer.
 
     Each answer gets its best code assigned where it clears the threshold; further codes within the margin.
-    The answers themselves are the matcher's corpus (see :meth:`CodeMatcher.fit`): with enough of them,
-    the zero-shot classifier, or the codes learned from ``decisions``, also learn from the answers they
-    code most confidently. An answer of several clauses is scored clause by clause as well.
+    An answer's codes depend only on it, the codebook and ``decisions``, not on the other answers, unless
+    ``settings.learn_from_corpus`` asks to learn from them too (see :meth:`CodeMatcher.fit`). An answer of
+    several clauses is scored clause by clause as well. ``on_fit`` is called with the fitted matcher (the CLI
+    says from it what was learned).
     """
     texts = [a.text for a in answers]
     vectors = embed(texts)
     matcher = CodeMatcher(codebook, settings or Settings(), decisions=list(decisions)).fit(
         embed, corpus=vectors, corpus_texts=texts)
+    if on_fit is not None:
+        on_fit(matcher)
     scores, evidence = matcher.score(vectors, texts)
     chosen = matcher.assigned(scores)
     rows = []
@@ -90,5 +96,7 @@ def write_coding(rows: Sequence[dict], path: str | Path) -> Path:
     buf = io.StringIO()
     writer = GuardedDictWriter(buf, fieldnames=["id", "code", "score", "assigned", "evidence"], lineterminator="\n")
     writer.writeheader()
-    writer.writerows({**r, "assigned": "true" if r["assigned"] else "false"} for r in rows)
+    writer.writerows({**r, "assigned": "true" if r["assigned"] else "false",
+                      "evidence": r["evidence"].words() if isinstance(r["evidence"], Evidence) else r["evidence"]}
+                     for r in rows)
     return write_text(path, buf.getvalue())

@@ -67,14 +67,19 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
     if not book.codes:
         return RunCoding(list(themes), [], [], {"codebook": "none: themes found and named inductively; a starter "
                                                 "codebook is drafted from them"})
+    # A passage's codes depend only on it and the codebook. With settings.learn_from_corpus (off by default) the
+    # passages are the matcher's corpus too: the zero-shot classifier self-trains on them once per theme fit, and a
+    # re-run that carries the themes over reuses that fit's classifier.
     store = ClassifierStore(cache_dir)
     key = ClassifierStore.key(book, model=model, fingerprint=fingerprint, corpus=fit)
-    saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit else None
+    learn = settings.learn_from_corpus
+    saved = store.load(key, codes=len(book.active), dims=vectors.shape[1]) if fit and learn else None
     matcher = CodeMatcher(book, settings).fit(embed, corpus=vectors, self_trained=saved)
-    if saved is None and fit and matcher.self_trained_rows_ and matcher.descriptor_model_ is not None:
+    if learn and saved is None and fit and matcher.self_trained_rows_ and matcher.descriptor_model_ is not None:
         store.save(key, matcher.descriptor_model_)
     info = {"self_trained_rows": matcher.self_trained_rows_,
-            "classifier": "reused from the theme fit" if saved is not None else "trained in this run",
+            "classifier": ("codebook only" if not learn
+                           else "reused from the theme fit" if saved is not None else "trained in this run"),
             "scored": "whole passages"}
     # Whole passages only: scoring each clause too (as `wisdoms code` does, settings.code_clauses) embeds
     # every clause, 6.5 s more in a first run at 10k survey answers (benchmarks/CODEBOOK.md).

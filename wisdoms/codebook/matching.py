@@ -1,18 +1,19 @@
 """Matching passages and themes to codes, zero-shot from the codebook or learned from decisions.
 
-Zero-shot, each code is described by several texts (its name and definition, its inclusion note,
-each example); a passage's score for a code blends its similarity to the code's best few
-descriptors, to "name: definition", and the probability of a small logistic regression trained on
-the descriptors themselves (which calibrates codes against each other). Exclusion notes count
-against a code. Given the vectors of the corpus being coded (``fit(..., corpus=...)``), that logistic
-regression is retrained on the corpus's own confidently coded half (self-training), so it learns how
-the codes are phrased in this corpus rather than only in the codebook. With confirmed or rejected
-examples, a one-vs-rest logistic regression per code is trained on the people's decisions, with the
-codebook's descriptors as down-weighted priors; when the texts being scored are given, it also reads
-their words and character n-grams (:mod:`.learning`), not only their embedding, and with the corpus's
-texts it is trained again with the texts it codes confidently added. Given the corpus's texts and no
-decisions, the corpus's most clearly coded half stands in for decisions. Given the texts being scored,
-a text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
+Zero-shot, each code is described by several texts (its name and definition, its name within its parent
+group, its inclusion note, each example); a passage's score for a code blends its similarity to the code's
+best few descriptors, to "name: definition", and the probability of a small logistic regression trained on
+the descriptors themselves (which calibrates codes against each other). Exclusion notes count against a code.
+A text's codes depend only on the text, the codebook and the decisions: never on the other texts of the batch
+it arrives in. With confirmed or rejected examples, each code is learned (:class:`.learning.CodeLearner`): its
+zero-shot score calibrated on the decided texts, a regression over the embedding, and one over the embedding and
+the words, each kept or dropped per code by cross-validation on the decisions. Given the texts being scored, a
+text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
+
+Learning from the batch being coded (``settings.learn_from_corpus``, off by default) is the one exception to
+batch independence: the zero-shot classifier is self-trained on the corpus's confidently coded half, and codes
+learned from decisions train a second round on the texts they code confidently. ``benchmarks/CODEBOOK.md``
+measures what it adds.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ import hashlib
 import io
 import json
 import logging
-import re
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,21 +36,17 @@ from ..models import Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .classifier import Classifier
-from .clauses import clause_spans, keep_best_clause, relocate_clause
+from .clauses import clause_spans, keep_best_clause
 from .decisions import Decision
-from .learning import LexicalFeatures, clearest_rows, fit_one_vs_rest, predict_one_vs_rest
+from .evidence import Evidence
+from .learning import CodeLearner, clearest_rows
 
 log = logging.getLogger(__name__)
 
 EmbedFn = Callable[[Sequence[str]], NDArray[np.float32]]
 
-#: A definition with one of these cues describes a non-response code (blank or missing answers).
-_NONRESPONSE_CUE = re.compile(r"\b(blank|no answer|no response|non-response|not answered|unanswered)\b", re.I)
-#: Generic phrasings of a missing survey answer, added as descriptors of a non-response code.
-NONRESPONSE_PHRASES = ("no answer", "not answered", "no response", "left blank", "no comment", "blank")
 _TOP_DESCRIPTORS = 3
 _POOL_WEIGHT = 0.7
-_PRIOR_WEIGHT = 0.3
 _LR_WEIGHT = 0.3
 _EXCLUDE_PENALTY = 0.5
 #: Self-training: the share of the corpus, most confident first, that becomes pseudo-labelled training rows.
@@ -66,8 +61,8 @@ CORPUS_WEIGHT = 0.3
 
 #: Everything the self-trained classifier depends on besides the codebook, the model and the corpus: change
 #: the text when the training changes (constants, descriptors, solver), so classifiers saved before are not reused.
-CLASSIFIER_RECIPE = (f"v1;C=8;balanced;share={_SELF_TRAIN_SHARE};min_rows={MIN_SELF_TRAIN_ROWS};"
-                     f"pool={_POOL_WEIGHT};lr={_LR_WEIGHT};top={_TOP_DESCRIPTORS};nonresponse={'|'.join(NONRESPONSE_PHRASES)}")
+CLASSIFIER_RECIPE = (f"v2;C=8;balanced;share={_SELF_TRAIN_SHARE};min_rows={MIN_SELF_TRAIN_ROWS};"
+                     f"pool={_POOL_WEIGHT};lr={_LR_WEIGHT};top={_TOP_DESCRIPTORS};group-descriptor")
 #: Saved classifiers kept in ``<cache>/matchers/``, newest first (one per theme fit and codebook).
 CLASSIFIERS_KEPT = 20
 
@@ -142,6 +137,31 @@ class _Descriptor:
     text: str
 
 
+def descriptors_of(codebook: Codebook) -> tuple[list[_Descriptor], list[_Descriptor]]:
+    """The texts that describe each active code (column order of :attr:`Codebook.active`), for and against.
+
+    For: "name: definition" (the name alone when there is no definition; always first), the name, the name
+    within its parent group ("Benefits: Compliment"), the inclusion note, each example. Against: the
+    exclusion note. Only what the codebook says: nothing is added for any kind of code.
+    """
+    codes = list(codebook.active)
+    names = {c.id: c.name for c in codebook.codes}
+    positives: list[_Descriptor] = []
+    negatives: list[_Descriptor] = []
+    for i, code in enumerate(codes):
+        positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}" if code.definition
+                                     else code.name))
+        positives.append(_Descriptor(i, "name", code.name))
+        if code.parent and names.get(code.parent):
+            positives.append(_Descriptor(i, "group", f"{names[code.parent]}: {code.name}"))
+        if code.include:
+            positives.append(_Descriptor(i, "inclusion note", code.include))
+        positives += [_Descriptor(i, f"example {j}", e) for j, e in enumerate(code.examples, start=1)]
+        if code.exclude:
+            negatives.append(_Descriptor(i, "exclusion note", code.exclude))
+    return positives, negatives
+
+
 def assign(scores: NDArray[np.float32], *, threshold: float, margin: float, max_codes: int,
            always_top: bool = False) -> NDArray[np.bool_]:
     """Which cells are assigned: at or above ``threshold``, within ``margin`` of the row's best, at most
@@ -164,20 +184,19 @@ def assign(scores: NDArray[np.float32], *, threshold: float, margin: float, max_
 class CodeMatcher:
     """Scores passages and themes against a codebook's active codes.
 
-    Construct, then :meth:`fit` with an embed function. Zero-shot scores are on the cosine scale;
-    with ``decisions``, or learned from the corpus's texts (``fit(..., corpus_texts=...)``), they are
-    probabilities from classifiers trained on them (:attr:`learned_from_` says which).
+    Construct, then :meth:`fit` with an embed function. Zero-shot scores are on the cosine scale; with
+    ``decisions`` they are probabilities from the codes learned from them.
 
     Attributes:
         codebook: The codebook.
         settings: Threshold, margin, codes per passage, seed.
         decisions: People's confirmations and rejections to learn from (see :mod:`.decisions`).
 
-    After :meth:`fit`: ``codes_`` (the active codes, the score columns), ``self_trained_rows_`` (corpus rows
-    the zero-shot classifier was self-trained on), ``learned_from_`` (``"decisions"``, ``"the most clearly
-    coded texts"``, or ``""`` when scores are zero-shot), ``corpus_rows_`` (corpus texts added in the second
-    round of learning), ``nonresponse_codes_`` (columns of codes for blank or missing answers) and ``embed_``
-    (the embed function, for clauses).
+    After :meth:`fit`: ``codes_`` (the active codes, the score columns), ``learner_`` (the
+    :class:`.learning.CodeLearner`, or ``None`` when scores are zero-shot), ``learned_from_`` (``"decisions"``
+    or ``""``), ``self_trained_rows_`` (corpus rows the zero-shot
+    classifier was self-trained on; 0 unless ``settings.learn_from_corpus``), ``corpus_rows_`` (corpus texts
+    added in a second round of learning) and ``embed_`` (the embed function, for clauses).
     """
 
     codebook: Codebook
@@ -190,26 +209,16 @@ class CodeMatcher:
 
         Args:
             embed: Texts -> unit-length vectors (the same model as the vectors later scored).
-            corpus: Optional vectors of the passages or answers about to be coded. With at least
-                :data:`MIN_SELF_TRAIN_ROWS` rows, the zero-shot classifier is retrained on the half of
-                them whose best code leads the runner-up most clearly (labelled with that code), plus
-                the descriptors. The corpus's own labels are never seen; scores stay on the same scale.
-            corpus_texts: The texts of ``corpus``, row for row (optional). With them and
-                ``settings.learn_from_corpus``, codes are learned from the corpus too. Without decisions,
-                the clearest half of the corpus's distinct texts (at least :data:`MIN_SELF_TRAIN_ROWS` of
-                them) by zero-shot score (self-trained as above, clause by clause) becomes provisional examples of the codes those
-                scores assign, and the codes are
-                learned from them as from decisions (wording and meaning, see :mod:`.learning`). Then,
-                with decisions or provisional examples, and at least :data:`MIN_SELF_TRAIN_ROWS` other
-                texts, the learned codes are trained a second time with the other texts they score at
-                least :data:`CORPUS_CONFIDENCE` added (labelled with the codes assigned to them, weighted
-                :data:`CORPUS_WEIGHT`): confirmed examples are a few per code, the corpus shows how often
-                and in which words each code really occurs. Scores are then probabilities, assigned
-                at ``settings.learned_threshold``.
-            self_trained: A classifier an earlier fit self-trained (:attr:`descriptor_model_`, saved with
-                :meth:`Classifier.to_arrays`) for this codebook, used instead of training one; ``corpus``
-                is then not trained on. A re-run that carries its themes over passes the one trained when
-                the themes were fitted (see :func:`wisdoms.pipeline.run`).
+            corpus: Optional vectors of the passages or answers about to be coded. Used only with
+                ``settings.learn_from_corpus`` (off by default, so that a text's codes never depend on the
+                batch it arrives in): with at least :data:`MIN_SELF_TRAIN_ROWS` rows, the zero-shot classifier
+                is then retrained on the half of them whose best code leads the runner-up most clearly.
+            corpus_texts: The texts of ``corpus``, row for row (optional). With ``settings.learn_from_corpus``
+                and decisions, and at least :data:`MIN_SELF_TRAIN_ROWS` other distinct texts, the learned codes are
+                trained a second time with the other texts they score at least :data:`CORPUS_CONFIDENCE` added
+                (weighted :data:`CORPUS_WEIGHT`).
+            self_trained: A classifier an earlier fit self-trained (:attr:`descriptor_model_`) for this codebook,
+                used instead of training one (``corpus`` is then not trained on).
 
         Raises:
             CodebookError: ``corpus_texts`` and ``corpus`` differ in length.
@@ -221,21 +230,7 @@ class CodeMatcher:
         self._clause_vectors: dict[str, NDArray[np.float32]] = {}  # clauses embedded by this fit (scored thrice)
         self.codes_ = list(self.codebook.active)
         index = {c.id: i for i, c in enumerate(self.codes_)}
-        positives: list[_Descriptor] = []
-        negatives: list[_Descriptor] = []
-        nonresponse: list[int] = []
-        for i, code in enumerate(self.codes_):
-            positives.append(_Descriptor(i, "definition", f"{code.name}: {code.definition}"))
-            positives.append(_Descriptor(i, "name", code.name))
-            if code.include:
-                positives.append(_Descriptor(i, "inclusion note", code.include))
-            positives += [_Descriptor(i, f"example {j}", e) for j, e in enumerate(code.examples, start=1)]
-            if _NONRESPONSE_CUE.search(f"{code.name} {code.definition} {code.include}"):
-                positives += [_Descriptor(i, "non-response phrasing", p) for p in NONRESPONSE_PHRASES]
-                nonresponse.append(i)
-            if code.exclude:
-                negatives.append(_Descriptor(i, "exclusion note", code.exclude))
-        self.nonresponse_codes_ = nonresponse
+        positives, negatives = descriptors_of(self.codebook)
         usable = [d for d in self.decisions if d.code in index and d.text.strip()]
         skipped = len(self.decisions) - len(usable)
         if skipped:
@@ -250,14 +245,17 @@ class CodeMatcher:
         self.decisions_ = usable
         self.self_trained_rows_ = 0
         self.reused_classifier_ = self_trained is not None
-        if self_trained is not None:
+        learn_from_corpus = self.settings.learn_from_corpus and corpus is not None
+        if self_trained is not None and learn_from_corpus:
             self.descriptor_model_: Classifier | None = self_trained
             self.self_trained_rows_ = self_trained.rows
         else:
+            self.reused_classifier_ = False
             self._fit_descriptor_classifier()
-            if corpus is not None and len(corpus) >= MIN_SELF_TRAIN_ROWS and self.descriptor_model_ is not None:
+            if learn_from_corpus and len(corpus) >= MIN_SELF_TRAIN_ROWS and self.descriptor_model_ is not None:  # type: ignore[arg-type]
                 self._self_train(np.asarray(corpus, dtype=np.float32))
-        self._fit_learned(index, corpus, corpus_texts)
+        self._fit_learned(index, corpus if learn_from_corpus else None,
+                          corpus_texts if learn_from_corpus else None)
         return self
 
     def _descriptor_labels(self) -> NDArray[np.int64]:
@@ -284,19 +282,16 @@ class CodeMatcher:
         self.descriptor_model_ = Classifier.of(
             LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(x, y), rows=len(keep))
         self.self_trained_rows_ = len(keep)
-        log.info("self-trained the zero-shot classifier on %d of %d corpus rows", len(keep), len(corpus))
+        log.info("learning from the batch: self-trained the zero-shot classifier on %d of %d corpus rows",
+                 len(keep), len(corpus))
 
     def _fit_learned(self, index: dict[str, int], corpus: NDArray[np.float32] | None,
                      corpus_texts: Sequence[str] | None) -> None:
-        self.learned_: list[Any] = []  # one fitted scikit-learn regression (or None) per code
-        self.lexical_: LexicalFeatures | None = None
-        self.learned_lexical_: list[Any] = []
+        self.learner_: CodeLearner | None = None
         self.learned_from_ = ""
         self.corpus_rows_ = 0
         k = len(self.codes_)
-        pool = None
-        if corpus is not None and corpus_texts is not None and self.settings.learn_from_corpus:
-            pool = (corpus, corpus_texts)
+        pool = (corpus, corpus_texts) if corpus is not None and corpus_texts is not None else None
         if self.decisions_:
             # One row per decided text; a text confirmed for one code is a negative for codes it was not confirmed for.
             texts: dict[str, int] = {}
@@ -309,36 +304,45 @@ class CodeMatcher:
                 rows[r] = vec
                 target[r, index[d.code]] = 1 if d.verdict == "confirm" else -1
             learned_from = "decisions"
-        elif (pool is not None and self.self_trained_rows_ and not self.reused_classifier_
-              and len((distinct := _distinct(pool[1]))[0]) >= MIN_SELF_TRAIN_ROWS):
-            # No decisions: the corpus texts the zero-shot scores code most clearly stand in for them.
-            texts, rows, target = self._provisional_examples(pool[0], *distinct)
-            learned_from = "the most clearly coded texts"
         else:
-            if pool is not None and not self.decisions_:
-                log.info("codes not learned from the corpus: it has fewer than %d distinct texts, or its "
-                         "classifier was reused", MIN_SELF_TRAIN_ROWS)
+            # Without decisions nothing is learned beyond self-training: texts labelled by the codebook itself (they
+            # once stood in for decisions) would always confirm the codebook when learning is checked against them.
             return
         confirmed_any = (target == 1).any(axis=1)
-        labels = self._descriptor_labels()
-        # rows: the decided texts, then the codebook's descriptors as down-weighted examples of their code
-        y = np.vstack([target == 1, labels[:, None] == np.arange(k)[None, :]])
-        use = np.vstack([(target != 0) | confirmed_any[:, None], np.ones((len(labels), k), dtype=bool)])
-        w = np.concatenate([np.ones(len(texts)), np.full(len(labels), _PRIOR_WEIGHT)])
-        x = np.vstack([rows, self.positive_vectors_])
-        all_texts = list(texts) + [p.text for p in self.positives_]
-        if not self._train_learned(x, all_texts, y, w, use):
+        y = target == 1
+        use = (target != 0) | confirmed_any[:, None]
+        w = np.ones(len(texts))
+        if not self._train_learned(rows, list(texts), y, w, use):
             log.warning("no code could be learned from %s (each needs an example and a counter-example); "
                         "scoring zero-shot", learned_from)
             return
         self.learned_from_ = learned_from
-        log.info("learned %d codes from %d texts (%s)%s", k, len(texts), learned_from,
-                 ", with their wording" if self.lexical_ is not None else "")
         if pool is not None:
-            self._second_round(*pool, texts, x, all_texts, y, w, use)
+            self._second_round(*pool, texts, rows, list(texts), y, w, use)
+
+    def _train_learned(self, x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_],
+                       w: NDArray[np.float64], use: NDArray[np.bool_]) -> bool:
+        """Fit :class:`CodeLearner` on decided texts; ``False`` (nothing learned) when no code has an example and
+        a counter-example among them and its descriptors."""
+        k = len(self.codes_)
+        labels = self._descriptor_labels()
+        prior_y = labels[:, None] == np.arange(k)[None, :]
+        learnable = (y & use).any(axis=0) | prior_y.any(axis=0)
+        if not ((~y & use).any(axis=0) & learnable).any():
+            self.learner_ = None
+            return False
+        z, _ = self._zero_shot(x)
+        s = self.settings
+
+        def rule(scores: NDArray[np.float32]) -> NDArray[np.bool_]:
+            return assign(scores, threshold=s.learned_threshold, margin=s.code_margin, max_codes=s.max_codes_per_passage)
+
+        self.learner_ = CodeLearner(rule, wording=s.learned_lexical, seed=s.seed).fit(
+            z, x, texts, y, w, use, self.positive_vectors_, [p.text for p in self.positives_], prior_y)
+        return True
 
     def _second_round(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str], learned: Mapping[str, int],
-                      x: NDArray[np.float32], all_texts: list[str], y: NDArray[np.bool_], w: NDArray[np.float64],
+                      x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_], w: NDArray[np.float64],
                       use: NDArray[np.bool_]) -> None:
         """Train again with every other distinct corpus text the first round codes at least
         :data:`CORPUS_CONFIDENCE` added, weighted :data:`CORPUS_WEIGHT`, labelled with its assigned codes."""
@@ -354,45 +358,33 @@ class CodeMatcher:
                      CORPUS_CONFIDENCE)
             return
         extra = self.assigned(scores[confident], always_top=True)
-        self._train_learned(np.vstack([x, corpus[at[confident]]]), all_texts + [found[i] for i in confident],
+        self._train_learned(np.vstack([x, corpus[at[confident]]]), texts + [found[i] for i in confident],
                             np.vstack([y, extra]), np.concatenate([w, np.full(len(confident), CORPUS_WEIGHT)]),
                             np.vstack([use, np.ones_like(extra)]))
         self.corpus_rows_ = len(confident)
-        log.info("learned codes again with %d of %d other distinct corpus texts, coded confidently by the first round",
-                 len(confident), len(found))
+        log.info("learning from the batch: learned codes again with %d of %d other distinct corpus texts, coded "
+                 "confidently by the first round", len(confident), len(found))
 
-    def _provisional_examples(self, corpus: NDArray[np.float32], distinct: list[str], at: NDArray[np.int64]
-                              ) -> tuple[dict[str, int], NDArray[np.float32], NDArray[np.int8]]:
-        """The clearest :data:`_SELF_TRAIN_SHARE` of the corpus's distinct texts (``distinct``, first seen at
-        rows ``at``: :func:`_distinct`) by zero-shot score (the best code's lead over the runner-up), as
-        confirmed examples of the codes the zero-shot scores assign them."""
-        scores, _ = self.score(corpus[at], distinct)
-        chosen = self.assigned(scores, always_top=True)
-        keep = clearest_rows(scores, _SELF_TRAIN_SHARE)
-        log.info("%d of %d distinct corpus texts stand in for decisions", len(keep), len(distinct))
-        return ({distinct[i]: n for n, i in enumerate(keep)}, corpus[at[keep]], chosen[keep].astype(np.int8))
+    @property
+    def learned_(self) -> bool:
+        """Whether scores are learned (probabilities) rather than zero-shot."""
+        return self.learner_ is not None
 
-    def _train_learned(self, x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_],
-                       w: NDArray[np.float64], use: NDArray[np.bool_]) -> bool:
-        """Train the learned codes; ``False`` (and nothing learned) when no code has an example and a counter-example."""
-        seed = self.settings.seed
-        learned = fit_one_vs_rest(x, y, w, use, seed=seed)
-        if all(m is None for m in learned):
-            self.learned_, self.lexical_, self.learned_lexical_ = [], None, []
-            return False
-        self.learned_ = learned
-        if self.settings.learned_lexical:
-            lexical = LexicalFeatures().fit(texts)
-            self.lexical_ = lexical
-            self.learned_lexical_ = fit_one_vs_rest(lexical.transform(texts, x), y, w, use, seed=seed)
-        return True
+    def learning_summary(self) -> list[tuple[str, tuple[str, ...], bool]]:
+        """Per active code: its id, what its learned score uses as cross-validation on the decisions chose it,
+        and whether it was checked (it had a decided example); empty when scores are zero-shot."""
+        if self.learner_ is None:
+            return []
+        return [(c.id, combo, bool(checked))
+                for c, combo, checked in zip(self.codes_, self.learner_.chosen_, self.learner_.checked_.tolist())]
 
-    def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], list[list[str]]]:
+    def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Zero-shot scores, and for each cell the index (in :attr:`positives_`) of the closest descriptor."""
         n, k = len(vectors), len(self.codes_)
         sims = vectors @ self.positive_vectors_.T
         prior = np.full((n, k), -1.0, dtype=np.float32)
         pool = np.zeros((n, k), dtype=np.float32)
-        evidence = [["definition"] * k for _ in range(n)]
+        closest = np.zeros((n, k), dtype=np.int64)
         for c in range(k):
             cols = [j for j, d in enumerate(self.positives_) if d.code == c]
             prior[:, c] = sims[:, cols[0]]  # "name: definition" comes first
@@ -400,9 +392,7 @@ class CodeMatcher:
             block = sims[:, others]
             top = -np.sort(-block, axis=1)[:, :_TOP_DESCRIPTORS]
             pool[:, c] = top.mean(axis=1)
-            best = np.argmax(sims[:, cols], axis=1)
-            for row in range(n):
-                evidence[row][c] = self.positives_[cols[best[row]]].label
+            closest[:, c] = np.asarray(cols)[np.argmax(sims[:, cols], axis=1)]
         scores = _POOL_WEIGHT * pool + (1 - _POOL_WEIGHT) * prior
         if self.descriptor_model_ is not None:
             proba = np.zeros((n, k), dtype=np.float32)
@@ -413,7 +403,7 @@ class CodeMatcher:
             for d, desc in enumerate(self.negatives_):
                 excess = np.clip(neg[:, d] - scores[:, desc.code], 0, None)
                 scores[:, desc.code] -= _EXCLUDE_PENALTY * excess
-        return scores.astype(np.float32), evidence
+        return scores.astype(np.float32), closest
 
     def _check_fitted(self, method: str) -> None:
         if not hasattr(self, "codes_"):
@@ -421,18 +411,16 @@ class CodeMatcher:
                                  hint="call .fit(embed) first (embed: a function from texts to unit vectors)")
 
     def score(self, vectors: NDArray[np.float32], texts: Sequence[str] | None = None
-              ) -> tuple[NDArray[np.float32], list[list[str]]]:
-        """Scores (rows: vectors, columns: active codes) and the evidence label of each cell.
+              ) -> tuple[NDArray[np.float32], list[list[Evidence]]]:
+        """Scores (rows: vectors, columns: active codes) and the evidence of each cell.
 
         Args:
             vectors: Unit-length vectors of the passages or answers.
-            texts: Their texts, row for row (optional). A blank text scores 1 for a non-response code (one
-                whose definition speaks of blank or missing answers) and 0 for every other. With
-                ``settings.code_clauses``, a text of several
-                clauses is also scored clause by clause and each code keeps its best score (the evidence
-                then names the clause's characters). With decisions to learn from and
-                ``settings.learned_lexical``, the texts' words and character n-grams count alongside the
-                vectors (see :mod:`.learning`); without texts, the learned scores use the vectors alone.
+            texts: Their texts, row for row (optional). A blank text scores 0 for every code (there is nothing in
+                it to code). With ``settings.code_clauses``, a text of several clauses is also scored clause by
+                clause and each code keeps its best score (the evidence then holds the clause's span). With
+                learned codes whose cross-validation chose the wording, the texts' words count too; without
+                texts, those codes use the rest of what they learned.
 
         Raises:
             CodebookError: ``texts`` and ``vectors`` differ in length.
@@ -449,29 +437,24 @@ class CodeMatcher:
         if texts is not None and self.settings.code_clauses:
             self._score_clauses(scores, evidence, texts)
         if texts is not None:
-            # A blank answer says nothing for any code: only a non-response code ("blank", "no answer") fits it.
             for row in (i for i, t in enumerate(texts) if not t.strip()):
                 scores[row] = 0.0
-                scores[row, self.nonresponse_codes_] = 1.0
-                evidence[row] = ["a blank answer"] * k
+                evidence[row] = [Evidence(c.id, blank=True) for c in self.codes_]
         return scores, evidence
 
     def _score_rows(self, vectors: NDArray[np.float32], texts: Sequence[str] | None
-                    ) -> tuple[NDArray[np.float32], list[list[str]]]:
-        scores, evidence = self._zero_shot(vectors)
-        if self.learned_:
-            n = len(vectors)
-            if texts is not None and self.lexical_ is not None:
-                x = self.lexical_.transform(list(texts), vectors)
-                scores = predict_one_vs_rest(self.learned_lexical_, x, n)
-                evidence = [[f"learned from {self.learned_from_}, wording and meaning ({e})" for e in row]
-                            for row in evidence]
-            else:
-                scores = predict_one_vs_rest(self.learned_, vectors, n)
-                evidence = [[f"learned from {self.learned_from_} ({e})" for e in row] for row in evidence]
+                    ) -> tuple[NDArray[np.float32], list[list[Evidence]]]:
+        scores, closest = self._zero_shot(vectors)
+        uses: list[tuple[str, ...]] = [()] * len(self.codes_)
+        if self.learner_ is not None:
+            scores, uses = self.learner_.predict(scores, vectors, texts)
+        labels = [d.label for d in self.positives_]
+        evidence = [[Evidence(code.id, labels[closest[row, col]], learned_from=self.learned_from_ if self.learner_ else "",
+                              uses=uses[col] if self.learner_ else ())
+                     for col, code in enumerate(self.codes_)] for row in range(len(vectors))]
         return scores, evidence
 
-    def _score_clauses(self, scores: NDArray[np.float32], evidence: list[list[str]], texts: Sequence[str]) -> None:
+    def _score_clauses(self, scores: NDArray[np.float32], evidence: list[list[Evidence]], texts: Sequence[str]) -> None:
         """Raise each cell of ``scores`` (in place) to its text's best clause's score for that code."""
         spans = [clause_spans(t) for t in texts]
         clauses = [t[a:b] for t, found in zip(texts, spans) for a, b in found]
@@ -486,17 +469,17 @@ class CodeMatcher:
     def assigned(self, scores: NDArray[np.float32], *, always_top: bool = False) -> NDArray[np.bool_]:
         """The assignment of :func:`assign` with this matcher's settings."""
         s = self.settings
-        threshold = s.learned_threshold if self.learned_ else s.code_threshold
+        threshold = s.learned_threshold if self.learner_ is not None else s.code_threshold
         return assign(scores, threshold=threshold, margin=s.code_margin, max_codes=s.max_codes_per_passage,
                       always_top=always_top)
 
     def match_passages(self, passages: Sequence[Passage], vectors: NDArray[np.float32], *,
-                       scored: tuple[NDArray[np.float32], list[list[str]]] | None = None) -> list[Match]:
+                       scored: tuple[NDArray[np.float32], list[list[Evidence]]] | None = None) -> list[Match]:
         """Every assigned (passage, code) pair plus each passage's best unassigned code, with scores.
 
         ``scored`` is :meth:`score`'s result for these passages, when the caller already has it; otherwise
-        their ``analysis_text`` is scored (clause by clause too; a clause's characters in evidence are then
-        counted in the passage's own ``text``, the words quoted).
+        their ``analysis_text`` is scored (clause by clause too; a clause's span in evidence is then counted in
+        the passage's own ``text``, the words quoted). A match's evidence is :meth:`Evidence.words`.
 
         Raises:
             NotFittedError: :meth:`fit` has not been called.
@@ -506,7 +489,7 @@ class CodeMatcher:
             scores, evidence = self.score(vectors, [p.analysis_text for p in passages])
             for row, passage in enumerate(passages):
                 if passage.analysis_text != passage.text:
-                    evidence[row] = [relocate_clause(e, passage.analysis_positions) for e in evidence[row]]
+                    evidence[row] = [e.in_text(passage.analysis_positions) for e in evidence[row]]
         else:
             scores, evidence = scored
         chosen = self.assigned(scores)
@@ -519,7 +502,7 @@ class CodeMatcher:
                 if rank > 0 and not chosen[row, col]:
                     break
                 matches.append(Match("passage", passage.id, self.codes_[col].id, round(float(scores[row, col]), 4),
-                                     evidence[row][col], bool(chosen[row, col])))
+                                     evidence[row][col].words(), bool(chosen[row, col])))
         return matches
 
     def match_themes(
@@ -559,7 +542,7 @@ class CodeMatcher:
             else:
                 rows = [passage_scores[p] for p in theme.passage_ids if p in passage_scores]
                 scores = np.mean(rows, axis=0) if rows else np.zeros(len(self.codes_))
-                evidence = ["mean passage score"] * len(self.codes_)
+                evidence = []  # named only for a theme matched by its centre
             best = float(np.max(scores)) if len(scores) else 0.0
             found = []
             for col, code in enumerate(self.codes_):
@@ -569,7 +552,7 @@ class CodeMatcher:
                 if by_centre or share >= 0.2:
                     why = f"{share:.0%} of its passages"
                     if by_centre:
-                        why = f"theme centre matches {evidence[col]}; {why}"
+                        why = f"theme centre matches {evidence[col].words()}; {why}"
                     found.append((score, share, code.id, why))
             found.sort(key=lambda x: (-x[0], -x[1], x[2]))
             result[theme.id] = tuple(

@@ -34,8 +34,8 @@ def make_embedder(model: str = DEFAULT_MODEL, *, encoder: str = "torch", cache_d
         return SentenceTransformerEmbedder(model)
     try:
         build = build_onnx(model, cache_dir)
-    except (ModelUnavailableError, OSError, RuntimeError, ValueError) as exc:
-        log.warning("using torch for %s: the ONNX encoder could not be built (%s)", model, exc)
+    except _onnx_failures() as exc:
+        log.warning("using torch for %s: the ONNX encoder could not be built (%s: %s)", model, type(exc).__name__, exc)
         return SentenceTransformerEmbedder(model)
     if not build.agrees:
         log.warning(
@@ -64,3 +64,18 @@ def ensure_embedder(settings: Settings) -> Embedder:
     """
     with _EMBEDDER_LOCK:
         return _embedder_for(settings.model, settings.encoder, str(settings.resolved_cache_dir()))
+
+
+def _onnx_failures() -> tuple[type[BaseException], ...]:
+    """What building or checking an ONNX encoder may raise for a model it does not suit: our own errors, the
+    exporter's (``TypeError`` for a forward it cannot call, ``RuntimeError``), and onnxruntime's own exceptions,
+    which derive from ``Exception`` only (``InvalidArgument`` for an input the graph does not declare)."""
+    failures: list[type[BaseException]] = [ModelUnavailableError, OSError, RuntimeError, ValueError, TypeError,
+                                            KeyError, ImportError]
+    try:
+        from onnxruntime.capi import onnxruntime_pybind11_state as state
+    except ImportError:
+        return tuple(failures)
+    failures += [error for error in vars(state).values()
+                 if isinstance(error, type) and issubclass(error, Exception) and error.__module__ == state.__name__]
+    return tuple(failures)

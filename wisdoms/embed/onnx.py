@@ -253,9 +253,9 @@ def export_int8(path: Path, folder: Path, *, attention: str = "eager") -> None:
     finally:
         if bars:
             hf_logging.enable_progress_bar()
-    wrapper = _HiddenStates(transformer)
+    names = encoder_inputs(transformer)
+    wrapper = _HiddenStates(transformer, names)
     ids = torch.ones((2, 16), dtype=torch.long)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
     # The exporter warns that the attention mask's padding check is traced as a constant and that an index
     # would break with negative values: an encoder's mask always spans its input and holds no negative index.
     # The build's agreement check (texts of many lengths, padded in batches) is what guards the result.
@@ -263,7 +263,8 @@ def export_int8(path: Path, folder: Path, *, attention: str = "eager") -> None:
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="Exporting aten::index operator", category=UserWarning)
         torch.onnx.export(
-            wrapper, (ids, ids, torch.zeros_like(ids)), str(folder / "float.onnx"),  # type: ignore[arg-type]
+            wrapper, tuple(torch.zeros_like(ids) if n == "token_type_ids" else ids for n in names),  # type: ignore[arg-type]
+            str(folder / "float.onnx"),
             input_names=names, output_names=["hidden"], opset_version=17, dynamo=False,
             dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "hidden"]},
         )
@@ -290,10 +291,23 @@ class _DropMessage(logging.Filter):
         return self.text not in record.getMessage()
 
 
-class _HiddenStates:
-    """Wraps a transformers model so the export has positional inputs and one output."""
+#: The inputs an encoder graph may declare, all of which the runner can make from a tokenised batch.
+ENCODER_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
-    def __new__(cls, transformer):  # noqa: ANN001, ANN204
+
+def encoder_inputs(transformer) -> list[str]:  # noqa: ANN001 (a transformers model)
+    """The inputs of :data:`ENCODER_INPUTS` that ``transformer``'s ``forward`` takes: MPNet's takes no
+    ``token_type_ids``, BERT's and XLM-R's do."""
+    import inspect
+
+    accepted = inspect.signature(transformer.forward).parameters
+    return [name for name in ENCODER_INPUTS if name in accepted]
+
+
+class _HiddenStates:
+    """Wraps a transformers model so the export has positional inputs (``names``) and one output."""
+
+    def __new__(cls, transformer, names: Sequence[str]):  # noqa: ANN001, ANN204
         import torch
 
         class Wrapper(torch.nn.Module):
@@ -301,9 +315,8 @@ class _HiddenStates:
                 super().__init__()
                 self.transformer = transformer
 
-            def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
-                out = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-                return out.last_hidden_state
+            def forward(self, *inputs):  # noqa: ANN002, ANN202
+                return self.transformer(**dict(zip(names, inputs))).last_hidden_state
 
         return Wrapper().eval()
 
@@ -364,6 +377,14 @@ class _OnnxRunner:
         options.enable_cpu_mem_arena = False
         options.enable_mem_pattern = False
         self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        # Feed only what the graph declares: an MPNet or XLM-R export has no token_type_ids, and onnxruntime
+        # refuses an input the graph does not declare.
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        unknown = [name for name in self.inputs if name not in ENCODER_INPUTS]
+        if unknown:
+            raise ModelUnavailableError(f"the ONNX graph in {folder} needs inputs {unknown}, which the encoder cannot make",
+                                        hint=f"an encoder graph takes some of {', '.join(ENCODER_INPUTS)}; "
+                                             "or set encoder: torch")
 
     def order(self, texts: Sequence[str]) -> list[int]:
         """Indices of ``texts`` shortest first (stable), the order :meth:`encode` batches them in."""
@@ -396,7 +417,8 @@ class _OnnxRunner:
             n = len(encodings[i].ids)
             ids[r, :n] = encodings[i].ids
             mask[r, :n] = 1
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        made = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {name: made[name] for name in self.inputs})[0]
         if self.pooling["mode"] == "mean":
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
