@@ -190,8 +190,10 @@ def test_zero_shot_on_a_bench_subset_stays_above_a_floor():
     for r, c in enumerate(comments):
         gold[r, [ids.index(code) for code in c["codes"]]] = True
     got = bench.prf_scores(bench.predict(matcher, vectors, settings), gold)
-    # measured on all 5,084 comments: micro F1 0.63, macro F1 0.38 (benchmarks/CODEBOOK.md)
-    assert got["micro_f1"] > 0.5 and got["macro_f1"] > 0.25
+    # measured on this subset: micro F1 0.40, macro F1 0.34; plain cosine top-1 is about 0.2. (Micro was 0.63 while
+    # the matcher added "no answer" phrases to codes defined as blank: 23% of these comments are "Did not answer",
+    # which this codebook's non-answer code does not describe; nothing is added to a codebook now.)
+    assert got["micro_f1"] > 0.35 and got["macro_f1"] > 0.25
 
 
 # --- learning from decisions with the wording (wisdoms/codebook/learning.py) ---
@@ -355,6 +357,9 @@ def test_clause_spans_cut_at_sentences_commas_and_contrasts():
     text = "Dr. Khan was kind. However, the wait e.g. four hours was long"
     assert [text[a:b] for a, b in clause_spans(text)] == ["Dr. Khan was kind", "However, the wait e.g. four hours was long"]
     assert clause_spans("Also, parking") == []
+    # a passage of many clauses is scored whole: each code keeping its best of a dozen clauses finds one anywhere
+    six = "Kind staff, long wait, cold room, good food, bad parking, nice garden"
+    assert len(clause_spans(six)) == 6 and clause_spans(six + ", loud ward") == []
 
 
 def _bag_embed(texts):
