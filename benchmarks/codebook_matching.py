@@ -142,7 +142,7 @@ LEARNED = (("learned", None), ("learned_ungated", ("meaning", "wording")))
 
 
 @contextmanager
-def _combinations(fixed: tuple[str, ...] | None):  # noqa: ANN202
+def _combinations(fixed: tuple[str, ...] | None):
     """Every code uses ``fixed`` (no cross-validated choice) while inside; ``None`` leaves the shipped choice."""
     from wisdoms.codebook import learning
 
@@ -155,7 +155,7 @@ def _combinations(fixed: tuple[str, ...] | None):  # noqa: ANN202
         learning.COMBINATIONS = saved
 
 
-def cosine_top1(book, vectors: np.ndarray, embed) -> np.ndarray:  # noqa: ANN001
+def cosine_top1(book, vectors: np.ndarray, embed) -> np.ndarray:
     """Plain cosine to each code's "name: definition" (the name alone when it has none), best code only."""
     codes = list(book.active)
     described = embed([f"{c.name}: {c.definition}" if c.definition else c.name for c in codes])
@@ -195,7 +195,7 @@ def mean_of(runs: list[dict]) -> dict:
     return {**{k: round(float(np.mean([r[k] for r in runs])), 4) for k in metrics}, "runs": runs}
 
 
-def batch_independence(book, units: list[dict], vectors: np.ndarray, embed, settings: Settings,  # noqa: ANN001
+def batch_independence(book, units: list[dict], vectors: np.ndarray, embed, settings: Settings,
                        whole: CodeMatcher) -> dict:
     """The first eighth of the units coded alone and inside the whole set (``whole``: fitted with ``settings`` and
     every unit as its corpus): how often the top code, and the set of assigned codes, agree (1.0: the batch made
@@ -213,7 +213,7 @@ def batch_independence(book, units: list[dict], vectors: np.ndarray, embed, sett
             "assigned_codes_agree": round(float((set_a == set_b).all(axis=1).mean()), 4)}
 
 
-def run_dataset(name: str, embed, seeds: int, sizes: list[int], variants=LEARNED) -> dict:  # noqa: ANN001
+def run_dataset(name: str, embed, seeds: int, sizes: list[int], variants=LEARNED) -> dict:
     """Every figure for data set ``name``."""
     book, units = load(name)
     texts = [u["text"] for u in units]
@@ -263,7 +263,7 @@ def main() -> int:
     args = parser.parse_args()
     embedder, cache = make_embedder(encoder=args.encoder, cache_dir=args.cache_dir), EmbeddingCache(args.cache_dir)
 
-    def embed(texts):  # noqa: ANN001, ANN202
+    def embed(texts):
         return embed_texts(list(texts), embedder, cache)[0]
 
     started = time.time()

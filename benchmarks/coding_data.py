@@ -30,7 +30,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "code"
 
 
-def _segments(rows: list[dict], code_of) -> list[dict]:  # noqa: ANN001
+def _segments(rows: list[dict], code_of) -> list[dict]:
     """One unit per distinct coded span (file, start, end), with every code people gave it."""
     units: dict[tuple, dict] = {}
     for r in rows:

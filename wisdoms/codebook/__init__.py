@@ -25,7 +25,8 @@ from .qdpx_import import QdpxImport, read_qdpx
 
 __all__ = [
     "CODE_KEYS", "QDC_NAMESPACE", "STATUSES", "SUFFIXES", "Agreement", "Answer",
-    "Classifier", "ClassifierStore", "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "Evidence", "agreement", "assign", "code_answers", "code_guid",
+    "Classifier", "ClassifierStore", "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "Evidence", "agreement",
+    "assign", "code_answers", "code_guid",
     "codebook_to_dict", "cohen_kappa", "coverage", "krippendorff_alpha", "load_codebook", "load_decisions",
     "load_yaml_codebook", "merge_decisions", "qdc_bytes", "read_answers", "read_assignments",
     "read_review_sheet", "save_codebook", "save_decisions", "validate", "write_coding", "write_review_sheet",

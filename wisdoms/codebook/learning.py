@@ -206,7 +206,7 @@ class CodeLearner:
                                  use[train], prior_x, prior_words, prior_y)
             for name, probs in _probabilities(models, z[test], x[test], None if words is None else words[test]).items():
                 held[name][test] = probs
-        self.checked_ = (y & use).any(axis=0)
+        self.checked_: NDArray[np.bool_] = np.asarray((y & use).any(axis=0), dtype=bool)
         scored = {combo: _combine(held, combo) for combo in combos}
         f1 = {combo: _f1(self.assign(s), y, use) for combo, s in scored.items()}
         self.f1_ = {" + ".join(c): round(float(v[self.checked_].mean()), 4) if self.checked_.any() else 0.0
