@@ -1,8 +1,11 @@
 """Codebook coding measured on human-coded data: NHS FFT comments and two interview studies (segments as units).
 
-One command reproduces every number in benchmarks/CODEBOOK.md (embeddings cached in --cache-dir):
+One command per data set reproduces the numbers in benchmarks/CODEBOOK.md (embeddings cached in --cache-dir):
 
-    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/codebook_matching.py --seeds 3
+    HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/codebook_matching.py --data nhs_fft --seeds 1 --shipped-only \
+        --out benchmarks/results/codebook-i22-nhs_fft.json
+
+(--seeds 3 for the mean of three draws; without --shipped-only the ungated learner is measured too.)
 
 Data (benchmarks/coding_data.py): ../shared/bench/nhs_fft (5,084 comments, 32 codes, names, definitions and
 examples), ../shared/bench/interviews/serdif-usability (1,791 coded segments, 22 codes, one-line definitions) and
