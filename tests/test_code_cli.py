@@ -99,6 +99,9 @@ def test_code_made_up_csv_with_named_columns_and_learning(answers_csv, tmp_path)
     score = {(r["id"], r["code"]): float(r["score"]) for r in rows}
     assert score[("a-2", "seen-as-person")] > score[("a-1", "seen-as-person")]
     assert rows != _rows(zero)  # the decisions changed the scores
+    # what was learned, and what each code uses, is said on screen (cross-validation on the decisions)
+    assert "Learned from decisions, checked by cross-validation on them" in done.stdout
+    assert "code(s) use" in done.stdout
 
 
 def test_bad_column_names_the_file_and_the_column(answers_csv, tmp_path):
