@@ -73,8 +73,8 @@ def test_quotes_never_repeat_the_same_words() -> None:
     passages = [passage(i, f"P{i}", text=t) for i, t in enumerate(said)]
     emb = np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(said), 1))
     quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=5)
-    # a quote opening "No, ..." stands less well on its own, so it comes last
-    assert [q.text for q in quotes] == ["Nothing", "Nothing really", "No, nothing at all"]
+    # a quote that ends its sentence comes first; one opening "No, ..." stands less well on its own, so it is last
+    assert [q.text for q in quotes] == ["Nothing.", "Nothing really", "No, nothing at all"]
 
 
 def test_too_small_corpus_is_a_clear_error() -> None:

@@ -137,7 +137,8 @@ def representative_quotes(
     def rank(i: int) -> tuple:
         words = len(MARKER_PATTERN.sub(" ", cut[i].text).split())
         readable = min_words <= words <= max_words
-        return (not readable, opening_penalty(cut[i].text), -round(float(scores[i]), 6), passages[i].id)
+        ends = cut[i].text.rstrip()[-1:] in ".!?\"”’)…"  # not cut off mid-sentence ("... over in")
+        return (not readable, opening_penalty(cut[i].text), not ends, -round(float(scores[i]), 6), passages[i].id)
 
     pools = [sorted(s, key=rank) for s in strands if s] or [sorted(range(len(passages)), key=rank)]
     chosen: list[int] = []
