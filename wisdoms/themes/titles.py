@@ -164,14 +164,14 @@ def choose_titles(
             continue
         sims = embeddings[rows] @ centres[g]
         order = [rows[i] for i in np.lexsort((np.asarray(rows), -np.round(sims, 6)))]
-        found: list[tuple[int, int, int, int]] = []
+        picked: list[tuple[int, int, int, int]] = []
         for i in order:
-            found += [(g, i, s, e) for s, e in _phrases(passages[i])]
-            if len(found) >= TITLE_CANDIDATES:
+            picked += [(g, i, s, e) for s, e in _phrases(passages[i])]
+            if len(picked) >= TITLE_CANDIDATES:
                 break
         # a phrase opening by pointing back ("He asked about my husband") only when no other will do
-        clean = [c for c in found if opening_penalty(passages[c[1]].text[c[2]:c[3]]) == 0]
-        cands += clean or found
+        clean = [c for c in picked if opening_penalty(passages[c[1]].text[c[2]:c[3]]) == 0]
+        cands += clean or picked
     if not cands:
         return [None] * len(members)
     texts = [" ".join(MARKER_PATTERN.sub(" ", passages[i].text[s:e]).split()) for _g, i, s, e in cands]
