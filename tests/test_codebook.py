@@ -497,8 +497,8 @@ def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_the
     book = Codebook(codes=(Code("wait", "Waiting with no word", "Waiting without news."),
                            Code("food", "Food", "Meals.")), name="cb")
     ids = [f"p{i}" for i in range(10)]
-    poor = codebook_fit(book, ids, [Match("passage", "p0", "wait", 0.5, "definition", True)])
-    assert not poor.fits and "only 10%" in poor.note
+    sparse = codebook_fit(book, ids, [Match("passage", "p0", "wait", 0.5, "definition", True)])
+    assert sparse.coded_share == 0.1 and sparse.fits, "few passages coded is recorded, not an alarm (it does not tell fit)"
     broad = codebook_fit(book, ids, [Match("passage", p, "wait", 0.5, "definition", True) for p in ids[:6]])
     assert not broad.fits and "“Waiting with no word”, matches 60%" in broad.note
     good = codebook_fit(book, ids, [Match("passage", p, c, 0.5, "definition", True)

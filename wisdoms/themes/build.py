@@ -53,6 +53,15 @@ def _build_themes(
     sub_titles = dict(zip(shown_subs, _titles([by_sub[s] for s in shown_subs], [sub_centres[s] for s in shown_subs],
                                               passages, embeddings, embed)))
 
+    for t, title in zip(order, theme_titles):  # a sub-theme titled with its theme's own words says nothing more
+        for s in subs_of[t]:
+            same = sub_titles.get(s)
+            if title is not None and same is not None and same.citation == title.citation:
+                rows = by_sub[s]
+                sims = np.round(embeddings[rows] @ sub_centres[s], 6)
+                central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
+                other = (q for q in (_opening_words(passages[i]) for i in central) if q.citation != title.citation)
+                sub_titles[s] = next(other, same)
     themes: list[Theme] = []
     for t, title in zip(order, theme_titles):
         members = by_theme[t]
