@@ -196,5 +196,5 @@ def test_teams_word_transcript_and_otter_text_with_speaker_headings(tmp_path: Pa
     assert [u.time for u in t.turns] == ["0:03", "0:10", "0:17", "0:19"]
     o = otter.transcript
     assert o.text[o.turns[1].start:o.turns[1].end] == "At school, I think.\nThen the flat."
-    assert o.turns[2].time == "1:02:10" and o.turns[2].line == 8
+    assert o.turns[2].time == "1:02:10" and o.turns[2].line == 9  # the line its words start on
     assert any("preamble" in n and "Transcript" in n for n in teams.notes)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wisdoms.errors import WisdomsError
@@ -64,6 +64,7 @@ def _check_turns(transcript: Any, suffix: str) -> None:
 @pytest.mark.parametrize("suffix", [".txt", ".md", ".vtt", ".srt", ".csv"])
 @FEW
 @given(data=_BYTES)
+@example(data=b"Participant: \n---\n")  # a label alone on its line: the turn's line is where its words start
 def test_text_transcript_readers_give_a_transcript_or_a_clear_error(suffix, data):
     from wisdoms.ingest import read_transcript
 

@@ -376,7 +376,7 @@ def parse_labelled(
     turns: list[Turn] = []
     for match, start, end in spans:
         speaker = decided[label_key(_label(match))]
-        turns.append(speaker.turn(start, end, line=lines.line_of(match.start()), time=_time(match)))
+        turns.append(speaker.turn(start, end, line=lines.line_of(start), time=_time(match)))
     require_participant(
         turns, path=path, why="every turn is the interviewer's",
         hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
