@@ -327,3 +327,106 @@ def test_the_first_speaker_label_is_not_scanned_as_metadata(tmp_path: Path) -> N
                                   "Dan: Good.\n", encoding="utf-8")
     found = scan(folder).findings
     assert [f.text for f in found] == ["Kettering"]  # the front matter is read; "Dan:" is a speaker label
+
+
+_BOOK = """name: Calls
+version: 1
+codes:
+  - id: calls
+    name: Calls back
+    definition: Being rung back, or not, by a service.
+    examples: [nobody rang me back]
+  - id: kindness
+    name: Kindness
+    definition: Staff who were kind and remembered them.
+    examples: [the worker was kind to me]
+"""
+
+
+def _hash_embed(texts):  # noqa: ANN001, ANN202
+    """Words shared make vectors similar: enough to code a handful of answers."""
+    import hashlib
+    import re
+
+    import numpy as np
+
+    out = np.zeros((len(texts), 128), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in re.findall(r"[a-z]+", text.lower()):
+            out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % 128] += 1.0
+        out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+    return out
+
+
+@pytest.fixture
+def answers_with_a_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project's table of answers: one answer names a person and their phone, one answer's id is a name."""
+    import csv
+
+    from wisdoms import cli
+    from wisdoms.settings import Settings
+
+    monkeypatch.setattr(cli, "_codebook_embed", lambda args: (Settings(), _hash_embed))
+    study = tmp_path / "study"
+    (study / "privacy").mkdir(parents=True)
+    (study / "book.yaml").write_text(_BOOK, encoding="utf-8")
+    path = study / "answers.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text"])
+        writer.writerows([("r1", "Nobody rang me back for weeks."),
+                          ("r2", "Ring Darren Whitfield on 0161 496 0754, he was kind to me."),
+                          ("r3", "The worker was kind and remembered me.")])
+    return path
+
+
+def test_code_checks_answer_ids_before_coding_and_stamps_a_draft(answers_with_a_name: Path, tmp_path: Path) -> None:
+    import csv
+
+    book, out = str(answers_with_a_name.parent / "book.yaml"), tmp_path / "coded.csv"
+    # The coding CSV prints ids, not words: the phone number in answer r2 is not written, so it does not block.
+    assert main(["code", str(answers_with_a_name), "--codebook", book, "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Whitfield" not in text and NOT_FOR_SHARING not in text
+    assert [line.split(",")[0] for line in text.splitlines()[1::2]] == ["r1", "r2", "r3"]
+    # An id column holding names is refused before anything is coded, with advice for a table of answers.
+    rows = answers_with_a_name.read_text(encoding="utf-8").replace("r3,", "Sarah Thompson,")
+    answers_with_a_name.write_text(rows, encoding="utf-8")
+    out.unlink()
+    with pytest.raises(ExportBlockedError) as blocked:
+        _raising(["code", str(answers_with_a_name), "--codebook", book, "--out", str(out)])
+    message = str(blocked.value)
+    assert "Sarah Thompson" in message and "answer id" in message and "--id-column" in message
+    assert f"--input {answers_with_a_name}" in message and not out.exists()
+    # Released unreviewed: written, every row stamped.
+    assert main(["code", str(answers_with_a_name), "--codebook", book, "--out", str(out), "--allow-unreviewed"]) == 0
+    with open(out, encoding="utf-8", newline="") as fh:
+        written = list(csv.DictReader(fh))
+    assert written and all(r["draft"] == NOT_FOR_SHARING for r in written)
+    assert "Sarah Thompson" in {r["id"] for r in written}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_codebook_review_goes_through_the_gate_and_the_advice_unblocks_it(
+        answers_with_a_name: Path, tmp_path: Path, suffix: str) -> None:
+    from wisdoms.codebook.decisions import read_review_sheet
+
+    book, sheet = str(answers_with_a_name.parent / "book.yaml"), tmp_path / f"review{suffix}"
+    command = ["codebook", "review", str(answers_with_a_name), "--codebook", book, "--sheet", str(sheet)]
+    with pytest.raises(ExportBlockedError) as blocked:
+        _raising(command)
+    message = str(blocked.value)
+    assert "0161 496 0754" in message and "r2" in message and not sheet.exists()
+    # A draft is written, stamped on every row, and still imports (the stamp column is ignored).
+    assert main([*command, "--allow-unreviewed"]) == 0
+    text = _all_text(sheet)
+    assert "Darren Whitfield" in text and text.count(NOT_FOR_SHARING) >= 3
+    assert read_review_sheet(sheet) == []
+    sheet.unlink()
+    # Following the advice: a reviewer signs the answer off (found from the answers' own project folder).
+    signed = "Ring Darren Whitfield on 0161 496 0754, he was kind to me."
+    assert main(["privacy", "sign-off", "--input", str(answers_with_a_name), "--text", signed, "--by", "AB"]) == 0
+    assert (answers_with_a_name.parent / "privacy" / "signoffs.yaml").is_file()
+    assert main(command) == 0
+    text = _all_text(sheet)
+    assert "Darren Whitfield" in text and NOT_FOR_SHARING not in text

@@ -498,23 +498,31 @@ def _add_code(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id-column", default="id", help="column/field holding the id (default: id; else row number)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
     p.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
+    p.add_argument("--allow-unreviewed", action="store_true",
+                   help="private drafts only: write answer ids the privacy gate has not cleared, stamped NOT FOR SHARING")
     p.set_defaults(func=_cmd_code)
 
 
 def _cmd_code(args: argparse.Namespace) -> int:
-    from .codebook import code_answers, load_codebook, load_decisions, write_coding
+    from .codebook import code_answers, load_codebook, load_decisions
+    from .codebook.release import release_coding
 
     book = load_codebook(args.codebook)
     answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
-    if decisions and not args.quiet:
-        print(f"Learning {len(book.active)} codes from {len(decisions)} decisions, each checked by cross-validation "
-              "(the longest step with many codes)...", flush=True)
-    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
-    write_coding(rows, args.out)
+
+    def coding() -> list[dict]:
+        if decisions and not args.quiet:
+            print(f"Learning {len(book.active)} codes from {len(decisions)} decisions, each checked by "
+                  "cross-validation (the longest step with many codes)...", flush=True)
+        return code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
+
+    rows = release_coding(answers, args.out, coding, input_path=args.input, allow_unreviewed=args.allow_unreviewed,
+                          settings=settings, project=_answers_project(args))
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
-          f"({sum(r['assigned'] for r in rows)} assignments): {args.out}")
+          f"({sum(r['assigned'] for r in rows)} assignments): {args.out}"
+          + (" (NOT FOR SHARING: answer ids not cleared by the privacy gate)" if args.allow_unreviewed else ""))
     print(_scale_line(settings))
     return 0
 
@@ -534,6 +542,15 @@ def _some_answers(args: argparse.Namespace) -> list[Answer]:
         print(f"{len(blank)} of {len(answers)} answers in {args.input} are blank (line/row {rows}); "
               f"they stay in the output with no code assigned (a blank answer has nothing in it to code).")
     return answers
+
+
+def _answers_project(args: argparse.Namespace):  # noqa: ANN202
+    """The privacy settings of the project a file of answers belongs to (found from its folder), shown on screen."""
+    from .privacy.project import ProjectPrivacy
+
+    project = ProjectPrivacy.find(args.input)
+    print(project.summary())
+    return project
 
 
 def _scale_line(settings: Settings) -> str:
@@ -560,6 +577,8 @@ def _add_codebook(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--learn", default=None, help="decisions file to learn from when suggesting")
     r.add_argument("--settings", default=None)
     r.add_argument("--cache-dir", default=None)
+    r.add_argument("--allow-unreviewed", action="store_true",
+                   help="private drafts only: write answers the privacy gate has not cleared, stamped NOT FOR SHARING")
     r.set_defaults(func=_cmd_codebook_review)
     _add_codebook_import_and_suggest(ops)
 
@@ -645,7 +664,9 @@ def _cmd_codebook_convert(args: argparse.Namespace) -> int:
 def _cmd_codebook_review(args: argparse.Namespace) -> int:
     from pathlib import Path as _Path
 
-    from .codebook import code_answers, load_codebook, load_decisions, merge_decisions, read_review_sheet, save_decisions, write_review_sheet
+    from .codebook import code_answers, load_codebook, load_decisions, merge_decisions, read_review_sheet, save_decisions
+    from .codebook.decisions import review_rows
+    from .codebook.release import release_review_sheet
     from .errors import CodebookError
 
     book = load_codebook(args.codebook)
@@ -667,19 +688,16 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
     answers = _some_answers(args)
     decisions = load_decisions(args.learn) if args.learn else []
     settings, embed = _codebook_embed(args)
-    rows = code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
-    texts = {a.id: a.text for a in answers}
-    names = {c.id: c.name for c in book.codes}
-    seen: set[str] = set()
-    sheet = []
-    for row in rows:  # assigned codes, plus each answer's best code when none is assigned
-        if row["assigned"] or row["id"] not in seen:
-            sheet.append({"target_id": row["id"], "text": texts[row["id"]], "code": row["code"],
-                          "code_name": names[row["code"]], "score": row["score"],
-                          "suggested": "yes" if row["assigned"] else "no"})
-        seen.add(row["id"])
-    write_review_sheet(sheet, args.sheet)
-    print(f"Wrote {len(sheet)} suggestions for review: {args.sheet}")
+
+    def suggestions() -> list[dict]:
+        rows = code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
+        return review_rows(rows, answers, book)
+
+    sheet = release_review_sheet(answers, args.sheet, suggestions, input_path=args.input,
+                                 allow_unreviewed=args.allow_unreviewed, settings=settings,
+                                 project=_answers_project(args))
+    print(f"Wrote {len(sheet)} suggestions for review: {args.sheet}"
+          + (" (NOT FOR SHARING: answers not cleared by the privacy gate)" if args.allow_unreviewed else ""))
     print(_scale_line(settings))
     return 0
 

@@ -93,10 +93,18 @@ def code_answers(answers: Sequence[Answer], codebook: Codebook, embed: EmbedFn, 
 
 def write_coding(rows: Sequence[dict], path: str | Path) -> Path:
     """Write coding rows (``id, code, score, assigned, evidence``) as CSV, atomically."""
+    return write_text(path, coding_csv(rows))
+
+
+def coding_csv(rows: Sequence[dict], *, draft: str | None = None) -> str:
+    """The coding CSV's text (:func:`write_coding`); in a draft, a last column ``draft`` holds the stamp on
+    every row, so whoever opens any part of the table sees it."""
     buf = io.StringIO()
-    writer = GuardedDictWriter(buf, fieldnames=["id", "code", "score", "assigned", "evidence"], lineterminator="\n")
+    columns = ["id", "code", "score", "assigned", "evidence", *(["draft"] if draft else [])]
+    writer = GuardedDictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows({**r, "assigned": "true" if r["assigned"] else "false",
-                      "evidence": r["evidence"].words() if isinstance(r["evidence"], Evidence) else r["evidence"]}
+                      "evidence": r["evidence"].words() if isinstance(r["evidence"], Evidence) else r["evidence"],
+                      **({"draft": draft} if draft else {})}
                      for r in rows)
-    return write_text(path, buf.getvalue())
+    return buf.getvalue()

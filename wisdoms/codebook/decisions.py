@@ -127,6 +127,22 @@ def merge_decisions(old: Sequence[Decision], new: Sequence[Decision]) -> list[De
     return list(merged.values())
 
 
+def review_rows(coding: Sequence[dict[str, Any]], answers: Sequence[Any], book: Any) -> list[dict[str, Any]]:
+    """The review sheet's rows from coding rows (:func:`~wisdoms.codebook.code_answers`): every assigned code,
+    plus each answer's best code when none is assigned, with the answer's words and the code's name."""
+    texts = {a.id: a.text for a in answers}
+    names = {c.id: c.name for c in book.codes}
+    seen: set[str] = set()
+    sheet = []
+    for row in coding:
+        if row["assigned"] or row["id"] not in seen:
+            sheet.append({"target_id": row["id"], "text": texts[row["id"]], "code": row["code"],
+                          "code_name": names[row["code"]], "score": row["score"],
+                          "suggested": "yes" if row["assigned"] else "no"})
+        seen.add(row["id"])
+    return sheet
+
+
 def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Write suggestions for review (CSV or XLSX by suffix) with empty decision/who/when columns.
 
@@ -135,26 +151,38 @@ def write_review_sheet(rows: Sequence[dict[str, Any]], path: str | Path) -> Path
     Raises:
         CodebookError: Unknown suffix.
     """
+    content = review_sheet_content(rows, path)
+    return write_bytes(path, content) if isinstance(content, bytes) else write_text(path, content)
+
+
+def review_sheet_content(rows: Sequence[dict[str, Any]], path: str | Path, *, draft: str | None = None) -> str | bytes:
+    """The review sheet :func:`write_review_sheet` writes (CSV text or XLSX bytes, by ``path``'s suffix), nothing
+    written; in a draft, a last column ``draft`` holds the stamp on every row (the import ignores it).
+
+    Raises:
+        CodebookError: Unknown suffix.
+    """
     path = Path(path)
-    table = [[row.get(c, "") for c in REVIEW_COLUMNS] for row in rows]
+    columns = (*REVIEW_COLUMNS, *(("draft",) if draft else ()))
+    table = [[row.get(c, "") for c in REVIEW_COLUMNS] + ([draft] if draft else []) for row in rows]
     if path.suffix.lower() == ".csv":
         buf = io.StringIO()
         writer = GuardedWriter(buf, lineterminator="\n")
-        writer.writerow(REVIEW_COLUMNS)
+        writer.writerow(columns)
         writer.writerows(table)
-        return write_text(path, buf.getvalue())
+        return buf.getvalue()
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 
         book = Workbook()
         sheet = book.active
         sheet.title = "review"
-        sheet.append(list(REVIEW_COLUMNS))
+        sheet.append(list(columns))
         for row in table:
             append_row(sheet, row)
         binary = io.BytesIO()
         book.save(binary)
-        return write_bytes(path, binary.getvalue())
+        return binary.getvalue()
     raise CodebookError(f"unknown review sheet format {path.suffix!r}", path=path, hint="use .csv or .xlsx")
 
 

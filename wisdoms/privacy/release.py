@@ -44,6 +44,8 @@ def release(
     ids: Sequence[tuple[str, str]] = (),
     project: Any = None,
     folder: str | None = None,
+    folder_printed: bool = True,
+    id_hint: str | None = None,
 ) -> dict[str, str | bytes]:
     """The one path every output (reports, panel packs, REFI-QDA) takes through the privacy gate.
 
@@ -62,11 +64,13 @@ def release(
 
     Before step 1, every file name, folder name and participant id the outputs print (of ``quotes`` and
     ``transcripts``, and any further ``ids``: ``(kind, value)`` pairs such as a theme's source file) is scanned
-    (:meth:`PrivacyGate.check_ids`); a finding there stops the export like one in a quote.
+    (:meth:`PrivacyGate.check_ids`); a finding there stops the export like one in a quote, its error ending
+    with ``id_hint`` (default: how to rename a file or give a participant a pseudonym id).
 
     ``project`` (:class:`~wisdoms.privacy.project.ProjectPrivacy`) says where the project's name list,
     allow-list and sign-offs are when the gate cannot find them from ``transcripts``; ``folder`` is the
-    transcripts folder, for the commands the errors suggest.
+    transcripts folder (or the file of answers), for the commands the errors suggest. Its name is scanned
+    with the ids unless ``folder_printed`` is false (an output that never prints where its input was).
 
     A detector failure stops the export at either step, drafts included (fail closed). With
     ``allow_unreviewed`` (private drafts only) unresolved findings are written, logged, and stamped.
@@ -85,14 +89,14 @@ def release(
     # the manifest: checked before anything else, drafts included (a draft is stamped, not silent).
     named = list(ids) + output_ids(quotes, transcripts)
     root = folder or gate.folder
-    if root:  # the manifest records the transcripts folder: its own name and its parent's are printed too
+    if root and folder_printed:  # the manifest records the transcripts folder: its own name and its parent's are printed too
         named.append(("folder name", "/".join(Path(root).parts[-2:])))
     id_hits = gate.check_ids(named)
     if id_hits and not allow_unreviewed:
         listed = "\n".join(f"  - {f.type} {f.text!r} in the {kind} {value!r} ({f.reason})" for kind, value, f in id_hits[:50])
         raise ExportBlockedError(f"{len(id_hits)} identifier(s) in file names or participant ids, which every output "
                                  f"prints; nothing was written:\n{listed}", path=where,
-                                 hint=HOW_TO_RESOLVE_ID.replace("FOLDER", (folder or gate.folder or "FOLDER")))
+                                 hint=(id_hint or HOW_TO_RESOLVE_ID).replace("FOLDER", (folder or gate.folder or "FOLDER")))
     result = gate.check(list(quotes), allow_unreviewed=allow_unreviewed)
     result.raise_if_blocked(where=where, hint=hint)  # in a draft this raises only when a detector failed
     rendered = render(allow_unreviewed)
@@ -118,13 +122,14 @@ def release(
 
 def output_ids(quotes: Sequence[Any], transcripts: Sequence[Any] = ()) -> list[tuple[str, str]]:
     """The file names, folder names and participant ids outputs print: each quote's transcript (its path in
-    the transcripts folder) and participant, and each transcript's id and participants."""
+    the transcripts folder, or what its ``source_kind`` says it is: an answer's id) and participant, and each
+    transcript's id and participants."""
     out: list[tuple[str, str]] = []
     for t in transcripts:
         out.append(("file name", str(t.id)))
         out += [("participant id", str(pid)) for pid in getattr(t, "participants", {}) or {}]
     for q in quotes:
-        out.append(("file name", str(getattr(q, "transcript", "") or "")))
+        out.append((getattr(q, "source_kind", "file name"), str(getattr(q, "transcript", "") or "")))
         pid = getattr(q, "participant", None)
         if pid:
             out.append(("participant id", str(pid)))
