@@ -406,8 +406,10 @@ def test_a_passages_clause_is_found_by_its_characters_in_the_words_said(tmp_path
     matcher = CodeMatcher(book, Settings()).fit(_bag_embed)
     beta = [m for m in matcher.match_passages([passage], _bag_embed([passage.analysis_text])) if m.code == "beta"]
     assert beta and beta[0].assigned
-    start, end = (int(x) for x in beta[0].evidence.rsplit(" ", 1)[1].split("-"))
-    assert said[start - 1 : end] == "beta"  # counted in the passage's text, from 1, both ends included
+    assert beta[0].evidence.clause is not None  # data, not words parsed back
+    start, end = beta[0].evidence.clause
+    assert said[start:end] == "beta"  # counted in the passage's text, not the analysis text
+    assert beta[0].evidence.words().endswith(f"characters {start + 1}-{end}")
     # the analysis text puts it elsewhere: counting there would point at the wrong words
     scored = matcher.score(_bag_embed([passage.analysis_text]), [passage.analysis_text])[1][0]
     assert scored[[c.id for c in matcher.codes_].index("beta")].words().endswith("characters 42-45")
@@ -523,6 +525,55 @@ def test_evidence_is_data_until_a_writer_puts_it_in_words():
     assert zero.in_text(positions).clause == (21, 35) and Evidence("a", "name").in_text(positions).clause is None
     learned = Evidence("alpha", "definition", learned_from="decisions", uses=("codebook", "meaning"))
     assert learned.words() == "learned from decisions (codebook + meaning; closest to: definition)"
+
+
+def test_evidence_is_saved_as_fields_and_read_back_and_old_words_still_load():
+    from dataclasses import asdict
+
+    from wisdoms.models import Evidence, Match
+
+    clause = Evidence("alpha", "example 2", clause=(16, 30), learned_from="decisions", uses=("codebook", "meaning"))
+    match = Match("passage", "t#0-40", "alpha", 0.71, clause, True)
+    saved = json.loads(json.dumps(asdict(match)))  # as analysis.json holds it
+    assert saved["evidence"]["clause"] == [16, 30] and saved["evidence"]["descriptor"] == "example 2"
+    assert Match(**saved) == match and Match(**saved).evidence.clause == (16, 30)
+    assert Evidence.of(json.loads(json.dumps(clause.to_dict())), "alpha") == clause
+    # what an earlier version saved: the words, kept as they were written (not parsed back)
+    old = Match(**{**saved, "evidence": "example 2, in its clause at characters 17-30"})
+    assert old.evidence.words() == "example 2, in its clause at characters 17-30" and old.evidence.clause is None
+    assert Match(**json.loads(json.dumps(asdict(old)))) == old
+    with pytest.raises(TypeError, match="unknown fields"):
+        Evidence.of({"descriptor": "name", "colour": "red"}, "alpha")
+    # a notebook's table shows the words, the descriptor and the clause as columns
+    from wisdoms.models import Records
+
+    frame = Records.of(Match, [match, old]).to_frame()
+    assert frame["evidence"].tolist() == [clause.words(), old.evidence.words()]
+    assert frame["descriptor"].tolist() == ["example 2", ""] and frame["clause"].tolist()[0] == [16, 30]
+
+
+def test_a_themes_evidence_says_what_its_centre_matched_and_its_share_of_passages(tmp_path):
+    from wisdoms.models import Match, Theme
+    from wisdoms.report.rundir import _themes_of_document
+
+    book = _book(tmp_path)
+    matcher = CodeMatcher(book, Settings()).fit(_embed)
+    theme = Theme(id=0, label="Alpha", keywords=(), passage_ids=("a", "b", "c", "d", "e"), participants=2)
+    passages = [Match("passage", pid, "beta", 0.5, matcher.score(_embed(["beta"]))[1][0][1], True) for pid in "ab"]
+    found = matcher.match_themes([theme], passages, {}, centroids={0: _embed(["alpha"])[0]})[0]
+    by_code = {m.code: m.evidence for m in found}
+    assert by_code["alpha"].descriptor and by_code["alpha"].passage_share == 0.0  # its centre matched alpha
+    assert by_code["alpha"].words() == f"theme centre matches {by_code['alpha'].descriptor}; 0% of its passages"
+    assert by_code["beta"].descriptor == "" and by_code["beta"].passage_share == 0.4  # through its passages only
+    assert by_code["beta"].words() == "40% of its passages"
+    # themes.json holds the words and the fields; read back, the fields win, and an old file's words still load
+    codes = [{"id": m.code, "score": m.score, "evidence": m.evidence.words(), "evidence_detail": m.evidence.to_dict()}
+             for m in found]
+    document = {"themes": [{"id": 0, "label": "Alpha", "codes": codes},
+                           {"id": 1, "label": "Old", "codes": [{"id": "beta", "score": 0.4, "evidence": "40% of its passages"}]}]}
+    new, old = _themes_of_document(document, [])
+    assert [m.evidence for m in new.codes] == [m.evidence for m in found]
+    assert old.codes[0].evidence.words() == "40% of its passages"
 
 
 def test_cross_validation_keeps_only_the_components_that_hold_up():

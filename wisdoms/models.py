@@ -7,8 +7,8 @@ Offsets are Unicode code-point offsets into ``Transcript.text`` (the file's text
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any, Generic, Literal, TypeVar
 
@@ -200,6 +200,92 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Why a text (or a theme) scored what it did for a code, kept as data; :meth:`words` puts it in words for a
+    report or a table.
+
+    Attributes:
+        code: The code's id.
+        descriptor: The code's descriptor the text (or its clause, or the theme's centre) was closest to:
+            ``definition``, ``name``, ``group`` (the code named within its parent), ``inclusion note`` or
+            ``example N`` (from 1); empty for a blank text, or a theme that has the code through its passages only.
+        clause: Code points ``(start, end)`` (from 0, end excluded) of the clause that scored, in the text the
+            evidence is about; ``None`` when the whole text scored.
+        learned_from: ``""`` for a zero-shot score; ``decisions`` when the score is learned.
+        uses: The parts of a learned score (``codebook``, ``meaning``, ``wording``), as cross-validation chose them.
+        blank: The text is blank, so no code applies.
+        passage_share: For a theme: the share of its passages assigned the code (``None`` for a text).
+        note: Evidence an earlier version saved as words only, kept as it was written (empty otherwise).
+    """
+
+    code: str
+    descriptor: str = ""
+    clause: tuple[int, int] | None = None
+    learned_from: str = ""
+    uses: tuple[str, ...] = ()
+    blank: bool = False
+    passage_share: float | None = None
+    note: str = ""
+
+    @classmethod
+    def of(cls, value: Evidence | Mapping[str, Any] | str, code: str) -> Evidence:
+        """Evidence as saved: a mapping of these fields (``analysis.json``, ``themes.json``'s ``evidence_detail``), or
+        the words an earlier version wrote (kept as :attr:`note`, not parsed back).
+
+        Raises:
+            TypeError: ``value`` is none of these, or a mapping with a field this class does not have.
+        """
+        if isinstance(value, Evidence):
+            return value
+        if isinstance(value, str):
+            return cls(code, note=value)
+        if not isinstance(value, Mapping):
+            raise TypeError(f"evidence for code {code!r} is {type(value).__name__}, not a mapping or words")
+        row = {"code": code, **value}
+        unknown = set(row) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"evidence for code {code!r} has unknown fields {sorted(unknown)}")
+        clause = row.get("clause")
+        row["clause"] = None if clause is None else (int(clause[0]), int(clause[1]))
+        row["uses"] = tuple(row.get("uses") or ())
+        return cls(**row)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values (the clause as a two-item list), without the code."""
+        out = asdict(self)
+        out.pop("code")
+        out["clause"] = list(self.clause) if self.clause is not None else None
+        out["uses"] = list(self.uses)
+        return out
+
+    def in_text(self, positions: Sequence[int]) -> Evidence:
+        """The same evidence with its clause counted in another text: ``positions[i]`` is where character ``i`` of
+        the scored text is in that one (:func:`analysis_positions`)."""
+        if self.clause is None:
+            return self
+        start, end = self.clause
+        return replace(self, clause=(positions[start], positions[end - 1] + 1))
+
+    def words(self) -> str:
+        """The evidence in words: "example 2", "learned from decisions (codebook + meaning; closest to:
+        definition), in its clause at characters 17-31" (counted from 1, both ends included), "theme centre
+        matches example 1; 40% of its passages"."""
+        if self.note:
+            return self.note
+        if self.blank:
+            return "a blank answer"
+        text = self.descriptor
+        if self.learned_from:
+            text = f"learned from {self.learned_from} ({' + '.join(self.uses) or 'codebook'}; closest to: {text})"
+        if self.clause is not None:
+            text += f", in its clause at characters {self.clause[0] + 1}-{self.clause[1]}"
+        if self.passage_share is not None:
+            share = f"{self.passage_share:.0%} of its passages"
+            text = f"theme centre matches {text}; {share}" if text else share
+        return text
+
+
+@dataclass(frozen=True)
 class Match:
     """A passage or theme matched to a code.
 
@@ -208,7 +294,8 @@ class Match:
         target_id: Passage id, or theme id as a string.
         code: Code id.
         score: Similarity score in [-1, 1]; higher is closer.
-        evidence: Which part of the code matched best (``definition``, ``example 2`` ...).
+        evidence: Why it matched, as data (:class:`Evidence`; ``.words()`` for a table or report). A mapping of its
+            fields or the words an earlier version saved are read as :meth:`Evidence.of` reads them.
         assigned: Whether the score clears the assignment threshold.
     """
 
@@ -216,8 +303,12 @@ class Match:
     target_id: str
     code: str
     score: float
-    evidence: str
+    evidence: Evidence
     assigned: bool
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.evidence, Evidence):  # read back from JSON: a mapping, or words saved before
+            object.__setattr__(self, "evidence", Evidence.of(self.evidence, self.code))
 
 
 @dataclass(frozen=True)
@@ -391,6 +482,10 @@ class Records(tuple, Generic[T]):
 
 def _row(record: Any) -> dict[str, Any]:
     row = asdict(record)
+    if isinstance(record, Match):
+        row["evidence"] = record.evidence.words()
+        row["descriptor"] = record.evidence.descriptor
+        row["clause"] = list(record.evidence.clause) if record.evidence.clause is not None else None
     for key, value in list(row.items()):
         if isinstance(value, (tuple, list)) and value and isinstance(value[0], dict):
             row[key] = len(value)

@@ -24,7 +24,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -479,7 +479,7 @@ class CodeMatcher:
 
         ``scored`` is :meth:`score`'s result for these passages, when the caller already has it; otherwise
         their ``analysis_text`` is scored (clause by clause too; a clause's span in evidence is then counted in
-        the passage's own ``text``, the words quoted). A match's evidence is :meth:`Evidence.words`.
+        the passage's own ``text``, the words quoted). A match's evidence is the cell's :class:`Evidence`.
 
         Raises:
             NotFittedError: :meth:`fit` has not been called.
@@ -502,7 +502,7 @@ class CodeMatcher:
                 if rank > 0 and not chosen[row, col]:
                     break
                 matches.append(Match("passage", passage.id, self.codes_[col].id, round(float(scores[row, col]), 4),
-                                     evidence[row][col].words(), bool(chosen[row, col])))
+                                     evidence[row][col], bool(chosen[row, col])))
         return matches
 
     def match_themes(
@@ -517,7 +517,8 @@ class CodeMatcher:
         A theme gets a code when its centre (mean passage embedding) scores at least
         ``settings.theme_code_threshold`` and within ``settings.code_margin`` of its best code, or when
         at least a fifth of its passages are assigned the code. The score reported is the centre's score
-        (or the mean passage score when no centre is given); the evidence says why.
+        (or the mean passage score when no centre is given); the evidence says why: the share of its passages
+        assigned the code (:attr:`Evidence.passage_share`) and, when the centre matched, what it matched.
 
         Raises:
             NotFittedError: :meth:`fit` has not been called.
@@ -550,9 +551,7 @@ class CodeMatcher:
                 score = float(scores[col])
                 by_centre = centre is not None and score >= s.theme_code_threshold and score >= best - s.code_margin
                 if by_centre or share >= 0.2:
-                    why = f"{share:.0%} of its passages"
-                    if by_centre:
-                        why = f"theme centre matches {evidence[col].words()}; {why}"
+                    why = replace(evidence[col] if by_centre else Evidence(code.id), passage_share=round(share, 4))
                     found.append((score, share, code.id, why))
             found.sort(key=lambda x: (-x[0], -x[1], x[2]))
             result[theme.id] = tuple(

@@ -196,7 +196,7 @@ _CITATION = re.compile(r"[\w./\\-]+\.\w{2,5}(?::|#)\d+-\d+|\b\d+-\d+\b(?=\)|`|</
 #: labels, which are de-punctuated words of the participant turns that are scanned whole instead.
 _STRUCTURAL = frozenset({"passage", "passage_ids", "transcript", "start", "end", "schema", "words", "theme",
                          "id", "participants", "passages", "score", "seed", "participant", "participant_ids",
-                         "status", "evidence", "codes", "reason", "not_in_theme_because", "keywords", "label",
+                         "status", "evidence", "evidence_detail", "codes", "reason", "not_in_theme_because", "keywords", "label",
                          "theme_label"})
 
 

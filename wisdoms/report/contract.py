@@ -48,7 +48,8 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
                 "passages": t.passages,
                 "participant_ids": sorted({participants_of[p] for p in t.passage_ids}),
                 "codes": [
-                    {"id": m.code, "name": names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
+                    {"id": m.code, "name": names.get(m.code, m.code), "score": m.score, "evidence": m.evidence.words(),
+                     "evidence_detail": m.evidence.to_dict()}
                     for m in t.codes
                 ],
                 "candidate_new_code": not t.codes,

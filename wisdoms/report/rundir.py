@@ -158,7 +158,7 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
 
 def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[Any]:
     """The themes of a ``themes.json`` document (for run folders without ``analysis.json``)."""
-    from ..models import Match, Quote, Theme
+    from ..models import Evidence, Match, Quote, Theme
 
     at = {(p.transcript, p.start, p.end): p.id for p in passages}
     themes = []
@@ -167,7 +167,8 @@ def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[A
                              text=q["text"], passage=at.get((q["transcript"], q["start"], q["end"]), ""))
                        for q in t.get("quotes", []))
         codes = tuple(Match(target="theme", target_id=str(t["id"]), code=m["id"], score=float(m.get("score", 0)),
-                            evidence=str(m.get("evidence", "")), assigned=True) for m in t.get("codes", []))
+                            evidence=Evidence.of(m.get("evidence_detail") or str(m.get("evidence", "")), m["id"]),
+                            assigned=True) for m in t.get("codes", []))
         themes.append(Theme(id=int(t["id"]), label=t["label"], keywords=tuple(t.get("keywords", ())),
                             passage_ids=tuple(t.get("passage_ids", ())), participants=int(t.get("participants", 0)),
                             status=t.get("status", "candidate"), quotes=quotes, codes=codes))

@@ -423,7 +423,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         theme_views.append(ThemeView(
             theme=t, label=label, status=t.status, status_text=STATUS_TEXT.get(t.status, t.status),
             description=_description(t, code_names, code_defs),
-            codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence}
+            codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence.words()}
                    for m in t.codes],
             quotes=quotes, groups=groups, verdicts=verdicts, merged_into=merged_into,
             subthemes=_subtheme_names(t), strong_quote=strong_quote(quotes),
