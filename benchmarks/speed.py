@@ -45,7 +45,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import subprocess
@@ -128,10 +127,8 @@ def cli(config: str, size: int, cache: Path, seed: int) -> dict[str, object]:
         with (folder / "answers.csv").open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["respondent", "answer"])
-            # a few NHS answers hold control characters (a vertical tab) that `wisdoms run` refuses a file for
-            # (issue 17): written as spaces, so the table is read, as a user would after the message
-            writer.writerows([f"r{row}", re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)]
-                             for row, text in enumerate(texts))
+            # written as they are: a vertical tab in an answer (NHS row 747) is read as a line break
+            writer.writerows([f"r{row}", text] for row, text in enumerate(texts))
     sample = sorted((ROOT / "transcripts").glob("conversation-*.txt"))
     for path in sample if config == "cli_warm" else sample[:-1]:
         shutil.copy2(path, folder / path.name)

@@ -151,9 +151,8 @@ def _nhs_folder(work: Path) -> Path:
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["respondent", "answer"])
-            # control characters (a few answers hold a vertical tab) make `wisdoms run` refuse the table: spaces
-            writer.writerows([f"r{row}", re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", text)]
-                             for row, text in enumerate(texts))
+            # written as they are: a vertical tab in an answer (NHS row 747) is read as a line break
+            writer.writerows([f"r{row}", text] for row, text in enumerate(texts))
     return folder
 
 

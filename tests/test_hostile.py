@@ -138,8 +138,7 @@ def test_participants_markup_in_report_md_is_shown_as_text_not_run():
 # --- control characters --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("char", "name"), [("\x00", "NUL"), ("\x0b", "vertical tab"), ("\x0c", "form feed"),
-                                            ("\x1b", "ESC")])
+@pytest.mark.parametrize(("char", "name"), [("\x00", "NUL"), ("\x1b", "ESC"), ("\x07", "control character")])
 def test_a_control_character_after_the_first_4kb_is_named_by_line_in_check_and_run(tmp_path, capsys, char, name):
     """Word refuses these characters ("All strings must be XML compatible"), so the report would fail at the
     very end: the transcript is refused up front, naming the line, by 'wisdoms check' as by a run."""
@@ -161,6 +160,75 @@ def test_a_control_character_after_the_first_4kb_is_named_by_line_in_check_and_r
     assert main(["check", str(tmp_path / "t")]) != 0
     shown = capsys.readouterr()
     assert f"conversation-01.txt:{line}: column" in shown.out + shown.err
+
+
+@pytest.mark.parametrize("char", ["\x0c", "\x0b"])
+def test_a_page_break_or_word_line_break_is_read_as_a_line_break_with_a_note(tmp_path, capsys, char):
+    """A Word export holds page breaks (FF) and manual line breaks (VT): read as line breaks one for one, so
+    every offset is the file's and every quote is verbatim but for that whitespace; 'check' names the line."""
+    from conftest import SAMPLE
+
+    from wisdoms.cli import main
+    from wisdoms.ingest import read_transcript
+
+    text = (SAMPLE / "conversation-01.txt").read_text(encoding="utf-8")
+    at = text.index("Participant:", 5000) + 20
+    at = text.index(" ", at)  # between two words, as Word puts them
+    (tmp_path / "t").mkdir()
+    path = tmp_path / "t" / "conversation-01.txt"
+    path.write_text(text[:at] + char + text[at + 1:] + char, encoding="utf-8")
+    line = text.count("\n", 0, at) + 1
+    notes: list[str] = []
+    transcript = read_transcript(path, notes=notes)
+    raw = path.read_text(encoding="utf-8")
+    assert len(transcript.text) == len(raw) and transcript.text[at] == "\n" and char not in transcript.text
+    assert all(a == b or (a == "\n" and b == char) for a, b in zip(transcript.text, raw))
+    turn = next(t for t in transcript.turns if t.start <= at < t.end)  # the break is inside the turn, not an end
+    assert transcript.text[turn.start:turn.end].replace("\n", " ").strip() in text.replace("\n", " ")
+    assert any(n.startswith(f"lines {line}, ") and "read as line breaks" in n for n in notes), notes
+    assert main(["check", str(tmp_path / "t")]) == 0
+    shown = capsys.readouterr().out
+    assert f"lines {line}, " in shown and "read as line breaks" in shown
+
+
+def test_vertical_tabs_in_table_cells_are_line_breaks_and_never_split_a_row(tmp_path):
+    """In a CSV a VT may stand in an unquoted cell (a line break there would split the row), and Excel keeps
+    it as ``_x000B_``: both are read as a line break inside the answer, the row named in a note."""
+    from openpyxl import Workbook
+
+    from wisdoms.codebook import read_answers
+    from wisdoms.ingest import read_transcript
+
+    csv_path = tmp_path / "answers.csv"
+    csv_path.write_text("respondent,answer\nr1,Waited for weeks\x0bthen nobody called back at all\n"
+                        'r2,"The nurse was kind,\x0cand she listened to me properly"\n', encoding="utf-8")
+    notes: list[str] = []
+    transcript = read_transcript(csv_path, notes=notes)
+    assert [t.participant for t in transcript.turns] == ["r1", "r2"]
+    assert "Waited for weeks\nthen nobody" in transcript.text and "kind,\nand she" in transcript.text
+    assert any(n.startswith("rows 2, 3:") for n in notes), notes
+    book = Workbook()
+    book.active.append(["respondent", "answer"])
+    book.active.append(["r1", "Waited for weeks_x000B_then nobody called back at all"])
+    book.save(tmp_path / "answers.xlsx")
+    notes = []
+    transcript = read_transcript(tmp_path / "answers.xlsx", notes=notes)
+    assert "Waited for weeks\nthen nobody" in transcript.text and any(n.startswith("row 2:") for n in notes)
+    # 'wisdoms code' and 'codebook review' read answers the same way.
+    assert [a.text for a in read_answers(csv_path, text_column="answer", id_column="respondent")] == [
+        "Waited for weeks\nthen nobody called back at all", "The nurse was kind,\nand she listened to me properly"]
+
+
+def test_the_nhs_table_with_a_vertical_tab_is_read_whole(shared):
+    from wisdoms.ingest import read_transcript
+
+    path = shared / "bench" / "nhs_fft" / "phase1_single_label.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    notes: list[str] = []
+    transcript = read_transcript(path, notes=notes)
+    assert "\x0b" not in transcript.text and any("vertical tab" in n or "vertical tabs" in n for n in notes), notes
+    assert "waiting 15-30 minutes for him to call me" in transcript.text
 
 
 # --- unbounded input -----------------------------------------------------------------------------------

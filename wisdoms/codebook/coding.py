@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +11,14 @@ from pathlib import Path
 from .._files import clear_read_errors, read_jsonl, write_text
 from .._tables import GuardedDictReader, GuardedDictWriter
 from ..errors import CodebookError
+from ..ingest.text import PAGE_BREAKS, page_break_note, page_breaks_as_lines
 from ..settings import Settings
 from ._model import Codebook
 from .decisions import Decision
 from .evidence import Evidence
 from .matching import CodeMatcher, EmbedFn
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,11 @@ def read_answers(path: str | Path, *, text_column: str = "text", id_column: str 
             raise CodebookError(f"duplicate id {answer_id!r} (first at line {seen[answer_id]})", path=path,
                                 line=number, hint="give every answer a unique id, or name another --id-column")
         seen[answer_id] = number
-        answers.append(Answer(answer_id, str(item[text_column] or ""), number))
+        answers.append(Answer(answer_id, page_breaks_as_lines(str(item[text_column] or "")), number))
+    broken = [number for number, item in records if PAGE_BREAKS.search(str(item.get(text_column) or ""))]
+    if broken:
+        found = [m.group() for _n, item in records for m in PAGE_BREAKS.finditer(str(item.get(text_column) or ""))]
+        log.warning("%s: %s", path, page_break_note("line" if path.suffix.lower() == ".jsonl" else "row", broken, found))
     return answers
 
 

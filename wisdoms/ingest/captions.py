@@ -61,7 +61,7 @@ def read_caption_transcript(
             line, no speaker names at all, speech before the first named speaker, speakers whose
             roles cannot be told apart, or no participant speech.
     """
-    raw, encoding = decode(path.read_bytes(), path)
+    raw, encoding = decode(path.read_bytes(), path, notes=notes)
     if encoding == "cp1252" and notes is not None:
         notes.append("not UTF-8: read as Windows-1252")
     vtt = path.suffix.lower() == ".vtt"

@@ -31,7 +31,7 @@ import yaml
 from ..errors import TranscriptError
 from ..models import Transcript
 from .speakers import FileOptions, parse_rules
-from .text import decode, load_yaml_text
+from .text import decode, load_yaml_text, page_breaks_as_lines
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,8 @@ def load_participants(path: Path) -> dict[str, tuple[int, dict[str, str]]]:
     Raises:
         TranscriptError: No id column, an empty id, or a duplicate participant id (naming both rows).
     """
-    text, _encoding = decode(path.read_bytes(), path)
-    rows = [r for r in csv.reader(io.StringIO(text, newline=""))]
+    text, _encoding = decode(path.read_bytes(), path, keep_breaks=True)  # a line break would split its row
+    rows = [[page_breaks_as_lines(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
     header = [h.strip() for h in rows[0]] if rows else []
     lowered = [h.lower() for h in header]
     id_col = next((lowered.index(h) for h in _ID_HEADERS if h in lowered), None)

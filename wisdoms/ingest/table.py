@@ -22,7 +22,7 @@ from ..errors import TranscriptError
 from ..limits import check_archive, limit
 from ..models import Transcript, Turn
 from .speakers import FileOptions, Speaker
-from .text import decode
+from .text import PAGE_BREAKS, decode, page_break_note
 
 #: Header names (lower-cased) taken as the respondent id column.
 ID_COLUMNS = ("participant", "participant id", "participant_id", "id", "respondent", "respondent id",
@@ -141,7 +141,9 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
     if path.suffix.lower() == ".xlsx":
         table = _xlsx_rows(path, notes)
     else:
-        text, encoding = decode(path.read_bytes(), path)
+        # Form feeds and vertical tabs are mapped cell by cell once parsed (below): in the raw text a line
+        # break in an unquoted cell would split its row.
+        text, encoding = decode(path.read_bytes(), path, keep_breaks=True)
         if encoding == "cp1252" and notes is not None:
             notes.append("not UTF-8: read as Windows-1252")
         try:
@@ -162,6 +164,7 @@ def _read_rows(path: Path, notes: list[str] | None) -> tuple[list[str], list[tup
         except csv.Error as exc:
             raise TranscriptError(f"not a readable CSV file: {exc}", path=path,
                                   hint="save it again from the spreadsheet as CSV (UTF-8)") from exc
+    table = _page_breaks_as_lines(table, notes)
     numbered = [(n, row) for n, row in enumerate(table, 1) if any(c.strip() for c in row)]
     if not numbered:
         raise TranscriptError("the file is empty", path=path, hint="remove it, or add the answers")
@@ -214,6 +217,31 @@ def _too_many_rows(path: Path, most: int) -> None:
     raise TranscriptError(f"the table has more than {most:,} rows of answers", path=path, line=most + 2,
                           hint="split it into several files, or if the machine has the memory, set "
                           "WISDOMS_MAX_ROWS to a larger number and run again")
+
+
+#: How Excel stores a vertical tab or form feed in a cell (XML cannot hold them); openpyxl leaves it as written.
+_EXCEL_BREAKS = re.compile(r"_x000[BbCc]_")
+
+
+def _page_breaks_as_lines(table: list[list[str]], notes: list[str] | None) -> list[list[str]]:
+    """Each form feed and vertical tab in a cell (or Excel's ``_x000B_``/``_x000C_`` for them) read as a line
+    break, with one note naming the rows."""
+    rows: list[int] = []
+    found: list[str] = []
+    out = []
+    for number, row in enumerate(table, 1):
+        if not any("\x0b" in c or "\x0c" in c or "_x000" in c for c in row):
+            out.append(row)
+            continue
+        cells = [_EXCEL_BREAKS.sub(lambda m: chr(int(m.group()[2:6], 16)), c) for c in row]
+        hits = [m.group() for c in cells for m in PAGE_BREAKS.finditer(c)]
+        if hits:
+            rows.append(number)
+            found += hits
+        out.append([PAGE_BREAKS.sub("\n", c) for c in cells])
+    if found and notes is not None:
+        notes.append(page_break_note("row", rows, found))
+    return out
 
 
 def _xlsx_rows(path: Path, notes: list[str] | None) -> list[list[str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -68,9 +68,14 @@ def _time(m: re.Match) -> str | None:
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 
 
-def decode(data: bytes, path: Path) -> tuple[str, str]:
+def decode(data: bytes, path: Path, *, notes: list[str] | None = None, keep_breaks: bool = False) -> tuple[str, str]:
     """Decode file bytes: UTF-16 (with a byte-order mark, as Notepad's "Unicode" saves, or without one when
     every other byte is zero), UTF-8 (with or without BOM), else Windows-1252.
+
+    A form feed (page break) or vertical tab (Word's line break, pasted as text) is read as a line break, one
+    character for one, so every offset stays that of the file; where, is appended to ``notes``. With
+    ``keep_breaks`` they are left as they are (a table maps them cell by cell once parsed: a line break in an
+    unquoted cell would split its row). Any other control character is refused.
 
     Returns:
         The text and the encoding used.
@@ -91,8 +96,7 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         text = text.lstrip("\ufeff")
         if not text.strip():
             raise TranscriptError("the file is empty", path=path, hint="remove it, or add the conversation's text")
-        refuse_control_characters(text, path)
-        return text, "utf-16"
+        return _checked(text, path, notes, keep_breaks), "utf-16"
     if not data.strip():
         raise TranscriptError(
             "the file is empty", path=path, hint="remove it, or add the conversation's text"
@@ -107,14 +111,45 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = data.decode("cp1252", errors="replace"), "cp1252"
+    return _checked(text, path, notes, keep_breaks), encoding
+
+
+def _checked(text: str, path: Path, notes: list[str] | None, keep_breaks: bool) -> str:
     refuse_control_characters(text, path)
-    return text, encoding
+    return text if keep_breaks else page_breaks_as_lines(text, notes)
 
 
-#: Control characters no report format can hold (XML 1.0, so Word and Excel, refuses them): NUL, VT
-#: (a Word line break pasted as text), FF (a page break), ESC and the rest; tab, CR and LF are text.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_CONTROL_NAMES = {0x00: "NUL", 0x0B: "vertical tab", 0x0C: "form feed (page break)", 0x1B: "ESC"}
+#: Control characters no report format can hold (XML 1.0, so Word and Excel, refuses them): NUL, ESC and the
+#: rest; tab, CR and LF are text, and a form feed or vertical tab is read as a line break (:data:`PAGE_BREAKS`).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x1B: "ESC"}
+#: A form feed (a page break in a Word or PDF export) and a vertical tab (Word's manual line break, pasted as
+#: text): whitespace between lines, read as a line break one for one.
+PAGE_BREAKS = re.compile(r"[\x0b\x0c]")
+_BREAK_NAMES = {"\x0b": "vertical tab", "\x0c": "form feed (page break)"}
+
+
+def page_breaks_as_lines(text: str, notes: list[str] | None = None) -> str:
+    """``text`` with each form feed and vertical tab replaced by a line break (one character for one, so
+    offsets are kept), and a note appended to ``notes`` naming the line(s) they were on (in the file's own
+    numbering, counted before the replacement)."""
+    found = [(m.start(), m.group()) for m in PAGE_BREAKS.finditer(text)]
+    if not found:
+        return text
+    if notes is not None:
+        lines = list(dict.fromkeys(text.count("\n", 0, at) + 1 for at, _ in found))
+        notes.append(page_break_note("line", lines, [c for _, c in found]))
+    return PAGE_BREAKS.sub("\n", text)
+
+
+def page_break_note(unit: str, places: Sequence[int], found: Sequence[str]) -> str:
+    """The note saying where (``unit`` "line" or "row", then ``places``) the characters ``found`` (form feeds
+    and vertical tabs) were read as line breaks."""
+    where = (unit if len(places) == 1 else f"{unit}s") + " " + ", ".join(map(str, places[:5])) + (
+        f" and {len(places) - 5} more" if len(places) > 5 else "")
+    what = (f"a {_BREAK_NAMES[found[0]]} read as a line break" if len(found) == 1 else
+            f"{len(found)} form feeds or vertical tabs (page and line breaks from Word) read as line breaks")
+    return f"{where}: {what}"
 
 
 def refuse_control_characters(text: str, path: Path) -> None:
@@ -136,7 +171,7 @@ def refuse_control_characters(text: str, path: Path) -> None:
         + (f"; {count - 1} more such characters follow" if count > 1 else ""),
         path=path, line=line,
         hint="open the file in a text editor, delete the character (often pasted in from another program) "
-        "and save it again; a page break can become a blank line",
+        "and save it again",
     )
 
 
@@ -260,7 +295,7 @@ def read_text_transcript(
         TranscriptError: Empty or binary file, invalid front matter, no speaker label at all,
             speakers that cannot be placed, or no participant speech.
     """
-    text, encoding = decode(path.read_bytes(), path)
+    text, encoding = decode(path.read_bytes(), path, notes=notes)
     if encoding == "cp1252" and notes is not None:
         notes.append("not UTF-8: read as Windows-1252")
     turns, people = parse_labelled(text, path, transcript_id, options=options, notes=notes, speakers=speakers)

@@ -63,7 +63,10 @@ class TextTable:
 
     def texts(self) -> dict[str, str]:
         """Id -> text."""
-        return {i: str(r.get(self.text_column) or "") for i, r in zip(self.ids, self.records)}
+        from ..ingest.text import page_breaks_as_lines
+
+        # A form feed or vertical tab is a line break, one character for one, as every reader reads it.
+        return {i: page_breaks_as_lines(str(r.get(self.text_column) or "")) for i, r in zip(self.ids, self.records)}
 
 
 @clear_read_errors(PrivacyError)
@@ -151,7 +154,7 @@ def _folder_items(path: Path) -> tuple[list[tuple[str, str, int]], list[tuple[st
     texts = {t.id: t.text for t in transcripts}
     for file in sorted(path.rglob(PARTICIPANTS_FILE)):
         source = file.relative_to(path).as_posix()
-        texts[source] = text = decode(file.read_bytes(), file)[0]
+        texts[source] = text = decode(file.read_bytes(), file, keep_breaks=True)[0]  # the file's own characters
         metadata += [(source, line, at) for at, line in _lines(text, 0, len(text))[1:]]  # after the header row
     return turns, metadata, texts
 
