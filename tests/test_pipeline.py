@@ -364,6 +364,10 @@ def test_a_run_without_a_codebook_finds_themes_and_drafts_a_starter_codebook(tmp
     themed = {pid for t in analysis.themes for pid in t.passage_ids}
     assert not themed & {u.passage for u in content_free}, "content-free talk is never themed"
     assert max(t.passages for t in analysis.themes) <= 0.25 * len(themed) + 1
+    from wisdoms.report import render_reports, report_scan_items
+
+    scanned = {i.text for i in report_scan_items(analysis, render_reports(analysis), str(out))}
+    assert analysis.codebook.name and analysis.codebook.name not in scanned, "the tool's own wording is not scanned"
     code = main(["run", str(five_conversations), "--out", str(tmp_path / "cli"), "--cache-dir", str(tmp_path / "c"),
                  "--allow-unreviewed"])
     assert code == 0 and (tmp_path / "cli" / "starter-codebook.yaml").is_file()

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from . import __version__
 from ._files import sha256_file
 from .codebook import Codebook, load_codebook
+from .codebook._model import NO_CODEBOOK_NAME
 from .codebook.for_run import RunCoding, code_run
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, ensure_embedder
 from .errors import OutputError
@@ -198,7 +199,7 @@ def _read(ctx: RunContext, codebook: str | Path | Codebook | None) -> None:
         if codebook is None and Path(DEFAULT_CODEBOOK).is_file():
             codebook = DEFAULT_CODEBOOK
         if codebook is None:
-            ctx.book = Codebook(codes=(), name="no codebook (themes found inductively)", version="-")
+            ctx.book = Codebook(codes=(), name=NO_CODEBOOK_NAME, version="-")
         else:
             ctx.book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     with ctx.stage("ingest"):

@@ -30,6 +30,10 @@ STATUSES = ("active", "retired", "group", "draft")
 _ID = re.compile(r"^[^\W_][\w.\-]*$")
 
 
+#: The name a run without a codebook gives its empty one: the tool's own words, never scanned as a participant's.
+NO_CODEBOOK_NAME = "no codebook (themes found inductively)"
+
+
 @dataclass(frozen=True, eq=False)
 class Codebook:
     """A validated set of codes.

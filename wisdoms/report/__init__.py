@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import write_folder
 from .._tables import read_csv_rows
+from ..codebook._model import NO_CODEBOOK_NAME
 from ..privacy.release import ScanItem, release
 from ..results import ANALYSIS_FILE, analysis_json
 from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
@@ -214,7 +215,9 @@ def rendered_values(analysis: Analysis, rendered: dict[str, str | bytes], visibl
     parts.extend(t.text[turn.start : turn.end] for t in analysis.transcripts for turn in t.participant_turns())
     parts.extend(text for _pid, text in _attribute_fields(analysis))
     parts.extend(code.name for code in analysis.codebook.codes)
-    return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip()))
+    # The tool's own name for a missing codebook is its wording, not a participant's (in lower case, "codebook"
+    # read as an uncommon word, a possible name, and blocked every codebook-free run).
+    return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip() and v != NO_CODEBOOK_NAME))
 
 
 def _attribute_fields(analysis: Analysis) -> list[tuple[str, str]]:
