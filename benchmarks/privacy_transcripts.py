@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from wisdoms.privacy.detectors import Detector  # noqa: E402
-from wisdoms.privacy.scan import identity_key, scan  # noqa: E402
+from wisdoms.privacy.scan import scan  # noqa: E402
+from wisdoms.privacy.terms import identity_key  # noqa: E402
 
 try:
     from wisdoms.privacy.terms import term_key

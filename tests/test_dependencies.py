@@ -1,4 +1,5 @@
-"""The private parts of other libraries that wisdoms touches are still there, at the versions pyproject allows."""
+"""The private parts of other libraries that wisdoms touches are still there, at the versions pyproject allows;
+and the modules of wisdoms depend on each other one way only."""
 
 from __future__ import annotations
 
@@ -35,3 +36,49 @@ def test_the_bertopic_internals_wisdoms_touches_are_there() -> None:
     assert hasattr(saving, "_has_torch")
     for module in DEFERRED_REPRESENTATIONS:
         assert importlib.util.find_spec(module) is not None, module
+
+
+def _imports_of(path: Path, module: str, modules: dict[str, Path]) -> set[str]:
+    """The wisdoms modules ``module`` imports anywhere (lazy imports included, ``TYPE_CHECKING`` ones not)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+                   for n in ast.walk(block)}
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only or not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            targets = [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target for a in node.names]
+        for target in targets:
+            while target and target not in modules:
+                target = target.rpartition(".")[0]
+            # a module's own packages are loaded before it, so importing one of them closes no circle
+            if target and target != module and not module.startswith(target + "."):
+                out.add(target)
+    return out
+
+
+def test_no_import_circle_anywhere_in_the_package() -> None:
+    """Data flows one way (STYLE.md): no module imports, even lazily, one that imports it back."""
+    import graphlib
+
+    from conftest import REPO
+
+    root = REPO / "wisdoms"
+    modules = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {m: _imports_of(p, m, modules) for m, p in modules.items()}
+    assert graph["wisdoms.privacy.terms"] and graph["wisdoms.report.contract"]  # the graph sees imports
+    try:
+        tuple(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import circle: {' -> '.join(exc.args[1])}") from None

@@ -26,7 +26,8 @@ from .._tables import GuardedDictReader, GuardedDictWriter, GuardedWriter, read_
 from ..errors import PrivacyError
 from ..ingest.text import decode, split_front_matter
 from .gate import SignOffs
-from .scan import DECISIONS, PARTICIPANTS_FILE, TextTable, identity_key, read_table
+from .scan import PARTICIPANTS_FILE, TextTable, read_table
+from .terms import DECISIONS, identity_key
 
 log = logging.getLogger(__name__)
 

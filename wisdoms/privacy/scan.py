@@ -19,28 +19,12 @@ from .._files import atomic_open, clear_read_errors, read_jsonl, write_bytes, wr
 from .._tables import GuardedDictReader, GuardedWriter, append_row
 from ..errors import PrivacyError
 from .detectors import Detector, Finding, source_modes
+from .terms import DECISIONS, FINDING_COLUMNS, ScanResult, context_of, pseudonyms, write_terms
 
 log = logging.getLogger(__name__)
 
-FINDING_COLUMNS = ("source", "start", "end", "text", "type", "detector")
 REVIEW_COLUMNS = ("finding", "source", "start", "end", "text", "type", "detector", "why", "context",
                   "replacement", "decision", "reviewer", "note")
-#: Decisions a reviewer may write in the review sheet.
-DECISIONS = ("replace", "keep")
-#: Finding type -> the word in its pseudonym (``[Name 1]``).
-PSEUDONYM_WORDS = {"NAME": "Name", "PLACE": "Place", "ADDRESS": "Address", "POSTCODE": "Postcode", "PHONE": "Phone",
-                   "EMAIL": "Email", "NINO": "NI number", "NHS": "NHS number", "DOB": "Date of birth", "DATE": "Date",
-                   "SERVICE": "Service", "HANDLE": "Handle", "VEHICLE": "Vehicle", "CODE": "Reference", "ORG": "Organisation"}
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """Findings and the texts they point into (source -> full text)."""
-
-    findings: tuple[Finding, ...]
-    texts: dict[str, str]
-
-
 @dataclass(frozen=True)
 class TextTable:
     """A CSV or JSONL file of texts, kept whole so a pseudonymised copy can be written in the same format.
@@ -196,44 +180,6 @@ def scan(path: str | Path, *, detector: Detector | None = None, text_column: str
     return ScanResult(tuple(findings), texts)
 
 
-def pseudonyms(findings: Sequence[Finding]) -> list[str]:
-    """A suggested replacement per finding, the same for the same words across the corpus (``[Name 1]``)."""
-    numbers: dict[tuple[str, str], str] = {}
-    counters: Counter[str] = Counter()
-    out = []
-    for f in findings:
-        word = PSEUDONYM_WORDS.get(f.type, f.type.title())
-        key = (word, identity_key(f.type, f.text))
-        if key not in numbers:
-            counters[word] += 1
-            numbers[key] = f"[{word} {counters[word]}]"
-        out.append(numbers[key])
-    return out
-
-
-#: Types written in several layouts ("QQ 12 34 56 C", "qq123456c") whose letters and digits alone identify them.
-_CODED_TYPES = frozenset({"POSTCODE", "PHONE", "NINO", "NHS", "VEHICLE", "CODE"})
-_SPOKEN_DIGITS = {"oh": "0", "o": "0", "zero": "0", "nought": "0", "nil": "0", "one": "1", "two": "2", "three": "3",
-                  "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-
-
-def identity_key(kind: str, text: str) -> str:
-    """What makes two findings the same identifier: their words, lower-cased, without a leading "the"; for
-    numbers and codes their letters and digits only, read-out digits as digits ("oh seven seven double oh"
-    is 07700), so every way of writing one phone number gets one pseudonym."""
-    words = " ".join(text.lower().split())
-    if kind not in _CODED_TYPES:
-        return words.removeprefix("the ")
-    out, repeat = [], 1
-    for token in re.findall(r"[a-z]+|\d+", words):
-        if token in {"double", "treble", "triple"}:
-            repeat = 2 if token == "double" else 3
-            continue
-        out.append(_SPOKEN_DIGITS.get(token, token) * repeat)
-        repeat = 1
-    return "".join(out)
-
-
 def summary_rows(findings: Sequence[Finding]) -> list[tuple[str, str, int]]:
     """``(source, type, count)`` sorted by source then type."""
     counts = Counter((f.source, f.type) for f in findings)
@@ -251,21 +197,15 @@ def write_outputs(result: ScanResult, out: str | Path) -> dict[str, Path]:
              "html": Path(f"{stem}.html"), "summary": Path(f"{stem}-summary.csv")}
     findings = list(result.findings)
     _write_csv(paths["findings"], FINDING_COLUMNS, [[getattr(f, c) for c in FINDING_COLUMNS] for f in findings])
-    review = [[i + 1, f.source, f.start, f.end, f.text, f.type, f.detector, f.reason, _context(result.texts[f.source], f),
+    review = [[i + 1, f.source, f.start, f.end, f.text, f.type, f.detector, f.reason, context_of(result.texts[f.source], f),
                r, "", "", ""]
               for i, (f, r) in enumerate(zip(findings, pseudonyms(findings)))]
     _write_csv(paths["review_csv"], REVIEW_COLUMNS, review)
     _write_xlsx(paths["review_xlsx"], review)
     _write_csv(paths["summary"], ("source", "type", "findings"), summary_rows(findings))
-    from .terms import write_terms
-
     write_terms(result, paths["terms_csv"], paths["terms_xlsx"])
     write_text(paths["html"], _html(result))
     return paths
-
-
-def _context(text: str, f: Finding, width: int = 60) -> str:
-    return " ".join(f"{text[max(0, f.start - width):f.start]}[[{text[f.start:f.end]}]]{text[f.end:f.end + width]}".split())
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

@@ -2,7 +2,7 @@
 
 ``wisdoms privacy scan`` writes ``<stem>-terms.csv`` and ``<stem>-terms.xlsx`` beside the findings: a
 ``term`` row for each distinct identifier (the same words, or the same number however written: see
-:func:`~wisdoms.privacy.scan.identity_key`) with how often and where it occurs, up to three sample
+:func:`identity_key`) with how often and where it occurs, up to three sample
 contexts and why it was raised. A decision on that row (``replace`` or ``keep``) applies to every
 occurrence. A term that is both a name and an everyday word ("Will", "Hope", "Bill") also gets an
 ``occurrence`` row for each place it stands, since "Will rang" and "I will" need different answers; a
@@ -14,6 +14,7 @@ it to one decision per finding (``<stem>.csv`` beside it lists them) and, with `
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,68 @@ from .._tables import GuardedDictReader, append_row, write_csv
 from ..errors import PrivacyError
 from .detectors import Finding
 from .lexicon import first_names, is_common, places
-from .scan import DECISIONS, FINDING_COLUMNS, ScanResult, _context, identity_key, pseudonyms
+
+# What a scan found and how findings are named and grouped: shared with :mod:`.scan`, which writes the terms
+# sheet through this module (the data flows one way: scan -> terms).
+FINDING_COLUMNS = ("source", "start", "end", "text", "type", "detector")
+#: Decisions a reviewer may write in the review sheet.
+DECISIONS = ("replace", "keep")
+#: Finding type -> the word in its pseudonym (``[Name 1]``).
+PSEUDONYM_WORDS = {"NAME": "Name", "PLACE": "Place", "ADDRESS": "Address", "POSTCODE": "Postcode", "PHONE": "Phone",
+                   "EMAIL": "Email", "NINO": "NI number", "NHS": "NHS number", "DOB": "Date of birth", "DATE": "Date",
+                   "SERVICE": "Service", "HANDLE": "Handle", "VEHICLE": "Vehicle", "CODE": "Reference", "ORG": "Organisation"}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """Findings and the texts they point into (source -> full text)."""
+
+    findings: tuple[Finding, ...]
+    texts: dict[str, str]
+
+
+def pseudonyms(findings: Sequence[Finding]) -> list[str]:
+    """A suggested replacement per finding, the same for the same words across the corpus (``[Name 1]``)."""
+    numbers: dict[tuple[str, str], str] = {}
+    counters: Counter[str] = Counter()
+    out = []
+    for f in findings:
+        word = PSEUDONYM_WORDS.get(f.type, f.type.title())
+        key = (word, identity_key(f.type, f.text))
+        if key not in numbers:
+            counters[word] += 1
+            numbers[key] = f"[{word} {counters[word]}]"
+        out.append(numbers[key])
+    return out
+
+
+#: Types written in several layouts ("QQ 12 34 56 C", "qq123456c") whose letters and digits alone identify them.
+_CODED_TYPES = frozenset({"POSTCODE", "PHONE", "NINO", "NHS", "VEHICLE", "CODE"})
+_SPOKEN_DIGITS = {"oh": "0", "o": "0", "zero": "0", "nought": "0", "nil": "0", "one": "1", "two": "2", "three": "3",
+                  "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+
+
+def identity_key(kind: str, text: str) -> str:
+    """What makes two findings the same identifier: their words, lower-cased, without a leading "the"; for
+    numbers and codes their letters and digits only, read-out digits as digits ("oh seven seven double oh"
+    is 07700), so every way of writing one phone number gets one pseudonym."""
+    words = " ".join(text.lower().split())
+    if kind not in _CODED_TYPES:
+        return words.removeprefix("the ")
+    out, repeat = [], 1
+    for token in re.findall(r"[a-z]+|\d+", words):
+        if token in {"double", "treble", "triple"}:
+            repeat = 2 if token == "double" else 3
+            continue
+        out.append(_SPOKEN_DIGITS.get(token, token) * repeat)
+        repeat = 1
+    return "".join(out)
+
+
+def context_of(text: str, f: Finding, width: int = 60) -> str:
+    """The finding in its text, marked ``[[...]]``, with up to ``width`` characters either side on one line."""
+    return " ".join(f"{text[max(0, f.start - width):f.start]}[[{text[f.start:f.end]}]]{text[f.end:f.end + width]}".split())
+
 
 TERM_COLUMNS = ("row_kind", "term", "type", "count", "files", "why", "context", "source", "start", "end",
                 "replacement", "decision", "reviewer", "note", "key")
@@ -88,13 +150,13 @@ def term_rows(result: ScanResult) -> list[list[object]]:
     for term in group_terms(result.findings):
         files = Counter(f.source for f in term.findings)
         why = "; ".join(dict.fromkeys(f.reason for f in term.findings))
-        samples = " | ".join(_context(result.texts[f.source], f) for f in term.findings[:SAMPLES])
+        samples = " | ".join(context_of(result.texts[f.source], f) for f in term.findings[:SAMPLES])
         how = "decide each occurrence below (a name and an everyday word)" if term.ambiguous else ""
         rows.append(["term", term.text, term.type, len(term.findings),
                      "; ".join(f"{s} ({n})" for s, n in files.most_common()), why, samples, "", "", "",
                      term.replacement, "", "", how, term.key])
         if term.ambiguous:
-            rows += [["occurrence", f.text, f.type, 1, f.source, f.reason, _context(result.texts[f.source], f),
+            rows += [["occurrence", f.text, f.type, 1, f.source, f.reason, context_of(result.texts[f.source], f),
                       f.source, f.start, f.end, term.replacement, "", "", "", term.key] for f in term.findings]
     return rows
 

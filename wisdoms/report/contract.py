@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._tables import GuardedWriter
 from ..results import manifest_json
+from .view import matrix_written_long
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Analysis
@@ -136,9 +137,6 @@ def passages_csv(analysis: Analysis, *, draft: str | None = None) -> str:
     return buffer.getvalue()
 
 
-#: Above this many cells (participants x themes) ``framework-matrix.csv`` is written long, one row per
-#: non-empty cell: 50,000 survey answers in 2,363 themes would be 118 million mostly empty cells.
-MATRIX_CSV_MAX_CELLS = 5_000_000
 #: The header of the long form.
 MATRIX_LONG_HEADER = ["participant", "theme", "theme_label", "quote", "citation"]
 
@@ -150,7 +148,8 @@ def framework_matrix_csv(view: ReportView, *, draft: str | None = None) -> str:
     reports), headed ``Theme <id>: <label>``; a cell is the person's longest passage in that theme cut to
     a few words, then its citation in brackets. An empty cell means they said nothing in that theme.
 
-    Above :data:`MATRIX_CSV_MAX_CELLS` cells it is written long instead, one row per non-empty cell with
+    Above :data:`~wisdoms.report.view.MATRIX_CSV_MAX_CELLS` cells (:func:`~wisdoms.report.view.matrix_written_long`) it is written
+    long instead, one row per non-empty cell with
     the columns :data:`MATRIX_LONG_HEADER` (a pivot table turns it wide again). In a draft, a last column
     ``draft`` holds the stamp on every row.
     """
@@ -158,7 +157,7 @@ def framework_matrix_csv(view: ReportView, *, draft: str | None = None) -> str:
     stamp_header = ["draft"] if draft else []
     buffer = io.StringIO()
     writer = GuardedWriter(buffer, lineterminator="\n")
-    if len(view.matrix_people) * len(view.matrix_themes) > MATRIX_CSV_MAX_CELLS:
+    if matrix_written_long(view):
         writer.writerow(MATRIX_LONG_HEADER + stamp_header)
         order = {pid: i for i, pid in enumerate(view.matrix_people)}
         themes = {t.theme.id: (i, t.label) for i, t in enumerate(view.matrix_themes)}

@@ -31,6 +31,17 @@ STRONG_QUOTE_WORDS = 70
 #: ``framework-matrix.csv``, which always holds the whole matrix.
 MATRIX_MAX_PEOPLE = 200
 MATRIX_MAX_THEMES = 60
+#: Above this many cells (participants x themes) ``framework-matrix.csv`` is written long, one row per
+#: non-empty cell: 50,000 survey answers in 2,363 themes would be 118 million mostly empty cells.
+MATRIX_CSV_MAX_CELLS = 5_000_000
+
+
+def matrix_written_long(view: Any) -> bool:
+    """Whether ``framework-matrix.csv`` is written long (one row per non-empty cell), not as a grid: above
+    :data:`MATRIX_CSV_MAX_CELLS` cells (``view`` has ``matrix_people`` and ``matrix_themes``)."""
+    return len(view.matrix_people) * len(view.matrix_themes) > MATRIX_CSV_MAX_CELLS
+
+
 #: A participant attribute with more values than this (a row number, a date, a free-text column) is not
 #: broken down in "What was listened to": such a table would be one row per person, not groups.
 MAX_GROUPS = 50
@@ -177,9 +188,7 @@ class ReportView:
     @property
     def matrix_note(self) -> str:
         """What the reports say instead of the matrix when it is too large to lay out."""
-        from .contract import MATRIX_CSV_MAX_CELLS
-
-        long = len(self.matrix_people) * len(self.matrix_themes) > MATRIX_CSV_MAX_CELLS
+        long = matrix_written_long(self)
         return (f"The matrix has {len(self.matrix_people):,} participants and {len(self.matrix_themes):,} themes, too "
                 f"many to read on a page (the reports lay it out up to {MATRIX_MAX_PEOPLE} participants and "
                 f"{MATRIX_MAX_THEMES} themes). The whole matrix is in framework-matrix.csv beside this report, "
