@@ -162,10 +162,17 @@ def _leaky_run(run_dir, tmp_path):  # noqa: ANN001, ANN202
     quote = doc["themes"][0]["quotes"][0]
     quote["text"] = "Kelly at the Beacon Hostel sorted it all out for me."
     (leaky / "themes.json").write_text(json.dumps(doc), encoding="utf-8")
+    # the same quote in the saved analysis, which the command loads (as a notebook's Analysis.load)
+    saved = json.loads((leaky / "analysis.json").read_text(encoding="utf-8"))
+    for theme in saved["themes"]:
+        for q in theme["quotes"]:
+            if (q["transcript"], q["start"], q["end"]) == (quote["transcript"], quote["start"], quote["end"]):
+                q["text"] = quote["text"]
+    (leaky / "analysis.json").write_text(json.dumps(saved), encoding="utf-8")
     return leaky, f"{quote['transcript']}:{quote['start']}-{quote['end']}"
 
 
-def test_pack_refuses_unreviewed_quotes_and_says_where_and_how(run, tmp_path):
+def test_pack_refuses_unreviewed_quotes_and_says_where_and_how(run, tmp_path, capsys):
     _, run_dir, _ = run
     leaky, citation = _leaky_run(run_dir, tmp_path)
     with pytest.raises(ExportBlockedError) as err:
@@ -174,8 +181,9 @@ def test_pack_refuses_unreviewed_quotes_and_says_where_and_how(run, tmp_path):
     assert citation in message and "Kelly" in message
     assert "wisdoms privacy sign-off" in message and "wisdoms privacy scan" in message
     assert not (tmp_path / "pack").exists()
+    capsys.readouterr()
     assert main(["panel", "pack", str(leaky), "--out", str(tmp_path / "pack")]) == 2
-    assert not (tmp_path / "pack").exists()
+    assert citation in capsys.readouterr().err and not (tmp_path / "pack").exists()
 
 
 def test_draft_pack_is_stamped_on_every_page_and_its_sheet_still_imports(run, tmp_path):
@@ -419,3 +427,44 @@ def test_a_merge_carries_the_merged_themes_sub_themes_over():
     assert labels == ["“No letter came”", "“Phones ring out”", "“Telling my story again”"]
     members = [pid for st in out[1].subthemes for pid in st.passage_ids]
     assert sorted(members) == sorted(out[1].passage_ids) and len(set(st.id for st in out[1].subthemes)) == 3
+
+
+def test_pack_and_suggest_load_the_run_as_an_analysis_without_a_codebook_and_with_moved_inputs(
+        tmp_path, monkeypatch, capsys):  # noqa: ANN001
+    """'panel pack' and 'codebook suggest' load the run folder as an Analysis (Analysis.load, as a notebook does):
+    a run made without a codebook loads (its codebook was empty), and inputs moved since the run are named in
+    the error and found again with --transcripts."""
+    import yaml
+    from report_fixtures.analysis import WordHashEmbedder, make_inputs
+
+    from wisdoms.codebook._model import NO_CODEBOOK_NAME
+    from wisdoms.pipeline import run as run_pipeline
+    from wisdoms.results import Analysis
+    from wisdoms.settings import Settings
+
+    monkeypatch.chdir(tmp_path)  # no codebook/codebook.yaml here: the run finds its themes inductively
+    folder, _ = make_inputs(tmp_path)
+    analysis = run_pipeline(folder, codebook=None, write=False, embedder=WordHashEmbedder(),
+                            settings=Settings(cache_dir=str(tmp_path / "cache"), min_passages=20))
+    out = tmp_path / "run"
+    write_reports(analysis, out, allow_unreviewed=True)
+    loaded = Analysis.load(out)
+    assert loaded.codebook.name == NO_CODEBOOK_NAME and not loaded.codebook.codes
+    assert [t.label for t in loaded.themes] == [t.label for t in analysis.themes] and loaded.themes
+    assert main(["panel", "pack", str(out), "--out", str(tmp_path / "pack"), "--allow-unreviewed"]) == 0
+    moved = folder.rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert main(["panel", "pack", str(out), "--out", str(tmp_path / "pack2"), "--allow-unreviewed"]) == 2
+    error = capsys.readouterr().err
+    assert "transcripts folder the run read is not there" in error and "--transcripts" in error
+    assert not (tmp_path / "pack2").exists()
+    assert main(["panel", "pack", str(out), "--out", str(tmp_path / "pack2"), "--allow-unreviewed",
+                 "--transcripts", str(moved)]) == 0
+    assert (tmp_path / "pack2" / "cards.html").read_text(encoding="utf-8") == (
+        tmp_path / "pack" / "cards.html").read_text(encoding="utf-8")
+    suggested = tmp_path / "suggested.yaml"
+    assert main(["codebook", "suggest", str(out), "--out", str(suggested), "--allow-unreviewed",
+                 "--transcripts", str(moved)]) == 0
+    codes = yaml.safe_load(suggested.read_text(encoding="utf-8"))["codes"]
+    assert len(codes) == len(analysis.themes)  # no code covers any theme of a run without a codebook
+    assert "NOT FOR SHARING" in suggested.read_text(encoding="utf-8")  # made from a private draft run

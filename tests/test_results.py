@@ -141,6 +141,12 @@ def test_code_suggestions_from_a_run_folder_use_the_saved_passages(analysis, tmp
     suggested, facts = suggestions_from_run_folder(tmp_path)
     assert suggested == code_suggestions(analysis)
     assert facts["draft"] is True
+    # 'wisdoms codebook suggest' loads the folder as an Analysis: the same suggestions and facts
+    from wisdoms.report.rundir import suggestions_of
+    from wisdoms.results import Analysis
+
+    again, loaded_facts = suggestions_of(Analysis.load(tmp_path))
+    assert again == suggested and loaded_facts == {k: facts[k] for k in ("run", "date", "draft")}
 
 
 def test_a_code_matcher_used_before_fit_says_so() -> None:

@@ -236,6 +236,7 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
                       help="only the N themes heard from the most participants")
     pack.add_argument("--allow-unreviewed", action="store_true",
                       help="private drafts only: write even what the privacy gate has not cleared, stamped NOT FOR SHARING")
+    _add_run_inputs(pack)
     pack.set_defaults(func=_cmd_panel_pack)
     imp = cmds.add_parser("import", help="record a panel's filled-in response sheet in the decisions file")
     imp.add_argument("responses", help="the filled-in responses.xlsx or responses.csv")
@@ -243,6 +244,20 @@ def _add_panel(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--date", required=True, help="the date the panel met, YYYY-MM-DD")
     imp.add_argument("--decisions", default="decisions.yaml", help="decisions file to add to (default: decisions.yaml)")
     imp.set_defaults(func=_cmd_panel_import)
+
+
+def _add_run_inputs(p: argparse.ArgumentParser) -> None:
+    """--transcripts and --codebook: where a run's inputs are now, when not where its manifest says."""
+    p.add_argument("--transcripts", default=None, help="transcripts folder, if not where the run manifest says")
+    p.add_argument("--codebook", default=None, help="codebook file, if not where the run manifest says")
+
+
+def _load_analysis(args: argparse.Namespace):  # noqa: ANN202
+    """The analysis saved in ``args.run_dir``, its transcripts and codebook re-read and checked (as a notebook's
+    ``Analysis.load``); a folder a stopped or second run left mixed, or an input changed since, is refused."""
+    from .results import Analysis
+
+    return Analysis.load(args.run_dir, transcripts=args.transcripts, codebook=args.codebook)
 
 
 def _cmd_panel_pack(args: argparse.Namespace) -> int:
@@ -255,7 +270,7 @@ def _cmd_panel_pack(args: argparse.Namespace) -> int:
         except ValueError:
             raise PanelError(f"--themes takes theme numbers separated by commas, not {args.themes!r}",
                              hint="e.g. --themes 3,5,8") from None
-    written = make_pack(args.run_dir, args.out, large_print=args.large_print, decisions=args.decisions,
+    written = make_pack(_load_analysis(args), args.out, large_print=args.large_print, decisions=args.decisions,
                         allow_unreviewed=args.allow_unreviewed, themes=themes, top=args.top)
     print(f"Wrote {len(written)} files to {args.out}: " + ", ".join(p.name for p in written))
     return 0
@@ -599,6 +614,7 @@ def _add_codebook_import_and_suggest(ops: argparse._SubParsersAction) -> None:
     g.add_argument("--out", required=True, help="YAML file of draft codes to write")
     g.add_argument("--allow-unreviewed", action="store_true",
                    help="private drafts only: write quotes the privacy gate has not cleared, stamped NOT FOR SHARING")
+    _add_run_inputs(g)
     g.set_defaults(func=_cmd_codebook_suggest)
 
 
@@ -628,19 +644,19 @@ def _cmd_codebook_import_qdpx(args: argparse.Namespace) -> int:
 def _cmd_codebook_suggest(args: argparse.Namespace) -> int:
     from .codebook.coverage import release_suggestions
     from .privacy.project import ProjectPrivacy
-    from .report import settings_from_manifest
-    from .report.rundir import suggestions_from_run_folder
+    from .report.rundir import suggestions_of
 
-    suggestions, facts = suggestions_from_run_folder(args.run_dir)
+    analysis = _load_analysis(args)
+    suggestions, facts = suggestions_of(analysis)
     if not suggestions:
         print("No theme lacks a code: nothing to suggest.")
         return 0
-    project, folder = ProjectPrivacy.from_manifest(facts["manifest"])
+    project, folder = ProjectPrivacy.from_manifest(analysis.manifest)
     if project is not None:
         print(project.summary())
     release_suggestions(suggestions, args.out, source=facts["run"], date=facts["date"], draft=facts["draft"],
-                        allow_unreviewed=args.allow_unreviewed, settings=settings_from_manifest(facts["manifest"]),
-                        project=project, folder=folder)
+                        allow_unreviewed=args.allow_unreviewed, settings=analysis.settings, project=project,
+                        folder=folder)
     for c in suggestions:
         print(f"theme {c.theme}: {c.name} ({c.participants} participants, {len(c.quotes)} example quotes)")
     print(f"{len(suggestions)} draft codes: {args.out}"

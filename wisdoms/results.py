@@ -464,7 +464,8 @@ def read_run_inputs(manifest: dict[str, Any], run_dir: Path, *, transcripts: str
     Raises:
         RunFolderError: An input is missing or differs from the one the run read.
     """
-    from .codebook import load_codebook
+    from .codebook import Codebook, load_codebook
+    from .codebook._model import NO_CODEBOOK_NAME
     from .ingest import read_folder
 
     inputs = manifest.get("inputs") or {}
@@ -489,6 +490,9 @@ def read_run_inputs(manifest: dict[str, Any], run_dir: Path, *, transcripts: str
     if extra:
         log.info("ignoring %d transcripts added since the run: %s", len(extra), ", ".join(extra))
     book_info = inputs.get("codebook") or {}
+    if codebook is None and not book_info.get("path") and book_info.get("name") == NO_CODEBOOK_NAME:
+        # a run without a codebook (themes found inductively) had an empty one: nothing to re-read
+        return [t for t in docs if t.id in recorded], Codebook(codes=(), name=NO_CODEBOOK_NAME, version="-")
     book_path = _resolve(book_info.get("path"), codebook, run_dir)
     if book_path is None or not book_path.is_file():
         raise RunFolderError("the codebook the run used is not there", path=book_path or run_dir / "manifest.json",

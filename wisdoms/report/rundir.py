@@ -109,6 +109,18 @@ def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebo
     return read_run_inputs(run.manifest, run.path, transcripts=transcripts, codebook=codebook)
 
 
+def suggestions_of(analysis: Analysis) -> tuple[list[Any], dict[str, Any]]:
+    """Suggested codes for the uncovered themes of an analysis (:func:`wisdoms.report.view.code_suggestions`),
+    and facts about its run: ``run`` (its folder), ``date``, ``draft`` (whether the run was a private draft,
+    its quotes not cleared by the privacy gate: it left ``NOT-FOR-SHARING.txt`` in its folder)."""
+    from .view import code_suggestions
+
+    folder = analysis.out_dir
+    facts = {"run": str(folder or "analysis"), "date": str(analysis.manifest.get("created") or "")[:10],
+             "draft": folder is not None and (Path(folder) / "NOT-FOR-SHARING.txt").exists()}
+    return code_suggestions(analysis), facts
+
+
 def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]]:
     """Suggested codes for a run folder's uncovered themes, from ``themes.json`` and ``passages.csv``.
 
