@@ -489,6 +489,44 @@ def test_coding_is_multi_label_with_evidence_and_an_answer_may_get_no_code(book,
     assert len(lines) == 1 + 2 * 3 and lines[1].startswith("x,waiting,") and lines[1].endswith(",true,example 1")
 
 
+def test_a_codebook_whose_codes_single_out_nothing_in_the_material_is_called_out() -> None:
+    """Codes written for this material are near some units and far from others, as its own passages are; codes
+    written for other material are about as near to everything (the measure of benchmarks/codebook_fit.py)."""
+    import numpy as np
+
+    from wisdoms.codebook import Codebook
+    from wisdoms.codebook.guidance import codebook_fit
+    from wisdoms.models import Code
+
+    rng = np.random.default_rng(0)
+    topics = np.eye(16, dtype=np.float32)[:4]  # the material talks about four things
+    units = np.repeat(topics, 25, axis=0) + rng.normal(0, 0.15, (100, 16)).astype(np.float32)
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    ids = [f"p{i}" for i in range(100)]
+    book = Codebook(codes=tuple(Code(f"c{i}", f"Code {i}", "d") for i in range(4)), name="cb")
+
+    def check(descriptors: np.ndarray):  # noqa: ANN202
+        descriptors = descriptors / np.linalg.norm(descriptors, axis=1, keepdims=True)
+        return codebook_fit(book, ids, [], units=units, descriptors=descriptors.astype(np.float32),
+                            code_of=[0, 1, 2, 3], code_names=[c.name for c in book.codes])
+
+    own = check(topics + rng.normal(0, 0.05, (4, 16)).astype(np.float32))
+    assert own.fits and own.selective_codes == 4 and own.note == ""
+    assert own.summary == "The codebook fits the material: 4 of its 4 codes single out some passages more than others, as most passages do."
+    elsewhere = np.zeros((4, 16), dtype=np.float32)
+    elsewhere[:, 8:12] = np.eye(4)  # about something the material never talks of
+    elsewhere += 0.2 * topics.sum(axis=0) / 4  # a little of everything in it, the same for every code
+    foreign = check(elsewhere)
+    assert not foreign.fits and foreign.selective_codes == 0
+    assert foreign.note == foreign.summary and foreign.note.startswith(
+        "This codebook does not fit the material: only 0 of its 4 codes single out some passages more than others")
+    half = check(np.vstack([topics[:1], elsewhere[1:]]))  # one code of four fits: most do not
+    assert not half.fits and half.selective_codes == 1
+    few = codebook_fit(book, ids[:5], [], units=units[:5], descriptors=topics, code_of=[0, 1, 2, 3],
+                       code_names=[c.name for c in book.codes])
+    assert few.fits and few.selective_codes is None and few.summary.startswith("Too little material")
+
+
 def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_theme() -> None:
     from wisdoms.codebook import Codebook
     from wisdoms.codebook.guidance import codebook_fit, name_themes_by_code

@@ -86,8 +86,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for u in unread:
             print(f"  - {u['id']}: {u['reason']}")
     fit = analysis.manifest.get("codebook_fit") or {}
-    if fit.get("note"):
-        print(f"Codebook check: {fit['note']}")
+    if fit.get("summary") or fit.get("note"):
+        print(f"Codebook check: {fit.get('summary') or fit['note']}")
     starter = Path(str(analysis.out_dir), "starter-codebook.yaml")
     if not analysis.codebook.codes and starter.is_file():
         print(f"No codebook given: themes were found inductively; starter codebook drafted from them: {starter}")

@@ -422,7 +422,8 @@ def _manifest(ctx: RunContext, analysis: Analysis) -> dict[str, Any]:
         "themes": dict(ctx.found.params),
         "codebook_matching": ctx.coding.info,
         # how well the codebook fits the material (a note when it fits badly); none without a codebook
-        "codebook_fit": ({"coded_share": fit.coded_share, "fits": fit.fits, "note": fit.note,
+        "codebook_fit": ({"coded_share": fit.coded_share, "fits": fit.fits, "note": fit.note, "summary": fit.summary,
+                          "codes": fit.codes, "selective_codes": fit.selective_codes,
                           "broadest_code": list(fit.broadest_code) if fit.broadest_code else None}
                          if (fit := ctx.coding.fit) is not None else {"codebook": "none", "note": ""}),
         "inputs": {

@@ -91,5 +91,19 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
     coded = [replace(t, codes=tuple(theme_codes.get(t.id, ()))) for t in themes]
     found = coverage(book, passages, passage_matches, coded)
     named = name_themes_by_code(coded, passage_matches, book)
-    fit_check = codebook_fit(book, list(substantive) or [p.id for p in passages], passage_matches)
-    return RunCoding(named, passage_matches, found, info, fit_check)
+    return RunCoding(named, passage_matches, found, info,
+                     _fit_check(book, matcher, passages, vectors, substantive, passage_matches))
+
+
+def _fit_check(book: Codebook, matcher: CodeMatcher, passages: Sequence[Passage], vectors: NDArray[np.float32],
+               substantive: Sequence[str], passage_matches: Sequence[Match]) -> CodebookFit:
+    """:func:`~wisdoms.codebook.guidance.codebook_fit` on the substantive passages, their units of meaning and
+    the matcher's descriptor vectors."""
+    from ..themes.units import unit_vectors, units_of
+
+    wanted = set(substantive)
+    rows = [i for i, p in enumerate(passages) if p.id in wanted] if wanted else list(range(len(passages)))
+    units = unit_vectors(units_of([passages[i] for i in rows], vectors[rows]), vectors[rows])
+    return codebook_fit(book, [passages[i].id for i in rows], passage_matches, units=units,
+                        descriptors=matcher.positive_vectors_, code_of=[d.code for d in matcher.positives_],
+                        code_names=[c.name for c in matcher.codes_])
