@@ -468,3 +468,19 @@ def test_pack_and_suggest_load_the_run_as_an_analysis_without_a_codebook_and_wit
     codes = yaml.safe_load(suggested.read_text(encoding="utf-8"))["codes"]
     assert len(codes) == len(analysis.themes)  # no code covers any theme of a run without a codebook
     assert "NOT FOR SHARING" in suggested.read_text(encoding="utf-8")  # made from a private draft run
+
+
+def test_a_merge_counts_everyone_counted_for_either_theme_and_everyone_who_touched_on_them():
+    """Merged: the people counted for the host or the merged theme, not everyone with a passage in either."""
+    from wisdoms.models import Passage, Theme
+    from wisdoms.panel.decisions import _merge
+
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i % 4}", i, i + 1, "x", 0) for i in range(6)}
+    host = Theme(1, "“Waiting with no word”", ("wait",), ("p0", "p1", "p2"), 2, participant_ids=("P0", "P1"),
+                 touched_by=3)
+    other = Theme(2, "“Telling my story again”", ("story",), ("p3", "p4", "p5"), 1, participant_ids=("P3",),
+                  touched_by=3)
+    out = _merge({1: host, 2: other}, {2: 1}, ps)
+    assert out[1].participant_ids == ("P0", "P1", "P3") and out[1].participants == 3
+    assert out[1].touched_by == 4, "P2 touched on the host theme without it being a real part of what they said"
+    assert out[2].participants == 0 and out[2].participant_ids == () and out[2].touched_by == 0

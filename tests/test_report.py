@@ -735,3 +735,28 @@ def test_first_screen_of_a_survey_with_many_themes_draws_the_top_ones_and_lists_
     assert sum(isinstance(b, ThemeSummary) for b in overview.blocks) == GLANCE_THEMES
     rest = [b for b in overview.blocks if isinstance(b, Table) and b.anchor == "glance-rest"][0]
     assert [r[1] for r in rest.rows] == [(f"{100 - i} of 120 people",) for i in range(GLANCE_THEMES, GLANCE_THEMES + 5)]
+
+
+def test_first_screen_says_what_a_count_of_people_counts_and_whether_the_codebook_fits(analysis):
+    """The overview carries the counting rule and the codebook check, in every format; a breakdown by group counts
+    the same people as the theme's count."""
+    import dataclasses
+
+    view = build_view(analysis)
+    assert view.prevalence_note.startswith(f"A person is counted for a theme when at least 1 in {2 * len(analysis.themes)} ")
+    fit = analysis.manifest["codebook_fit"]
+    assert view.codebook_note == fit["summary"] and fit["summary"]
+    md = render_markdown(analysis, view=view)
+    overview = md[md.index("## What we heard"):md.index("## ", md.index("## What we heard") + 3)]
+    assert view.prevalence_note in overview and view.codebook_note in overview
+    html = render_html(analysis, view=view)
+    first = html[html.index('id="overview"'):html.index('id="reading"')]
+    assert "A person is counted for a theme when" in first and "codebook" in first.lower()
+
+    theme = analysis.themes[0]
+    touched = {p.participant for p in analysis.passages if p.id in set(theme.passage_ids)}
+    one = sorted(touched)[:1]
+    fewer = dataclasses.replace(theme, participant_ids=tuple(one), participants=1)
+    changed = dataclasses.replace(analysis, themes=Records.of(Theme, [fewer, *analysis.themes[1:]]))
+    shown = next(t for t in build_view(changed, group_by="area").themes if t.theme.id == theme.id)
+    assert sum(g.people for g in shown.groups) == 1, "the breakdown counts the people the theme counts"

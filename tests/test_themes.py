@@ -593,3 +593,45 @@ def test_quotes_and_titles_stand_on_their_own() -> None:
     assert not is_title_phrase("I don't know if there'd be an option to like")
     assert not is_title_phrase(", how this feature influences the output of the model")
     assert is_title_phrase("The council never rang me back")
+
+
+def test_a_person_counts_for_a_theme_only_when_it_is_a_real_part_of_what_they_said() -> None:
+    """Counted: at least half an even share of the person's substantive points (units of meaning) in the theme; a
+    point or two in a long conversation is "touched on", not counted (wisdoms.themes.prevalence)."""
+    from wisdoms.themes.prevalence import counted_people, counting_rule
+
+    passages, rows = [], {0: [], 1: []}
+    # P1 made ten points, nine on theme 0 and one on theme 1; P2 two points, one each; P3 one answer, theme 1
+    plan = [("P1", 0)] * 9 + [("P1", 1), ("P2", 0), ("P2", 1), ("P3", 1)]
+    for i, (person, theme) in enumerate(plan):  # each passage its own turn: one point each
+        passages.append(Passage(f"p{i}", "t.txt", person, i * 10, i * 10 + 5, "words", i))
+        rows[theme].append(i)
+    vectors = np.eye(len(plan), 8, dtype=np.float32)
+    vectors[len(plan) - 8:, :] = 0
+    vectors[np.arange(len(plan)), np.arange(len(plan)) % 8] = 1.0
+    counted = counted_people(passages, vectors, rows)
+    assert counted == {0: ("P1", "P2"), 1: ("P2", "P3")}, "P1's one point in ten on theme 1 is under 1 in 4"
+    assert counting_rule(7).startswith("A person is counted for a theme when at least 1 in 14 of the points they made")
+
+
+def test_themes_count_people_for_whom_they_are_a_real_part_and_keep_who_touched_on_them() -> None:
+    """A fit records, per theme, the people counted and everyone with a passage in it; the count is the first."""
+    rng = np.random.default_rng(3)
+    centres = np.eye(24, dtype=np.float32)[:3]
+    passages, vectors = [], []
+    for i in range(150):  # P0 .. P5 each on one topic (i % 3), except P0's one point on topic 1 (p6)
+        person = f"P{i % 6}"
+        topic = 1 if i == 6 else i % 3
+        passages.append(Passage(f"p{i}", "t.txt", person, i * 10, i * 10 + 9, "some words here", i))
+        v = centres[topic] + rng.normal(0, 0.05, 24).astype(np.float32)
+        vectors.append(v / np.linalg.norm(v))
+    result = find_themes(passages, np.asarray(vectors, dtype=np.float32),
+                         settings=Settings(min_theme_size=5, min_passage_words=1, seed=1))
+    for t in result.themes:
+        touched = {passages[int(pid[1:])].participant for pid in t.passage_ids}
+        assert t.participant_ids is not None and set(t.participant_ids) <= touched
+        assert t.participants == len(t.participant_ids) and t.touched_by == len(touched)
+    aside = next(t for t in result.themes if "p6" in t.passage_ids)
+    assert "P0" not in aside.participant_ids, "one point in 25 is touching on a theme, not raising it"
+    assert aside.touched_by == aside.participants + 1
+    assert "A real part of what" in aside.description and f"{aside.touched_by} touched on it" in aside.description

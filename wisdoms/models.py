@@ -357,6 +357,10 @@ class Theme:
         title_quote: Where the title's words were said, or ``None``.
         title_source: ``quote`` (a member's words), ``code`` (the code it clearly is) or ``keywords`` (no
             member sentence could serve) or ``panel`` (renamed by a panel).
+        participant_ids: The participants counted in ``participants``: those the theme is a real part of what
+            they said (:mod:`wisdoms.themes.prevalence`); ``None`` in an analysis saved before it was recorded,
+            where everyone with a passage in the theme counts (:meth:`counted`).
+        touched_by: Participants with any passage in the theme ("also touched on by"); ``None`` when not recorded.
     """
 
     id: int
@@ -371,16 +375,29 @@ class Theme:
     subthemes: tuple[SubTheme, ...] = ()
     title_quote: Quote | None = None
     title_source: str = "quote"
+    participant_ids: tuple[str, ...] | None = None
+    touched_by: int | None = None
 
     @property
     def passages(self) -> int:
         """Number of passages in the theme."""
         return len(self.passage_ids)
 
+    def counted(self, who: Mapping[str, str]) -> set[str]:
+        """The participants counted for the theme (breakdowns by group count these): :attr:`participant_ids`, or
+        where not recorded everyone with a passage in it (``who``: passage id -> participant)."""
+        if self.participant_ids is not None:
+            return set(self.participant_ids)
+        return {who[p] for p in self.passage_ids if p in who}
+
     def __repr__(self) -> str:
         codes = ", ".join(m.code for m in self.codes if m.assigned) or "none"
         return (f"Theme({self.id}: {self.label!r}, {self.participants} people, {self.passages} passages, "
                 f"{self.status}, codes: {codes}, {len(self.quotes)} quotes)")
+
+    def _touched(self) -> str:
+        more = (self.touched_by or 0) - self.participants
+        return f" (also touched on by {more} more)" if more > 0 else ""
 
     def _repr_html_(self) -> str:
         """The theme as a notebook shows it: its label, reach, keywords, codes and quotes in full."""
@@ -390,7 +407,7 @@ class Theme:
         quotes = "".join(f"<blockquote>{escape(q.text)}<br><small>{escape(q.participant)}, "
                          f"<code>{escape(q.citation)}</code></small></blockquote>" for q in self.quotes)
         return (f"<h4>Theme {self.id}: {escape(self.label)} <small>({escape(self.status)})</small></h4>"
-                f"<p>Heard from {self.participants} people in {self.passages} passages. "
+                f"<p>Heard from {self.participants} people{self._touched()} in {self.passages} passages. "
                 f"Keywords: {escape(', '.join(self.keywords[:10]))}. Codes: {codes}.</p>{quotes}")
 
 

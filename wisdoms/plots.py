@@ -135,7 +135,7 @@ def by_group(analysis: Plottable, *, by: str | None = None, top: int | None = 20
     counts = np.zeros((len(themes), len(groups)), dtype=int)
     column = {g: j for j, g in enumerate(groups)}
     for i, t in enumerate(themes):
-        for pid in {who[p] for p in t.passage_ids if p in who}:
+        for pid in t.counted(who):
             counts[i, column[group.get(pid, "not recorded")]] += 1
     hidden = (counts > 0) & (counts < SMALL_NUMBER) if suppress else np.zeros_like(counts, dtype=bool)
     shade = np.where(hidden, 0, counts)

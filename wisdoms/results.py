@@ -159,6 +159,8 @@ class Analysis:
             f" codebook {_cut(self.codebook.name or '(unnamed)', 60)!r} (version {self.codebook.version}), "
             f"seed {self.manifest.get('seed')}, reports: {self.out_dir or 'not written'}",
         ]
+        if self.codebook_check:
+            lines.append(f" codebook check: {self.codebook_check}")
         if len(self.themes):
             lines.append(" themes, largest first (.themes.to_frame() for all):")
             lines += [f"  {t.id:>3}  {_cut(t.label, 70)}  ({t.participants} people, {t.status})"
@@ -183,7 +185,8 @@ class Analysis:
                 f"Codebook {escape(str(self.codebook.name))} (version {escape(str(self.codebook.version))}); "
                 f"seed {escape(str(self.manifest.get('seed')))}; reports: "
                 f"{escape(str(self.out_dir or 'not written'))}.</p>"
-                "<table><thead><tr><th>theme</th><th>label</th><th>people</th><th>passages</th><th>status</th>"
+                + (f"<p><b>Codebook check</b>: {escape(self.codebook_check)}</p>" if self.codebook_check else "")
+                + "<table><thead><tr><th>theme</th><th>label</th><th>people</th><th>passages</th><th>status</th>"
                 f"<th>codes</th></tr></thead><tbody>{rows}</tbody></table>{more}")
 
     def plot_prevalence(self, *, top: int | None = 20) -> Figure:
@@ -205,6 +208,13 @@ class Analysis:
             WisdomsError: No embeddings (a loaded analysis), or fewer than 2 themes.
         """
         return theme_map(self)
+
+    @property
+    def codebook_check(self) -> str:
+        """One plain sentence: whether the codebook fits the material (``manifest["codebook_fit"]``; see
+        :func:`wisdoms.codebook.guidance.codebook_fit`), empty when the run had no codebook."""
+        fit = self.manifest.get("codebook_fit") or {}
+        return str(fit.get("summary") or fit.get("note") or "")
 
     @property
     def participants(self) -> dict[str, dict[str, str]]:
@@ -402,6 +412,7 @@ def _theme(row: dict[str, Any]) -> Theme:
                                        "title_quote": Quote(**st["title_quote"]) if st.get("title_quote") else None})
                            for st in row.get("subthemes", ())),
         "title_quote": Quote(**row["title_quote"]) if row.get("title_quote") else None,
+        "participant_ids": tuple(row["participant_ids"]) if row.get("participant_ids") is not None else None,
     })
 
 

@@ -519,7 +519,10 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
             continue
         source, host = out[tid], out[target]
         members = tuple(dict.fromkeys([*host.passage_ids, *source.passage_ids]))
-        people = {passages[p].participant for p in members if p in passages}
+        owner = {pid: passages[pid].participant for pid in members if pid in passages}
+        touched = set(owner.values())
+        # everyone counted for either theme counts for the merged one (see wisdoms.themes.prevalence)
+        people = host.counted(owner) | source.counted(owner)
         quoted = {q.participant for q in host.quotes}
         extra = [q for q in source.quotes if q.participant not in quoted and q.citation not in {h.citation for h in host.quotes}]
         quotes = (*host.quotes, *extra)[:max(MERGED_QUOTES, len(host.quotes))]
@@ -527,8 +530,10 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
         # the merged theme's strands (its sub-themes, or itself as one) become sub-themes of the host
         subthemes = (*strands(host), *strands(source)) if source.passage_ids else host.subthemes
         out[target] = replace(host, passage_ids=members, participants=len(people), quotes=quotes, keywords=keywords,
-                              subthemes=subthemes)
-        out[tid] = replace(source, passage_ids=(), participants=0, quotes=(), subthemes=())
+                              subthemes=subthemes, participant_ids=tuple(sorted(people)), touched_by=len(touched))
+        out[tid] = replace(source, passage_ids=(), participants=0, quotes=(), subthemes=(),
+                           participant_ids=() if source.participant_ids is not None else None,
+                           touched_by=0 if source.touched_by is not None else None)
     return out
 
 

@@ -47,7 +47,8 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
                 "status": t.status,
                 "participants": t.participants,
                 "passages": t.passages,
-                "participant_ids": sorted({participants_of[p] for p in t.passage_ids}),
+                "participant_ids": sorted(t.counted(participants_of)),
+                "touched_by": t.touched_by,
                 "codes": [
                     {"id": m.code, "name": names.get(m.code, m.code), "score": m.score, "evidence": m.evidence.words(),
                      "evidence_detail": m.evidence.to_dict()}

@@ -98,6 +98,10 @@ def _overview(v: ReportView, chart: Any) -> Section:
         return Section("overview", "What we heard", tuple(blocks))
     blocks.append(Para((f"{_plural(len(ranked), 'theme')}, ranked by how many of the {total:,} people we listened to "
                         "raised each (people, not passages). Each is a candidate until people check it.",)))
+    if v.prevalence_note:
+        blocks.append(Para((v.prevalence_note,), "note"))
+    if v.codebook_note:
+        blocks.append(_codebook_check(v))
     top, rest = ranked[:GLANCE_THEMES], ranked[GLANCE_THEMES:]
     bars = [(t.label, t.people) for t in top]
     named = "The themes" if not rest else f"The {len(top)} themes raised by the most people"
@@ -127,6 +131,13 @@ def _overview(v: ReportView, chart: Any) -> Section:
         blocks.append(Para(("Rejected or merged by a panel, and left out above: "
                             + "; ".join(f"{t.label} ({t.status})" for t in closed) + ".",)))
     return Section("overview", "What we heard", tuple(blocks))
+
+
+def _codebook_check(v: ReportView) -> Para:
+    """Whether the codebook fits the material (strong when it does not), or that there was none."""
+    if v.codebook_warns:
+        return Para((Span(v.codebook_note, "strong"),))
+    return Para((v.codebook_note,))
 
 
 def _how_to_read() -> Section:
@@ -228,6 +239,9 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     if t.merged_into is not None:
         status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
     heard = f"{t.people} of {total} participants ({_plural(t.theme.passages, 'passage')})"
+    more = (t.theme.touched_by or 0) - t.people
+    if more > 0:
+        heard += f"; also touched on by {_plural(more, 'more person', 'more people')}"
     facts: list[tuple[str, Rich]] = [("Heard from", (heard,))]
     if t.subthemes:
         facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
@@ -262,8 +276,8 @@ def _theme_section(t: ThemeView, total: int) -> Section:
 
 def _coverage(v: ReportView) -> Section:
     blocks: list[Block] = [Para((f"Codebook: {v.codebook.name} (version {v.codebook.version}).",))]
-    if v.codebook_note:  # a codebook that fits the material badly, or none at all
-        blocks.append(Para((Span(v.codebook_note, "strong"),)))
+    if v.codebook_note:  # whether the codebook fits the material, or that there was none
+        blocks.append(_codebook_check(v))
     rows = []
     for c in v.coverage:
         links: Rich = ()

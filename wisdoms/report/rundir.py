@@ -183,5 +183,7 @@ def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[A
                             assigned=True) for m in t.get("codes", []))
         themes.append(Theme(id=int(t["id"]), label=t["label"], keywords=tuple(t.get("keywords", ())),
                             passage_ids=tuple(t.get("passage_ids", ())), participants=int(t.get("participants", 0)),
+                            participant_ids=(tuple(t["participant_ids"]) if isinstance(t.get("participant_ids"), list)
+                                             else None), touched_by=t.get("touched_by"),
                             status=t.get("status", "candidate"), quotes=quotes, codes=codes))
     return themes

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
+from ..themes.prevalence import counting_rule
 from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -154,9 +155,13 @@ class ReportView:
     cross: CrossView | None = None
     #: Attributes considered for :attr:`cross` (with 2 or more groups), for the sentence that replaces it.
     cross_candidates: list[str] = field(default_factory=list)
-    #: How the codebook fits the material, when it fits badly (``manifest.json``, ``codebook_fit``), or that the
-    #: run had no codebook; else empty.
+    #: Whether the codebook fits the material, in one sentence (``manifest.json``, ``codebook_fit``), or that the
+    #: run had no codebook.
     codebook_note: str = ""
+    #: Whether that sentence is a warning (the codebook does not fit the material).
+    codebook_warns: bool = False
+    #: What a theme's count of people counts, in one line (empty for an analysis saved before it was recorded).
+    prevalence_note: str = ""
 
     @property
     def ranked(self) -> list[ThemeView]:
@@ -417,9 +422,10 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
 
     theme_views = []
     who_of: dict[int, set[str]] = {}
+    owner = {pid: p.participant for pid, p in passages.items()}
     for t in analysis.themes:
         quotes = [q for q in t.quotes if q.citation not in flagged]
-        who = {passages[pid].participant for pid in t.passage_ids if pid in passages}
+        who = t.counted(owner)  # the people counted for it, as its count is (small numbers hidden alike)
         who_of[t.id] = who
         groups = []
         if group_by:
@@ -483,11 +489,13 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         method.append(("Panel decisions", f"{name} (sha256 {str(panel.sha256)[:12]})"))
 
     fit = analysis.manifest.get("codebook_fit") or {}
-    codebook_note = str(fit.get("note") or "") or (
+    codebook_note = str(fit.get("summary") or fit.get("note") or "") or (
         "No codebook was given: every theme was found and named inductively, and starter-codebook.yaml beside this "
         "report drafts one code per theme to start a codebook from." if not analysis.codebook.codes else "")
     return ReportView(
-        codebook_note=codebook_note,
+        codebook_note=codebook_note, codebook_warns=fit.get("fits") is False,
+        prevalence_note=(counting_rule(len(analysis.themes)) if any(t.participant_ids is not None for t in analysis.themes)
+                         else ""),
         title="Themes from the listening conversations",
         summary=analysis.summary(),
         words=sum(words_of.values()),

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from ..models import MARKER_PATTERN, Passage, Quote, SubTheme, Theme
 from ..settings import Settings
 from .keywords import _dedupe_keywords, same_words
+from .prevalence import counted_people
 from .titles import _LIST, TITLE_WORDS, choose_titles, describe, opening_penalty, quote_of, standalone_span, title_text
 
 
@@ -62,6 +63,7 @@ def _build_themes(
                 central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
                 other = (q for q in (_opening_words(passages[i]) for i in central) if q.citation != title.citation)
                 sub_titles[s] = next(other, same)
+    counted = counted_people(passages, embeddings, {t: by_theme[t] for t in order})
     themes: list[Theme] = []
     for t, title in zip(order, theme_titles):
         members = by_theme[t]
@@ -74,7 +76,8 @@ def _build_themes(
                      title_quote=sub_titles[s])
             for s in subs_of[t] if s in sub_titles
         )
-        people = len({passages[i].participant for i in members})
+        touched = len({passages[i].participant for i in members})
+        people = len(counted[t])
         position = {i: n for n, i in enumerate(members)}
         quotes = representative_quotes([passages[i] for i in members], embeddings[members], centroids[t],
                                        k=settings.quotes_per_theme,
@@ -83,7 +86,8 @@ def _build_themes(
             id=t, label=title_text(title, ", ".join(keywords[:3]) or f"theme {t}"), keywords=keywords,
             passage_ids=tuple(passages[i].id for i in members), participants=people, quotes=quotes,
             description=describe(people=people, passages=len(members), keywords=keywords,
-                                 subtitles=[st.label for st in subthemes]),
+                                 subtitles=[st.label for st in subthemes], touched=touched),
+            participant_ids=counted[t], touched_by=touched,
             subthemes=subthemes, title_quote=title, title_source="quote" if title is not None else "keywords",
         ))
     return themes, centroids

@@ -217,10 +217,18 @@ def title_text(quote: Quote | None, fallback: str) -> str:
     return f"“{phrase[:1].upper()}{phrase[1:]}”"
 
 
-def describe(*, people: int, passages: int, keywords: Sequence[str], subtitles: Sequence[str]) -> str:
-    """One or two plain sentences about a theme, from its counts, its sub-themes' titles and its words only."""
+def describe(*, people: int, passages: int, keywords: Sequence[str], subtitles: Sequence[str],
+             touched: int | None = None) -> str:
+    """One or two plain sentences about a theme, from its counts, its sub-themes' titles and its words only.
+
+    ``people`` are those it is a real part of what they said (:mod:`wisdoms.themes.prevalence`), ``touched`` all
+    with a passage in it (``None``: the same)."""
     who = "1 person" if people == 1 else f"{people} people"
-    text = f"{who} said something on this, in {passages} passage{'s' if passages != 1 else ''}."
+    where = f"in {passages} passage{'s' if passages != 1 else ''}"
+    if touched is None or touched == people:
+        text = f"{who} said something on this, {where}."
+    else:
+        text = f"A real part of what {who} said, {where}; {touched} touched on it."
     if len(subtitles) > 1:
         shown = list(subtitles[:4])
         more = " …" if len(subtitles) > 4 else ""
