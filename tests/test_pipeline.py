@@ -371,3 +371,17 @@ def test_a_run_without_a_codebook_finds_themes_and_drafts_a_starter_codebook(tmp
     code = main(["run", str(five_conversations), "--out", str(tmp_path / "cli"), "--cache-dir", str(tmp_path / "c"),
                  "--allow-unreviewed"])
     assert code == 0 and (tmp_path / "cli" / "starter-codebook.yaml").is_file()
+
+
+def test_run_says_on_screen_whether_the_codebook_fits(five_conversations: Path, tmp_path: Path, fake_embedder,  # noqa: ANN001
+                                                      monkeypatch, capsys) -> None:  # noqa: ANN001
+    """`wisdoms run` prints the codebook check's one sentence, the one the manifest and the report carry."""
+    import wisdoms.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "ensure_embedder", lambda settings: fake_embedder)
+    code = main(["run", str(five_conversations), "--codebook", str(CODEBOOK), "--out", str(tmp_path / "o"),
+                 "--cache-dir", str(tmp_path / "c"), "--allow-unreviewed"])
+    out = capsys.readouterr().out
+    fit = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))["codebook_fit"]
+    assert code == 0 and fit["summary"] and f"Codebook check: {fit['summary']}\n" in out
+    assert fit["fits"] == ("does not fit" not in fit["summary"]) and fit["codes"] == 13
