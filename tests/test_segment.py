@@ -188,6 +188,10 @@ def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> No
     ("Can you hear me okay?", "talk about the conversation itself"),
     ("Sorry, next question.", "talk about the conversation itself"),
     ("[laughs]", "no words"),
+    ("Um, yeah, no, that makes sense.", "backchannel or filler"),  # set phrases of conversation make no point
+    ("Not that I can recall at the moment.", "backchannel or filler"),
+    ("Hmmm, I'm not sure. I don't know.", "backchannel or filler"),
+    ("XXXX. Yeah.", "backchannel or filler"),  # a redaction mark is not a word
 ])
 def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str) -> None:
     from wisdoms.segment import content_free_reason
@@ -199,6 +203,7 @@ def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str)
 @pytest.mark.parametrize("text", [
     "I lost my flat.", "Yeah, the map.", "He gave me his number. Maybe one day.",
     "Can you hear me when I say the hostel was loud all night?", "I could not hear the doctor on the phone.",
+    "I don't know what to do about the rent.", "Not really, the GP never called back.", "XXXX rang me about the flat.",
 ])
 def test_talk_with_a_point_is_not_content_free(text: str) -> None:
     from wisdoms.segment import content_free_reason

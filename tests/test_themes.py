@@ -593,6 +593,28 @@ def test_quotes_and_titles_stand_on_their_own() -> None:
     assert not is_title_phrase("I don't know if there'd be an option to like")
     assert not is_title_phrase(", how this feature influences the output of the model")
     assert is_title_phrase("The council never rang me back")
+    # redaction marks, hesitations however spelled, and set phrases with no point never title a theme
+    assert not is_title_phrase("XXXX rang me and she was very helpful")
+    assert not is_title_phrase("Hmmm not really the staff")
+    assert not is_title_phrase("Not that I can recall at the moment")
+
+
+def test_a_title_without_spoken_discourse_markers_is_preferred() -> None:
+    """Among a theme's member sentences, one that reads cleanly wins over a more distinctive one full of "like" and
+    "you know"; "like" as a verb or comparison is no marker."""
+    from wisdoms.models import Passage
+    from wisdoms.themes.titles import choose_titles, disfluencies
+
+    assert disfluencies("We do a lot of like residual analysis so like, you know, fitting") == 3
+    assert disfluencies("I would like to see the plot") == disfluencies("It looks like the model") == 0
+    texts = ["We do a lot of like residual analysis on the model errors", "Residual analysis of the model errors helps"]
+    passages = [Passage(id=f"p{i}", transcript="t.txt", participant="P1", turn=0, start=100 * i, end=100 * i + len(t),
+                        text=t) for i, t in enumerate(texts)]
+    centres = np.asarray([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    # the disfluent sentence sits nearer its centre, so by distinctness alone it would win
+    vectors = np.asarray([[1.0, 0.0], [0.8, 0.6]], dtype=np.float32)
+    (title, _other) = choose_titles([[0, 1], []], passages, vectors, centres, embed=None)
+    assert title is not None and title.text == texts[1]
 
 
 def test_a_person_counts_for_a_theme_only_when_it_is_a_real_part_of_what_they_said() -> None:

@@ -229,7 +229,7 @@ FILLER_WORDS = frozenset(
     well so like just really actually basically literally honestly totally absolutely definitely exactly
     indeed precisely certainly course anyway anyways kinda sorta kind sort thing things stuff guess
     know mean see say said think thought suppose yeah cool great good nice fine lovely brilliant perfect
-    fair enough true interesting gotcha got ya'know y'know innit dunno whatever basically pretty quite
+    fair enough true interesting gotcha got ya'know y'know innit dunno whatever basically pretty quite lol
     dont didnt doesnt cant wont isnt wasnt arent couldnt wouldnt shouldnt im ive id youre youve thats its""".split()
 )
 #: Greetings, thanks and goodbyes.
@@ -248,6 +248,22 @@ _ABOUT_THE_INTERVIEW = re.compile(
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*")
+#: Set phrases of conversation that carry no point of their own: a reply that is only these, fillers and
+#: courtesies ("Um, yeah, no, that makes sense.", "Not that I can recall at the moment.") is a backchannel.
+#: General spoken English, not any one study's words.
+_FORMULAE = re.compile(
+    r"\b(?:(?:that|it) (?:makes|made) sense|makes sense|(?:i )?(?:don'?t|do not|didn'?t) (?:really )?know|"
+    r"not (?:that )?i (?:can|could) (?:remember|recall|think of)|i (?:can'?t|cannot|don'?t) (?:remember|recall)|"
+    r"(?:i'?m )?not (?:really )?sure|at the moment|i (?:think|guess|suppose) so|not really|i (?:would )?agree|"
+    r"that'?s (?:right|true|correct|fair|it|all)|no (?:problem|worries)|of course|go ahead|for sure|fair point|"
+    r"(?:that'?s a )?good point|i see what you mean)\b",
+    re.IGNORECASE,
+)
+#: Redaction marks left by an earlier anonymisation: runs of two or more X ("XXXX rang me"), or of asterisks or
+#: block characters. Not words: they carry no point and never title a theme.
+REDACTION = re.compile(r"(?<![\w*\u2588])(?:[Xx]{2,}|\*{2,}|\u2588{2,})(?![\w*\u2588])")
+#: Hesitation sounds, however they are spelled out ("hmmm", "uhhh", "errm").
+HESITATION = re.compile(r"^(?:h?m{2,}|hm+|u+h+m*|u+m+|e+r+m*|a+h+|m+h+m+)$", re.IGNORECASE)
 
 
 def content_words(text: str) -> list[str]:
@@ -255,16 +271,23 @@ def content_words(text: str) -> list[str]:
 
     Transcription markers (``[laughs]``) are not words.
     """
-    tokens = [t.lower().replace("\u2019", "'") for t in _TOKEN.findall(MARKER_PATTERN.sub(" ", text))]
+    tokens = [t.lower().replace("\u2019", "'") for t in _TOKEN.findall(REDACTION.sub(" ", MARKER_PATTERN.sub(" ", text)))]
     return [t for t in tokens if t not in FILLER_WORDS and t not in COURTESY_WORDS and t not in ENGLISH_STOP_WORDS
-            and t.split("'")[0] not in ENGLISH_STOP_WORDS]
+            and t.split("'")[0] not in ENGLISH_STOP_WORDS and not HESITATION.match(t)]
+
+
+def point_words(text: str) -> list[str]:
+    """:func:`content_words` of ``text`` once its set phrases of conversation ("that makes sense", "not that I can
+    recall") are left out: the words that can make a point of its own."""
+    return content_words(_FORMULAE.sub(" ", text.replace("\u2019", "'")))
 
 
 def content_free_reason(text: str, *, answer: bool = False) -> str | None:
     """Why ``text`` carries no point of its own (it is then never themed), or ``None`` when it may.
 
     Conversation: no content word at all (backchannels, fillers, greetings, thanks: "Yeah, yeah. Okay.",
-    "Thank you so much."), or talk about the conversation itself with at most one content word beside it
+    "Thank you so much."; set phrases such as "that makes sense" or "not that I can recall" count as none), or
+    talk about the conversation itself with at most one content word beside it
     ("Can you hear me?", "Next question."). A survey answer (``answer``) is a whole answer to a question
     ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free.
 
@@ -277,7 +300,7 @@ def content_free_reason(text: str, *, answer: bool = False) -> str | None:
         return "content-free: no words (only a transcription note or punctuation)"
     if answer:
         return None
-    content = content_words(text)
+    content = point_words(text)
     about = _ABOUT_THE_INTERVIEW.search(without_markers)
     if about is not None and len(content_words(_ABOUT_THE_INTERVIEW.sub(" ", without_markers))) <= 1:
         return "content-free: talk about the conversation itself"

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..models import MARKER_PATTERN, Passage, Quote
-from ..segment import FILLER_WORDS, content_free_reason, content_words
+from ..segment import FILLER_WORDS, HESITATION, REDACTION, content_free_reason, point_words
 
 #: Openings that continue an earlier thought: a quote or title starting so does not stand on its own.
 CONNECTIVES = frozenset(
@@ -112,6 +112,21 @@ _LIST = re.compile(r"^[\w'\-]+(?: [\w'\-]+){0,2}(?:, (?:and )?[\w'\-]+(?: [\w'\-
 #: Hesitation sounds: a phrase holding one is talk in progress, not a title.
 _HESITATIONS = frozenset("uh uhh um umm uhm erm er ah mm hmm".split())
 
+#: Spoken discourse markers inside a phrase ("to like highlight", "so like, you know, fitting"): a title holding
+#: them reads as talk in progress, so a member phrase without them is preferred. "Like" as a verb or a comparison
+#: ("I'd like to", "looks like the") is not one.
+_DISCOURSE = re.compile(
+    r"\b(?:you know|i mean|kind of|sort of|lol|basically|literally)\b|"
+    r"(?:^|[,;]\s*|\b(?:the|a|of|to|do|is|was|and|so|just|it's|that's|it’s|that’s)\s+)like\b"
+    r"(?!\s+(?:to|a|an|the|that|this|it|i|you|we|they|he|she|me|him|her|them|my|your|our|their)\b)",
+    re.IGNORECASE,
+)
+
+
+def disfluencies(phrase: str) -> int:
+    """How many spoken discourse markers (:data:`_DISCOURSE`) ``phrase`` holds."""
+    return len(_DISCOURSE.findall(phrase))
+
 
 def _last_word(text: str) -> str:
     words = re.findall(r"[A-Za-z']+", text)
@@ -132,16 +147,18 @@ def _phrases(passage: Passage) -> list[tuple[int, int]]:
 def is_title_phrase(phrase: str) -> bool:
     """Whether ``phrase`` can title a theme: 3 to 14 words, two content words, no transcription note, a clean
     opening (not "And ...", ", how ..."), no ending cut off mid-thought ("... an option to like"), no
-    transcriber's note ("(unintelligible)"), no stutter ("in the, in the") and not a list of words."""
+    transcriber's note ("(unintelligible)"), no redaction mark ("XXXX rang me"), no hesitation ("Hmmm"), no stutter
+    ("in the, in the") and not a list of words."""
     words = MARKER_PATTERN.sub(" ", phrase).split()
     bad_shape = ("[" in phrase or "(" in phrase or _STUTTER.search(phrase) or _LIST.match(phrase)
-                 or not phrase[:1].isalnum())
+                 or not phrase[:1].isalnum() or REDACTION.search(phrase))
     if bad_shape or not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1] or opening_penalty(phrase) == 2 \
             or _last_word(phrase) in _WEAK_ENDINGS:
         return False
-    if {w.lower().strip(",.") for w in words} & _HESITATIONS:  # "We tend to go, uh, and deal into"
+    bare = {w.lower().strip(",.!?") for w in words}
+    if bare & _HESITATIONS or any(HESITATION.match(w) for w in bare):  # "We tend to go, uh, and deal into"
         return False
-    return len(content_words(phrase)) >= 2
+    return len(point_words(phrase)) >= 2
 
 
 def choose_titles(
@@ -151,7 +168,8 @@ def choose_titles(
     """A verbatim title phrase for each group of ``members`` (passage indices), with ``centres`` its centre.
 
     Candidates are sentences (:func:`_phrases`) of the passages nearest each centre; each is scored by its
-    cosine to its own centre less its highest cosine to any other centre, and the best is kept. A candidate that
+    cosine to its own centre less its highest cosine to any other centre, and the best of those with the fewest
+    spoken discourse markers (:func:`disfluencies`) is kept. A candidate that
     is a whole passage uses that passage's vector; the others are embedded with ``embed`` in one call (cached).
 
     Returns:
@@ -192,10 +210,11 @@ def choose_titles(
     others = sims.copy()
     others[np.arange(len(cands)), groups] = -np.inf
     margin = own - (others.max(axis=1) if centres.shape[0] > 1 else 0.0)
+    # fluent first (fewest discourse markers), then the most distinct, then the shorter
+    keys = [(-disfluencies(texts[k]), round(float(margin[k]), 6), -len(texts[k])) for k in range(len(cands))]
     best: dict[int, tuple[float, int]] = {}
     for k, g in enumerate(groups.tolist()):
-        key = (round(float(margin[k]), 6), -len(texts[k]))
-        if g not in best or key > (round(float(margin[best[g][1]]), 6), -len(texts[best[g][1]])):
+        if g not in best or keys[k] > keys[best[g][1]]:
             best[g] = (float(margin[k]), k)
     out: list[Quote | None] = []
     for g in range(len(members)):
