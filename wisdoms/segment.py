@@ -243,6 +243,7 @@ _ABOUT_THE_INTERVIEW = re.compile(
     r"(?:on )?mute|\bunmute\b|\b(?:next|last|final) question\b|\bany (?:more|other) questions\b|\bgood question\b|"
     r"\b(?:for|about) your time\b|\bfor having me\b|\bthat'?s (?:all|it) (?:from me|for me|i think)\b|\bsay that again\b|"
     r"\brepeat (?:that|the question)\b|\bwhat was the question\b|\blet me think\b|\bthe recording\b|\bstop sharing\b|"
+    r"\b(?:share|see|seeing) (?:my|your|the) screen\b|\bscreen ?shar(?:e|ing)\b|"
     r"\byou'?re (?:breaking up|frozen)\b|\bbad (?:line|connection)\b|\bnice (?:to meet|talking to) you\b|"
     r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b",
     re.IGNORECASE,

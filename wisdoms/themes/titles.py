@@ -21,7 +21,7 @@ from ..segment import FILLER_WORDS, HESITATION, REDACTION, content_free_reason, 
 #: Openings that continue an earlier thought: a quote or title starting so does not stand on its own.
 CONNECTIVES = frozenset(
     """and but so or because cos cause then also yeah yes yep no well oh um uh erm er like right okay ok
-    anyway plus though although mm hmm""".split()
+    anyway plus though although unless except whereas which mm hmm""".split()
 )
 #: Openings that point back to something said before ("He gave me his number."): fine inside a quote, a weak start.
 BACK_REFERENCES = frozenset("he she it they them this that these those there his her their its him".split())
