@@ -123,6 +123,7 @@ def _analysis(tmp_path):  # noqa: ANN001, ANN202
     from wisdoms.codebook import coverage
     from wisdoms.models import Unassigned
     from wisdoms.pipeline import Analysis
+    from wisdoms.provenance import Provenance
 
     docs, passages, book, themes, _phone = _small_run()
     in_theme = {pid for t in themes for pid in t.passage_ids}
@@ -132,7 +133,7 @@ def _analysis(tmp_path):  # noqa: ANN001, ANN202
                                                             "codebook": {"path": str(CODEBOOK)}}}
     return Analysis(transcripts=docs, passages=Records.of(Passage, passages), themes=Records.of(Theme, themes),
                     matches=Records.of(Match, []), unassigned=Records.of(Unassigned, unassigned), codebook=book,
-                    coverage=coverage(book, passages, [], themes), manifest=manifest)
+                    coverage=coverage(book, passages, [], themes), provenance=Provenance.from_dict(manifest))
 
 
 def test_reports_and_themes_json_show_the_suggestion(tmp_path):

@@ -28,7 +28,7 @@ def test_importing_results_loads_no_stage_above_the_models() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.plots", "wisdoms.results",
-                            "wisdoms.settings"}, loaded
+                            "wisdoms.settings", "wisdoms.provenance"}, loaded
 
 
 @pytest.mark.slow
@@ -193,3 +193,41 @@ def test_settings_and_panel_decisions_are_typed_and_manifest_json_serialises_the
 
     assert citation not in str(render_reports(loaded)["report.md"])
     assert PanelDecisions.from_manifest({}) is None
+
+
+@pytest.mark.slow
+def test_provenance_is_typed_and_manifest_json_keeps_its_format(analysis, tmp_path):  # noqa: ANN001
+    """Provenance is read as fields (no manifest["inputs"]["..."] strings); manifest.json is written as before
+    and loads back equal."""
+    from wisdoms.results import manifest_document
+
+    p = analysis.provenance
+    assert p.seed == analysis.settings.seed and p.created[:4].isdigit() and p.wisdoms
+    assert [t.id for t in p.inputs.transcripts] == [t.id for t in analysis.transcripts]
+    assert all(t.sha256 == d.sha256 for t, d in zip(p.inputs.transcripts, analysis.transcripts))
+    assert p.inputs.codebook is not None and p.inputs.codebook.name == analysis.codebook.name
+    assert p.inputs.unread == () and set(p.timings_seconds) >= {"ingest", "segment"}
+    document = manifest_document(analysis)
+    assert list(document)[:4] == ["wisdoms", "created", "seed", "settings"]
+    assert document["inputs"]["transcripts"][0] == {"id": p.inputs.transcripts[0].id, "format": p.inputs.transcripts[0].format,
+                                                    "sha256": p.inputs.transcripts[0].sha256}
+    assert {"models", "themes", "counts", "packages"} <= set(p.other)  # kept as recorded
+    analysis.save(tmp_path)
+    loaded = Analysis.load(tmp_path)
+    assert loaded.provenance == p and list(loaded.manifest) == list(analysis.manifest)
+
+
+def test_a_manifest_of_an_older_run_reads_and_writes_back_unchanged() -> None:
+    """A manifest without the entries later runs add (privacy, timings, unread files) and with one this version
+    does not know: read with defaults, written back exactly as recorded."""
+    from wisdoms.provenance import Provenance
+
+    old = {"wisdoms": "0.0.9", "created": "2024-05-01T10:00:00+00:00", "seed": 7, "models": {"embedding": "m"},
+           "inputs": {"transcripts_folder": "/data/t", "transcripts": [{"id": "a.txt", "format": "text", "sha256": "ab"}],
+                      "unread": [], "codebook": {"path": "cb.yaml", "name": "CB", "version": "1", "sha256": "cd"}},
+           "retired_entry": [1, 2]}
+    p = Provenance.from_dict(old)
+    assert p.seed == 7 and p.inputs.transcripts[0].id == "a.txt" and p.inputs.codebook.path == "cb.yaml"
+    assert p.privacy == {} and p.timings_seconds == {} and p.other == {"models": {"embedding": "m"}, "retired_entry": [1, 2]}
+    assert p.to_dict() == old and list(p.to_dict()) == list(old)
+    assert Provenance.from_dict({}).to_dict() == {}

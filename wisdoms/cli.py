@@ -79,12 +79,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{_theme_count(analysis)} from {s['passages']} passages "
           f"({s['participants']} participants, {s['unassigned']} passages not yet in a theme, "
           f"{s['content_free']} content-free: fillers, greetings, talk about the interview).")
-    unread = (analysis.manifest.get("inputs") or {}).get("unread") or []
+    unread = analysis.provenance.inputs.unread
     if unread:
         print(f"Partial run: {len(unread)} file{'s' if len(unread) != 1 else ''} not read (listed in the report "
               "and manifest.json; 'wisdoms check' says what to do; --strict stops instead):")
         for u in unread:
-            print(f"  - {u['id']}: {u['reason']}")
+            print(f"  - {u.id}: {u.reason}")
     fit = analysis.manifest.get("codebook_fit") or {}
     if fit.get("summary") or fit.get("note"):
         print(f"Codebook check: {fit.get('summary') or fit['note']}")
@@ -139,8 +139,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         s = result.analysis.summary()
         print(f"[{clock}] {what}run {result.number}: {_theme_count(result.analysis)} from {s['passages']} passages "
               f"({s['participants']} participants) in {result.seconds:.1f} s", flush=True)
-        for u in (result.analysis.manifest.get("inputs") or {}).get("unread") or []:
-            print(f"[{clock}]   not read, the run went on without it: {u['id']}: {u['reason']}", flush=True)
+        for u in result.analysis.provenance.inputs.unread:
+            print(f"[{clock}]   not read, the run went on without it: {u.id}: {u.reason}", flush=True)
         if result.number == 1:
             print(f"Report: {Path(result.analysis.out_dir, 'report.html')} (rewritten after every change)", flush=True)
 

@@ -41,6 +41,7 @@ from .privacy.prescan import finish as finish_prescan
 from .privacy.prescan import start as start_prescan
 from .privacy.prescan import worth_it as prescan_worth_it
 from .progress import Progress
+from .provenance import Provenance
 from .results import Analysis, passage_records  # Analysis also re-exported: `from wisdoms.pipeline import Analysis` still works
 from .segment import load_spacy
 from .segment_cache import segment_cached
@@ -305,12 +306,11 @@ def _assemble(ctx: RunContext) -> Analysis:
         unassigned=Records.of(Unassigned, unassigned),
         codebook=ctx.book,
         coverage=ctx.coding.coverage,
-        manifest={},
         embeddings=ctx.vectors,
         topic_model=ctx.found.model,
         settings=ctx.settings,
     )
-    analysis.manifest = _manifest(ctx, analysis)
+    analysis.provenance = Provenance.from_dict(_manifest(ctx, analysis))
     return analysis
 
 
@@ -381,7 +381,7 @@ def _write_starter_codebook(analysis: Analysis, out_dir: Path, *, draft: bool) -
     if not suggestions:
         return None
     path = write_suggestions(suggestions, out_dir / STARTER_CODEBOOK, source=str(out_dir),
-                             date=str(analysis.manifest.get("created", ""))[:10], draft=draft)
+                             date=analysis.provenance.created[:10], draft=draft)
     log.info("starter codebook of %d draft codes: %s", len(suggestions), path)
     return path
 

@@ -24,6 +24,7 @@ from ._files import check_folder, sha256_file, write_text
 from .errors import RunFolderError, WisdomsError
 from .models import CodeCoverage, Match, Passage, Quote, Records, SubTheme, Theme, Transcript, Unassigned
 from .plots import by_group, prevalence, theme_map
+from .provenance import Provenance
 from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,8 +113,10 @@ class Analysis:
         unassigned: Passages not yet in a theme, with the reason.
         codebook: The codebook used.
         coverage: Evidence for each code.
-        manifest: Provenance: seed, models, versions, inputs with hashes, timings (``manifest.json`` is this
-            with ``settings`` and ``panel_decisions`` added: :func:`manifest_document`).
+        provenance: Where the results came from, typed (:class:`~wisdoms.provenance.Provenance`): seed,
+            version, inputs with hashes, timings, and the rest of the run's record. ``manifest`` is it as a
+            dict (``manifest.json`` is that with ``settings`` and ``panel_decisions`` added:
+            :func:`manifest_document`).
         out_dir: Where the reports were written (``None`` if not written).
         embeddings: One row per passage, in the order of ``passages`` (``None`` in a loaded analysis).
         topic_model: The fitted BERTopic model, for BERTopic's own tools (``None`` when the run carried an
@@ -122,7 +125,7 @@ class Analysis:
         settings: The run's settings (the privacy gate's spaCy model among them).
         panel_decisions: The panels' decisions the run applied (``wisdoms run --decisions``), or ``None``.
 
-    A ``manifest`` given with ``settings`` or ``panel_decisions`` entries (one read from ``manifest.json``) has
+    A ``manifest`` set with ``settings`` or ``panel_decisions`` entries (one read from ``manifest.json``) has
     them taken out into the typed fields.
     """
 
@@ -133,22 +136,29 @@ class Analysis:
     unassigned: Records[Unassigned]
     codebook: Codebook
     coverage: list[CodeCoverage]
-    manifest: dict[str, Any]
+    provenance: Provenance = field(default_factory=Provenance)
     out_dir: Path | None = None
     embeddings: np.ndarray | None = field(default=None, repr=False)
     topic_model: Any = field(default=None, repr=False, compare=False)
     settings: Settings = field(default_factory=Settings)
     panel_decisions: PanelDecisions | None = None
 
-    def __post_init__(self) -> None:
-        manifest = dict(self.manifest)
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The provenance as the dict ``manifest.json`` holds (a copy: set ``manifest`` or ``provenance`` to
+        change it), without the typed ``settings`` and ``panel_decisions``."""
+        return self.provenance.to_dict()
+
+    @manifest.setter
+    def manifest(self, manifest: dict[str, Any]) -> None:
+        manifest = dict(manifest)
         recorded = manifest.pop("settings", None)
         if isinstance(recorded, dict) and self.settings == Settings():
             self.settings = Settings.from_dict(recorded)
         decided = manifest.pop("panel_decisions", None)
         if self.panel_decisions is None and isinstance(decided, dict) and decided:
             self.panel_decisions = PanelDecisions.from_dict(decided)
-        self.manifest = manifest
+        self.provenance = Provenance.from_dict(manifest)
 
     def __repr__(self) -> str:
         """A few lines: the counts, the codebook, where the reports are, and the largest themes."""
@@ -157,7 +167,7 @@ class Analysis:
             f"<Analysis: {s['transcripts']:,} transcripts, {s['participants']:,} participants, {s['passages']:,} "
             f"passages in {s['themes']:,} themes ({s['unassigned']:,} passages not in a theme)",
             f" codebook {_cut(self.codebook.name or '(unnamed)', 60)!r} (version {self.codebook.version}), "
-            f"seed {self.manifest.get('seed')}, reports: {self.out_dir or 'not written'}",
+            f"seed {self.provenance.seed}, reports: {self.out_dir or 'not written'}",
         ]
         if self.codebook_check:
             lines.append(f" codebook check: {self.codebook_check}")
@@ -183,7 +193,7 @@ class Analysis:
         return (f"<p><b>Analysis</b>: {s['transcripts']:,} transcripts, {s['participants']:,} participants, "
                 f"{s['passages']:,} passages in {s['themes']:,} themes ({s['unassigned']:,} not in a theme). "
                 f"Codebook {escape(str(self.codebook.name))} (version {escape(str(self.codebook.version))}); "
-                f"seed {escape(str(self.manifest.get('seed')))}; reports: "
+                f"seed {escape(str(self.provenance.seed))}; reports: "
                 f"{escape(str(self.out_dir or 'not written'))}.</p>"
                 + (f"<p><b>Codebook check</b>: {escape(self.codebook_check)}</p>" if self.codebook_check else "")
                 + "<table><thead><tr><th>theme</th><th>label</th><th>people</th><th>passages</th><th>status</th>"
@@ -283,12 +293,14 @@ class Analysis:
         path = Path(folder)
         saved = load_saved(path)
         docs, book = read_run_inputs(saved.manifest, path, transcripts=transcripts, codebook=codebook)
-        return cls(
+        analysis = cls(
             transcripts=docs, passages=passage_records(saved.passages, saved.themes, saved.matches),
             themes=Records.of(Theme, saved.themes), matches=Records.of(Match, saved.matches),
             unassigned=Records.of(Unassigned, saved.unassigned), codebook=book, coverage=saved.coverage,
-            manifest=saved.manifest, out_dir=path,
+            out_dir=path,
         )
+        analysis.manifest = saved.manifest  # settings and panel decisions taken out into their typed fields
+        return analysis
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def suggestions_of(analysis: Analysis) -> tuple[list[Any], dict[str, Any]]:
     from .view import code_suggestions
 
     folder = analysis.out_dir
-    facts = {"run": str(folder or "analysis"), "date": str(analysis.manifest.get("created") or "")[:10],
+    facts = {"run": str(folder or "analysis"), "date": analysis.provenance.created[:10],
              "draft": folder is not None and (Path(folder) / "NOT-FOR-SHARING.txt").exists()}
     return code_suggestions(analysis), facts
 
