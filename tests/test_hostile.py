@@ -219,6 +219,25 @@ def test_vertical_tabs_in_table_cells_are_line_breaks_and_never_split_a_row(tmp_
         "Waited for weeks\nthen nobody called back at all", "The nurse was kind,\nand she listened to me properly"]
 
 
+@pytest.mark.parametrize("suffix", [".vtt", ".srt", ".md"])
+def test_page_breaks_in_captions_and_markdown_are_line_breaks_too(tmp_path, suffix):
+    from wisdoms.ingest import read_transcript
+
+    body = {".vtt": "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v Interviewer>What changed for you?\n\x0c\n"
+                    "00:00:04.000 --> 00:00:09.000\n<v Sam>The officer finally\x0brang me back after weeks.\n",
+            ".srt": "1\n00:00:01,000 --> 00:00:03,000\nInterviewer: What changed for you?\n\x0c\n2\n"
+                    "00:00:04,000 --> 00:00:09,000\nSam: The officer finally\x0brang me back after weeks.\n",
+            ".md": "**Interviewer:** What changed for you?\n\x0c\n**Participant:** The officer finally\x0brang me back after weeks.\n"}
+    path = tmp_path / f"talk{suffix}"
+    path.write_text(body[suffix], encoding="utf-8")
+    notes: list[str] = []
+    transcript = read_transcript(path, notes=notes)
+    said = [" ".join(transcript.text[t.start:t.end].split()) for t in transcript.turns]
+    assert said == ["What changed for you?", "The officer finally rang me back after weeks."]
+    assert "\x0b" not in transcript.text and "\x0c" not in transcript.text
+    assert any("read as line breaks" in n for n in notes), notes
+
+
 def test_the_nhs_table_with_a_vertical_tab_is_read_whole(shared):
     from wisdoms.ingest import read_transcript
 
