@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -50,7 +49,8 @@ def _codebook(name: str):
 
 
 def _nhs_folder(work: Path) -> Path:
-    """comments.jsonl as a survey table (respondent, answer); control characters as spaces (a table refuses them)."""
+    """comments.jsonl as a survey table (respondent, answer), the answers as written (a form feed or vertical tab
+    would be read as a line break; the file holds none)."""
     folder = work / "nhs-comments"
     target = folder / "answers.csv"
     if not target.is_file():
@@ -60,8 +60,7 @@ def _nhs_folder(work: Path) -> Path:
         with target.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["respondent", "answer"])
-            writer.writerows([r["id"], re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", r["text"])]
-                             for r in rows if str(r["text"]).strip())
+            writer.writerows([r["id"], r["text"]] for r in rows if str(r["text"]).strip())
     return folder
 
 
