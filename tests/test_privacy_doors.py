@@ -416,7 +416,7 @@ def test_codebook_review_goes_through_the_gate_and_the_advice_unblocks_it(
     with pytest.raises(ExportBlockedError) as blocked:
         _raising(command)
     message = str(blocked.value)
-    assert "0161 496 0754" in message and "r2" in message and not sheet.exists()
+    assert "0161 496 0754" in message and "answer 'r2' (line 3)" in message and not sheet.exists()
     # A draft is written, stamped on every row, and still imports (the stamp column is ignored).
     assert main([*command, "--allow-unreviewed"]) == 0
     text = _all_text(sheet)

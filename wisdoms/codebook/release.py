@@ -33,12 +33,18 @@ class AnswerQuote:
     start: int
     end: int
     text: str
+    row: int = 0
     source_kind: str = "answer id"
+
+    @property
+    def place(self) -> str:
+        """Where the answer is, for an error: its id and its line in the file (as the errors reading it count)."""
+        return f"answer {self.transcript!r} (line {self.row})" if self.row else f"answer {self.transcript!r}"
 
 
 def answer_quotes(answers: Sequence[Answer]) -> list[AnswerQuote]:
     """Every answer with words in it, as a quote of its whole text."""
-    return [AnswerQuote(a.id, 0, len(a.text), a.text) for a in answers if a.text.strip()]
+    return [AnswerQuote(a.id, 0, len(a.text), a.text, a.row) for a in answers if a.text.strip()]
 
 
 def release_coding(answers: Sequence[Answer], path: str | Path, coding: Callable[[], list[dict[str, Any]]], *,

@@ -271,7 +271,8 @@ class BlockedQuote:
     @property
     def message(self) -> str:
         """One paragraph for the user: which quote, which findings, where, how to resolve."""
-        where = f"{self.quote.transcript}:{self.quote.start}-{self.quote.end}"
+        # a quote may say where it stands in its own words (an answer: its id and row); else file:offsets
+        where = getattr(self.quote, "place", None) or f"{self.quote.transcript}:{self.quote.start}-{self.quote.end}"
         found = "; ".join(f"{f.type} {f.text!r} at {f.source}:{f.start}-{f.end} ({f.detector}: {f.reason})"
                           for f in self.findings)
         return f"{where} {self.quote.text[:80]!r}: {self.reason}{': ' + found if found else ''}"
