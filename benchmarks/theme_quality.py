@@ -17,6 +17,15 @@ Systems:
             (``--codebook study``; NHS: its framework codebook.jsonl)
   bertopic  plain ``BERTopic()`` defaults (seeded UMAP, as ``score_themes.py --bertopic``) with all-MiniLM-L6-v2
             (torch) on every participant turn (interviews; as ``score_themes.py --bertopic``) or every answer (NHS)
+  bertopic-zeroshot  the same, given the study's codes as BERTopic's zero-shot topics (``zeroshot_topic_list``: the
+            active codes' names, ``zeroshot_min_similarity`` at BERTopic's default 0.7): what a user with a codebook
+            would otherwise run
+  bertopic-guided    the same, given the codes as BERTopic's guided topics (``seed_topic_list``: each active code's
+            name, split into words)
+
+The study's own codebook (``--codebook study``): names and definitions only (``codebook.jsonl``; pdpilot's MAXQDA
+code paths read as ``benchmarks/coding_data.py`` reads them, a code with sub-codes a group); the human coding is
+used for scoring only.
 
 Scores, as ``../shared/bench/interviews/score_themes.py`` scores them: units are the human-coded segments in
 participant turns with one group (interviews: each takes the theme of the passage overlapping it most) or the
@@ -118,7 +127,12 @@ def _torch_encoder():
     from wisdoms.embed import installed_model_path
 
     model = SentenceTransformer(str(installed_model_path(MODEL)), device="cpu")
-    return lambda texts: np.asarray(model.encode(list(texts), batch_size=32), dtype=np.float32)
+
+    def encode(texts):
+        return np.asarray(model.encode(list(texts), batch_size=32), dtype=np.float32)
+
+    encode.model = model  # BERTopic's zero-shot and guided modes embed the codes with it
+    return encode
 
 
 def _cached_encode(texts: list[str], encode, work: Path) -> np.ndarray:
@@ -166,15 +180,13 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
     if folder_name:
         corpus = INTERVIEWS / folder_name
         folder = corpus / "transcripts"
-        study_book = corpus / "codebook.jsonl"
     else:
         folder = _nhs_folder(work)
-        study_book = NHS.parent / "codebook.jsonl"
     book: str | Path | Codebook
     if codebook == "shipped":
         book = ROOT / "codebook" / "codebook.yaml"
     elif codebook == "study":
-        book = study_book
+        book = study_codebook(name)
     else:  # no codebook at all (a run in this folder would otherwise use the sample's codebook/codebook.yaml)
         book = Codebook(codes=(), name="none")
     settings = Settings(cache_dir=str(work / "cache"), seed=seed)
@@ -219,6 +231,8 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
     subtitles = [s.label for t in analysis.themes for s in getattr(t, "subthemes", ())]
     record.update({
         "themes": len(analysis.themes),
+        "from_codebook": sum(t.origin == "codebook" for t in analysis.themes),
+        "inductive_with_suggested_code": sum(t.origin == "inductive" and bool(t.suggested_code) for t in analysis.themes),
         "subthemes": len(subtitles),
         "passages": len(passages),
         "content_free": len(content_free),
@@ -232,13 +246,22 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
     return record
 
 
+def study_codebook(name: str):
+    """The study's own codebook (names, definitions, groups; never its coding), as ``wisdoms run`` is given it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import coding_data
+
+    return coding_data.load({"nhs": "nhs_fft"}.get(name, name), SHARED / "bench")[0]
+
+
 def _content_free(reason: str) -> bool:
     return reason.startswith("content-free")
 
 
-def run_bertopic(name: str, *, seed: int, work: Path, encode) -> dict[str, object]:
-    """Plain BERTopic defaults (seeded UMAP) on participant turns or answers, scored; cached per seed."""
-    cached = work / f"bertopic-{name}-{seed}.json"
+def run_bertopic(name: str, *, seed: int, work: Path, encode, mode: str = "bertopic") -> dict[str, object]:
+    """Plain BERTopic defaults (seeded UMAP) on participant turns or answers, scored; cached per seed. ``mode``
+    ``bertopic-zeroshot`` / ``bertopic-guided``: given the study's codes as zero-shot or guided topics."""
+    cached = work / f"{mode}-{name}-{seed}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))
     from bertopic import BERTopic
@@ -259,8 +282,17 @@ def run_bertopic(name: str, *, seed: int, work: Path, encode) -> dict[str, objec
         docs, truth = _nhs_rows()
     vectors = _cached_encode(docs, encode, work)
     started = time.perf_counter()
-    model = BERTopic(umap_model=UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed))
-    topics, _ = model.fit_transform(docs, vectors)
+    umap = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+    if mode == "bertopic":
+        model = BERTopic(umap_model=umap)
+    else:
+        names = [c.name for c in study_codebook(name).active]
+        if mode == "bertopic-zeroshot":
+            model = BERTopic(umap_model=umap, embedding_model=encode.model, zeroshot_topic_list=names)
+        else:
+            model = BERTopic(umap_model=umap, embedding_model=encode.model,
+                             seed_topic_list=[re.findall(r"[\w'\-]+", n.lower()) for n in names])
+    topics, _ = model.fit_transform(docs, vectors.copy())
     seconds = time.perf_counter() - started
     if folder_name:
         pred = []
@@ -278,7 +310,7 @@ def run_bertopic(name: str, *, seed: int, work: Path, encode) -> dict[str, objec
         c = norm[[i for i, x in enumerate(topics) if x == t]].mean(axis=0)
         centres.append(c / (np.linalg.norm(c) or 1.0))
     record: dict[str, object] = {
-        "system": "bertopic", "dataset": name, "seed": seed, **_scores(truth, pred),
+        "system": mode, "dataset": name, "seed": seed, **_scores(truth, pred),
         "themes": len(ids), "passages": len(docs),
         "largest_share": round(max(sizes.values()) / len(docs), 4) if sizes else 0.0,
         "substantive_in_no_theme": round(sum(t < 0 for t in topics) / len(docs), 4),
@@ -308,8 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for name in args.datasets.split(","):
         for system in args.systems.split(","):
-            if system == "bertopic":
-                record = run_bertopic(name, seed=args.seed, work=args.work, encode=encode)
+            if system.startswith("bertopic"):
+                record = run_bertopic(name, seed=args.seed, work=args.work, encode=encode, mode=system)
             else:
                 record = run_wisdoms(name, codebook=args.codebook, seed=args.seed, work=args.work, encode=encode)
             records.append(record)

@@ -361,6 +361,11 @@ class Theme:
             they said (:mod:`wisdoms.themes.prevalence`); ``None`` in an analysis saved before it was recorded,
             where everyone with a passage in the theme counts (:meth:`counted`).
         touched_by: Participants with any passage in the theme ("also touched on by"); ``None`` when not recorded.
+        origin: Where the theme came from: ``codebook`` (deductive: seeded by a code of the team's codebook,
+            ``seed_code``) or ``inductive`` (found in material no code covers, or in a run without a codebook).
+        seed_code: The id of the code (or code group) that seeded it; empty for an inductive theme.
+        suggested_code: For an inductive theme, the name of the draft code suggested for it
+            (:func:`wisdoms.codebook.suggest_codes`); empty for a theme from the codebook.
     """
 
     id: int
@@ -377,6 +382,9 @@ class Theme:
     title_source: str = "quote"
     participant_ids: tuple[str, ...] | None = None
     touched_by: int | None = None
+    origin: str = "inductive"
+    seed_code: str = ""
+    suggested_code: str = ""
 
     @property
     def passages(self) -> int:

@@ -265,18 +265,26 @@ def _find_themes(ctx: RunContext) -> None:
     assert ctx.embedder is not None
     ctx.answers = {t.id for t in ctx.docs if t.format in TABLE_FORMATS}
     ctx.analysable = find_analysable(ctx.passages, ctx.settings, answers=ctx.answers)
+    guide, guide_key = None, ""
+    if ctx.book is not None and ctx.book.active:  # the team's codes seed the themes (deductive)
+        from .codebook.guidance import guide_key as _guide_key
+        from .codebook.guidance import seed_guide
+
+        guide, guide_key = seed_guide(ctx.book, ctx.settings, ctx.embed), _guide_key(ctx.book, ctx.settings)
     with ctx.stage("themes", "Finding themes"):
         found = ctx.found = themes_for_run(
             [ctx.passages[i] for i in ctx.analysable], ctx.vectors[ctx.analysable], settings=ctx.settings,
             model=ctx.embedder.model_id, fingerprint=ctx.embedder.fingerprint, embed=ctx.embed, refit=ctx.refit,
-            answers=ctx.answers,
+            answers=ctx.answers, guide=guide, guide_key=guide_key,
         )
     if "carried_over_from" in found.params:
         ctx.done("Carried themes over", f"{len(found.themes)} themes from run {found.params['carried_over_from']} "
                  f"(fit {found.params['fit']}); {found.params['new_passages']} new passages, "
                  f"{found.params['new_passages_assigned']} assigned")
     else:
-        ctx.done("Found candidate themes", f"{len(found.themes)} themes")
+        seeded = sum(t.origin == "codebook" for t in found.themes)
+        ctx.done("Found candidate themes", f"{len(found.themes)} themes" + (
+            f" ({seeded} seeded by the codebook's codes, {len(found.themes) - seeded} new)" if guide is not None else ""))
 
 
 def _match_codes(ctx: RunContext) -> None:

@@ -21,7 +21,7 @@ from ..models import CodeCoverage, Match, Passage, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .coverage import coverage
-from .guidance import CodebookFit, codebook_fit, name_themes_by_code
+from .guidance import CodebookFit, codebook_fit, name_themes_by_code, suggest_for_inductive
 from .matching import ClassifierStore, CodeMatcher
 
 
@@ -49,8 +49,9 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
              embed: Callable[[Sequence[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
              cache_dir: str | Path, substantive: Sequence[str] = ()) -> RunCoding:
     """Match a run's passages and themes to the codebook; name each theme that clearly is a code after it
-    (:func:`~wisdoms.codebook.guidance.name_themes_by_code`) and check the codebook fits (``fit``). Without a
-    codebook (no codes), the themes stay as found, inductive.
+    (:func:`~wisdoms.codebook.guidance.name_themes_by_code`), suggest a draft code for each inductive theme
+    (:func:`~wisdoms.codebook.guidance.suggest_for_inductive`) and check the codebook fits (``fit``). Without a
+    codebook (no codes), the themes stay as found, inductive, each with its suggested code.
 
     Args:
         book: The codebook.
@@ -65,8 +66,8 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
         substantive: Ids of the passages with content (content-free talk left out), for the fit check.
     """
     if not book.codes:
-        return RunCoding(list(themes), [], [], {"codebook": "none: themes found and named inductively; a starter "
-                                                "codebook is drafted from them"})
+        return RunCoding(suggest_for_inductive(themes, passages, book), [], [],
+                         {"codebook": "none: themes found and named inductively; a starter codebook is drafted from them"})
     # A passage's codes depend only on it and the codebook. With settings.learn_from_corpus (off by default) the
     # passages are the matcher's corpus too: the zero-shot classifier self-trains on them once per theme fit, and a
     # re-run that carries the themes over reuses that fit's classifier.
@@ -90,7 +91,7 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
                                        centroids)
     coded = [replace(t, codes=tuple(theme_codes.get(t.id, ()))) for t in themes]
     found = coverage(book, passages, passage_matches, coded)
-    named = name_themes_by_code(coded, passage_matches, book)
+    named = suggest_for_inductive(name_themes_by_code(coded, passage_matches, book), passages, book)
     return RunCoding(named, passage_matches, found, info,
                      _fit_check(book, matcher, passages, vectors, substantive, passage_matches))
 

@@ -1,9 +1,11 @@
-"""How the codebook guides the themes: themes named after the code they clearly are, and a check that the
-codebook fits the material at all.
+"""How the codebook guides the themes: codes seed them, themes are named after the code they are, and a check
+that the codebook fits the material at all.
 
-Codes seed the reading of themes (deductive): a theme whose passages mostly carry one code, and which matches
-that code, takes the code's name as its title. Themes no code covers stay inductive candidates (the report marks
-them and :func:`wisdoms.codebook.suggest_codes` drafts a code for each).
+Codes seed the themes (deductive): :func:`seed_guide` gives the theme fit each unit of meaning's code where the
+codebook confidently covers it (the matcher's top code, assigned by its threshold and margin, from the codebook
+alone), at the level of the code's top group in a codebook with groups; sub-themes mostly seeded by one code form
+that code's theme (:mod:`wisdoms.themes.structure`), titled with its name (:func:`name_themes_by_code`). What no code
+covers forms new, inductive themes, each with a suggested draft code (:func:`suggest_for_inductive`).
 
 A codebook that does not fit the material is called out (:func:`codebook_fit`). Each code is asked whether it
 *singles out* part of the material: whether its similarity to the substantive units of meaning varies across them
@@ -18,14 +20,17 @@ but raises no alarm: it does not tell fit (the sample with its own codebook: 15%
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..models import Match, Theme
+from ..models import Match, Passage, Theme
+from ..settings import Settings
 from ._model import Codebook
 
 #: A theme takes a code's name when at least this share of its passages carry the code (and the theme matches it).
@@ -158,12 +163,77 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book: Codebook) -> list[Theme]:
-    """Themes whose passages mostly carry the code they match, titled with that code's name.
+def seed_of(book: Codebook) -> dict[str, str]:
+    """Each active code's seed: the code at the top of its group (a code's ``parent`` chain; a parent that is no
+    code of the book, a group named only in ``parent``, is the top itself), or the code itself in a flat codebook.
 
-    A theme qualifies when its best-matching assigned code is carried by at least :data:`NAMED_BY_CODE_SHARE` of
-    its passages; a code names one theme at most (the one where it has the highest share). The member phrase
-    the theme was titled with stays in its description.
+    Seeding by top group, against seeding by each code, measured on the two studies whose codebooks have groups
+    (AMI of themes against the human codes, BENCHMARKS.md "Theme quality"): pdpilot 0.225 / 0.138, NHS 0.206 /
+    0.189; a flat codebook (serdif) is the same either way.
+    """
+    by_id = {c.id: c for c in book.codes}
+    out = {}
+    for code in book.active:
+        top, seen = code, {code.id}
+        while top.parent and top.parent in by_id and top.parent not in seen:
+            seen.add(top.parent)
+            top = by_id[top.parent]
+        out[code.id] = top.parent if top.parent and top.parent not in by_id else top.id
+    return out
+
+
+def seed_name(book: Codebook, seed: str) -> str:
+    """The name of a seed: its code's name, or the group's name as ``parent`` gives it."""
+    return next((c.name for c in book.codes if c.id == seed), seed)
+
+
+def guide_key(book: Codebook, settings: Settings) -> str:
+    """What identifies the seeds :func:`seed_guide` gives: the active codes and how they are assigned."""
+    codes = [[c.id, c.name, c.definition, c.parent, c.include, c.exclude, list(c.examples)] for c in book.active]
+    groups = sorted({(c.id, c.name, c.parent, c.status) for c in book.codes if c.status == "group"}, key=str)
+    material = json.dumps({"codes": codes, "groups": groups, "threshold": settings.code_threshold,
+                           "margin": settings.code_margin}, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:24]
+
+
+def seed_guide(book: Codebook, settings: Settings, embed: Callable[[Sequence[str]], NDArray[np.float32]]
+               ) -> Callable[[NDArray[np.float32]], tuple[NDArray[np.int64], list[str]]]:
+    """The codebook's seeds for a theme fit (:data:`wisdoms.themes.fit.Guide`).
+
+    Each unit of meaning is scored against the codes from the codebook alone (the zero-shot matcher; no learning
+    from the batch, so a unit's seed depends only on it and the codebook). A unit is seeded with its best code's
+    seed (:func:`seed_of`) when the matcher assigns it that code (``settings.code_threshold`` and ``code_margin``).
+    """
+    from .matching import CodeMatcher
+
+    seeds = seed_of(book)
+    ids = sorted(set(seeds.values()))
+    index = {s: i for i, s in enumerate(ids)}
+
+    def guide(vectors: NDArray[np.float32]) -> tuple[NDArray[np.int64], list[str]]:
+        out = np.full(len(vectors), -1, dtype=np.int64)
+        if not len(vectors) or not ids:
+            return out, ids
+        matcher = CodeMatcher(book, replace(settings, learn_from_corpus=False)).fit(embed)
+        scores = matcher.score(np.asarray(vectors, dtype=np.float32))[0]
+        top = np.argmax(scores, axis=1)
+        sure = matcher.assigned(scores)[np.arange(len(top)), top]
+        column = np.asarray([index[seeds[c.id]] for c in matcher.codes_], dtype=np.int64)
+        out[sure] = column[top[sure]]
+        return out, ids
+
+    return guide
+
+
+def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book: Codebook) -> list[Theme]:
+    """Themes titled with the name of the code they are.
+
+    A theme the codebook seeded (``origin == "codebook"``) takes its seed's name (:func:`seed_name`); when the
+    code's theme was split (over the largest share a theme may hold), the largest part takes it and the others keep
+    their own titles. An inductive theme whose best-matching assigned code is carried by at least
+    :data:`NAMED_BY_CODE_SHARE` of its passages is that code's theme too: it takes the code's name and becomes
+    ``codebook``-origin, unless the code already names a theme; a code names one such theme at most (the one where it
+    has the highest share). The member phrase a renamed theme was titled with stays in its description.
     """
     codes_of: dict[str, set[str]] = {}
     for m in matches:
@@ -180,12 +250,38 @@ def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book:
         if share >= NAMED_BY_CODE_SHARE and (code not in best or share > best[code][0]):
             best[code] = (share, t.id)
     named = {tid: code for code, (_share, tid) in best.items()}
+    seeded: dict[str, int] = {}
+    for t in sorted(themes, key=lambda t: (-t.passages, t.id)):
+        if t.origin == "codebook" and t.seed_code and t.seed_code not in seeded:
+            seeded[t.seed_code] = t.id
+    by_seed = {tid: seed for seed, tid in seeded.items()}
+    tops = seed_of(book)
+    named = {tid: code for tid, code in named.items() if code not in seeded and tops.get(code) not in seeded}
     out = []
     for t in themes:
-        named_by = named.get(t.id)
+        said = f" In participants' words: {t.label}." if t.title_source == "quote" else ""
+        if t.id in by_seed:
+            out.append(replace(t, label=seed_name(book, by_seed[t.id]), title_source="code",
+                               description=t.description + said))
+            continue
+        named_by = named.get(t.id) if t.origin != "codebook" else None
         if named_by is None or named_by not in names:
             out.append(t)
             continue
-        said = f" In participants' words: {t.label}." if t.title_source == "quote" else ""
-        out.append(replace(t, label=names[named_by], title_source="code", description=t.description + said))
+        out.append(replace(t, label=names[named_by], title_source="code", description=t.description + said,
+                           origin="codebook", seed_code=named_by, suggested_code=""))
     return out
+
+
+def suggest_for_inductive(themes: Sequence[Theme], passages: Sequence[Passage], book: Codebook) -> list[Theme]:
+    """Each inductive theme with the name of a draft code suggested for it (``suggested_code``), as
+    :func:`wisdoms.codebook.suggest_codes` drafts it (its codes, if some passages match one, set aside: no code
+    covers the theme as a whole)."""
+    from ..report.language import find_deficit_language
+    from .coverage import suggest_codes
+
+    inductive = [replace(t, codes=()) for t in themes if t.origin != "codebook"]
+    if not inductive:
+        return list(themes)
+    names = {s.theme: s.name for s in suggest_codes(inductive, passages, book, screen=find_deficit_language)}
+    return [replace(t, suggested_code=names.get(t.id, "")) if t.origin != "codebook" else t for t in themes]

@@ -234,6 +234,15 @@ def _themes(v: ReportView) -> Section:
     return Section("themes", "Themes in detail", tuple(parts))
 
 
+def _origin(theme: Any) -> Rich:
+    """Where a theme came from: seeded by a code of the codebook, or new (inductive) with its suggested code."""
+    if getattr(theme, "origin", "inductive") == "codebook":
+        return ("from the codebook: seeded by its code ", Span(theme.seed_code, "code"))
+    suggested = getattr(theme, "suggested_code", "")
+    return (Span("new", "strong"), ": found in material no code covers" + (
+        f"; suggested code “{suggested}”" if suggested else ""))
+
+
 def _theme_section(t: ThemeView, total: int) -> Section:
     status: Rich = (Span(t.status, "status", tone=STATUS_TONE.get(t.status, "")), " ", t.status_text)
     if t.merged_into is not None:
@@ -249,6 +258,7 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     if title is not None and getattr(t.theme, "title_source", "") == "quote":  # the title is a participant's words
         facts.append(("Title", (f"in the words of {title.participant}, ", Span(title.citation, "code"))))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
+    facts.append(("Found", _origin(t.theme)))
     if t.codes:
         codes: Rich = ()
         for i, c in enumerate(t.codes):

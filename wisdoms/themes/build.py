@@ -27,10 +27,12 @@ def _centre(embeddings: NDArray[np.float32], rows: Sequence[int]) -> NDArray[np.
 def _build_themes(
     passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], parents: Mapping[int, int],
     sub_words: Mapping[int, list[str]], theme_words: Mapping[int, list[str]], settings: Settings,
-    embed: Callable[[list[str]], NDArray[np.float32]] | None,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None, *, origins: Mapping[int, str] | None = None,
 ) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:
     """Themes (largest first) and their centres from each passage's sub-theme (``-1``: none) and each
-    sub-theme's theme (``parents``)."""
+    sub-theme's theme (``parents``); ``origins`` names the code that seeded each theme from the codebook (the
+    others are inductive)."""
+    origins = origins or {}
     by_sub: dict[int, list[int]] = {}
     for i, s in enumerate(subtopics):
         if s >= 0:
@@ -89,6 +91,7 @@ def _build_themes(
                                  subtitles=[st.label for st in subthemes], touched=touched),
             participant_ids=counted[t], touched_by=touched,
             subthemes=subthemes, title_quote=title, title_source="quote" if title is not None else "keywords",
+            origin="codebook" if t in origins else "inductive", seed_code=origins.get(t, ""),
         ))
     return themes, centroids
 

@@ -30,7 +30,15 @@ from ..settings import Settings
 from .build import _build_themes, left_out_reasons
 from .keywords import _clean_for_keywords, _vectorizer, topic_words
 from .state import FLOOR_PERCENTILE, ThemeResult, ThemeState, passage_key
-from .structure import attach_outliers, centres_of, group_subthemes, split_oversized, theme_count
+from .structure import (
+    attach_outliers,
+    centres_of,
+    group_subthemes,
+    group_with_seeds,
+    split_oversized,
+    subtheme_seeds,
+    theme_count,
+)
 from .units import unit_vectors, units_of
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,11 @@ log = logging.getLogger(__name__)
 SURVEY_MIN_THEME_SIZE = 10
 #: Below this many passages ``reduction="auto"`` skips UMAP (its neighbour graph is unreliable).
 UMAP_FROM = 60
+
+#: How a codebook guides a fit: given the unit vectors (L2-normalised, one row per unit of meaning), the seed of
+#: each unit (an index into the seed ids, ``-1`` where no code confidently covers it) and the seed ids (the
+#: codes, or code groups, that can seed a theme). See :func:`wisdoms.codebook.guidance.seed_guide`.
+Guide = Callable[[NDArray[np.float32]], tuple[NDArray[np.int64], list[str]]]
 
 
 def analysable(passages: Sequence[Passage], settings: Settings, *,  # noqa: ARG001 - kept: callers pass it
@@ -352,6 +365,7 @@ def find_themes(
     settings: Settings | None = None,
     embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
     answers: set[str] | frozenset[str] = frozenset(),
+    guide: Guide | None = None,
 ) -> ThemeResult:
     """Find candidate themes and their sub-themes in analysable passages.
 
@@ -362,6 +376,12 @@ def find_themes(
     :func:`~wisdoms.themes.structure.theme_count` themes (:mod:`wisdoms.themes.structure`). Every passage takes
     its unit's sub-theme and theme.
 
+    With a codebook (``guide``), codes seed the themes (deductive): units the codebook confidently covers carry
+    their code as a seed, which the fit's UMAP takes as a (semi-supervised) target, as BERTopic's own guided
+    topic modelling does, so seeded units of one code gather; each sub-theme mostly seeded by one code joins that
+    code's theme (:func:`~wisdoms.themes.structure.group_with_seeds`), and what no code covers is grouped into
+    new, inductive themes. Each theme's origin is in ``ThemeResult.params["origins"]`` and on the theme.
+
     Args:
         passages: Analysable passages (substantive: content-free talk left out), in transcript order.
         embeddings: One L2-normalised row per passage.
@@ -369,6 +389,7 @@ def find_themes(
         embed: Embeds title candidates (member sentences that are not whole passages), through the cache.
         answers: Ids of transcripts read from survey tables; when they hold a third or more of the
             passages, the adaptive theme size follows the survey rule of :func:`adaptive_min_size`.
+        guide: Seeds each unit of meaning with a code (see :data:`Guide`); ``None``: themes found inductively.
 
     Raises:
         CorpusTooSmallError: Fewer than ``settings.min_passages`` passages, or one participant only.
@@ -395,9 +416,17 @@ def find_themes(
     labels = np.full(len(units), -1, dtype=np.int64)
     params: dict[str, object] = {"units": len(units), "min_cluster_size": min_size, "reduced_dims": settings.reduced_dims,
                                  "seed": settings.seed}
+    seeds = np.full(len(units), -1, dtype=np.int64)
+    seed_ids: list[str] = []
+    if guide is not None and len(units):
+        found_seeds, seed_ids = guide(vectors)
+        seeds = np.where(long_enough, np.asarray(found_seeds, dtype=np.int64), -1)
+        params["seeded_units"] = int((seeds >= 0).sum())
     model = None
     if len(fit_rows) >= 2:
-        found, fit_params, model = fine_clusters([docs[i] for i in fit_rows], vectors[fit_rows], settings, min_size=min_size)
+        target = seeds[fit_rows] if guide is not None else None
+        found, fit_params, model = fine_clusters([docs[i] for i in fit_rows], vectors[fit_rows], settings, min_size=min_size,
+                                                 seeds=target)
         labels[fit_rows] = found
         params.update(fit_params)
     weights = np.asarray([len(u) for u in units], dtype=np.float64)
@@ -409,15 +438,26 @@ def find_themes(
     renumber = {c: k for k, c in enumerate(sub_order)}
     labels = np.asarray([renumber.get(int(c), -1) for c in labels], dtype=np.int64)
     centres = centres_of(labels, vectors, list(range(len(sub_order))))
+    sub_weights = np.asarray([sizes[c] for c in sub_order])
     k = theme_count(len(people))
-    groups = (group_subthemes(centres, np.asarray([sizes[c] for c in sub_order]), k, cap=settings.max_theme_share,
-                              seed=settings.seed) if sub_order else np.zeros(0, np.int64))
+    seed_of: dict[int, int] = {}
+    if not sub_order:
+        groups = np.zeros(0, np.int64)
+    elif guide is not None:
+        sub_seeds = subtheme_seeds(labels, seeds, weights, list(range(len(sub_order))))
+        groups, seed_of = group_with_seeds(centres, sub_weights, sub_seeds, k, cap=settings.max_theme_share,
+                                           seed=settings.seed)
+    else:
+        groups = group_subthemes(centres, sub_weights, k, cap=settings.max_theme_share, seed=settings.seed)
     group_size: dict[int, float] = {}
     for sub, g in enumerate(groups.tolist()):
         group_size[g] = group_size.get(g, 0.0) + sizes[sub_order[sub]]
     theme_id = {g: t for t, g in enumerate(sorted(group_size, key=lambda g: (-group_size[g], g)))}
     parents = {sub: theme_id[int(g)] for sub, g in enumerate(groups.tolist())}
     params.update(themes_asked=k, subthemes=len(sub_order))
+    if guide is not None:
+        # theme id -> the code (or code group) that seeded it; themes not listed are inductive
+        params["origins"] = {str(theme_id[g]): seed_ids[s] for g, s in seed_of.items() if g in theme_id}
 
     subtopics = np.full(n, -1, dtype=np.int64)
     for u, rows in enumerate(units):
@@ -427,9 +467,12 @@ def find_themes(
 
 
 def fine_clusters(docs: Sequence[str], vectors: NDArray[np.float32], settings: Settings, *,
-                  min_size: int) -> tuple[NDArray[np.int64], dict[str, object], Any]:
+                  min_size: int, seeds: NDArray[np.int64] | None = None) -> tuple[NDArray[np.int64], dict[str, object], Any]:
     """BERTopic's topics for ``docs`` with our ``vectors`` (seeded UMAP or PCA, then HDBSCAN); ``-1``: none; and
     the fitted BERTopic model (its topics are the fine clusters, before sub-themes are split and grouped).
+
+    ``seeds`` (a code per doc, ``-1``: none) go to BERTopic as its semi-supervised target ``y``: UMAP then
+    draws docs of one code together (PCA, for tiny corpora, ignores them).
 
     Raises:
         MissingExtraError: BERTopic is not installed.
@@ -460,7 +503,8 @@ def fine_clusters(docs: Sequence[str], vectors: NDArray[np.float32], settings: S
         verbose=False,
     )
     try:
-        topics, _ = model.fit_transform(list(docs), embeddings=np.asarray(vectors, dtype=np.float64))
+        topics, _ = model.fit_transform(list(docs), embeddings=np.asarray(vectors, dtype=np.float64),
+                                        y=None if seeds is None or not (seeds >= 0).any() else np.asarray(seeds))
     except ValueError as exc:
         # HDBSCAN finds no cluster at all, or the vocabulary is empty: no clusters, every unit kept.
         log.warning("no fine clusters found: %s", exc)
@@ -498,7 +542,7 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
     sub_words = topic_words(counts, count_ids, vocabulary)
     theme_words = topic_words(*theme_counts(counts, count_ids, parents), vocabulary)
     themes, centroids = _build_themes(passages, embeddings, subtopics.tolist(), parents, sub_words, theme_words,
-                                      settings, embed)
+                                      settings, embed, origins=seed_origins(params))
     sub_ids = sorted(parents)
     rows_of: dict[int, list[int]] = {}
     for i, t in enumerate(subtopics.tolist()):
@@ -530,6 +574,12 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
         subtheme_of={p.id: int(s) for p, s in zip(passages, subtopics.tolist())},
         reasons=reasons,
     )
+
+
+def seed_origins(params: dict[str, Any]) -> dict[int, str]:
+    """Theme id -> the code that seeded it, from a fit's ``params`` (``origins``; saved with its state)."""
+    found = params.get("origins") or {}
+    return {int(t): str(code) for t, code in found.items()} if isinstance(found, dict) else {}
 
 
 def theme_counts(counts: Any, count_ids: Sequence[int], parents: dict[int, int]) -> tuple[Any, list[int]]:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from ..models import Passage
 from ..settings import Settings
 from .build import _build_themes, left_out_reasons
-from .fit import find_themes, least_words, theme_counts
+from .fit import Guide, find_themes, least_words, seed_origins, theme_counts
 from .keywords import _clean_for_keywords, count_words, topic_words
 from .state import ThemeResult, ThemeState, ThemeStore, passage_key, settings_key
 from .units import unit_vectors, units_of
@@ -86,7 +86,8 @@ def carry_over(
     parents = {int(s): int(t) for s, t in zip(base.centre_ids, base.parents.tolist())}
     sub_words = topic_words(counts, count_ids, base.vocabulary)
     theme_words = topic_words(*theme_counts(counts, count_ids, parents), base.vocabulary)
-    themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed)
+    themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed,
+                                      origins=seed_origins(dict(base.meta.get("params", {}))))
     reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers))
     assigned = sum(1 for i in new_rows if topics[i] >= 0)
     params: dict[str, Any] = dict(base.meta.get("params", {}))
@@ -127,6 +128,8 @@ def themes_for_run(
     embed: Callable[[list[str]], NDArray[np.float32]] | None = None,
     refit: bool = False,
     answers: set[str] | frozenset[str] = frozenset(),
+    guide: Guide | None = None,
+    guide_key: str = "",
 ) -> ThemeResult:
     """Carry over a saved fit when the passages extend it by little, else fit afresh; save the result.
 
@@ -139,8 +142,11 @@ def themes_for_run(
         embed: As for :func:`find_themes`.
         refit: Fit afresh even if a saved fit could be carried over.
         answers: As for :func:`find_themes`.
+        guide: As for :func:`find_themes`: the codebook's seeds.
+        guide_key: What identifies ``guide`` (the codebook's codes), part of the state key: a fit seeded by one
+            codebook is never carried over to a run with another, or with none.
     """
-    store = ThemeStore(settings.resolved_cache_dir(), settings_key(settings, model, fingerprint))
+    store = ThemeStore(settings.resolved_cache_dir(), settings_key(settings, model, fingerprint, guide=guide_key))
     keys = [passage_key(p) for p in passages]
     reason = "asked to refit" if refit else "no earlier run with a subset of these passages and the same settings"
     base = None if refit else store.best_base(keys)
@@ -158,7 +164,7 @@ def themes_for_run(
                  result.params["new_passages"], result.params["new_passages_assigned"])
     else:
         log.info("fitting themes afresh: %s", reason)
-        result = find_themes(passages, embeddings, settings=settings, embed=embed, answers=answers)
+        result = find_themes(passages, embeddings, settings=settings, embed=embed, answers=answers, guide=guide)
         result.params["refit_reason"] = reason
     if result.state is not None:
         try:

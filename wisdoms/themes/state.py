@@ -109,9 +109,10 @@ def passage_set_hash(keys: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:24]
 
 
-def settings_key(settings: Settings, model: str, fingerprint: str) -> str:
-    """Hash of everything that shapes a fit: theme settings, embedding model and seed."""
-    material = {
+def settings_key(settings: Settings, model: str, fingerprint: str, *, guide: str = "") -> str:
+    """Hash of everything that shapes a fit: theme settings, embedding model, seed and (``guide``) the codebook
+    that seeds it."""
+    material: dict[str, object] = {
         "version": STATE_VERSION, "model": model, "fingerprint": fingerprint, "seed": settings.seed,
         "min_passage_words": settings.min_passage_words, "min_answer_words": settings.min_answer_words,
         "min_theme_size": settings.min_theme_size,
@@ -119,6 +120,8 @@ def settings_key(settings: Settings, model: str, fingerprint: str) -> str:
         "max_theme_share": settings.max_theme_share,
         "reduced_dims": settings.reduced_dims, "umap_neighbors": settings.umap_neighbors,
     }
+    if guide:  # codebook-free fits keep the key they had
+        material["guide"] = guide
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

@@ -4,7 +4,8 @@ Small pure functions over arrays. The fine clusters a fit finds become sub-theme
 no sub-theme may hold more than :data:`MAX_THEME_SHARE` of the passages (a collapsed cluster is split),
 units the clustering left out join their nearest sub-theme when they are as close to it as its own members
 are (:func:`attach_outliers`), and the sub-themes are grouped into :func:`theme_count` themes, none above
-:data:`MAX_THEME_SHARE` either (:func:`group_subthemes`).
+:data:`MAX_THEME_SHARE` either (:func:`group_subthemes`). With a codebook, sub-themes the codes seed form one theme per code
+(:func:`subtheme_seeds`, :func:`group_with_seeds`) and the rest are grouped inductively.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ MAX_THEME_SHARE = 0.25
 ATTACH_PERCENTILE = 5.0
 #: Fewest and most themes at the top level.
 MIN_THEMES, MAX_THEMES = 4, 12
+#: With a codebook, a sub-theme joins the theme of the code that seeds most of it when that code seeds at least
+#: this share of its passages. Measured on all three studies of benchmarks/theme_quality.py (each with its own
+#: codebook), 0.3 against 0.5: AMI pdpilot 0.249 / 0.241, serdif 0.286 / 0.250, NHS 0.200 / 0.198
+#: (BENCHMARKS.md, "Theme quality").
+SEED_SHARE = 0.3
 
 
 def theme_count(people: int) -> int:
@@ -125,9 +131,27 @@ def group_subthemes(
         return np.arange(n, dtype=np.int64)
     groups = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(centres, sample_weight=weights)
     groups = np.asarray(groups, dtype=np.int64)
-    total = float(weights.sum()) or 1.0
-    next_id = int(groups.max()) + 1
-    queue = list(range(next_id))
+    return split_groups(groups, centres, weights, cap=cap, seed=seed)[0]
+
+
+def split_groups(
+    groups: NDArray[np.int64], centres: NDArray[np.float32], weights: NDArray[np.float64], *,
+    cap: float = MAX_THEME_SHARE, seed: int = 42, total: float | None = None,
+) -> tuple[NDArray[np.int64], dict[int, int]]:
+    """Split every group of sub-themes over ``cap`` of ``total`` weight (default: all of ``weights``) by weighted
+    k-means of its sub-themes' centres (a sub-theme is never split).
+
+    Returns:
+        ``(groups, split_from)``: the new group of each sub-theme (new groups numbered after the old), and for each
+        new group the group it was split from.
+    """
+    from sklearn.cluster import KMeans
+
+    groups = groups.copy()
+    total = (float(weights.sum()) if total is None else total) or 1.0
+    split_from: dict[int, int] = {}
+    next_id = int(groups.max()) + 1 if len(groups) else 0
+    queue = sorted(int(g) for g in np.unique(groups) if g >= 0)
     while queue:
         g = queue.pop(0)
         rows = np.flatnonzero(groups == g)
@@ -140,7 +164,78 @@ def group_subthemes(
             continue
         for part in range(1, parts):
             groups[rows[found == part]] = next_id
+            split_from[next_id] = split_from.get(g, g)
             queue.append(next_id)
             next_id += 1
         queue.append(g)
-    return groups
+    return groups, split_from
+
+
+def subtheme_seeds(
+    labels: NDArray[np.int64], seeds: NDArray[np.int64], weights: NDArray[np.float64], ids: list[int], *,
+    share: float = SEED_SHARE,
+) -> list[int]:
+    """The code that seeds each sub-theme in ``ids`` (``-1``: none).
+
+    A sub-theme takes the seed carried by most of its weight (passages), when that is at least ``share`` of it.
+
+    Args:
+        labels: Sub-theme per unit (``-1``: none).
+        seeds: Seed per unit (``-1``: the codebook does not confidently cover it).
+        weights: Passages per unit.
+        ids: Sub-theme ids, in the order wanted.
+        share: The least share of a sub-theme's weight its seed must carry.
+    """
+    out = []
+    for c in ids:
+        rows = np.flatnonzero(labels == c)
+        own = float(weights[rows].sum()) or 1.0
+        seeded = rows[seeds[rows] >= 0]
+        if not len(seeded):
+            out.append(-1)
+            continue
+        tally = np.bincount(seeds[seeded], weights=weights[seeded])
+        best = int(np.argmax(tally))  # ties: the lowest seed number
+        out.append(best if tally[best] / own >= share else -1)
+    return out
+
+
+def group_with_seeds(
+    centres: NDArray[np.float32], weights: NDArray[np.float64], sub_seeds: list[int], k: int, *,
+    cap: float = MAX_THEME_SHARE, seed: int = 42,
+) -> tuple[NDArray[np.int64], dict[int, int]]:
+    """Themes from sub-themes when codes seed them: one theme per seeding code, the rest grouped inductively.
+
+    Sub-themes seeded by the same code form that code's theme (deductive). The unseeded ones are grouped by
+    :func:`group_subthemes` into new, inductive themes, as many as their share of ``k`` (at least one): the
+    material no code covers gets the structure a study of its size would. The seeds holding the most weight each
+    keep a theme, as many as :data:`MAX_THEMES` leaves beside the inductive ones; sub-themes of any other seed
+    are grouped with the unseeded. Any theme over ``cap`` of all the weight is split (:func:`split_groups`); its
+    parts keep their seed.
+
+    Returns:
+        ``(groups, seed_of)``: a group per sub-theme, numbered from 0, and the seed of each deductive group.
+    """
+    seeds = np.asarray(sub_seeds, dtype=np.int64)
+    total = float(weights.sum()) or 1.0
+    tally: dict[int, float] = {}
+    for s, w in zip(seeds.tolist(), weights.tolist()):
+        if s >= 0:
+            tally[s] = tally.get(s, 0.0) + w
+    ranked = sorted(tally, key=lambda s: (-tally[s], s))
+    unseeded = float(weights[seeds < 0].sum())
+    inductive = max(1, round(k * unseeded / total)) if unseeded > 0 else 0
+    kept = ranked[: max(0, MAX_THEMES - max(inductive, 1 if len(ranked) > MAX_THEMES else 0))]
+    if len(kept) < len(ranked):
+        inductive = max(inductive, 1)
+    group_of_seed = {s: g for g, s in enumerate(kept)}
+    groups = np.asarray([group_of_seed.get(int(s), -1) for s in seeds], dtype=np.int64)
+    rest = np.flatnonzero(groups < 0)
+    if len(rest):
+        rest_weight = float(weights[rest].sum()) or 1.0
+        found = group_subthemes(centres[rest], weights[rest], inductive, cap=cap * total / rest_weight, seed=seed)
+        groups[rest] = found + len(kept)
+    groups, split_from = split_groups(groups, centres, weights, cap=cap, seed=seed, total=total)
+    seed_of = {g: s for s, g in group_of_seed.items()}
+    seed_of.update({new: seed_of[old] for new, old in split_from.items() if old in seed_of})
+    return groups, seed_of
