@@ -193,12 +193,13 @@ def panel_texts(decided: dict[str, Any] | None) -> list[str]:
 
 #: Our own citations (``conversation-01.txt:257-354``, passage ids): never identifiers.
 _CITATION = re.compile(r"[\w./\\-]+\.\w{2,5}(?::|#)\d+-\d+|\b\d+-\d+\b(?=\)|`|</code>)")
-#: Fields of themes.json / passages.csv left out of the final scan: ids and numbers, and keywords and
-#: labels, which are de-punctuated words of the participant turns that are scanned whole instead.
+#: Fields of themes.json / passages.csv left out of the final scan: ids and numbers, a theme's origin and seed
+#: code (a codebook id), and keywords, labels and suggested code names, which are de-punctuated words of the
+#: participant turns that are scanned whole instead.
 _STRUCTURAL = frozenset({"passage", "passage_ids", "transcript", "start", "end", "schema", "words", "theme",
                          "id", "participants", "passages", "score", "seed", "participant", "participant_ids",
-                         "status", "evidence", "evidence_detail", "codes", "reason", "not_in_theme_because", "keywords", "label",
-                         "theme_label"})
+                         "status", "evidence", "evidence_detail", "codes", "reason", "not_in_theme_because", "keywords",
+                         "label", "theme_label", "origin", "seed_code", "suggested_code"})
 
 
 def rendered_values(analysis: Analysis, rendered: dict[str, str | bytes], visible_text: Any) -> list[str]:
