@@ -32,7 +32,8 @@ participant turns with one group (interviews: each takes the theme of the passag
 labelled answers (NHS: each takes the theme of its first passage); units in no theme count as one group.
 Printed: AMI and harmonic purity (P1) against the human codes, themes, the largest theme's share of all
 passages, the share of substantive passages in no theme (content-free talk left out of both counts), the
-number of theme titles that are keyword lists, and title self-retrieval (a title alone, embedded with MiniLM,
+number of theme titles that are keyword lists (a code's own name, the title of a theme it clearly is, is not
+counted), and title self-retrieval (a title alone, embedded with MiniLM,
 finds its own theme's centre, the mean of its members' embeddings, among all themes: the share of themes).
 Results go to ``benchmarks/results/theme-quality-<codebook>.json``; BERTopic's per seed results are cached in
 ``--work`` (they do not depend on wisdoms' code).
@@ -223,11 +224,13 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
                                  **_scores(truth, pred)}
     vectors = analysis.embeddings
     index = {p.id: i for i, p in enumerate(passages)}
-    centres, titles = [], []
+    centres, titles, code_titles = [], [], []
     for t in analysis.themes:
         c = vectors[[index[pid] for pid in t.passage_ids]].mean(axis=0)
         centres.append(c / (np.linalg.norm(c) or 1.0))
         titles.append(t.label)
+        if t.title_source == "code":
+            code_titles.append(t.label)
     subtitles = [s.label for t in analysis.themes for s in getattr(t, "subthemes", ())]
     record.update({
         "themes": len(analysis.themes),
@@ -238,7 +241,9 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
         "content_free": len(content_free),
         "largest_share": round(max(sizes.values()) / len(passages), 4) if sizes else 0.0,
         "substantive_in_no_theme": round(in_none / max(1, len(substantive)), 4),
-        "keyword_list_titles": sum(is_keyword_list(t) for t in titles + subtitles),
+        # a code's own name ("Environment, equipment & catering") is not a keyword list, whatever its commas
+        "keyword_list_titles": sum(is_keyword_list(t) for t in titles + subtitles if t not in code_titles),
+        "code_titles": len(code_titles),
         "title_self_retrieval": _retrieval(titles, np.asarray(centres), encode) if titles else 0.0,
         "titles": titles[:15],
         "seconds": round(seconds, 1),
