@@ -192,18 +192,19 @@ def test_decisions_and_review_sheet_round_trip(book, tmp_path):
                                                                   ("waiting", "reject", "ana", "2024-06-01")]
 
 
-def test_code_command_writes_one_row_per_answer_and_code(book, tmp_path, monkeypatch):
+def test_code_command_writes_one_row_per_answer_and_code(book, tmp_path, monkeypatch, capsys):
     answers = tmp_path / "answers.jsonl"
     answers.write_text("\n".join(json.dumps({"id": f"r{i}", "text": t}) for i, t in
-                                 enumerate(["I waited weeks for a reply", "my benefits were cut"])) + "\n")
+                                 enumerate(["I waited weeks for a reply", "my benefits were cut", " "])) + "\n")
     (tmp_path / "book.yaml").write_text(SMALL)
     monkeypatch.setattr(cli, "_codebook_embed", lambda args: (Settings(), fake_embed))
     out = tmp_path / "coded.csv"
     assert cli.main(["code", str(answers), "--codebook", str(tmp_path / "book.yaml"), "--out", str(out)]) == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "id,code,score,assigned,evidence" and len(lines) == 1 + 2 * 3
+    assert lines[0] == "id,code,score,assigned,evidence" and len(lines) == 1 + 3 * 3
     assigned = {tuple(row.split(",")[:2]) for row in lines[1:] if row.split(",")[3] == "true"}
     assert ("r0", "waiting") in assigned and ("r1", "money") in assigned
+    assert "1 answer (33%) with no code assigned" in capsys.readouterr().out, "the blank answer is counted on screen"
 
 
 def test_read_answers_reports_duplicate_ids(tmp_path):
@@ -231,6 +232,12 @@ def test_agreement_statistics_match_hand_computed_values(tmp_path, capsys):
     assert rows["overall"].units == 2 * 8
     assert cli.main(["agreement", str(fa), str(fb)]) == 0
     assert "overall" in capsys.readouterr().out
+    long_id = "staff-listening-understanding-involving-patients"  # printed whole, not cut at 40 characters
+    fa.write_text(fa.read_text().replace(",x,", f",{long_id},"))
+    fb.write_text(fb.read_text().replace(",x,", f",{long_id},"))
+    assert cli.main(["agreement", str(fa), str(fb)]) == 0
+    printed = capsys.readouterr().out
+    assert long_id + " " in printed and "-0.000" not in printed
 
 
 @pytest.mark.slow

@@ -385,3 +385,30 @@ def test_run_says_on_screen_whether_the_codebook_fits(five_conversations: Path, 
     fit = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))["codebook_fit"]
     assert code == 0 and fit["summary"] and f"Codebook check: {fit['summary']}\n" in out
     assert fit["fits"] == ("does not fit" not in fit["summary"]) and fit["codes"] == 13
+
+
+def test_the_codebook_is_found_beside_the_transcripts_never_in_the_working_directory(
+        tmp_path: Path, five_conversations: Path, fake_embedder, monkeypatch) -> None:  # noqa: ANN001
+    """A run started in one project (its own codebook/codebook.yaml) on another project's transcripts does not use
+    the first project's codebook; the transcripts' own project codebook is found, and 'none' runs without one."""
+    from wisdoms.codebook import find_codebook, load_codebook, save_codebook
+
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "codebook").mkdir(parents=True)
+    shutil.copy(CODEBOOK, elsewhere / "codebook" / "codebook.yaml")  # the sample's codebook, in the working dir
+    monkeypatch.chdir(elsewhere)
+    settings = Settings(cache_dir=str(tmp_path / "c"))
+    plain = run(five_conversations, embedder=fake_embedder, settings=settings, write=False)
+    assert not plain.codebook.codes and find_codebook(five_conversations) is None
+
+    project = tmp_path / "project"
+    shutil.copytree(five_conversations, project / "transcripts")
+    (project / "codebook").mkdir()
+    book = load_codebook(CODEBOOK)
+    own = type(book)(codes=book.codes[:3], name="Our project codebook", version="2")
+    save_codebook(own, project / "codebook" / "codebook.yaml")
+    assert find_codebook(project / "transcripts") == (project / "codebook" / "codebook.yaml").resolve()
+    found = run(project / "transcripts", embedder=fake_embedder, settings=settings, write=False)
+    assert found.codebook.name == "Our project codebook" and len(found.codebook.codes) == 3
+    without = run(project / "transcripts", codebook="none", embedder=fake_embedder, settings=settings, write=False)
+    assert not without.codebook.codes

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import __version__
 from .errors import PanelError, WisdomsError
 
 if TYPE_CHECKING:
@@ -34,8 +35,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
     p.add_argument("--codebook", default=None,
-                   help="codebook file (default: codebook/codebook.yaml if there is one; without a codebook, themes "
-                        "are found and named inductively and a starter codebook is drafted beside the report)")
+                   help="codebook file (default: the project's codebook/codebook.yaml beside the transcripts folder, "
+                        "in it or its parent, if there is one); 'none': run without one. Without a codebook, themes "
+                        "are found and named inductively and a starter codebook is drafted beside the report")
     p.add_argument("--out", default=None, help="output folder (default: reports/<timestamp>/)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
@@ -109,7 +111,8 @@ def _add_watch(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("transcripts", nargs="?", default="transcripts", help="transcripts folder (default: transcripts/)")
     p.add_argument("--codebook", default=None,
-                   help="codebook file (default: codebook/codebook.yaml if there is one, else none: themes found inductively)")
+                   help="codebook file (default: the project's codebook/codebook.yaml beside the transcripts folder if "
+                        "there is one, else none: themes found inductively); 'none': run without one")
     p.add_argument("--out", default="reports/watch", help="output folder every run rewrites (default: reports/watch/)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 42)")
     p.add_argument("--settings", default=None, help="YAML file of settings to override the defaults (watched too)")
@@ -535,8 +538,11 @@ def _cmd_code(args: argparse.Namespace) -> int:
 
     rows = release_coding(answers, args.out, coding, input_path=args.input, allow_unreviewed=args.allow_unreviewed,
                           settings=settings, project=_answers_project(args))
+    coded = {str(r["id"]) for r in rows if r["assigned"]}
+    uncoded = sum(str(a.id) not in coded for a in answers)
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
-          f"({sum(r['assigned'] for r in rows)} assignments): {args.out}"
+          f"({sum(r['assigned'] for r in rows)} assignments; {uncoded} answer{'s' if uncoded != 1 else ''} "
+          f"({uncoded / len(answers):.0%}) with no code assigned): {args.out}"
           + (" (NOT FOR SHARING: answer ids not cleared by the privacy gate)" if args.allow_unreviewed else ""))
     print(_scale_line(settings))
     return 0
@@ -574,7 +580,8 @@ def _scale_line(settings: Settings) -> str:
 
 
 def _add_codebook(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("codebook", help="convert a codebook, or export/import a review sheet of matches")
+    p = sub.add_parser("codebook", help="convert a codebook, review suggested codes, import a REFI-QDA project "
+                       "(import-qdpx), draft codes for uncovered themes (suggest)")
     ops = p.add_subparsers(dest="codebook_command", metavar="ACTION", required=True)
     c = ops.add_parser("convert", help="validate a codebook and write it in another format (by suffix)")
     c.add_argument("source", help="codebook (.yaml, .jsonl, .csv, .xlsx or .qdc)")
@@ -587,11 +594,11 @@ def _add_codebook(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--decisions", default=None, help="with --import: decisions file (.yaml/.csv) to add to")
     r.add_argument("--import", dest="do_import", action="store_true", help="import INPUT as a filled-in sheet")
     r.add_argument("--who", default="", help="reviewer name recorded where the sheet's 'who' cell is empty")
-    r.add_argument("--text-column", default="text")
-    r.add_argument("--id-column", default="id")
+    r.add_argument("--text-column", default="text", help="column holding the answers' text (default: text)")
+    r.add_argument("--id-column", default="id", help="column holding each answer's id (default: id)")
     r.add_argument("--learn", default=None, help="decisions file to learn from when suggesting")
-    r.add_argument("--settings", default=None)
-    r.add_argument("--cache-dir", default=None)
+    r.add_argument("--settings", default=None, help="YAML file of settings to override the defaults")
+    r.add_argument("--cache-dir", default=None, help="embedding cache folder (default: ~/.cache/wisdoms)")
     r.add_argument("--allow-unreviewed", action="store_true",
                    help="private drafts only: write answers the privacy gate has not cleared, stamped NOT FOR SHARING")
     r.set_defaults(func=_cmd_codebook_review)
@@ -732,9 +739,14 @@ def _cmd_agreement(args: argparse.Namespace) -> int:
     from .codebook import agreement, read_assignments
 
     rows = agreement(read_assignments(args.a), read_assignments(args.b))
-    print(f"{'code':40s} {'decisions':>9s} {'A':>5s} {'B':>5s} {'kappa':>7s} {'alpha':>7s}")
+    width = max([4, *(len(r.code) for r in rows)])  # code ids whole, however long
+
+    def num(value: float) -> str:
+        return f"{value + 0.0:7.3f}".replace("-0.000", " 0.000")  # no "-0.000"
+
+    print(f"{'code':{width}s} {'decisions':>9s} {'A':>5s} {'B':>5s} {'kappa':>7s} {'alpha':>7s}")
     for r in rows:
-        print(f"{r.code[:40]:40s} {r.units:9d} {r.a_count:5d} {r.b_count:5d} {r.kappa:7.3f} {r.alpha:7.3f}")
+        print(f"{r.code:{width}s} {r.units:9d} {r.a_count:5d} {r.b_count:5d} {num(r.kappa)} {num(r.alpha)}")
     return 0
 
 
@@ -744,6 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="wisdoms",
         description="Quote-backed themes from listening transcripts.",
     )
+    parser.add_argument("--version", action="version", version=f"wisdoms {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

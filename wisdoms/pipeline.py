@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from . import __version__
 from ._files import sha256_file
-from .codebook import Codebook, load_codebook
+from .codebook import NO_CODEBOOK, Codebook, find_codebook, load_codebook
 from .codebook._model import NO_CODEBOOK_NAME
 from .codebook.for_run import RunCoding, code_run
 from .embed import CacheStats, Embedder, EmbeddingCache, embed_texts, ensure_embedder
@@ -55,7 +55,6 @@ __all__ = ["RECORDED_PACKAGES", "Analysis", "RunContext", "ensure_embedder", "en
            "run", "warm_up"]
 
 #: The codebook a run uses when none is named and this file exists.
-DEFAULT_CODEBOOK = "codebook/codebook.yaml"
 
 #: Packages whose versions every manifest records.
 RECORDED_PACKAGES = (
@@ -140,9 +139,11 @@ def run(
 
     Args:
         transcripts: Folder of transcript files.
-        codebook: Codebook file (.yaml, .jsonl, .csv, .xlsx, .qdc), or a loaded :class:`Codebook`. ``None``:
-            ``codebook/codebook.yaml`` when there is one, else none: themes are found and named inductively
-            and a starter codebook drafted from them is written beside the reports (``starter-codebook.yaml``).
+        codebook: Codebook file (.yaml, .jsonl, .csv, .xlsx, .qdc), or a loaded :class:`Codebook`. ``None``: the
+            project's ``codebook/codebook.yaml`` found beside the transcripts (in the folder or its parent, never
+            the working directory) when there is one; ``"none"``, or none found: themes are found and named
+            inductively and a starter codebook drafted from them is written beside the reports
+            (``starter-codebook.yaml``).
         out: Output folder; default ``reports/<timestamp>/``.
         seed: Overrides ``settings.seed``.
         settings: All other options (see :class:`~wisdoms.settings.Settings`).
@@ -197,18 +198,29 @@ def _read(ctx: RunContext, codebook: str | Path | Codebook | None) -> None:
     from .privacy.project import ProjectPrivacy
 
     with ctx.stage("codebook"):
-        if codebook is None and Path(DEFAULT_CODEBOOK).is_file():
-            codebook = DEFAULT_CODEBOOK
+        codebook = resolve_codebook(codebook, ctx.folder)
         if codebook is None:
             ctx.book = Codebook(codes=(), name=NO_CODEBOOK_NAME, version="-")
         else:
             ctx.book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
+    ctx.done("Codebook", "none: themes found and named inductively" if codebook is None else
+             f"{ctx.book.name} ({len(ctx.book.codes)} codes)" + (f", {codebook}" if isinstance(codebook, (str, Path)) else ""))
     with ctx.stage("ingest"):
         ctx.docs = read_folder(ctx.folder, strict=ctx.strict, unread=ctx.unread)
     ctx.done("Read transcripts", f"{len(ctx.docs)} conversations"
              + (f"; {len(ctx.unread)} file{'s' if len(ctx.unread) != 1 else ''} not read" if ctx.unread else ""))
     # Found from the transcripts folder, never the working directory; shown and recorded in the manifest.
     ctx.done("Privacy settings", ProjectPrivacy.find(ctx.folder).summary().removeprefix("privacy settings: "))
+
+
+def resolve_codebook(codebook: str | Path | Codebook | None, transcripts: str | Path) -> str | Path | Codebook | None:
+    """The codebook a run uses: the one named; with none named, the project's own beside the transcripts
+    (:func:`~wisdoms.codebook.find_codebook`); ``"none"`` (``--codebook none``), or no codebook found: ``None``."""
+    if isinstance(codebook, (str, Path)) and str(codebook).strip().lower() == NO_CODEBOOK and not Path(codebook).is_file():
+        return None
+    if codebook is None:
+        return find_codebook(transcripts)
+    return codebook
 
 
 @contextmanager

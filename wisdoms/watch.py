@@ -135,7 +135,8 @@ def watch(
         transcripts: The transcripts folder to watch.
         out: The output folder every run writes (the same reports, rewritten file by file, atomically).
             It must not be inside ``transcripts`` (the next run would read the reports as transcripts).
-        codebook: Codebook file (watched too); ``None``: ``codebook/codebook.yaml`` if there is one, else none
+        codebook: Codebook file (watched too); ``None``: the project's ``codebook/codebook.yaml`` beside the
+            transcripts if there is one, else none
             (themes found inductively, a starter codebook drafted), as for :func:`wisdoms.pipeline.run`.
         settings: As for :func:`wisdoms.pipeline.run`, when there is no ``settings_file``.
         settings_file: A YAML settings file, watched and read again before each run.
@@ -174,7 +175,7 @@ def watch(
                      f"({'--out' if name == 'output' else '--cache-dir'})")
     options = _Options(codebook=codebook, out=Path(out), settings=first, allow_unreviewed=allow_unreviewed,
                        decisions=decisions, progress=progress,
-                       extra=[Path(p) for p in (codebook if codebook is not None else _default_codebook(),
+                       extra=[Path(p) for p in (_codebook_file(codebook, root),
                                                 decisions, settings_file) if p is not None])
     if embedder is None:
         from .pipeline import ensure_embedder
@@ -281,8 +282,10 @@ def _wait_for_change(root: Path, options: _Options, seen: Snapshot, stop: thread
     return None
 
 
-def _default_codebook() -> str | None:
-    """The codebook a run without one uses, if it exists (so the watch sees it change too)."""
-    from .pipeline import DEFAULT_CODEBOOK
+def _codebook_file(codebook: str | Path | None, root: Path) -> str | Path | None:
+    """The codebook file a run of ``root`` uses (the one named, else the project's own, if it exists; none for
+    ``"none"``), so the watch sees it change too."""
+    from .pipeline import resolve_codebook
 
-    return DEFAULT_CODEBOOK if Path(DEFAULT_CODEBOOK).is_file() else None
+    found = resolve_codebook(codebook, root)
+    return found if isinstance(found, (str, Path)) else None

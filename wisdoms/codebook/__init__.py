@@ -19,15 +19,25 @@ from .decisions import (
     write_review_sheet,
 )
 from .evidence import Evidence
-from .formats import QDC_NAMESPACE, SUFFIXES, code_guid, load_codebook, qdc_bytes, save_codebook, undescribed
+from .formats import (
+    NO_CODEBOOK,
+    QDC_NAMESPACE,
+    SUFFIXES,
+    code_guid,
+    find_codebook,
+    load_codebook,
+    qdc_bytes,
+    save_codebook,
+    undescribed,
+)
 from .matching import Classifier, ClassifierStore, CodeMatcher, assign
 from .qdpx_import import QdpxImport, read_qdpx
 
 __all__ = [
-    "CODE_KEYS", "QDC_NAMESPACE", "STATUSES", "SUFFIXES", "Agreement", "Answer",
+    "CODE_KEYS", "NO_CODEBOOK", "QDC_NAMESPACE", "STATUSES", "SUFFIXES", "Agreement", "Answer",
     "Classifier", "ClassifierStore", "CodeCoverage", "CodeMatcher", "Codebook", "Decision", "Evidence", "agreement",
     "assign", "code_answers", "code_guid",
-    "codebook_to_dict", "cohen_kappa", "coverage", "krippendorff_alpha", "load_codebook", "load_decisions",
+    "codebook_to_dict", "cohen_kappa", "coverage", "find_codebook", "krippendorff_alpha", "load_codebook", "load_decisions",
     "load_yaml_codebook", "merge_decisions", "qdc_bytes", "read_answers", "read_assignments",
     "read_review_sheet", "save_codebook", "save_decisions", "validate", "write_coding", "write_review_sheet",
     "MACHINE_NOTE", "CodeSuggestion", "QdpxImport", "read_qdpx", "suggest_codes", "write_suggestions", "undescribed",

@@ -39,6 +39,30 @@ def code_guid(code_id: str) -> str:
     return str(uuid.uuid5(GUID_NAMESPACE, code_id))
 
 
+#: Where a run looks for the project's codebook when none is named (``codebook/codebook.yaml``).
+CODEBOOK_FOLDER, CODEBOOK_NAMES = "codebook", ("codebook.yaml", "codebook.yml")
+#: ``--codebook none``: run without a codebook even where a project has one.
+NO_CODEBOOK = "none"
+
+
+def find_codebook(start: str | Path) -> Path | None:
+    """The project's codebook for the transcripts at ``start`` (a folder or a file of answers), when none is named.
+
+    Looks in ``<folder>/codebook/`` and then ``<folder's parent>/codebook/`` for ``codebook.yaml`` (or ``.yml``),
+    where ``<folder>`` is ``start`` or the folder holding it: found from the transcripts, as the project's privacy
+    settings are, never from the working directory (a run started in one project must not use its codebook on
+    another project's transcripts).
+    """
+    start = Path(start).resolve()
+    folder = start if start.is_dir() else start.parent
+    for base in (folder, folder.parent):
+        for name in CODEBOOK_NAMES:
+            candidate = base / CODEBOOK_FOLDER / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
 @clear_read_errors(CodebookError)
 def load_codebook(path: str | Path) -> Codebook:
     """Read and validate a codebook, choosing the reader by suffix (see :data:`SUFFIXES`).
