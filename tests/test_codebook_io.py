@@ -92,6 +92,31 @@ def test_suggestions_for_uncovered_themes_only_with_plain_name_and_quotes_one_pe
     assert suggest_codes(themes, passages, book, screen=find_deficit_language) == found  # deterministic
 
 
+def test_suggested_definition_is_built_from_the_theme_not_its_counts_and_ids_end_on_a_word():
+    """A definition says what the theme is about, from its own title and sub-themes (never invented), not how
+    many said it; the id is cut at a word boundary; the count of people is the theme's own."""
+    from wisdoms.models import SubTheme
+
+    _docs, passages, book, themes, phone = _small_run()
+    theme = replace(themes[1], label="“Everybody asked what happened to me, why I left, what is my status”",
+                    keywords=("phone", "online", "appointment"), participants=3, touched_by=4,
+                    description="A real part of what 3 people said, in 9 passages; 4 touched on it.",
+                    subthemes=(SubTheme(id=5, label="“Mental health said they couldn't see me”", passage_ids=(),
+                                        participants=2),
+                               SubTheme(id=7, label="“I did my grieving on my own, mostly”", passage_ids=(),
+                                        participants=2)))
+    (s,) = suggest_codes([theme], passages, book, screen=find_deficit_language)
+    assert s.definition == ("What people said about “Everybody asked what happened to me, why I left, what is my "
+                            "status”, including “Mental health said they couldn't see me” and “I did my grieving on "
+                            "my own, mostly”. Words that mark it out: phone, online, appointment.")
+    assert "people said, in" not in s.definition and "touched on" not in s.definition
+    assert s.id == "new-everybody-asked-what-happened-to-me-why-i-left"  # not "...-why-i-left-w"
+    assert (s.participants, s.touched_by) == (3, 4)
+    from wisdoms.codebook.coverage import _slug
+
+    assert _slug("x" * 60) == "x" * 48 and _slug("right here now " * 5).endswith("now")
+
+
 def test_withdrawn_quotes_rejected_themes_and_name_clashes():
     _docs, passages, book, themes, _phone = _small_run()
     first = suggest_codes(themes, passages, book, screen=find_deficit_language)[0]
@@ -156,6 +181,8 @@ def test_reports_and_themes_json_show_the_suggestion(tmp_path):
     coverage_md = md[md.index("## Codebook coverage"):md.index("## Framework matrix")]
     assert f"#### {name} (from theme 1)" in coverage_md and "Machine-suggested" in coverage_md
     assert f"`{suggested[0]['quotes'][1]['transcript']}:" in coverage_md
+    # No leaked Python None: a theme no code matches says so in words.
+    assert "None" not in md and "Matched codes: none yet: this theme is a **candidate new code**" in md
     doc = Document(__import__("io").BytesIO(rendered["report.docx"]))
     paragraphs = [p.text for p in doc.paragraphs]
     assert f"{name} (from theme 1)" in paragraphs and any(p.startswith("Suggested definition:") for p in paragraphs)

@@ -484,3 +484,47 @@ def test_a_merge_counts_everyone_counted_for_either_theme_and_everyone_who_touch
     assert out[1].participant_ids == ("P0", "P1", "P3") and out[1].participants == 3
     assert out[1].touched_by == 4, "P2 touched on the host theme without it being a real part of what they said"
     assert out[2].participants == 0 and out[2].participant_ids == () and out[2].touched_by == 0
+
+
+def test_cards_describe_each_theme_by_its_title_and_sub_themes_not_a_keyword_list(run):
+    """A card's sentence is built from the theme's own material: its title (a member's words, said by whom) and
+    its sub-themes' titles; its frequent words are at most a secondary line, never the sentence."""
+    from docx import Document
+
+    analysis, _, pack = run
+    html = (pack / "cards.html").read_text(encoding="utf-8")
+    body = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.S)).replace("&#39;", "'")
+    body = " ".join(body.replace("&#34;", '"').split())
+    docx_text = " ".join(p.text for p in Document(str(pack / "cards.docx")).paragraphs)
+    assert "People talked about" not in body and "People talked about" not in docx_text
+    for n, theme in enumerate(analysis.themes, start=1):  # without --top, cards follow the run's theme order
+        assert f"Card {n}: {theme.label}" in body
+    for theme in analysis.themes:
+        subs = [st.label for st in theme.subthemes][:4]
+        if len(subs) > 1:
+            sentence = "It brings together what people said about " + subs[0]
+            assert sentence in body and sentence in docx_text
+            assert all(s in body for s in subs)
+        if theme.title_source == "quote" and theme.title_quote is not None:
+            said = f"The name is in the words of one of the people we listened to ({theme.title_quote.participant})."
+            assert said in body and said in docx_text
+        if theme.keywords:
+            words = "Words that came up often: " + ", ".join(theme.keywords[:4]) + "."
+            assert words in body and words in docx_text
+            assert f"talked about {theme.keywords[0]}" not in body
+    # the response sheet names each card by the same title
+    rows = _rows(pack)[1:]
+    assert [r[1] for r in rows] == [t.label for t in analysis.themes]
+
+
+def test_card_summary_lists_sub_theme_titles_and_a_panel_name_first():
+    from wisdoms.panel.pack import _summary
+
+    theme = {"label": "“Four beds in one room”", "keywords": ["room", "door"], "status": "candidate",
+             "subthemes": [{"label": "“I put a chair against my door some nights”"},
+                           {"label": "“We've been there fourteen months now”"}]}
+    assert _summary(theme) == ("It brings together what people said about “I put a chair against my door some nights” "
+                               "and “We've been there fourteen months now”.")
+    assert _summary({**theme, "subthemes": []}) == "The quotes below show how different people put it."
+    renamed = {**theme, "label": "Crowded rooms", "status": "renamed"}
+    assert _summary(renamed).startswith("A panel named this “Crowded rooms”. It brings together")

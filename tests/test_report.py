@@ -111,9 +111,15 @@ def test_themes_by_group_leave_out_what_would_be_all_hidden_and_say_so():
     wide, narrow = _theme_view(0, 14), _theme_view(1, 3)
     who = {0: {*(f"n{i}" for i in range(8)), *(f"s{i}" for i in range(6))}, 1: {"n0", "s0", "c0"}}
     cross = cross_view([wide, narrow], people, who, "area")
-    assert cross is not None and cross.groups == ["Coast", "North", "South"]
-    assert [r.shown for r in cross.rows[0][1]] == ["0", "8", "6"]  # nobody on the Coast raised it: 0 is shown
-    assert cross.hidden_groups == [] and cross.hidden_themes == [narrow]
+    # The Coast has 2 people: never a column (any count in it is under 5), named in a sentence instead.
+    # Its 0 is hidden, so South's 6 is hidden too (8 and 6 beside the printed 14 would give the Coast's 0 away);
+    # the narrow theme's row hides South as well, so South is left out with a sentence.
+    assert cross is not None and cross.groups == ["North"] and cross.small_groups == ["Coast"]
+    assert [r.shown for r in cross.rows[0][1]] == ["8"]
+    assert cross.hidden_groups == ["South"] and cross.hidden_themes == [narrow]
+    text = _section_text(_by_group(_bare_view(themes=[wide, narrow], cross=cross)))
+    assert "Not shown as a column, because the group has fewer than 5 people: Coast." in text
+    assert "| 0 |" not in text and "Coast |" not in text
     only_coast = cross_view([narrow], people, {1: {"c0", "c1"}}, "area")
     # Only the Coast raised it: North 0 and South 0 beside the theme's printed total would give the Coast's 2 away.
     assert only_coast is not None and only_coast.rows == [] and only_coast.hidden_themes == [narrow]
@@ -123,6 +129,48 @@ def test_themes_by_group_leave_out_what_would_be_all_hidden_and_say_so():
     view = _bare_view(themes=[wide], cross=None, cross_candidates=["area"])
     section = _by_group(view)
     assert len(section.blocks) == 1 and "two or more groups of 5 or more people" in section.blocks[0].parts[0]
+
+
+def _section_text(section) -> str:  # noqa: ANN001
+    """A section as the Markdown writer prints it (what a reader sees)."""
+    from wisdoms.report.markdown import _section
+
+    return "\n".join(_section(section, 2))
+
+
+def test_every_count_under_five_is_hidden_in_themes_by_group_zero_included():
+    from wisdoms.report.view import cross_view
+
+    people = ({f"m{i}": {"gender": "Man"} for i in range(6)} | {f"w{i}": {"gender": "Woman"} for i in range(5)}
+              | {"x0": {"gender": "Non-binary"}})
+    theme = _theme_view(0, 11)
+    cross = cross_view([theme], people, {0: {*(f"m{i}" for i in range(6)), *(f"w{i}" for i in range(5))}}, "gender")
+    # Non-binary (1 person) is no column; its hidden 0 hides the next smallest (Woman, 5) so it cannot be worked out.
+    assert cross is not None and cross.groups == ["Man"] and cross.small_groups == ["Non-binary"]
+    assert cross.hidden_groups == ["Woman"]
+    shown = [c.shown for _, cells in cross.rows for c in cells]
+    assert "0" not in shown and all(c == SUPPRESSED or int(c) >= 5 for c in shown)
+
+
+def test_unthemed_reasons_are_one_line_each_with_similarities_as_a_range_and_nearest_theme_by_title():
+    from wisdoms.models import SubTheme
+    from wisdoms.report.view import reason_lines
+
+    a, b = _theme_view(0, 9), _theme_view(1, 7)
+    a.theme = replace(a.theme, subthemes=(SubTheme(id=3, label="“x”", passage_ids=(), participants=3),
+                                          SubTheme(id=5, label="“y”", passage_ids=(), participants=3)))
+    a.label, b.label = "“Four beds in one room”", "“Now you need a phone”"
+    b.theme = replace(b.theme, subthemes=(SubTheme(id=7, label="“z”", passage_ids=(), participants=3),
+                                          SubTheme(id=8, label="“w”", passage_ids=(), participants=3)))
+    why = "not close enough to any theme (nearest: sub-theme {}, similarity {}, below what its own passages reach)"
+    reasons = [why.format(3, "0.30"), why.format(5, "0.61"), why.format(5, "0.55"), why.format(7, "0.42"),
+               why.format(99, "0.50"), "content-free: backchannel or filler", "content-free: backchannel or filler"]
+    lines = reason_lines(reasons, [a, b], [])
+    assert lines == [
+        ("not close enough to any theme (similarity to the nearest 0.30 to 0.61, below what that theme's own passages "
+         "reach); nearest theme: “Four beds in one room” (3); “Now you need a phone” (1); other themes (1)", 5),
+        ("content-free: backchannel or filler", 2)]
+    assert not any("sub-theme" in line for line, _ in lines)
 
 
 def test_wcag_contrast_of_every_colour_pair_used():
@@ -248,10 +296,15 @@ def test_survey_sized_reports_point_to_the_csv_summarise_unthemed_passages_and_s
     long = load_workbook(io.BytesIO(framework_matrix_xlsx(view))).active  # too big for a grid: written long
     assert [c.value for c in long[1]] == ["participant", "theme", "theme_label", "quote", "citation"]
     assert long.max_row - 1 == len(view.matrix_cells) and long.auto_filter.ref
-    for text in (html, md, docx_text):
-        assert f"{len(view.unassigned):,} passages from" in text and "passages.csv" in text
+    waiting = sum(n for r, n in view.unassigned_reasons if not r.startswith("content-free"))
+    assert waiting == analysis.summary()["unassigned"]  # the headline's count, the section's count
+    from html import unescape
+
+    for text in (unescape(html), md, docx_text):
+        assert f"{waiting:,} passages from" in text and "passages.csv" in text
         for reason, count in view.unassigned_reasons:
-            assert f"{count:,} passage{'s' if count != 1 else ''}: {reason}" in text
+            shown = reason.removeprefix("content-free: ")
+            assert f"{count:,} passage{'s' if count != 1 else ''}: {shown}" in text
     unthemed = html.split('id="unassigned"')[1]
     assert not any(u["citation"] in unthemed for u in view.unassigned), "unthemed passages are counted, not listed"
 
@@ -760,3 +813,20 @@ def test_first_screen_says_what_a_count_of_people_counts_and_whether_the_codeboo
     changed = dataclasses.replace(analysis, themes=Records.of(Theme, [fewer, *analysis.themes[1:]]))
     shown = next(t for t in build_view(changed, group_by="area").themes if t.theme.id == theme.id)
     assert sum(g.people for g in shown.groups) == 1, "the breakdown counts the people the theme counts"
+
+
+@pytest.mark.slow
+def test_themes_json_sub_themes_count_people_by_their_themes_rule(analysis):
+    """A sub-theme never has more people than its theme: both count those the theme is a real part of what they
+    said; everyone with a passage in it is ``touched_by``."""
+    import json
+
+    from wisdoms.report.contract import themes_document
+
+    doc = json.loads(json.dumps(themes_document(analysis)))
+    owner = {p.id: p.participant for p in analysis.passages}
+    for t, theme in zip(doc["themes"], analysis.themes):
+        for st, sub in zip(t["subthemes"], theme.subthemes):
+            touched = {owner[p] for p in sub.passage_ids}
+            assert st["touched_by"] == len(touched)
+            assert st["participants"] == len(touched & set(t["participant_ids"])) <= t["participants"]

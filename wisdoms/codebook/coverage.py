@@ -1,10 +1,11 @@
 """Coverage: which codes have evidence, in how many passages and participants, and in which themes;
 and, for each theme no code covers, a machine-suggested draft code.
 
-A suggestion is built without a language model, deterministically: a plain name from the theme's
-keywords (any listed deficit term left out), a one-sentence definition from its keywords and how
-often its passages use them, up to three verbatim example quotes (one per participant, with
-citations) and the number of participants it was heard from. It is a draft for a researcher to
+A suggestion is built without a language model, deterministically: a plain name (the theme's title, in
+members' own words, else its keywords; any listed deficit term left out), a definition built only from the
+theme's own material (:func:`theme_gist`: its title, its sub-themes' titles and the words that mark it out),
+up to three verbatim example quotes (one per participant, with citations) and the number of participants it was
+heard from, counted as the theme counts them. It is a draft for a researcher to
 reword, never a code the tool applies.
 """
 
@@ -21,7 +22,7 @@ from ..models import Code, CodeCoverage, Match, Passage, Quote, Theme
 from ._model import Codebook, codebook_to_dict, validate
 
 #: Says plainly where a suggested definition came from, wherever it is shown.
-MACHINE_NOTE = ("Machine-suggested from the theme's keywords and passages (no language model); "
+MACHINE_NOTE = ("Machine-suggested from the theme's title, sub-themes and passages (no language model); "
                 "a researcher should check and reword it before adding it to the codebook.")
 #: Theme statuses that never yield a suggestion (a panel turned them down or folded them in).
 _NO_SUGGESTION = ("rejected", "merged")
@@ -58,8 +59,10 @@ class CodeSuggestion:
         definition: One machine-suggested sentence (see :data:`MACHINE_NOTE`).
         keywords: The theme's keywords used, deficit terms left out.
         quotes: Up to three verbatim quotes, one per participant, with citations.
-        participants: Participants the theme was heard from.
+        participants: Participants the theme was heard from, counted as the theme counts them (those it is a
+            real part of what they said, :attr:`wisdoms.models.Theme.participants`).
         passages: Passages in the theme.
+        touched_by: Participants with any passage in the theme ("also touched on by"); ``None`` when not recorded.
     """
 
     theme: int
@@ -70,6 +73,7 @@ class CodeSuggestion:
     quotes: tuple[Quote, ...]
     participants: int
     passages: int
+    touched_by: int | None = None
 
     def to_code(self, *, date: str = "") -> Code:
         """The suggestion as a ``draft`` code whose history says it was machine-suggested and cites its quotes."""
@@ -89,8 +93,41 @@ def _listing(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+#: The longest slug part of a suggested code id; longer titles are cut at a word boundary.
+SLUG_CHARACTERS = 48
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[\W_]+", "-", text.casefold()).strip("-")[:48].strip("-") or "code"
+    """``text`` as an id: lower case words joined by ``-``, cut after the last whole word that fits."""
+    slug = re.sub(r"[\W_]+", "-", text.casefold()).strip("-")
+    if len(slug) > SLUG_CHARACTERS:
+        cut = slug[:SLUG_CHARACTERS + 1]
+        slug = cut[:cut.rfind("-")] if "-" in cut else slug[:SLUG_CHARACTERS]
+    return slug.strip("-") or "code"
+
+
+def _quoted(title: str) -> str:
+    """A title in curly quotation marks (once)."""
+    bare = title.strip().strip("“”\"").strip()
+    return f"“{bare}”"
+
+
+def theme_gist(title: str, subtitles: Sequence[str] = (), keywords: Sequence[str] = (), *, most: int = 4) -> str:
+    """What a theme is about, in plain words built only from its own material: its title (members' own words),
+    its sub-themes' titles and, as secondary detail, the words that mark it out. No counts, nothing invented.
+
+    ``"What people said about “Four beds in one room”, including “I put a chair against my door some nights”
+    and “We've been there fourteen months now”."``
+    """
+    text = f"What people said about {_quoted(title)}" if title.strip() else "What people said in this theme"
+    subs = [_quoted(s) for s in subtitles if s.strip() and _quoted(s) != _quoted(title)]
+    if subs:
+        shown = subs[:most]
+        text += ", including " + (_listing(shown) if len(subs) <= most else "; ".join(shown) + " and more")
+    words = [k for k in keywords if k.strip()][:4]
+    if words:
+        text += f". Words that mark it out: {', '.join(words)}"
+    return text + "."
 
 
 def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook: Codebook, *,
@@ -117,7 +154,8 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
         members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
         keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
         title = theme.label.strip().strip("“”\"").strip()
-        if theme.title_source != "keywords" and title and not screen(title):
+        titled = theme.title_source != "keywords" and bool(title) and not screen(title)
+        if titled:
             label = title  # the theme's own title: a member's words, or a panel's name
         else:
             label = _listing(list(keywords[:3])) if keywords else f"new code from theme {theme.id}"
@@ -128,9 +166,10 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
         ids.add(code_id)
         out.append(CodeSuggestion(
             theme=theme.id, id=code_id, name=name,
-            definition=theme.description if theme.description and not screen(theme.description) else _definition(keywords, members),
+            definition=_theme_definition(theme, label if titled else "", keywords, members, screen),
             keywords=keywords, quotes=_quotes(theme, members, keywords, exclude, quotes),
-            participants=len({p.participant for p in members}) or theme.participants, passages=len(members),
+            participants=theme.participants, passages=len(members),
+            touched_by=theme.touched_by if theme.touched_by is not None else len({p.participant for p in members}),
         ))
     return out
 
@@ -162,6 +201,17 @@ def _unique(base: str, taken: Collection[str], variant: Callable[[str, int], str
         candidate = variant(base, number)
         number += 1
     return candidate
+
+
+def _theme_definition(theme: Theme, label: str, keywords: Sequence[str], members: Sequence[Passage],
+                      screen: Callable[[str], Sequence[str]]) -> str:
+    """The suggested definition: :func:`theme_gist` of the theme's title (``label``) and sub-themes (those free of
+    deficit terms), else (no usable title: ``label`` empty) one built from its keywords and how often its passages
+    use them."""
+    if not label:
+        return _definition(keywords, members)
+    subtitles = [st.label for st in theme.subthemes if not screen(st.label)]
+    return theme_gist(label, subtitles, keywords)
 
 
 def _definition(keywords: Sequence[str], members: Sequence[Passage]) -> str:

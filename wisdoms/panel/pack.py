@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 QUOTES_PER_CARD = 3
+#: Sub-theme titles a card lists in its description (more would crowd a page).
+SUBTHEMES_ON_CARD = 4
 #: More cards than this make a long session: the pack says so and suggests choosing (``--top``, ``--themes``).
 MANY_CARDS = 40
 
@@ -51,6 +53,7 @@ _HTML = """<!DOCTYPE html>
   .card:last-child { break-after: auto; page-break-after: auto; }
   blockquote { border-left: 6px solid #0b5394; margin: 1rem 0; padding: .25rem 1rem; white-space: pre-wrap; }
   .number { color: #4a4a4a; font-weight: 700; }
+  .words { color: #4a4a4a; font-size: .9em; }
   .stamp { background: #b00020; color: #ffffff; font-weight: 700; padding: .4rem .75rem; text-align: center; }
   @page { size: A4; margin: 15mm; }
   @media print {
@@ -76,7 +79,9 @@ If two cards are really the same idea, write “same as card” and its number u
 {% if banner %}<p class="stamp" role="note">{{ banner }}</p>{% endif %}
 <h2 id="card-{{ c.number }}">Card {{ c.number }}: {{ c.label }}</h2>
 <p>{{ c.summary }}</p>
+{% if c.named_by %}<p>{{ c.named_by }}</p>{% endif %}
 <p>{{ c.reach }}</p>
+{% if c.words %}<p class="words">{{ c.words }}</p>{% endif %}
 <h3>In people's own words</h3>
 {% for q in c.quotes %}
 <blockquote><span class="number">Quote {{ loop.index }}.</span> {{ q.text }}</blockquote>
@@ -102,14 +107,45 @@ def _reach(people: int, total: int) -> str:
 
 
 def _summary(theme: dict[str, Any]) -> str:
-    """What the card says people talked about: the panel's own name for a renamed theme, else its keywords."""
-    words = [k for k in theme.get("keywords", [])[:3]]
-    listed = (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]) if words else ""
-    if theme.get("status") == "renamed":
-        return (f"A panel named this “{theme['label']}”." + (f" Words people used often: {listed}." if listed else ""))
-    if not words:
-        return "People talked about this."
-    return f"People talked about {listed}."
+    """What the card says the theme is, in plain words from its own material: the panel's name for a renamed
+    theme, and the titles of its sub-themes (each a member's own words). Never a list of keywords."""
+    subs = [str(st.get("label", "")).strip() for st in theme.get("subthemes", []) or [] if isinstance(st, dict)]
+    subs = [_quoted(x) for x in subs if x and _quoted(x) != _quoted(str(theme.get("label", "")))]
+    text = f"A panel named this {_quoted(str(theme['label']))}. " if theme.get("status") == "renamed" else ""
+    if subs:
+        shown = subs[:SUBTHEMES_ON_CARD]
+        listed = shown[0] if len(shown) == 1 else "; ".join(shown[:-1]) + (" and " if len(shown) == 2 else "; and ") + shown[-1]
+        more = " (and more)" if len(subs) > SUBTHEMES_ON_CARD else ""
+        text += f"It brings together what people said about {listed}{more}."
+    else:
+        text += "The quotes below show how different people put it."
+    return text
+
+
+def _named_by(theme: dict[str, Any], passages: list[dict[str, Any]]) -> str:
+    """Where the card's name comes from: a member's own words (who said them), or the codebook."""
+    source = theme.get("title_source") or "quote"
+    if theme.get("status") == "renamed" or source == "panel":
+        return ""
+    if source == "code":
+        return "The name is the code in our codebook that this theme matches."
+    where = theme.get("title_quote") or {}
+    if source != "quote" or not where:
+        return ""
+    who = next((str(r["participant"]) for r in passages
+                if r.get("transcript") == where.get("transcript")
+                and int(r["start"]) <= int(where.get("start", -1)) and int(where.get("end", -1)) <= int(r["end"])), "")
+    return ("The name is in the words of one of the people we listened to" + (f" ({who})." if who else "."))
+
+
+def _words(theme: dict[str, Any]) -> str:
+    """Secondary detail: words that came up often in the theme (never the card's description)."""
+    words = [str(k) for k in theme.get("keywords", []) or [] if str(k).strip()][:4]
+    return ("Words that came up often: " + ", ".join(words) + ".") if words else ""
+
+
+def _quoted(title: str) -> str:
+    return "“" + title.strip().strip("“”\"").strip() + "”"
 
 
 def _quote(transcript: str, participant: str, start: int, end: int, text: str) -> dict[str, Any]:
@@ -171,7 +207,8 @@ def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | 
             used.add(citation)
         cards.append({
             "number": len(cards) + 1, "theme": theme["id"], "label": theme["label"],
-            "summary": _summary(theme), "reach": _reach(theme.get("participants", 0), total),
+            "summary": _summary(theme), "named_by": _named_by(theme, run.passages), "words": _words(theme),
+            "reach": _reach(theme.get("participants", 0), total),
             "quotes": quotes[:quotes_per_card],
         })
     return cards
@@ -268,7 +305,11 @@ def cards_docx(cards: list[dict[str, Any]], *, large_print: bool = False, banner
         stamp()
         doc.add_heading(f"Card {c['number']}: {c['label']}", level=2)
         doc.add_paragraph(c["summary"])
+        if c.get("named_by"):
+            doc.add_paragraph(c["named_by"])
         doc.add_paragraph(c["reach"])
+        if c.get("words"):
+            doc.add_paragraph().add_run(c["words"]).font.color.rgb = RGBColor(0x4A, 0x4A, 0x4A)
         doc.add_heading("In people's own words", level=3)
         for i, q in enumerate(c["quotes"], start=1):
             p = doc.add_paragraph(style="Quote")
@@ -433,7 +474,7 @@ def pack_scan_items(cards: list[dict[str, Any]], out: Path) -> list[ScanItem]:
 
     The cards, the Word file and both sheets are rendered only from these values and fixed wording
     (quote numbers and citations are ours): each quote, at its transcript offsets, and each card's
-    label (the panel's own name for a renamed theme) and summary.
+    label (the panel's own name for a renamed theme), summary, where its name comes from and its frequent words.
     """
     items = []
     for c in cards:
@@ -442,4 +483,7 @@ def pack_scan_items(cards: list[dict[str, Any]], out: Path) -> list[ScanItem]:
         where = f"{out / 'cards.html'} (card {c['number']})"
         items.append(ScanItem(where, c["label"]))
         items.append(ScanItem(where, c["summary"]))
+        for extra in ("named_by", "words"):
+            if c.get(extra):
+                items.append(ScanItem(where, c[extra]))
     return items

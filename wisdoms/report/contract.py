@@ -33,6 +33,7 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
         participants_of[p.id] = p.participant
     themes = []
     for t in analysis.themes:
+        counted = t.counted(participants_of)
         themes.append(
             {
                 "id": t.id,
@@ -44,13 +45,12 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
                 "title_quote": ({"transcript": t.title_quote.transcript, "start": t.title_quote.start,
                                  "end": t.title_quote.end} if t.title_quote else None),
                 "description": t.description,
-                "subthemes": [{"id": st.id, "label": st.label, "participants": st.participants, "passages": st.passages,
-                               "keywords": list(st.keywords)} for st in t.subthemes],
+                "subthemes": [_subtheme(st, counted, participants_of) for st in t.subthemes],
                 "keywords": list(t.keywords),
                 "status": t.status,
                 "participants": t.participants,
                 "passages": t.passages,
-                "participant_ids": sorted(t.counted(participants_of)),
+                "participant_ids": sorted(counted),
                 "touched_by": t.touched_by,
                 "codes": [
                     {"id": m.code, "name": names.get(m.code, m.code), "score": m.score, "evidence": m.evidence.words(),
@@ -92,6 +92,17 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
     }
 
 
+def _subtheme(st: Any, counted: set[str], participants_of: dict[str, str]) -> dict[str, Any]:
+    """A sub-theme in ``themes.json``: ``participants`` counts people by its theme's rule (those the theme is a real
+    part of what they said, with a passage in the sub-theme), so never more than the theme; ``touched_by`` everyone
+    with a passage in it."""
+    ids = getattr(st, "passage_ids", ()) or ()
+    touched = {participants_of[p] for p in ids if p in participants_of}
+    return {"id": st.id, "label": st.label, "participants": len(touched & counted) if ids else st.participants,
+            "touched_by": len(touched) if ids else st.participants, "passages": st.passages,
+            "keywords": list(st.keywords)}
+
+
 def _suggested_codes(analysis: Analysis, suggestions: list[Any] | None) -> list[dict[str, Any]]:
     """Draft codes for the themes no code covers (added within ``wisdoms.themes/1``; machine-suggested)."""
     from .view import code_suggestions
@@ -101,7 +112,7 @@ def _suggested_codes(analysis: Analysis, suggestions: list[Any] | None) -> list[
     return [
         {"theme": c.theme, "id": c.id, "name": c.name, "definition": c.definition, "status": "draft",
          "machine_suggested": True, "keywords": list(c.keywords), "participants": c.participants,
-         "passages": c.passages,
+         "touched_by": c.touched_by, "passages": c.passages,
          "quotes": [{"transcript": q.transcript, "participant": q.participant, "start": q.start, "end": q.end,
                      "text": q.text} for q in c.quotes]}
         for c in suggestions

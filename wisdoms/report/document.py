@@ -26,7 +26,7 @@ from .blocks import (
     Table,
     ThemeSummary,
 )
-from .view import MAX_GROUPS, SMALL_NUMBER, SUPPRESSED, CrossView, GroupRow, ReportView, ThemeView
+from .view import MAX_GROUPS, SMALL_NUMBER, SUPPRESSED, CrossView, GroupRow, ReportView, ThemeView, content_free
 
 #: Tone of each status badge (``ok`` green, ``no`` red, otherwise the candidate yellow).
 STATUS_TONE = {"validated": "ok", "renamed": "ok", "rejected": "no", "merged": "no"}
@@ -51,6 +51,16 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 
 def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def heard_from(people: int, total: int, passages: int, touched_by: int | None) -> str:
+    """A theme's reach, the same wherever it is shown: the people it is a real part of what they said, and those
+    who only touched on it, labelled as such."""
+    heard = f"{people} of {total} participants ({_plural(passages, 'passage')})"
+    more = (touched_by or 0) - people
+    if more > 0:
+        heard += f"; also touched on by {_plural(more, 'more person', 'more people')}"
+    return heard
 
 
 def _theme_link(t: ThemeView) -> Span:
@@ -200,8 +210,8 @@ def _by_group(v: ReportView) -> Section:
 def _cross_blocks(cross: CrossView) -> list[Block]:
     name = cross.attribute.replace("_", " ")
     blocks: list[Block] = [Para((f"How many people in each {name} group raised each theme (counts of people). "
-                                 f"“{HIDDEN_COUNT}” stands for {SUPPRESSED} people: the number is hidden, and where only "
-                                 "one in a row would be, the next smallest is hidden too.",))]
+                                 f"“{HIDDEN_COUNT}” stands for {SUPPRESSED} people (none included): the number is "
+                                 "hidden, and where only one in a row would be, the next smallest is hidden too.",))]
     chunks = [cross.groups[i:i + GROUP_COLUMNS] for i in range(0, len(cross.groups), GROUP_COLUMNS)] or [[]]
     for n, groups in enumerate(chunks, start=1):
         at = [cross.groups.index(g) for g in groups]
@@ -211,6 +221,9 @@ def _cross_blocks(cross: CrossView) -> list[Block]:
             rows.append(((Span(t.label, href=f"#theme-{t.theme.id}"),), *((_cell(cells[i]),) for i in at)))
         blocks.append(Table(f"Themes by {name}{part}", f"groups-{n}", ("Theme", *groups), tuple(rows),
                             numeric=tuple(range(1, len(groups) + 1))))
+    if cross.small_groups:
+        blocks.append(Para((f"Not shown as a column, because the group has fewer than {SMALL_NUMBER} people: "
+                            f"{_listing(cross.small_groups)}.",)))
     if cross.hidden_groups:
         blocks.append(Para((f"Left out because every count in them is hidden: {_listing(cross.hidden_groups)}.",)))
     if cross.hidden_themes:
@@ -247,11 +260,7 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     status: Rich = (Span(t.status, "status", tone=STATUS_TONE.get(t.status, "")), " ", t.status_text)
     if t.merged_into is not None:
         status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
-    heard = f"{t.people} of {total} participants ({_plural(t.theme.passages, 'passage')})"
-    more = (t.theme.touched_by or 0) - t.people
-    if more > 0:
-        heard += f"; also touched on by {_plural(more, 'more person', 'more people')}"
-    facts: list[tuple[str, Rich]] = [("Heard from", (heard,))]
+    facts: list[tuple[str, Rich]] = [("Heard from", (heard_from(t.people, total, t.theme.passages, t.theme.touched_by),))]
     if t.subthemes:
         facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
     title = getattr(t.theme, "title_quote", None)
@@ -265,7 +274,7 @@ def _theme_section(t: ThemeView, total: int) -> Section:
             codes += (("; " if i else "") + c["name"], Span(f" (score {c['score']:.2f}, {c['evidence']})", "small"))
         facts.append(("Matched codes", codes))
     else:
-        facts.append(("Matched codes", ("None: a ", Span("candidate new code", "strong"))))
+        facts.append(("Matched codes", ("none yet: this theme is a ", Span("candidate new code", "strong"))))
     blocks: list[Block] = [Para(status), Para((t.description,)), Facts(tuple(facts))]
     for vd in t.verdicts:
         words = f"Panel “{vd['panel']}” on {vd['date']}: rings true — "
@@ -312,7 +321,7 @@ def _coverage(v: ReportView) -> Section:
     for c in v.code_suggestions:
         blocks.append(Heading(f"{c.name} (from theme {c.theme})", 2, anchor=f"suggested-{c.theme}"))
         blocks.append(Facts((("Suggested id", (Span(c.id, "code"),)), ("Suggested definition", (c.definition,)),
-                             ("Heard from", (f"{c.participants} of {total} participants ({_plural(c.passages, 'passage')})",)))))
+                             ("Heard from", (heard_from(c.participants, total, c.passages, c.touched_by),)))))
         blocks.extend(_quote(q) for q in c.quotes)
         if not c.quotes:
             blocks.append(Para(("No quote can be shown for this suggestion.",)))
@@ -353,15 +362,28 @@ def _language(v: ReportView) -> Section:
 
 
 def _unassigned(v: ReportView) -> Section:
-    n = len(v.unassigned)
+    """Passages in no theme: those not yet in one (counted as the headline counts them), then the content-free
+    talk set aside, each as one line per reason."""
     blocks: list[Block] = []
-    if not n:
+    waiting = [(r, n) for r, n in v.unassigned_reasons if not content_free(r)]
+    aside = [(r, n) for r, n in v.unassigned_reasons if content_free(r)]
+    if not v.unassigned:
         blocks.append(Para(("Every passage is in a theme.",)))
     else:
-        people = len({u["participant"] for u in v.unassigned})
-        blocks.append(Para((f"{_plural(n, 'passage')} from {_plural(people, 'participant')} "
-                            "are not in a theme yet, for these reasons:",)))
-        blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason}",) for reason, count in v.unassigned_reasons)))
+        if waiting:
+            n = sum(c for _, c in waiting)
+            people = len({u["participant"] for u in v.unassigned if not content_free(u["reason"])})
+            blocks.append(Para((f"{_plural(n, 'passage')} from {_plural(people, 'participant')} "
+                                f"{'is' if n == 1 else 'are'} not in a theme yet, for these reasons:",)))
+            blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason}",) for reason, count in waiting)))
+        else:
+            blocks.append(Para(("Every passage with something to say is in a theme.",)))
+        if aside:
+            n = sum(c for _, c in aside)
+            blocks.append(Para((f"Also set aside, as content-free talk that is never put in a theme (and not counted "
+                                f"above): {_plural(n, 'passage')}:",)))
+            blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason.removeprefix('content-free: ')}",)
+                                        for reason, count in aside)))
         blocks.append(Para(("Every one is in ", Span("passages.csv", "code"), " beside this report (its ",
                             Span("not_in_theme_because", "code"), " column, with its text and citation) and in ",
                             Span("themes.json", "code"), "; none is dropped.")))

@@ -170,7 +170,7 @@ def suggestions_from_run_folder(run_dir: Any) -> tuple[list[Any], dict[str, Any]
 
 def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[Any]:
     """The themes of a ``themes.json`` document (for run folders without ``analysis.json``)."""
-    from ..models import Evidence, Match, Quote, Theme
+    from ..models import Evidence, Match, Quote, SubTheme, Theme
 
     at = {(p.transcript, p.start, p.end): p.id for p in passages}
     themes = []
@@ -185,5 +185,10 @@ def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[A
                             passage_ids=tuple(t.get("passage_ids", ())), participants=int(t.get("participants", 0)),
                             participant_ids=(tuple(t["participant_ids"]) if isinstance(t.get("participant_ids"), list)
                                              else None), touched_by=t.get("touched_by"),
-                            status=t.get("status", "candidate"), quotes=quotes, codes=codes))
+                            status=t.get("status", "candidate"), quotes=quotes, codes=codes,
+                            title_source=str(t.get("title_source") or "quote"),
+                            subthemes=tuple(SubTheme(id=int(st["id"]), label=str(st.get("label", "")), passage_ids=(),
+                                                     participants=int(st.get("participants", 0)),
+                                                     keywords=tuple(st.get("keywords", ())))
+                                            for st in t.get("subthemes", []) if isinstance(st, dict) and "id" in st)))
     return themes

@@ -9,6 +9,7 @@ left out of every quote, matrix cell and listing.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -108,6 +109,8 @@ class CrossView:
         rows: Each open theme with a visible count, and its cells (one :class:`GroupRow` per column).
         hidden_groups: Groups every count of which is hidden (left out of the table, named in a sentence).
         hidden_themes: Open themes every count of which is hidden.
+        small_groups: Groups of fewer than :data:`SMALL_NUMBER` people: never a column (every count in them would
+            be under 5), named in a sentence; their counts still take part in hiding the others.
     """
 
     attribute: str
@@ -115,6 +118,7 @@ class CrossView:
     rows: list[tuple[ThemeView, list[GroupRow]]]
     hidden_groups: list[str]
     hidden_themes: list[ThemeView]
+    small_groups: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -174,7 +178,9 @@ class ReportView:
         s = self.summary
         return (f"{self.sources} with {_count(s['participants'], 'participant')}; {_count(s['passages'], 'passage')} "
                 f"and {_count(self.words, 'word')} of the participants' own words. {_count(s['themes'], 'theme')}; "
-                f"{_count(s['unassigned'], 'passage')} not yet in a theme.")
+                f"{_count(s['unassigned'], 'passage')} not yet in a theme"
+                + (f"; {_count(s['content_free'], 'passage')} of content-free talk set aside." if s.get("content_free")
+                   else "."))
 
     @property
     def not_grouped_note(self) -> str:
@@ -230,10 +236,14 @@ def suppress(count: int) -> str:
     return str(count) if count == 0 or count >= SMALL_NUMBER else SUPPRESSED
 
 
-def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None = None) -> list[GroupRow]:
-    """Rows for a breakdown of people by group, small numbers suppressed (with one secondary suppression)."""
+def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None = None,
+              hide_zero: bool = False) -> list[GroupRow]:
+    """Rows for a breakdown of people by group, small numbers suppressed (with one secondary suppression).
+
+    ``hide_zero``: a count of 0 is hidden too (in a table of themes by group, "none of them" is a count under 5
+    like any other)."""
     rows = []
-    small = {g for g, n in counts.items() if 0 < n < SMALL_NUMBER}
+    small = {g for g, n in counts.items() if (hide_zero or n > 0) and n < SMALL_NUMBER}
     if len(small) == 1:
         others = sorted((n, g) for g, n in counts.items() if g not in small and n > 0)
         if others:
@@ -287,17 +297,20 @@ def cross_view(themes: Sequence[ThemeView], people: dict[str, dict[str, str]], w
     rows = []
     for t in sorted((t for t in themes if t.open), key=lambda t: (-t.people, -t.theme.passages, t.theme.id)):
         counts = Counter(group_of[p] for p in who_of.get(t.theme.id, ()) if p in group_of)
-        cells = {r.group: r for r in breakdown({g: counts.get(g, 0) for g in order})}
+        cells = {r.group: r for r in breakdown({g: counts.get(g, 0) for g in order}, hide_zero=True)}
         rows.append((t, [cells[g] for g in order]))
     # A theme's total is printed (n of N), so one hidden count in a row could be worked out from it and the
-    # rest; where secondary suppression found nothing else to hide (the rest are 0), the whole row is hidden.
+    # rest; where secondary suppression found nothing else to hide, the whole row is hidden.
     rows = [(t, cells if sum(c.suppressed for c in cells) != 1 else [_hidden(c) for c in cells]) for t, cells in rows]
-    visible = [i for i, _ in enumerate(order) if any(not cells[i].suppressed for _, cells in rows)]
+    small = [g for g in order if sizes[g] < SMALL_NUMBER]  # never a column: every count in it is under 5
+    visible = [i for i, g in enumerate(order)
+               if g not in small and any(not cells[i].suppressed for _, cells in rows)]
     shown_rows = [(t, [cells[i] for i in visible]) for t, cells in rows if any(not cells[i].suppressed for i in visible)]
     return CrossView(
         attribute=attribute, groups=[order[i] for i in visible], rows=shown_rows,
-        hidden_groups=[g for i, g in enumerate(order) if i not in visible],
+        hidden_groups=[g for i, g in enumerate(order) if i not in visible and g not in small],
         hidden_themes=[t for t, cells in rows if not any(not cells[i].suppressed for i in visible)],
+        small_groups=small,
     )
 
 
@@ -431,7 +444,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         if group_by:
             counts = Counter(people.get(p, {}).get(group_by) or NOT_RECORDED for p in who)
             every = {people[p].get(group_by) or NOT_RECORDED for p in people}
-            groups = breakdown({g: counts.get(g, 0) for g in every})
+            groups = breakdown({g: counts.get(g, 0) for g in every}, hide_zero=True)
         label = str(getattr(t, "title", "") or t.label)
         verdicts = [_shown_verdict(vd) for vd in verdicts_of.get(str(t.id), [])]
         merged_into = next((v.get("merged_into") for v in reversed(verdicts) if v.get("merged_into") is not None), None)
@@ -457,7 +470,6 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
     matrix_cells = {key: (_short(p.text), _citation(p)) for key, p in first_passage.items()}
 
     texts = {t.id: t.text for t in analysis.transcripts}
-    reasons = Counter(u.reason for u in analysis.unassigned)
     unassigned = []
     for u in analysis.unassigned:
         citation = f"{u.transcript}:{u.start}-{u.end}"
@@ -472,12 +484,16 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
     emb = models.get("embedding", {}) or {}
     th = m.get("themes", {}) or {}
     packages = m.get("packages", {}) or {}
+    def known(value: Any) -> str:  # a value the manifest does not hold reads "not recorded", never "None"
+        return NOT_RECORDED if value is None or value == "" else str(value)
+
     method = [
-        ("Seed", str(m.get("seed"))),
-        ("Embedding model", f"{emb.get('model')} ({emb.get('fingerprint')})"),
-        ("spaCy pipeline", str(models.get("spacy"))),
-        ("Themes", f"BERTopic; {th.get('reduction')} reduction, HDBSCAN (smallest theme {th.get('min_cluster_size')} passages)"),
-        ("Run", f"{m.get('created')}, wisdoms {m.get('wisdoms')}, Python {m.get('python')}"),
+        ("Seed", known(m.get("seed"))),
+        ("Embedding model", f"{known(emb.get('model'))} ({known(emb.get('fingerprint'))})"),
+        ("spaCy pipeline", known(models.get("spacy"))),
+        ("Themes", f"BERTopic; {known(th.get('reduction'))} reduction, HDBSCAN (smallest theme "
+                   f"{known(th.get('min_cluster_size'))} passages)"),
+        ("Run", f"{known(m.get('created'))}, wisdoms {known(m.get('wisdoms'))}, Python {known(m.get('python'))}"),
         ("Package versions", ", ".join(f"{k} {v}" for k, v in packages.items()) or "not recorded"),
         ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
     ]
@@ -511,7 +527,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         coverage=list(analysis.coverage),
         uncovered=[c.name for c in analysis.uncovered_codes()],
         candidate_new_codes=[v for v in theme_views if not v.theme.codes],
-        unassigned_reasons=sorted(reasons.items()),
+        unassigned_reasons=reason_lines([u.reason for u in analysis.unassigned], theme_views, analysis.passages),
         unassigned=unassigned,
         language_flags=check_names(analysis.codebook, analysis.themes),
         method=method,
@@ -522,6 +538,58 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         suggestion_note=_machine_note(),
         sources=describe_sources(analysis.transcripts),
     )
+
+
+#: A passage left out of every theme for being far from them all, with the nearest sub-theme and its similarity.
+_NOT_CLOSE = re.compile(r"^not close enough to any theme \(nearest: sub-theme (\d+), similarity (-?[\d.]+)")
+#: Nearest themes named by title in the one line for passages not close to any theme.
+NEAREST_NAMED = 3
+
+
+def content_free(reason: str) -> bool:
+    """Whether a passage was set aside as content-free talk (never themed, not "not yet in a theme")."""
+    return reason.startswith("content-free")
+
+
+def reason_lines(reasons: Sequence[str], themes: Sequence[ThemeView], passages: Sequence[Passage]) -> list[tuple[str, int]]:
+    """Why passages are in no theme, one line per reason with its count of passages (most first): every
+    "not close enough to any theme" joins one line, its similarities as a range and its nearest themes named by
+    title (sub-theme numbers mean nothing to a reader)."""
+    theme_of_sub: dict[int, ThemeView] = {}
+    in_theme = {pid: v for v in themes for pid in v.theme.passage_ids}
+    for p in passages:  # a theme of one strand lists no sub-theme: its passages say which it was
+        sub = getattr(p, "subtheme", None)
+        if isinstance(sub, int) and p.id in in_theme:
+            theme_of_sub.setdefault(sub, in_theme[p.id])
+    for v in themes:
+        for st in v.theme.subthemes:
+            theme_of_sub[int(st.id)] = v
+    plain: Counter[str] = Counter()
+    sims: list[float] = []
+    nearest: Counter[str] = Counter()
+    for reason in reasons:
+        m = _NOT_CLOSE.match(reason)
+        if not m:
+            plain[reason] += 1
+            continue
+        sims.append(float(m.group(2)))
+        near = theme_of_sub.get(int(m.group(1)))
+        if near is not None:
+            nearest[near.label] += 1
+    lines = list(plain.items())
+    if sims:
+        low, high = min(sims), max(sims)
+        span = f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f} to {high:.2f}"
+        line = (f"not close enough to any theme (similarity to the nearest {span}, below what that theme's own "
+                "passages reach)")
+        if nearest:
+            named = nearest.most_common(NEAREST_NAMED)
+            line += "; nearest theme: " + "; ".join(f"{label} ({n})" for label, n in named)
+            others = len(sims) - sum(n for _, n in named)
+            if others > 0:
+                line += f"; other themes ({others})"
+        lines.append((line, len(sims)))
+    return sorted(lines, key=lambda item: (-item[1], item[0]))
 
 
 def code_suggestions(analysis: Analysis) -> list[Any]:
