@@ -519,14 +519,17 @@ def test_a_codebook_whose_codes_single_out_nothing_in_the_material_is_called_out
 
     own = check(topics + rng.normal(0, 0.05, (4, 16)).astype(np.float32))
     assert own.fits and own.selective_codes == 4 and own.note == ""
-    assert own.summary == "The codebook fits the material: 4 of its 4 codes single out some passages more than others, as most passages do."
+    assert own.summary == ("The codebook suits this material: each of its 4 codes was compared with everything people "
+                           "said, and 4 of them point to particular things people said (not to everything alike), so "
+                           "where a code matches, the match means something.")
     elsewhere = np.zeros((4, 16), dtype=np.float32)
     elsewhere[:, 8:12] = np.eye(4)  # about something the material never talks of
     elsewhere += 0.2 * topics.sum(axis=0) / 4  # a little of everything in it, the same for every code
     foreign = check(elsewhere)
     assert not foreign.fits and foreign.selective_codes == 0
     assert foreign.note == foreign.summary and foreign.note.startswith(
-        "This codebook does not fit the material: only 0 of its 4 codes single out some passages more than others")
+        "This codebook does not suit this material: each of its 4 codes was compared with everything people said, "
+        "and only 0 of them point to particular things people said")
     half = check(np.vstack([topics[:1], elsewhere[1:]]))  # one code of four fits: most do not
     assert not half.fits and half.selective_codes == 1
     few = codebook_fit(book, ids[:5], [], units=units[:5], descriptors=topics, code_of=[0, 1, 2, 3],

@@ -830,3 +830,20 @@ def test_themes_json_sub_themes_count_people_by_their_themes_rule(analysis):
             touched = {owner[p] for p in sub.passage_ids}
             assert st["touched_by"] == len(touched)
             assert st["participants"] == len(touched & set(t["participant_ids"])) <= t["participants"]
+
+
+def test_codebook_check_says_when_the_codebook_suits_the_material_but_few_themes_match_a_code():
+    from wisdoms.report.view import _with_theme_matches
+
+    note = "The codebook suits this material: each of its 13 codes was compared with everything people said."
+    themes = [_theme_view(i, 5) for i in range(7)]
+    themes[0].codes = [{"id": "waiting", "name": "Waiting", "score": 0.4, "evidence": ""}]
+    said = _with_theme_matches(note, {"fits": True}, themes)
+    assert said.startswith(note) and "Only 1 of the 7 themes matches a code, though" in said
+    assert "candidate new code" in said
+    for t in themes[:4]:  # most themes match: nothing to add
+        t.codes = themes[0].codes
+    assert _with_theme_matches(note, {"fits": True}, themes) == note
+    # a codebook that does not suit the material already says what to do
+    assert _with_theme_matches("This codebook does not suit this material.", {"fits": False}, themes[4:]) == (
+        "This codebook does not suit this material.")

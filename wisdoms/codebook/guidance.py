@@ -140,10 +140,10 @@ def codebook_fit(book: Codebook, passage_ids: Sequence[str], matches: Sequence[M
         selective = int(np.sum(code_sd >= np.percentile(unit_sd, PASSAGE_PERCENTILE)))
     notes = []
     if selective is not None and selective < SELECTIVE_SHARE * k:
-        notes.append(f"this codebook does not fit the material: only {selective} of its {k} codes single out some "
-                     "passages more than others, as 4 in 5 of the passages themselves do; the rest are about as near "
-                     "to everything, so their matches mean little. Check it is this study's codebook, or run without "
-                     "one to draft a starter codebook")
+        notes.append(f"this codebook does not suit this material: each of its {k} codes was compared with everything "
+                     f"people said, and only {selective} of them point to particular things people said; the rest are "
+                     "about as close to everything, so their matches mean little. Check it is this study's codebook, "
+                     "or run without one to draft a starter codebook from the themes")
     if broadest and broadest[1] >= BROAD_CODE:
         notes.append(f"one code, “{names.get(broadest[0], broadest[0])}”, matches {broadest[1]:.0%} of all passages: "
                      "too broad to tell themes apart; consider splitting it")
@@ -151,8 +151,9 @@ def codebook_fit(book: Codebook, passage_ids: Sequence[str], matches: Sequence[M
     if note:
         summary = note
     elif selective is not None:
-        summary = (f"The codebook fits the material: {selective} of its {k} codes single out some passages more than "
-                   "others, as most passages do.")
+        summary = (f"The codebook suits this material: each of its {k} codes was compared with everything people "
+                   f"said, and {selective} of them point to particular things people said (not to everything alike), "
+                   "so where a code matches, the match means something.")
     else:
         summary = "Too little material to check that the codebook fits it." if k else ""
     return CodebookFit(passages=n, coded_share=round(share, 4), broadest_code=broadest, fits=not notes,

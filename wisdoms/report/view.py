@@ -505,7 +505,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         method.append(("Panel decisions", f"{name} (sha256 {str(panel.sha256)[:12]})"))
 
     fit = analysis.manifest.get("codebook_fit") or {}
-    codebook_note = str(fit.get("summary") or fit.get("note") or "") or (
+    codebook_note = _with_theme_matches(str(fit.get("summary") or fit.get("note") or ""), fit, theme_views) or (
         "No codebook was given: every theme was found and named inductively, and starter-codebook.yaml beside this "
         "report drafts one code per theme to start a codebook from." if not analysis.codebook.codes else "")
     return ReportView(
@@ -590,6 +590,24 @@ def reason_lines(reasons: Sequence[str], themes: Sequence[ThemeView], passages: 
                 line += f"; other themes ({others})"
         lines.append((line, len(sims)))
     return sorted(lines, key=lambda item: (-item[1], item[0]))
+
+
+def _with_theme_matches(note: str, fit: dict[str, Any], themes: Sequence[ThemeView]) -> str:
+    """The codebook check, and where the codebook suits the material but few themes match a code, that too: a
+    codebook can suit the material and still not name most of what people raised (not a contradiction)."""
+    open_themes = [t for t in themes if t.open]
+    if not note or fit.get("fits") is not True or not open_themes:
+        return note
+    matched = sum(1 for t in open_themes if t.codes)
+    if matched * 2 > len(open_themes):
+        return note
+    n = len(open_themes)
+    if matched == 0:
+        said = f"None of the {n} themes matches a code, though"
+    else:
+        said = f"Only {matched} of the {n} themes match{'es' if matched == 1 else ''} a code, though"
+    return (f"{note} {said}: the others are about things the codebook does not name yet. Each is a candidate new code "
+            "(see the suggested new codes below) to add to the codebook or to fold into a code it has.")
 
 
 def code_suggestions(analysis: Analysis) -> list[Any]:
