@@ -220,3 +220,15 @@ def test_a_survey_answer_is_content_free_only_without_words() -> None:
     assert content_free_reason("Thank you", answer=True) is None
     assert content_free_reason(" - ", answer=True) is not None
     assert content_free_reason("Nothing.") is not None
+
+
+def test_a_sentence_boundary_inside_a_word_moves_to_its_end_so_no_word_is_cut_in_two():
+    """spaCy may end a sentence between ``No`` and ``?``: the passages then held one word more than the participant
+    said (serdif: 44,074 in the report, 44,073 by ``wisdoms check``)."""
+    from wisdoms.segment import sentence_spans
+
+    text = "and the seep it had ... No? So it is the mean of the values."
+    cut = text.index("?")
+    spans = sentence_spans(text, 0, len(text), [0, cut])
+    assert [text[s:e] for s, e, _ in spans] == ["and the seep it had ... No?", "So it is the mean of the values."]
+    assert sum(w for _, _, w in spans) == len(text.split())

@@ -160,7 +160,9 @@ def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -
     """``(start, end, words)`` of each sentence of ``text[start:end]`` given sentence start offsets.
 
     A boundary that falls inside a transcription marker (``[laughs]``) moves to the marker's start,
-    so markers are never cut; edges are trimmed of whitespace.
+    so markers are never cut; one inside a word (no space either side: spaCy may end a sentence between
+    ``No`` and ``?``) moves to that word's end, so a word is never cut in two and passages hold the
+    words ``wisdoms check`` counts; edges are trimmed of whitespace.
     """
     markers = [(m.start(), m.end()) for m in MARKER_PATTERN.finditer(text, start, end)]
     cuts: list[int] = []
@@ -169,6 +171,9 @@ def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -
             if m_start < b < m_end:
                 b = m_start
                 break
+        else:
+            while start < b < end and not text[b - 1].isspace() and not text[b].isspace():
+                b += 1
         if start < b < end and (not cuts or b > cuts[-1]):
             cuts.append(b)
     spans: list[tuple[int, int, int]] = []
