@@ -160,7 +160,7 @@ def _leaky_run(run_dir, tmp_path):  # noqa: ANN001, ANN202
     shutil.copytree(run_dir, leaky)
     doc = json.loads((leaky / "themes.json").read_text(encoding="utf-8"))
     quote = doc["themes"][0]["quotes"][0]
-    quote["text"] = "Kelly at the Beacon Hostel sorted it all out for me."
+    quote["text"] = "Kelly at the Beacon Hostel sorted it all out for me in the end, honestly."  # 12+ words: on the card
     (leaky / "themes.json").write_text(json.dumps(doc), encoding="utf-8")
     # the same quote in the saved analysis, which the command loads (as a notebook's Analysis.load)
     saved = json.loads((leaky / "analysis.json").read_text(encoding="utf-8"))
@@ -368,7 +368,9 @@ def test_round_trip_merges_renames_reasons_not_sure_locked_columns_and_no_local_
     people = {p.id: p.participant for p in analysis.passages}
     assert host.participants == len({people[p] for p in host.passage_ids})
     assert gone.status == "merged" and gone.passage_ids == () and gone.quotes == () and gone.participants == 0
-    assert any(q.passage in themes[3].passage_ids for q in host.quotes) or not themes[3].quotes
+    # A merged theme's quote moves to the host unless everyone it quotes is already quoted there.
+    quoted = {q.participant for q in host.quotes}
+    assert any(q.passage in themes[3].passage_ids for q in host.quotes) or {q.participant for q in themes[3].quotes} <= quoted
     assert sum(t.passages for t in after.themes) == sum(t.passages for t in analysis.themes)
 
     out = tmp_path / "next"
@@ -528,3 +530,14 @@ def test_card_summary_lists_sub_theme_titles_and_a_panel_name_first():
     assert _summary({**theme, "subthemes": []}) == "The quotes below show how different people put it."
     renamed = {**theme, "label": "Crowded rooms", "status": "renamed"}
     assert _summary(renamed).startswith("A panel named this “Crowded rooms”. It brings together")
+
+
+def test_card_quotes_of_a_readable_whole_length_come_first():
+    """A card leads with quotes of 12 to 70 words, as the report's first screen does; a few words leaning on talk
+    the panel never sees ("Do for someone else what that fella did for me.") only fill in."""
+    from wisdoms.panel.pack import _standing_first
+
+    short = {"text": "Do for someone else what that fella did for me."}
+    whole = {"text": "There's a group of us who kind of all came through care or the hostels or whatever, and we get it."}
+    long = {"text": " ".join(["word"] * 90)}
+    assert _standing_first([short, long, whole]) == [whole, short, long]

@@ -148,6 +148,15 @@ def _quoted(title: str) -> str:
     return "“" + title.strip().strip("“”\"").strip() + "”"
 
 
+def _standing_first(quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A theme's quotes, those of a readable whole length first (12 to 70 words, as the report's first screen
+    chooses: :func:`wisdoms.report.view.strong_quote`), otherwise in the theme's order. A quote of a few words
+    ("Do for someone else what that fella did for me.") leans on talk the panel never sees."""
+    from ..report.view import STRONG_QUOTE_MIN_WORDS, STRONG_QUOTE_WORDS
+
+    return sorted(quotes, key=lambda q: not STRONG_QUOTE_MIN_WORDS <= len(str(q["text"]).split()) <= STRONG_QUOTE_WORDS)
+
+
 def _quote(transcript: str, participant: str, start: int, end: int, text: str) -> dict[str, Any]:
     return {"transcript": transcript, "participant": participant, "start": start, "end": end, "text": text,
             "citation": f"{transcript}:{start}-{end}"}
@@ -192,7 +201,7 @@ def build_cards(run_dir: str | Path | RunFolder | Analysis, *, decisions: str | 
     cards: list[dict[str, Any]] = []
     for theme in chosen:
         quotes = []
-        for q in theme.get("quotes", []):
+        for q in _standing_first(theme.get("quotes", [])):
             citation = f"{q['transcript']}:{q['start']}-{q['end']}"
             if citation not in flagged:
                 quotes.append(_quote(q["transcript"], q["participant"], int(q["start"]), int(q["end"]), q["text"]))

@@ -28,6 +28,9 @@ NOT_RECORDED = "not recorded"
 MATRIX_WORDS = 14
 #: The first screen's quote for a theme is a whole quote of at most this many words where there is one.
 STRONG_QUOTE_WORDS = 70
+#: ... and of at least this many: a quote of a few words ("Do for someone else what that fella did for me.") leans
+#: on talk the reader never sees.
+STRONG_QUOTE_MIN_WORDS = 12
 #: The framework matrix is laid out in the reports only up to this many participants and themes; beyond
 #: that (a survey of thousands of answers) nobody can read it on a page, so the reports point to
 #: ``framework-matrix.csv``, which always holds the whole matrix.
@@ -321,7 +324,7 @@ def _hidden(row: GroupRow) -> GroupRow:
 def strong_quote(quotes: Sequence[Quote]) -> Quote | None:
     """The quote to show first: the first (most representative) quote of 12 to 70 words, else the first."""
     for q in quotes:
-        if 12 <= len(q.text.split()) <= STRONG_QUOTE_WORDS:
+        if STRONG_QUOTE_MIN_WORDS <= len(q.text.split()) <= STRONG_QUOTE_WORDS:
             return q
     return quotes[0] if quotes else None
 
