@@ -537,7 +537,7 @@ def _cmd_code(args: argparse.Namespace) -> int:
         return code_answers(answers, book, embed, decisions=decisions, settings=settings, on_fit=_say_what_was_learned)
 
     rows = release_coding(answers, args.out, coding, input_path=args.input, allow_unreviewed=args.allow_unreviewed,
-                          settings=settings, project=_answers_project(args))
+                          settings=settings, project=_answers_project(args), codebook=book)
     coded = {str(r["id"]) for r in rows if r["assigned"]}
     uncoded = sum(str(a.id) not in coded for a in answers)
     print(f"Coded {len(answers)} answers against {len(book.active)} codes "
@@ -718,7 +718,7 @@ def _cmd_codebook_review(args: argparse.Namespace) -> int:
 
     sheet = release_review_sheet(answers, args.sheet, suggestions, input_path=args.input,
                                  allow_unreviewed=args.allow_unreviewed, settings=settings,
-                                 project=_answers_project(args))
+                                 project=_answers_project(args), codebook=book)
     print(f"Wrote {len(sheet)} suggestions for review: {args.sheet}"
           + (" (NOT FOR SHARING: answers not cleared by the privacy gate)" if args.allow_unreviewed else ""))
     print(_scale_line(settings))

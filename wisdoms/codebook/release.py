@@ -49,11 +49,12 @@ def answer_quotes(answers: Sequence[Answer]) -> list[AnswerQuote]:
 
 def release_coding(answers: Sequence[Answer], path: str | Path, coding: Callable[[], list[dict[str, Any]]], *,
                    input_path: str | Path, allow_unreviewed: bool = False, settings: Any = None, project: Any = None,
-                   gate: Any = None) -> list[dict[str, Any]]:
+                   gate: Any = None, codebook: Any = None) -> list[dict[str, Any]]:
     """Write ``wisdoms code``'s CSV (``coding()``'s rows) through the privacy gate; returns the rows.
 
-    Every answer id (the CSV's ``id`` column) is scanned before ``coding()`` runs; the answers' words are not
-    (the CSV does not print them). With ``allow_unreviewed`` (private drafts only) the CSV is written with a
+    Every answer id (the CSV's ``id`` column) is scanned before ``coding()`` runs, and the wording of
+    ``codebook`` (the codes the CSV names) as the team's (:func:`~wisdoms.privacy.release.codebook_texts`); the
+    answers' words are not (the CSV does not print them). With ``allow_unreviewed`` (private drafts only) the CSV is written with a
     ``draft`` column stamped NOT FOR SHARING on every row.
 
     Raises:
@@ -70,21 +71,23 @@ def release_coding(answers: Sequence[Answer], path: str | Path, coding: Callable
 
     rendered = release([], render, lambda _: [], where=str(path), allow_unreviewed=allow_unreviewed, gate=gate,
                        settings=settings, project=project, folder=str(input_path), folder_printed=False,
-                       ids=[("answer id", a.id) for a in answers], id_hint=HOW_TO_RESOLVE_ANSWER_ID)
+                       ids=[("answer id", a.id) for a in answers], id_hint=HOW_TO_RESOLVE_ANSWER_ID,
+                       codebook=codebook, render_when_blocked=False)
     write_text(path, str(rendered["coding"]))
     return rows
 
 
 def release_review_sheet(answers: Sequence[Answer], path: str | Path, sheet: Callable[[], list[dict[str, Any]]], *,
                          input_path: str | Path, allow_unreviewed: bool = False, settings: Any = None,
-                         project: Any = None, gate: Any = None) -> list[dict[str, Any]]:
+                         project: Any = None, gate: Any = None, codebook: Any = None) -> list[dict[str, Any]]:
     """Write ``wisdoms codebook review``'s sheet (``sheet()``'s rows: answer id and words, code, score) through
     the privacy gate; returns the rows.
 
     Every answer's words and id are checked before ``sheet()`` runs, each answer as one quote (a sign-off of
     its text, or of a finding kept in ``wisdoms privacy apply``, clears it); the code names printed beside
-    them are scanned when rendered. With ``allow_unreviewed`` (private drafts only) the sheet is written with a
-    ``draft`` column stamped NOT FOR SHARING on every row.
+    them are checked as the team's wording of ``codebook`` (scanned when rendered, without it). With
+    ``allow_unreviewed`` (private drafts only) the sheet is written with a ``draft`` column stamped NOT FOR
+    SHARING on every row.
 
     Raises:
         ExportBlockedError: An answer or its id holds an unresolved identifier; nothing is coded or written.
@@ -107,7 +110,8 @@ def release_review_sheet(answers: Sequence[Answer], path: str | Path, sheet: Cal
 
     rendered = release(answer_quotes(answers), render, items, where=str(path), allow_unreviewed=allow_unreviewed,
                        gate=gate, settings=settings, project=project, folder=str(input_path), folder_printed=False,
-                       ids=[("answer id", a.id) for a in answers], id_hint=HOW_TO_RESOLVE_ANSWER_ID)
+                       ids=[("answer id", a.id) for a in answers], id_hint=HOW_TO_RESOLVE_ANSWER_ID,
+                       codebook=codebook, render_when_blocked=False)
     content = rendered["sheet"]
     write_bytes(path, content) if isinstance(content, bytes) else write_text(path, content)
     return rows

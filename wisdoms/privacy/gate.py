@@ -424,13 +424,33 @@ class PrivacyGate:
         Raises:
             ExportBlockedError: A detector failed.
         """
+        return self._check_named(ids, words=id_words, what="file names and ids")
+
+    def check_team_texts(self, texts: Sequence[tuple[str, str]]) -> list[tuple[str, str, Finding]]:
+        """Findings in the research team's own wording that outputs print: ``(kind, value)`` pairs such as
+        ``("codebook name", "codebook")`` or ``("code name t07", "Gatekeeping")`` (:func:`~wisdoms.privacy.release.codebook_texts`).
+
+        They are checked as ids are (:meth:`check_ids`): short texts, often in lower case, are no speech-to-text,
+        so the guesses made for it (an uncommon lower-case word, a word after "in" or "called") are no finding
+        there; a name on the project's list, a given name or place, NER's name, a phone number or email is.
+
+        Returns:
+            ``(kind, value, finding)`` for every unresolved finding.
+
+        Raises:
+            ExportBlockedError: A detector failed.
+        """
+        return self._check_named(texts, words=lambda value: value, what="codebook's wording")
+
+    def _check_named(self, pairs_in: Sequence[tuple[str, str]], *, words: Any,
+                     what: str) -> list[tuple[str, str, Finding]]:
         if not hasattr(self, "detector_"):
             self.fit()
-        pairs = list(dict.fromkeys((k, v) for k, v in ids if v and v.strip()))
+        pairs = list(dict.fromkeys((k, v) for k, v in pairs_in if v and v.strip()))
         try:
-            found = self.detector_.find_many([(f"{kind} {value}", id_words(value), 0) for kind, value in pairs])
+            found = self.detector_.find_many([(f"{kind} {value}", words(value), 0) for kind, value in pairs])
         except Exception as exc:
-            raise ExportBlockedError(f"the privacy scan of file names and ids failed: {exc}",
+            raise ExportBlockedError(f"the privacy scan of the {what} failed: {exc}",
                                      hint=how_to_resolve(self.folder)) from exc
         out = []
         for (kind, value), findings in zip(pairs, found):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._files import write_folder
 from .._tables import read_csv_rows
 from ..codebook._model import NO_CODEBOOK_NAME
-from ..privacy.release import ScanItem, release
+from ..privacy.release import ScanItem, codebook_texts, release
 from ..results import ANALYSIS_FILE, analysis_json
 from .contract import framework_matrix_csv, manifest_json, passages_csv, themes_json
 from .docx import render_docx
@@ -143,6 +143,7 @@ def write_reports(
         quoted_words(analysis.themes), render, lambda r: report_scan_items(analysis, r, str(out_dir)),
         where=str(Path(out_dir) / "report.html"), allow_unreviewed=allow_unreviewed, gate=gate,
         settings=_settings_of(analysis), transcripts=analysis.transcripts, spans=list(analysis.passages),
+        codebook=analysis.codebook,
     )
     return write_rendered(out_dir, rendered)
 
@@ -215,10 +216,12 @@ def rendered_values(analysis: Analysis, rendered: dict[str, str | bytes], visibl
     # read best (a sentence cut from its turn loses the context that tells a cue from a name).
     parts.extend(t.text[turn.start : turn.end] for t in analysis.transcripts for turn in t.participant_turns())
     parts.extend(text for _pid, text in _attribute_fields(analysis))
-    parts.extend(code.name for code in analysis.codebook.codes)
-    # The tool's own name for a missing codebook is its wording, not a participant's (in lower case, "codebook"
-    # read as an uncommon word, a possible name, and blocked every codebook-free run).
-    return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip() and v != NO_CODEBOOK_NAME))
+    # The codebook's name and its codes' ids, names and definitions are the team's wording, checked as such
+    # (:func:`~wisdoms.privacy.release.codebook_texts`: a name or number blocks, an uncommon lower-case word
+    # does not), not as speech-to-text: in lower case, a codebook named "codebook" or a code "gatekeeping" read
+    # as an uncommon word, a possible name. So is the tool's own name for a missing codebook.
+    team = {value.strip() for _kind, value in codebook_texts(analysis.codebook)} | {NO_CODEBOOK_NAME}
+    return list(dict.fromkeys(v for p in parts for v in re.split(r"\n\s*\n", p) if v.strip() and v.strip() not in team))
 
 
 def _attribute_fields(analysis: Analysis) -> list[tuple[str, str]]:

@@ -364,7 +364,7 @@ def export_qdpx(
     rendered = release(passages, render, lambda r: [*project_scan_items(_bytes(r["project.qdpx"])), *panel_words],
                        where=str(out), allow_unreviewed=allow_unreviewed, gate=gate,
                        settings=settings_from_manifest(run.manifest), spans=turns, transcripts=docs,
-                       ids=[("source name", d.id) for d in docs])
+                       ids=[("source name", d.id) for d in docs], codebook=book)
     path = write_bytes(out, _bytes(rendered["project.qdpx"]))
     log.info("wrote %s (%d sources)", path, len(docs))
     return path
@@ -415,9 +415,9 @@ def project_scan_items(data: bytes) -> list[ScanItem]:
                 text = zf.read(name).decode("utf-8")
                 where = f"{source} (source in the .qdpx)"
                 if is_table_source(source):
-                    items += [ScanItem(where, m.group(), m.start()) for m in re.finditer(r"(?s)\S.*?(?=\n\s*\n|\Z)", text)]
+                    items += [ScanItem(where, m.group(), m.start(), verbatim=True) for m in re.finditer(r"(?s)\S.*?(?=\n\s*\n|\Z)", text)]
                 else:
-                    items.append(ScanItem(where, text))
+                    items.append(ScanItem(where, text, verbatim=True))
     for el in root.iter():
         tag = el.tag.rsplit("}", 1)[-1]
         if el.get("name") and tag not in _OWN_NAMES and tag != "TextSource":
