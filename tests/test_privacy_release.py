@@ -48,6 +48,15 @@ def test_a_lower_case_codebook_named_codebook_passes_and_a_planted_number_blocks
     assert analysis.codebook.name == "codebook" and "gatekeeping" in {c.id for c in analysis.codebook.codes}
     written = json.loads((tmp_path / "out" / "themes.json").read_text(encoding="utf-8"))
     assert written["codebook"]["name"] == "codebook" and not (tmp_path / "out" / "NOT-FOR-SHARING.txt").exists()
+    # The panel pack (themes named after their code print the code's name) and the .qdpx (the whole codebook)
+    # take the same gate.
+    from wisdoms.panel.pack import make_pack
+    from wisdoms.report.qdpx import export_qdpx
+
+    named = [t["label"] for t in written["themes"] if t.get("title_source") == "code"]
+    assert named and all(n == n.lower() for n in named), "the pack prints lower-case code names"
+    assert (tmp_path / "pack" / "cards.html") in make_pack(tmp_path / "out", tmp_path / "pack")
+    assert export_qdpx(tmp_path / "out", tmp_path / "study.qdpx").is_file()
 
     (tmp_path / "planted").mkdir()
     planted = _lower_case_codebook(tmp_path / "planted" / "codebook.jsonl",

@@ -21,7 +21,7 @@ from ..errors import OutputError, PanelError
 from ..models import CitationSet, Quote
 from ..privacy.release import ScanItem, release
 from ..report import settings_from_manifest
-from ..report.rundir import RunFolder, read_run_folder, run_folder_of
+from ..report.rundir import RunFolder, printed_codebook, read_run_folder, run_folder_of
 from ..results import Analysis, PanelDecisions
 from . import sheet
 
@@ -471,7 +471,7 @@ def make_pack(
     project, folder = ProjectPrivacy.from_manifest(run.manifest)
     rendered = release(quotes, render, lambda _: pack_scan_items(cards, out), where=str(out / "cards.html"),
                        allow_unreviewed=allow_unreviewed, gate=gate, settings=settings_from_manifest(run.manifest),
-                       project=project, folder=folder)
+                       project=project, folder=folder, codebook=printed_codebook(run))
     out.mkdir(parents=True, exist_ok=True)
     written = [write_bytes(out / n, d) if isinstance(d, bytes) else write_text(out / n, d) for n, d in rendered.items()]
     log.info("wrote a panel pack of %d cards to %s", len(cards), out)

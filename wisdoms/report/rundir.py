@@ -92,6 +92,24 @@ def run_folder_of(analysis: Analysis) -> RunFolder:
                      manifest=json.loads(manifest_json(analysis)))
 
 
+def printed_codebook(run: RunFolder) -> Any:
+    """The codebook wording a run's outputs print, as its ``themes.json`` records it (the codebook's name, and
+    each code's id and name: coverage, theme codes, a theme named after its code), with the manifest's path
+    for the codebook file: what :func:`wisdoms.privacy.release.release` checks as the team's wording for an
+    output made from the run folder alone (a panel pack), without re-reading the codebook."""
+    from ..codebook import Codebook
+    from ..models import Code
+
+    book = run.themes.get("codebook") or {}
+    names: dict[str, str] = {}
+    for entry in [*(book.get("coverage") or []), *(c for t in run.themes.get("themes") or [] for c in t.get("codes") or [])]:
+        if isinstance(entry, dict) and entry.get("id"):
+            names.setdefault(str(entry["id"]), str(entry.get("name") or ""))
+    path = ((run.manifest.get("inputs") or {}).get("codebook") or {}).get("path")
+    return Codebook(codes=tuple(Code(cid, name, "") for cid, name in names.items()), name=str(book.get("name") or ""),
+                    path=str(path) if path else None)
+
+
 def read_inputs(run: RunFolder, *, transcripts: str | Path | None = None, codebook: str | Path | None = None) -> tuple[list[Any], Any]:
     """Re-read the run's transcripts and codebook, checking their hashes against the manifest
     (:func:`wisdoms.results.read_run_inputs`).
