@@ -384,7 +384,7 @@ def test_run_says_on_screen_whether_the_codebook_fits(five_conversations: Path, 
     out = capsys.readouterr().out
     fit = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))["codebook_fit"]
     assert code == 0 and fit["summary"] and f"Codebook check: {fit['summary']}\n" in out
-    assert fit["fits"] == ("does not fit" not in fit["summary"]) and fit["codes"] == 13
+    assert fit["fits"] == ("does not suit" not in fit["summary"]) and fit["codes"] == 13
 
 
 def test_the_codebook_is_found_beside_the_transcripts_never_in_the_working_directory(

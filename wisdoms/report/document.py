@@ -110,8 +110,6 @@ def _overview(v: ReportView, chart: Any) -> Section:
                         "raised each (people, not passages). Each is a candidate until people check it.",)))
     if v.prevalence_note:
         blocks.append(Para((v.prevalence_note,), "note"))
-    if v.codebook_note:
-        blocks.append(_codebook_check(v))
     top, rest = ranked[:GLANCE_THEMES], ranked[GLANCE_THEMES:]
     bars = [(t.label, t.people) for t in top]
     named = "The themes" if not rest else f"The {len(top)} themes raised by the most people"
@@ -124,6 +122,8 @@ def _overview(v: ReportView, chart: Any) -> Section:
         drawn = chart(bars, total, title=title, alt=alt, chart_id="glance")
         blocks.append(Figure(drawn, f"{title} (bars in people; the list below gives each theme's words).", table,
                              anchor="glance-chart"))
+    if v.codebook_note:  # under the chart, so the first screen shows every theme and its count of people
+        blocks.append(_codebook_check(v))
     for t in top:
         lines: list[Rich] = [(Span(_people(t.people, total), "strong"),
                               f" · {_plural(t.theme.passages, 'passage')} · theme {t.theme.id}")]
