@@ -25,6 +25,7 @@ from wisdoms.codebook import (
     read_review_sheet,
     save_codebook,
     save_decisions,
+    undescribed,
     write_review_sheet,
 )
 from wisdoms.errors import CodebookError
@@ -137,6 +138,27 @@ def test_jsonl_and_qdc_errors_name_the_line(tmp_path):
                    '</Description></Code>\n</Codes></CodeBook>\n')
     with pytest.raises(CodebookError, match=r"bad\.qdc:3: code number 1 has a missing or invalid id '-bad'"):
         load_codebook(qdc)
+
+
+def test_a_jsonl_codebook_exported_with_label_ids_and_no_definitions_is_read(tmp_path, caplog):
+    """As MAXQDA-coded studies export it: ids are code paths ("Purposes > Feature engineering"), parents name them,
+    most codes have no definition. Read as it is: ids made from the labels (parents follow), a definition that says
+    it is missing, and a warning naming the file; not refused with 76 ids to edit by hand."""
+    jl = tmp_path / "exported.jsonl"
+    items = [{"id": "Explainability purposes", "name": "Explainability purposes", "parent": None,
+              "definition": "Why people use explainability."},
+             {"id": "Explainability purposes > Guiding feature engineering", "name": "Guiding feature engineering",
+              "parent": "Explainability purposes", "definition": None},
+             {"id": "Pain points", "name": "Pain points", "parent": None, "definition": ""}]
+    jl.write_text("".join(json.dumps(i) + "\n" for i in items))
+    with caplog.at_level("WARNING"):
+        book = load_codebook(jl)
+    ids = [c.id for c in book.codes]
+    assert ids == ["explainability-purposes", "explainability-purposes-guiding-feature-engineering", "pain-points"]
+    assert book.codes[1].parent == "explainability-purposes"
+    assert book.codes[1].definition.startswith("Guiding feature engineering (imported from exported.jsonl without")
+    assert undescribed(book) == ["Guiding feature engineering", "Pain points"]
+    assert "exported.jsonl: 3 code ids are labels" in caplog.text
 
 
 def test_zero_shot_matching_uses_examples_and_exclusions(book):
@@ -356,6 +378,9 @@ def test_every_validation_error_names_file_and_line_in_every_table_format(tmp_pa
     rows, (yaml_line, table_row, jsonl_line), words = _BAD[kind]
     _raw_files(tmp_path, [Code(i, n, d, parent=p) for i, n, d, p in rows])
     line = {".yaml": yaml_line, ".csv": table_row, ".xlsx": table_row, ".jsonl": jsonl_line}[suffix]
+    if kind == "empty-definition" and suffix == ".jsonl":  # JSONL, like .qdc, is read as other tools export it
+        assert load_codebook(tmp_path / "bad.jsonl").get("b").definition.endswith("without a description).")
+        return
     with pytest.raises(CodebookError) as err:
         load_codebook(tmp_path / f"bad{suffix}")
     assert f"bad{suffix}:{line}:" in str(err.value) and words in str(err.value)

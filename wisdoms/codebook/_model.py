@@ -152,6 +152,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def valid_id(text: str) -> bool:
+    """Whether ``text`` is a code id: letters of any script, digits, ``-``, ``_``, ``.``, starting with a letter or digit."""
+    return bool(_ID.match(text))
+
+
 def _code_from(item: Any, *, path: Path | None, line: int | None, index: int) -> Code:
     where: dict[str, Any] = {"path": path, "line": line}
     if not isinstance(item, dict):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
+import logging
 import re
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,9 @@ from .._files import clear_read_errors, read_jsonl, write_bytes, write_text
 from .._tables import GuardedWriter, append_row, read_csv_rows, read_xlsx_rows
 from ..errors import CodebookError
 from ..models import Code
-from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, validate
+from ._model import Codebook, _code_from, codebook_to_dict, load_yaml_codebook, valid_id, validate
+
+log = logging.getLogger(__name__)
 
 QDC_NAMESPACE = "urn:QDA-XML:codebook:1.0"
 #: Namespace of the uuid5 GUIDs, so a code id always gets the same GUID in every export.
@@ -138,6 +142,47 @@ def _slug(text: str) -> str:
     return re.sub(r"[\W_]+", "-", text.casefold()).strip("-") or "code"
 
 
+def derived_ids(labels: Sequence[str]) -> dict[str, str]:
+    """Short, unique ids for the code labels among ``labels`` that are not ids (a code's path as another tool
+    exports it, "Explainability purposes > Guiding feature engineering"): each label's words joined by ``-``
+    (:func:`_slug`), cut at a word boundary, with ``-2``, ``-3`` ... where two would be the same."""
+    used = {label for label in labels if valid_id(label)}
+    out: dict[str, str] = {}
+    for label in labels:
+        if not label or valid_id(label) or label in out:
+            continue
+        base = _slug(label)
+        if len(base) > 60:
+            base = base[:61].rsplit("-", 1)[0] or base[:60]
+        new, n = base, 2
+        while new in used:
+            new, n = f"{base}-{n}", n + 1
+        used.add(new)
+        out[label] = new
+    return out
+
+
+def _with_derived_ids(items: list[tuple[int, dict[str, Any]]], path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """``items`` with ids that are labels replaced by :func:`derived_ids` (and ``parent`` references to them), saying
+    so once: a codebook exported by another tool is read as it is, not refused for 76 ids to edit by hand."""
+    labels = [str(item.get("id")).strip() for _n, item in items if item.get("id") not in (None, "")]
+    made = derived_ids(labels)
+    if not made:
+        return items
+    first = next(iter(made.items()))
+    log.warning("%s: %d code ids are labels, not short ids (e.g. %r); ids were made from them (%r); "
+                "'wisdoms codebook convert' writes a codebook that keeps them", path, len(made), *first)
+    out = []
+    for number, item in items:
+        item = dict(item)
+        if str(item.get("id")).strip() in made:
+            item["id"] = made[str(item["id"]).strip()]
+        if item.get("parent") not in (None, "") and str(item["parent"]).strip() in made:
+            item["parent"] = made[str(item["parent"]).strip()]
+        out.append((number, item))
+    return out
+
+
 def _read_jsonl(path: Path) -> list[Code]:
     """The benchmark layout: one JSON object a line; ``parent`` may name a category, not a code."""
     items: list[tuple[int, dict[str, Any]]] = []
@@ -146,6 +191,11 @@ def _read_jsonl(path: Path) -> list[Code]:
             raise CodebookError("a line is not a JSON object", path=path, line=number,
                                 hint='write {"id": ..., "name": ..., "definition": ...}')
         items.append((number, item))
+    items = _with_derived_ids(items, path)
+    # a code another tool exported without a definition is read with one that says so (as from a .qdc)
+    items = [(n, {**item, "definition": undescribed_definition(str(item.get("name") or item.get("id")), path.name)})
+             if not str(item.get("definition") or "").strip() and item.get("status", "active") == "active" else (n, item)
+             for n, item in items]
     ids = {str(item.get("id")) for _n, item in items}
     names = {str(item.get("name", "")).casefold(): str(item.get("id")) for _n, item in items}
     groups: dict[str, list[str]] = {}
