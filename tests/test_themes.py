@@ -588,6 +588,14 @@ def test_quotes_and_titles_stand_on_their_own() -> None:
     text2 = "Yeah, I waited nine months for a letter from the housing office."
     s, e = standalone_span(text2)
     assert text2[s:e] == "I waited nine months for a letter from the housing office."
+    # a one-word answer to a question the reader does not see, and a leading transcription mark, are left out
+    text3 = "Badly. [laughs] I didn't trust her at first, like why would I? I was horrible to her."
+    s, e = standalone_span(text3)
+    assert text3[s:e] == "I didn't trust her at first, like why would I? I was horrible to her."
+    assert standalone_span("Nobody came. Finally I said please.") == (0, len("Nobody came. Finally I said please."))
+    assert standalone_span("Badly.") == (0, 6)
+    assert opening_penalty("Classic. But he found me the week after.") == 1  # a weaker quote than a clean start
+    assert opening_penalty("Nobody came. Finally I said please.") == 0
     assert opening_penalty("And he said no") == 2 and opening_penalty("He gave me his number.") == 1
     assert opening_penalty("The door never locked") == 0
     assert not is_title_phrase("I don't know if there'd be an option to like")

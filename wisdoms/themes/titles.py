@@ -31,7 +31,8 @@ TITLE_WORDS = (3, 14)
 TITLE_CANDIDATES = 12
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
-_LEAD = re.compile(r"^(?:(?:yeah|yes|yep|well|oh|um|uh|erm|er|okay|ok|right|so|like|no|mm|hmm)\b[,.!]*\s+)+", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:(?:(?:yeah|yes|yep|well|oh|um|uh|erm|er|okay|ok|right|so|like|no|mm|hmm)\b|\[[^\]\n]{1,30}\])"
+                   r"[,.!]*\s+)+", re.IGNORECASE)
 
 
 def sentences_of(text: str) -> list[tuple[int, int]]:
@@ -57,10 +58,14 @@ def _first_word(text: str) -> str:
 
 
 def opening_penalty(text: str) -> int:
-    """0: starts cleanly; 1: starts by pointing back ("He ..."); 2: starts mid-thought ("And ...", "[laughs] ...")."""
+    """0: starts cleanly; 1: starts by pointing back ("He ...") or with a one-word answer to a question the reader
+    does not see ("Classic. But he ..."); 2: starts mid-thought ("And ...", "[laughs] ...")."""
     if text.lstrip()[:1] in ("[", "(", ",", ";", "-", "…") or _first_word(text) in CONNECTIVES:
         return 2
-    return 1 if _first_word(text) in BACK_REFERENCES else 0
+    if _first_word(text) in BACK_REFERENCES:
+        return 1
+    spans = sentences_of(text)
+    return 1 if len(spans) > 1 and len(MARKER_PATTERN.sub(" ", text[slice(*spans[0])]).split()) == 1 else 0
 
 
 def _trim_lead(text: str, start: int, end: int) -> int:
@@ -75,13 +80,16 @@ def standalone_span(text: str) -> tuple[int, int]:
     """The sentence-aligned span of ``text`` that best stands on its own, as offsets into ``text``.
 
     Leading and trailing sentences with no content ("Yeah.", "Mm.") are dropped, then leading sentences that
-    open mid-thought while a later one opens cleanly, and a leading filler before a capital letter ("Yeah, I
-    ..."). Never empty: the whole text when nothing better is found.
+    open mid-thought while a later one opens cleanly, a leading one-word answer to a question the reader does not
+    see ("Badly. I didn't trust her ...": only when more follows), and a leading filler or transcription mark
+    before a capital letter ("Yeah, I ...", "[laughs] I ..."). Never empty: the whole text when nothing better
+    is found.
     """
     spans = [(s, e) for s, e in sentences_of(text) if content_free_reason(text[s:e]) is None]
     if not spans:
         return 0, len(text)
-    starts = [i for i, (s, e) in enumerate(spans) if opening_penalty(text[_trim_lead(text, s, e):e]) == 0]
+    starts = [i for i, (s, e) in enumerate(spans) if opening_penalty(text[_trim_lead(text, s, e):e]) == 0
+              and not (i < len(spans) - 1 and len(MARKER_PATTERN.sub(" ", text[s:e]).split()) == 1)]
     first = starts[0] if starts and starts[0] < len(spans) else 0
     begin = _trim_lead(text, spans[first][0], spans[first][1])
     return begin, spans[-1][1]
