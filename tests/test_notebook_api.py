@@ -84,6 +84,26 @@ def test_frames_hold_the_quoted_words_and_nullable_theme_ids(analysis) -> None: 
     assert set(passages["theme"].dropna()) <= {t.id for t in analysis.themes}
 
 
+def test_group_grid_hides_every_count_under_five_and_shows_no_small_group() -> None:
+    """As the reports do: 0 is hidden like any count under 5, and a group of fewer than 5 people is no column."""
+    from types import SimpleNamespace
+
+    from wisdoms.models import Passage, Theme
+    from wisdoms.plots import by_group
+
+    people = ({f"m{i}": {"gender": "Man"} for i in range(6)} | {f"w{i}": {"gender": "Woman"} for i in range(5)}
+              | {"x0": {"gender": "Non-binary"}})
+    passages = [Passage(id=f"t#{n}-{n + 1}", transcript="t", participant=p, start=n, end=n + 1, text="x", turn=n)
+                for n, p in enumerate(people)]
+    counted = tuple(p for p in people if p != "x0")
+    theme = Theme(id=0, label="“A theme”", keywords=(), passage_ids=tuple(p.id for p in passages), participants=11,
+                  participant_ids=counted)
+    grid = by_group(SimpleNamespace(themes=[theme], passages=passages, participants=people), by="gender")
+    assert [t.get_text() for t in grid.axes[0].get_xticklabels()] == ["Man", "Woman"]
+    # Non-binary's 0 is hidden, so the next smallest (Woman, 5) is too: 6 + 5 beside 11 would give it away.
+    assert [t.get_text() for t in grid.axes[0].texts] == ["6", "<5"]
+
+
 @pytest.mark.slow
 def test_plots_are_figures_counted_in_people(analysis) -> None:  # noqa: ANN001
     from matplotlib.figure import Figure
@@ -95,9 +115,8 @@ def test_plots_are_figures_counted_in_people(analysis) -> None:  # noqa: ANN001
                          key=lambda t: (-t.participants, t.id))[:5]
     assert [b.get_width() for b in bars] == [t.participants for t in open_themes]
 
-    grid = analysis.plot_groups(by="area")
-    cells = [t.get_text() for t in grid.axes[0].texts]
-    assert cells and all(c == "<5" or c == "0" or int(c) >= 5 for c in cells)
+    with pytest.raises(WisdomsError, match="every area group has fewer than 5 people"):
+        analysis.plot_groups(by="area")  # these 5 sample conversations: no group of 5 people
     shown = analysis.plot_groups(by="area", suppress=False)
     assert "<5" not in [t.get_text() for t in shown.axes[0].texts]
     with pytest.raises(WisdomsError, match="no participant has the attribute 'shoe_size'"):

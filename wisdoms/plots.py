@@ -9,7 +9,7 @@ out, as in the reports. matplotlib is imported when a figure is first drawn.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -120,13 +120,18 @@ def by_group(analysis: Plottable, *, by: str | None = None, top: int | None = 20
         by: The participant attribute (default: ``group``, ``area``, ``service`` or ``region``, else the
             first attribute with 2 to 12 values).
         top: Only the ``top`` themes heard from the most people.
-        suppress: Show counts under 5 people as ``<5`` with no shade, as the reports do (for a figure
-            that may be shared); ``False`` shows every count (the researcher's own view).
+        suppress: As the reports do (for a figure that may be shared): every count under 5 people, 0
+            included, shows as ``<5`` with no shade, and the next smallest in its row too where only one would
+            be; a group of fewer than 5 people is no column. ``False`` shows every count (the researcher's own
+            view).
 
     Raises:
-        WisdomsError: ``by`` is not an attribute of any participant, or none makes groups.
+        WisdomsError: ``by`` is not an attribute of any participant, or none makes groups; with ``suppress``,
+            every group of ``by`` has fewer than 5 people.
     """
     import numpy as np
+
+    from .report.view import breakdown
 
     by, group = group_of(analysis, by)
     themes = sorted(_open(analysis.themes), key=lambda t: (-t.participants, t.id))[: top or None]
@@ -137,7 +142,19 @@ def by_group(analysis: Plottable, *, by: str | None = None, top: int | None = 20
     for i, t in enumerate(themes):
         for pid in t.counted(who):
             counts[i, column[group.get(pid, "not recorded")]] += 1
-    hidden = (counts > 0) & (counts < SMALL_NUMBER) if suppress else np.zeros_like(counts, dtype=bool)
+    hidden = np.zeros_like(counts, dtype=bool)
+    if suppress:
+        for i in range(len(themes)):
+            cells = {r.group: r.suppressed for r in breakdown({g: int(counts[i, j]) for j, g in enumerate(groups)},
+                                                              hide_zero=True)}
+            hidden[i] = [cells[g] for g in groups]
+        sizes = Counter(group.values())
+        keep = [j for j, g in enumerate(groups) if sizes[g] >= SMALL_NUMBER]  # a small group is never a column
+        if not keep:
+            raise WisdomsError(f"every {by.replace('_', ' ')} group has fewer than {SMALL_NUMBER} people: a shared "
+                               "figure would show nothing", hint="choose another attribute with by=..., or "
+                               "suppress=False for your own view")
+        groups, counts, hidden = [groups[j] for j in keep], counts[:, keep], hidden[:, keep]
     shade = np.where(hidden, 0, counts)
     fig = _figure(2.5 + 1.1 * len(groups), 1.2 + 0.35 * max(len(themes), 1))
     ax = fig.add_subplot()
