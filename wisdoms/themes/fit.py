@@ -432,6 +432,8 @@ def find_themes(
     weights = np.asarray([len(u) for u in units], dtype=np.float64)
     labels = split_oversized(labels, vectors, weights, cap=settings.max_theme_share, seed=settings.seed)
     labels, nearest, cosine = attach_outliers(labels, vectors, eligible=long_enough)
+    # units that joined may take a sub-theme past the cap again (with a codebook, serdif at seed 2: 28%)
+    labels = split_oversized(labels, vectors, weights, cap=settings.max_theme_share, seed=settings.seed)
     # sub-themes numbered by size; themes from grouping their centres
     sizes = {int(c): float(weights[labels == c].sum()) for c in np.unique(labels) if c >= 0}
     sub_order = sorted(sizes, key=lambda c: (-sizes[c], c))
