@@ -241,6 +241,33 @@ def test_learned_matcher_reads_the_words_the_embedding_blurs(tmp_path):
     assert np.ptp(meaning_only[:, ids.index("alpha")]) < 0.05
 
 
+def _topic_embed(texts):
+    """Codebook descriptors on axes 0 (alpha) and 1 (beta); parking answers along axis 2 and rude ones along axis 4,
+    neither of which the codebook describes; each text a little apart from the others."""
+    out = []
+    for t in texts:
+        low = t.lower()
+        axis = 0 if "alpha" in low else 1 if "beta" in low else 2 if "parking" in low else 4 if "rude" in low else 3
+        out.append(_unit(E[axis] + 0.05 * np.random.default_rng(sum(map(ord, t))).standard_normal(DIM)))
+    return np.stack(out).astype(np.float32)
+
+
+def test_confirmed_answers_become_examples_of_their_codes(tmp_path):
+    book = _book(tmp_path)
+    probes = ["parking again", "so rude again"]
+    plain = CodeMatcher(book, Settings()).fit(_topic_embed)
+    zero = plain.score(_topic_embed(probes), probes)[0]
+    assert not plain.assigned(zero).any()  # the codebook alone codes neither
+    taught = CodeMatcher(book, Settings(learned_lexical=False), decisions=_word_decisions()).fit(_topic_embed)
+    assert taught.confirmed_examples_ == len(_PARKING) + len(_RUDE)
+    assert [d.text for d in taught.positives_ if d.label == "confirmed example 1"] == [_PARKING[0], _RUDE[0]]
+    scores, evidence = taught.score(_topic_embed(probes), probes)
+    assert np.argmax(scores, axis=1).tolist() == [0, 1] and scores.max(axis=1).min() >= Settings().learned_threshold
+    # the evidence names the confirmed answer the text was closest to, not a codebook descriptor
+    assert evidence[0][0].descriptor.startswith("confirmed example ")
+    assert "closest to: confirmed example " in evidence[1][1].words()
+
+
 def test_lexical_learning_can_be_switched_off(tmp_path):
     book = _book(tmp_path)
     off = CodeMatcher(book, Settings(learned_lexical=False), decisions=_word_decisions()).fit(_blurred_embed)

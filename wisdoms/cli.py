@@ -501,7 +501,8 @@ def _say_what_was_learned(matcher) -> None:  # noqa: ANN001
     print(f"Learned from {matcher.learned_from_}, checked by cross-validation on them (mean F1 per code: "
           + ", ".join(f"{name} {value:.2f}" for name, value in f1.items()) + "):")
     for kind, codes in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-        what = "the codebook alone (learning did not help them)" if kind == "codebook" else kind
+        what = ("the codebook, with their confirmed answers as examples (the regressions did not help them)"
+                if kind == "codebook" else kind)
         print(f"  {len(codes)} code(s) use {what}: {', '.join(codes[:8])}{', ...' if len(codes) > 8 else ''}")
 
 

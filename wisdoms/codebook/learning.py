@@ -142,16 +142,22 @@ MIN_GAIN = 0.1
 Assigner = Callable[[NDArray[np.float32]], NDArray[np.bool_]]
 
 
+def cv_folds(n: int, folds: int = CV_FOLDS, seed: int = 0) -> NDArray[np.int64]:
+    """The cross-validation fold of each of ``n`` decided texts (:class:`CodeLearner` checks on these folds; the
+    matcher scores the codebook component of each fold with the confirmed examples of the others)."""
+    return np.asarray(np.random.default_rng(seed).permutation(n) % max(2, min(folds, n)), dtype=np.int64)
+
+
 @dataclass
 class CodeLearner:
     """Codes learned from decided texts, each using only the components that held up when checked.
 
-    Three components score a text for a code: ``codebook`` (the matcher's zero-shot score turned into a
-    probability by one logistic curve shared by all codes, fitted on the decided texts: it keeps the zero-shot
-    ranking of codes), ``meaning`` (a regression per code over the embedding, the codebook's descriptors as
-    down-weighted examples) and ``wording`` (the same over the embedding and the text's word and character
-    n-grams, :class:`LexicalFeatures`). A combination of :data:`COMBINATIONS` scores with the mean of its
-    components' probabilities.
+    Three components score a text for a code: ``codebook`` (the matcher's zero-shot score, with the confirmed texts
+    among the code's examples, turned into a probability by one logistic curve shared by all codes, fitted on the
+    decided texts: it keeps the zero-shot ranking of codes; ``z`` is given scored out of fold, :func:`cv_folds`),
+    ``meaning`` (a regression per code over the embedding, the codebook's descriptors as down-weighted examples) and
+    ``wording`` (the same over the embedding and the text's word and character n-grams, :class:`LexicalFeatures`). A
+    combination of :data:`COMBINATIONS` scores with the mean of its components' probabilities.
 
     :meth:`fit` scores every decided text with components trained without it (``folds``-fold cross-validation),
     assigns codes as the matcher will (``assign``), and measures each code's F1 on the decided texts. The
@@ -198,7 +204,7 @@ class CodeLearner:
         self.lexical_ = LexicalFeatures().fit(list(texts) + list(prior_texts)) if self.wording else None
         words = self.lexical_.transform(list(texts), x) if self.lexical_ is not None else None
         prior_words = self.lexical_.transform(list(prior_texts), prior_x) if self.lexical_ is not None else None
-        folds = np.random.default_rng(self.seed).permutation(n) % max(2, min(self.folds, n))
+        folds = cv_folds(n, self.folds, self.seed)
         held = {name: np.full((n, k), np.nan) for name in components}
         for f in np.unique(folds):
             train, test = folds != f, folds == f

@@ -7,7 +7,9 @@ the descriptors themselves (which calibrates codes against each other). Exclusio
 A text's codes depend only on the text, the codebook and the decisions: never on the other texts of the batch
 it arrives in. With confirmed or rejected examples, each code is learned (:class:`.learning.CodeLearner`): its
 zero-shot score calibrated on the decided texts, a regression over the embedding, and one over the embedding and
-the words, each kept or dropped per code by cross-validation on the decisions. Given the texts being scored, a
+the words, each kept or dropped per code by cross-validation on the decisions. Every confirmed text also joins its
+code's examples ("confirmed example N") for the zero-shot score, as a team would add it to the codebook; in the
+cross-validation a decided text is scored with the other folds' confirmed examples only. Given the texts being scored, a
 text of several clauses is also scored clause by clause (:mod:`.clauses`), each code keeping its best.
 
 Learning from the batch being coded (``settings.learn_from_corpus``, off by default) is the one exception to
@@ -39,7 +41,7 @@ from .classifier import Classifier
 from .clauses import clause_spans, keep_best_clause
 from .decisions import Decision
 from .evidence import Evidence
-from .learning import CodeLearner, clearest_rows
+from .learning import CodeLearner, clearest_rows, cv_folds
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,15 @@ class _Descriptor:
     text: str
 
 
+@dataclass
+class _Described:
+    """Descriptors a zero-shot score compares texts with (rows of ``vectors``), and the classifier trained on them."""
+
+    positives: list[_Descriptor]
+    vectors: NDArray[np.float32]
+    model: Classifier | None
+
+
 def descriptors_of(codebook: Codebook) -> tuple[list[_Descriptor], list[_Descriptor]]:
     """The texts that describe each active code (column order of :attr:`Codebook.active`), for and against.
 
@@ -160,6 +171,16 @@ def descriptors_of(codebook: Codebook) -> tuple[list[_Descriptor], list[_Descrip
         if code.exclude:
             negatives.append(_Descriptor(i, "exclusion note", code.exclude))
     return positives, negatives
+
+
+def _descriptor_classifier(vectors: NDArray[np.float32], labels: NDArray[np.int64]) -> Classifier | None:
+    """The zero-shot classifier: a class-balanced logistic regression from descriptor vectors to their codes
+    (``None`` with fewer than two codes)."""
+    if len(set(labels.tolist())) < 2:
+        return None
+    from sklearn.linear_model import LogisticRegression
+
+    return Classifier.of(LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(vectors, labels))
 
 
 def assign(scores: NDArray[np.float32], *, threshold: float, margin: float, max_codes: int,
@@ -194,9 +215,9 @@ class CodeMatcher:
 
     After :meth:`fit`: ``codes_`` (the active codes, the score columns), ``learner_`` (the
     :class:`.learning.CodeLearner`, or ``None`` when scores are zero-shot), ``learned_from_`` (``"decisions"``
-    or ``""``), ``self_trained_rows_`` (corpus rows the zero-shot
-    classifier was self-trained on; 0 unless ``settings.learn_from_corpus``), ``corpus_rows_`` (corpus texts
-    added in a second round of learning) and ``embed_`` (the embed function, for clauses).
+    or ``""``), ``confirmed_examples_`` (confirmed texts added to their codes' examples), ``self_trained_rows_``
+    (corpus rows the zero-shot classifier was self-trained on; 0 unless ``settings.learn_from_corpus``),
+    ``corpus_rows_`` (corpus texts added in a second round of learning) and ``embed_`` (the embed function, for clauses).
     """
 
     codebook: Codebook
@@ -254,6 +275,7 @@ class CodeMatcher:
             self._fit_descriptor_classifier()
             if learn_from_corpus and len(corpus) >= MIN_SELF_TRAIN_ROWS and self.descriptor_model_ is not None:  # type: ignore[arg-type]
                 self._self_train(np.asarray(corpus, dtype=np.float32))
+        self.book_ = _Described(list(positives), self.positive_vectors_, self.descriptor_model_)
         self._fit_learned(index, corpus if learn_from_corpus else None,
                           corpus_texts if learn_from_corpus else None)
         return self
@@ -262,15 +284,7 @@ class CodeMatcher:
         return np.array([d.code for d in self.positives_], dtype=np.int64)
 
     def _fit_descriptor_classifier(self) -> None:
-        self.descriptor_model_ = None
-        labels = self._descriptor_labels()
-        if len(set(labels.tolist())) < 2:
-            return
-        from sklearn.linear_model import LogisticRegression
-
-        self.descriptor_model_ = Classifier.of(LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced").fit(
-            self.positive_vectors_, labels
-        ))
+        self.descriptor_model_ = _descriptor_classifier(self.positive_vectors_, self._descriptor_labels())
 
     def _self_train(self, corpus: NDArray[np.float32]) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -289,6 +303,7 @@ class CodeMatcher:
                      corpus_texts: Sequence[str] | None) -> None:
         self.learner_: CodeLearner | None = None
         self.learned_from_ = ""
+        self.confirmed_examples_ = 0
         self.corpus_rows_ = 0
         k = len(self.codes_)
         pool = (corpus, corpus_texts) if corpus is not None and corpus_texts is not None else None
@@ -325,21 +340,52 @@ class CodeMatcher:
         """Fit :class:`CodeLearner` on decided texts; ``False`` (nothing learned) when no code has an example and
         a counter-example among them and its descriptors."""
         k = len(self.codes_)
-        labels = self._descriptor_labels()
+        book = self.book_
+        labels = np.array([d.code for d in book.positives], dtype=np.int64)
         prior_y = labels[:, None] == np.arange(k)[None, :]
         learnable = (y & use).any(axis=0) | prior_y.any(axis=0)
         if not ((~y & use).any(axis=0) & learnable).any():
             self.learner_ = None
             return False
-        z, _ = self._zero_shot(x)
         s = self.settings
+        # The codebook component: each confirmed text joins its code's examples. A decided text's zero-shot score
+        # is taken with the confirmed examples of the other cross-validation folds only (never its own), so the
+        # check on the decisions stays honest; new texts are scored with all of them.
+        confirmed = np.argwhere(y & (w >= 1)[:, None])  # (row, code) of each confirmation (not corpus rows)
+        folds = cv_folds(len(x), seed=s.seed)
+        z = np.zeros((len(x), k), dtype=np.float32)
+        for f in np.unique(folds):
+            held = folds == f
+            z[held] = self._zero_shot(x[held], self._with_examples(x, texts, confirmed[~held[confirmed[:, 0]]]))[0]
 
         def rule(scores: NDArray[np.float32]) -> NDArray[np.bool_]:
             return assign(scores, threshold=s.learned_threshold, margin=s.code_margin, max_codes=s.max_codes_per_passage)
 
         self.learner_ = CodeLearner(rule, wording=s.learned_lexical, seed=s.seed).fit(
-            z, x, texts, y, w, use, self.positive_vectors_, [p.text for p in self.positives_], prior_y)
+            z, x, texts, y, w, use, book.vectors, [p.text for p in book.positives], prior_y)
+        every = self._with_examples(x, texts, confirmed)
+        self.positives_, self.positive_vectors_, self.descriptor_model_ = every.positives, every.vectors, every.model
+        self.confirmed_examples_ = len(confirmed)
         return True
+
+    def _with_examples(self, x: NDArray[np.float32], texts: Sequence[str], pairs: NDArray[np.int64]) -> _Described:
+        """The codebook's descriptors plus decided texts as examples ("confirmed example N" of each code):
+        ``pairs`` holds (row of ``x``, code) pairs. The zero-shot classifier is retrained on them too, unless it was
+        self-trained on the batch (it is then kept)."""
+        book = self.book_
+        if not len(pairs):
+            return book
+        count = [0] * len(self.codes_)
+        added = []
+        for row, code in pairs.tolist():
+            count[code] += 1
+            added.append(_Descriptor(code, f"confirmed example {count[code]}", texts[row]))
+        positives = book.positives + added
+        vectors = np.vstack([book.vectors, x[pairs[:, 0]]]).astype(np.float32)
+        model = book.model
+        if not self.self_trained_rows_ and not self.reused_classifier_:
+            model = _descriptor_classifier(vectors, np.array([d.code for d in positives], dtype=np.int64))
+        return _Described(positives, vectors, model)
 
     def _second_round(self, corpus: NDArray[np.float32], corpus_texts: Sequence[str], learned: Mapping[str, int],
                       x: NDArray[np.float32], texts: list[str], y: NDArray[np.bool_], w: NDArray[np.float64],
@@ -378,25 +424,29 @@ class CodeMatcher:
         return [(c.id, combo, bool(checked))
                 for c, combo, checked in zip(self.codes_, self.learner_.chosen_, self.learner_.checked_.tolist())]
 
-    def _zero_shot(self, vectors: NDArray[np.float32]) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
-        """Zero-shot scores, and for each cell the index (in :attr:`positives_`) of the closest descriptor."""
+    def _zero_shot(self, vectors: NDArray[np.float32], described: _Described | None = None
+                   ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+        """Zero-shot scores, and for each cell the index (in :attr:`positives_`) of the closest descriptor;
+        ``described`` compares with other descriptors than :attr:`positives_` (and their classifier)."""
+        positives, described_vectors, model = (described.positives, described.vectors, described.model) if described \
+            else (self.positives_, self.positive_vectors_, self.descriptor_model_)
         n, k = len(vectors), len(self.codes_)
-        sims = vectors @ self.positive_vectors_.T
+        sims = vectors @ described_vectors.T
         prior = np.full((n, k), -1.0, dtype=np.float32)
         pool = np.zeros((n, k), dtype=np.float32)
         closest = np.zeros((n, k), dtype=np.int64)
         for c in range(k):
-            cols = [j for j, d in enumerate(self.positives_) if d.code == c]
+            cols = [j for j, d in enumerate(positives) if d.code == c]
             prior[:, c] = sims[:, cols[0]]  # "name: definition" comes first
-            others = [j for j in cols if self.positives_[j].label not in ("definition", "name")] or cols[:1]
+            others = [j for j in cols if positives[j].label not in ("definition", "name")] or cols[:1]
             block = sims[:, others]
             top = -np.sort(-block, axis=1)[:, :_TOP_DESCRIPTORS]
             pool[:, c] = top.mean(axis=1)
             closest[:, c] = np.asarray(cols)[np.argmax(sims[:, cols], axis=1)]
         scores = _POOL_WEIGHT * pool + (1 - _POOL_WEIGHT) * prior
-        if self.descriptor_model_ is not None:
+        if model is not None:
             proba = np.zeros((n, k), dtype=np.float32)
-            proba[:, self.descriptor_model_.classes] = self.descriptor_model_.predict_proba(vectors)
+            proba[:, model.classes] = model.predict_proba(vectors)
             scores = (1 - _LR_WEIGHT) * scores + _LR_WEIGHT * proba
         if self.negatives_:
             neg = vectors @ self.negative_vectors_.T
