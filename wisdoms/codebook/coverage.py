@@ -106,10 +106,19 @@ def _slug(text: str) -> str:
     return slug.strip("-") or "code"
 
 
+def _unquoted(title: str) -> str:
+    """A title without the quotation marks around it; marks inside it, a quote a participant quoted ("it's
+    “sorry, it's gone”"), stay whole."""
+    text = title.strip()
+    for opening, closing in (("“", "”"), ('"', '"')):
+        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
+            return text[1:-1].strip()
+    return text
+
+
 def _quoted(title: str) -> str:
     """A title in curly quotation marks (once)."""
-    bare = title.strip().strip("“”\"").strip()
-    return f"“{bare}”"
+    return f"“{_unquoted(title)}”"
 
 
 def theme_gist(title: str, subtitles: Sequence[str] = (), keywords: Sequence[str] = (), *, most: int = 4) -> str:
@@ -153,7 +162,7 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
             continue
         members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
         keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
-        title = theme.label.strip().strip("“”\"").strip()
+        title = _unquoted(theme.label)
         titled = theme.title_source != "keywords" and bool(title) and not screen(title)
         if titled:
             label = title  # the theme's own title: a member's words, or a panel's name
