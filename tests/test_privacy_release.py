@@ -96,6 +96,10 @@ def test_the_codebook_is_checked_as_the_teams_wording_with_strong_detectors_only
         message = str(caught.value)
         assert f"{found}" in message and "in the code name gatekeeping" in message
         assert "the codebook's wording (/study/codebook.jsonl): 1" in message
+    # Sentences of a real codebook (NHS framework): a verb that is also a given name, a category named in quotes.
+    assert not gate.check_team_texts([("code definition", "having to chase services themselves during transitions"),
+                                      ("code definition", "go under the 'Timeliness of care' sub-category")])
+    assert gate.check_team_texts([("code definition", "as Sarah Thompson said")]), "a capitalised full name blocks"
     # The team's wording excuses nothing in participants' own words (a .qdpx source, a transcript turn).
     with pytest.raises(ExportBlockedError, match="me and gatekeeping"):
         _release(gate, [ScanItem("a.qdpx source", "me and gatekeeping went down the shop", verbatim=True)],
