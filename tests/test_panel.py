@@ -541,3 +541,12 @@ def test_card_quotes_of_a_readable_whole_length_come_first():
     whole = {"text": "There's a group of us who kind of all came through care or the hostels or whatever, and we get it."}
     long = {"text": " ".join(["word"] * 90)}
     assert _standing_first([short, long, whole]) == [whole, short, long]
+
+
+def test_a_card_title_keeps_a_quote_the_participant_quoted_whole() -> None:
+    """A title ending in words the participant quoted keeps both closing marks on the card (as in the
+    suggested codes): stripping every mark at the ends left “It's “sorry, it's gone” with one missing."""
+    from wisdoms.panel.pack import _quoted
+
+    assert _quoted("“It's “sorry, it's gone””") == "“It's “sorry, it's gone””"
+    assert _quoted("Four beds in one room") == _quoted("“Four beds in one room”") == "“Four beds in one room”"

@@ -1,4 +1,5 @@
-"""Word lists shared by the stages that read words (segment's content-free talk, themes' keywords)."""
+"""Word lists and small text helpers shared by the stages that read words (segment's content-free talk, themes'
+keywords, titles quoted in codebooks and panel cards)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ ENGLISH_STOP_WORDS = frozenset(
     with within without would yet you your yours yourself yourselves
     """.split()
 )
+
+
+def unquoted(title: str) -> str:
+    """A title without the quotation marks around it; marks inside it, a quote a participant quoted ("it's
+    “sorry, it's gone”"), stay whole."""
+    text = title.strip()
+    for opening, closing in (("“", "”"), ('"', '"')):
+        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
+            return text[1:-1].strip()
+    return text

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .._files import write_text
+from .._words import unquoted
 from ..models import Code, CodeCoverage, Match, Passage, Quote, Theme
 from ._model import Codebook, codebook_to_dict, validate
 
@@ -106,19 +107,9 @@ def _slug(text: str) -> str:
     return slug.strip("-") or "code"
 
 
-def _unquoted(title: str) -> str:
-    """A title without the quotation marks around it; marks inside it, a quote a participant quoted ("it's
-    “sorry, it's gone”"), stay whole."""
-    text = title.strip()
-    for opening, closing in (("“", "”"), ('"', '"')):
-        if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
-            return text[1:-1].strip()
-    return text
-
-
 def _quoted(title: str) -> str:
     """A title in curly quotation marks (once)."""
-    return f"“{_unquoted(title)}”"
+    return f"“{unquoted(title)}”"
 
 
 def theme_gist(title: str, subtitles: Sequence[str] = (), keywords: Sequence[str] = (), *, most: int = 4) -> str:
@@ -162,7 +153,7 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
             continue
         members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
         keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
-        title = _unquoted(theme.label)
+        title = unquoted(theme.label)
         titled = theme.title_source != "keywords" and bool(title) and not screen(title)
         if titled:
             label = title  # the theme's own title: a member's words, or a panel's name

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._files import write_bytes, write_text
 from .._tables import GuardedWriter, append_row
+from .._words import unquoted
 from ..errors import OutputError, PanelError
 from ..models import CitationSet, Quote
 from ..privacy.release import ScanItem, release
@@ -145,7 +146,7 @@ def _words(theme: dict[str, Any]) -> str:
 
 
 def _quoted(title: str) -> str:
-    return "“" + title.strip().strip("“”\"").strip() + "”"
+    return "“" + unquoted(title) + "”"
 
 
 def _standing_first(quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
