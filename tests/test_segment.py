@@ -222,13 +222,18 @@ def test_a_survey_answer_is_content_free_only_without_words() -> None:
     assert content_free_reason("Nothing.") is not None
 
 
-def test_a_sentence_boundary_inside_a_word_moves_to_its_end_so_no_word_is_cut_in_two():
+def test_passages_never_meet_inside_a_word_so_the_report_counts_the_words_check_counts():
     """spaCy may end a sentence between ``No`` and ``?``: the passages then held one word more than the participant
     said (serdif: 44,074 in the report, 44,073 by ``wisdoms check``)."""
-    from wisdoms.segment import sentence_spans
+    from wisdoms.segment import whole_words
 
     text = "and the seep it had ... No? So it is the mean of the values."
     cut = text.index("?")
-    spans = sentence_spans(text, 0, len(text), [0, cut])
-    assert [text[s:e] for s, e, _ in spans] == ["and the seep it had ... No?", "So it is the mean of the values."]
-    assert sum(w for _, _, w in spans) == len(text.split())
+    fixed = whole_words(text, [(0, cut, 1), (cut, len(text), 2)])
+    assert [text[s:e] for s, e, _ in fixed] == ["and the seep it had ... No?", "So it is the mean of the values."]
+    assert sum(len(text[s:e].split()) for s, e, _ in fixed) == len(text.split())
+    assert whole_words("It was fine.", [(0, 11, 1), (11, 12, 1)]) == [(0, 12, 2)]  # only the rest of a word: joined
+    spaced = "No. That's the other thing."
+    assert whole_words(spaced, [(0, 3, 1), (4, len(spaced), 1)]) == [(0, 3, 1), (4, len(spaced), 1)]
+    marked = "[laughs]I went."  # a mark's edge is no word to cut
+    assert whole_words(marked, [(0, 8, 1), (8, len(marked), 1)]) == [(0, 8, 1), (8, len(marked), 1)]

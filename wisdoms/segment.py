@@ -160,9 +160,7 @@ def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -
     """``(start, end, words)`` of each sentence of ``text[start:end]`` given sentence start offsets.
 
     A boundary that falls inside a transcription marker (``[laughs]``) moves to the marker's start,
-    so markers are never cut; one inside a word (no space either side: spaCy may end a sentence between
-    ``No`` and ``?``) moves to that word's end, so a word is never cut in two and passages hold the
-    words ``wisdoms check`` counts; edges are trimmed of whitespace.
+    so markers are never cut; edges are trimmed of whitespace.
     """
     markers = [(m.start(), m.end()) for m in MARKER_PATTERN.finditer(text, start, end)]
     cuts: list[int] = []
@@ -171,9 +169,6 @@ def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -
             if m_start < b < m_end:
                 b = m_start
                 break
-        else:
-            while start < b < end and not text[b - 1].isspace() and not text[b].isspace():
-                b += 1
         if start < b < end and (not cuts or b > cuts[-1]):
             cuts.append(b)
     spans: list[tuple[int, int, int]] = []
@@ -182,6 +177,34 @@ def sentence_spans(text: str, start: int, end: int, boundaries: Sequence[int]) -
             words = len(MARKER_PATTERN.sub(" ", text[t_start:t_end]).split())
             spans.append((t_start, t_end, words))
     return spans
+
+
+def whole_words(text: str, passages: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """``(start, end, sentences)`` of consecutive passages of one paragraph, none ending inside a word.
+
+    spaCy may end a sentence between ``No`` and ``?``; where two passages meet there (no space between them, and
+    not at a transcription mark's edge), the word stays whole in the first, so passages hold the words
+    ``wisdoms check`` counts (serdif had one word more in its report). A passage left empty joins the one before.
+    """
+    out = [list(p) for p in passages]
+    edges = {e for m in MARKER_PATTERN.finditer(text) for e in (m.start(), m.end())}
+    i = 0
+    while i < len(out) - 1:
+        end, nxt = out[i][1], out[i + 1]
+        if end == nxt[0] and end not in edges and not text[end - 1].isspace() and not text[end].isspace():
+            cut = end
+            while cut < nxt[1] and not text[cut].isspace():
+                cut += 1
+            rest = cut
+            while rest < nxt[1] and text[rest].isspace():
+                rest += 1
+            if rest >= nxt[1]:  # the next passage was only the rest of the word
+                out[i] = [out[i][0], nxt[1], out[i][2] + nxt[2]]
+                del out[i + 1]
+                continue
+            out[i][1], nxt[0] = cut, rest
+        i += 1
+    return [(s, e, n) for s, e, n in out]
 
 
 def segment(transcripts: Iterable[Transcript], *, settings: Settings | None = None, nlp: Any = None) -> list[Passage]:
@@ -205,8 +228,8 @@ def segment(transcripts: Iterable[Transcript], *, settings: Settings | None = No
     passages: list[Passage] = []
     for (transcript, turn_index, start, end), doc in zip(items, nlp.pipe(texts, batch_size=256)):
         sentences = sentence_spans(transcript.text, start, end, [start + s.start_char for s in doc.sents])
-        for group in group_sentences(sentences, settings=settings):
-            p_start, p_end = group[0][0], group[-1][1]
+        groups = group_sentences(sentences, settings=settings)
+        for p_start, p_end, count in whole_words(transcript.text, [(g[0][0], g[-1][1], len(g)) for g in groups]):
             turn = transcript.turns[turn_index]
             passages.append(
                 Passage(
@@ -217,7 +240,7 @@ def segment(transcripts: Iterable[Transcript], *, settings: Settings | None = No
                     end=p_end,
                     text=transcript.text[p_start:p_end],
                     turn=turn_index,
-                    sentences=len(group),
+                    sentences=count,
                 )
             )
     return passages
