@@ -164,11 +164,13 @@ def test_unthemed_reasons_are_one_line_each_with_similarities_as_a_range_and_nea
                                           SubTheme(id=8, label="“w”", passage_ids=(), participants=3)))
     why = "not close enough to any theme (nearest: sub-theme {}, similarity {}, below what its own passages reach)"
     reasons = [why.format(3, "0.30"), why.format(5, "0.61"), why.format(5, "0.55"), why.format(7, "0.42"),
-               why.format(99, "0.50"), "content-free: backchannel or filler", "content-free: backchannel or filler"]
+               why.format(99, "0.50"), "content-free: backchannel or filler", "content-free: backchannel or filler",
+               # a theme of one strand lists no sub-theme: the reason names its theme
+               why.replace("sub-theme {}", "theme 1, sub-theme 42").format("0.44")]
     lines = reason_lines(reasons, [a, b], [])
     assert lines == [
         ("not close enough to any theme (similarity to the nearest 0.30 to 0.61, below what that theme's own passages "
-         "reach); nearest theme: “Four beds in one room” (3); “Now you need a phone” (1); other themes (1)", 5),
+         "reach); nearest theme: “Four beds in one room” (3); “Now you need a phone” (2); other themes (1)", 6),
         ("content-free: backchannel or filler", 2)]
     assert not any("sub-theme" in line for line, _ in lines)
 

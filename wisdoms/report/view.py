@@ -544,7 +544,8 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
 
 
 #: A passage left out of every theme for being far from them all, with the nearest sub-theme and its similarity.
-_NOT_CLOSE = re.compile(r"^not close enough to any theme \(nearest: sub-theme (\d+), similarity (-?[\d.]+)")
+_NOT_CLOSE = re.compile(r"^not close enough to any theme \(nearest: (?:theme (\d+), )?sub-theme (\d+), "
+                        r"similarity (-?[\d.]+)")
 #: Nearest themes named by title in the one line for passages not close to any theme.
 NEAREST_NAMED = 3
 
@@ -567,6 +568,7 @@ def reason_lines(reasons: Sequence[str], themes: Sequence[ThemeView], passages: 
     for v in themes:
         for st in v.theme.subthemes:
             theme_of_sub[int(st.id)] = v
+    by_id = {v.theme.id: v for v in themes}
     plain: Counter[str] = Counter()
     sims: list[float] = []
     nearest: Counter[str] = Counter()
@@ -575,8 +577,8 @@ def reason_lines(reasons: Sequence[str], themes: Sequence[ThemeView], passages: 
         if not m:
             plain[reason] += 1
             continue
-        sims.append(float(m.group(2)))
-        near = theme_of_sub.get(int(m.group(1)))
+        sims.append(float(m.group(3)))
+        near = by_id.get(int(m.group(1))) if m.group(1) else theme_of_sub.get(int(m.group(2)))
         if near is not None:
             nearest[near.label] += 1
     lines = list(plain.items())

@@ -181,11 +181,13 @@ def representative_quotes(
 
 def left_out_reasons(
     passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], centre_ids: Sequence[int],
-    centres: NDArray[np.float32], least: Callable[[Passage], int],
+    centres: NDArray[np.float32], least: Callable[[Passage], int], parents: Sequence[int] = (),
 ) -> dict[str, str]:
     """Why each passage in no sub-theme is there: its unit of meaning is too short to theme on its own
     (fewer than ``least(first passage)`` words), or not close enough to any sub-theme (the nearest named, with
-    its cosine). The same for a fit and a carried-over run, from what a saved state holds."""
+    its cosine, and its theme where ``parents`` gives each sub-theme's, in the order of ``centre_ids``: a theme
+    of one strand lists no sub-theme, so its number alone would name nothing). The same for a fit and a
+    carried-over run, from what a saved state holds."""
     from .units import unit_vectors, units_of
 
     out: dict[str, str] = {}
@@ -200,7 +202,9 @@ def left_out_reasons(
             why = f"too short to theme (this stretch of talk has fewer than {need} words)"
         elif sims.shape[1]:
             j = int(np.argmax(sims[u]))
-            why = (f"not close enough to any theme (nearest: sub-theme {centre_ids[j]}, similarity "
+            near = (f"theme {int(parents[j])}, sub-theme {centre_ids[j]}" if len(parents) == len(centre_ids)
+                    else f"sub-theme {centre_ids[j]}")
+            why = (f"not close enough to any theme (nearest: {near}, similarity "
                    f"{float(sims[u, j]):.2f}, below what its own passages reach)")
         else:
             why = "not close enough to any theme (no theme was found)"

@@ -563,7 +563,7 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
     state.meta["fit"] = state.fingerprint
     params["fit"] = state.fingerprint
     reasons = left_out_reasons(passages, embeddings, subtopics.tolist(), state.centre_ids, state.centres,
-                               least_words(settings, answers))
+                               least_words(settings, answers), parents=state.parents.tolist())
     return ThemeResult(
         themes=themes,
         assignments={p.id: (int(parents[int(s)]) if s >= 0 else -1) for p, s in zip(passages, subtopics.tolist())},

@@ -88,7 +88,8 @@ def carry_over(
     theme_words = topic_words(*theme_counts(counts, count_ids, parents), base.vocabulary)
     themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed,
                                       origins=seed_origins(dict(base.meta.get("params", {}))))
-    reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers))
+    reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers),
+                               parents=base.parents.tolist())
     assigned = sum(1 for i in new_rows if topics[i] >= 0)
     params: dict[str, Any] = dict(base.meta.get("params", {}))
     fit_n = int(base.meta.get("fit_passages", len(base.keys)))
