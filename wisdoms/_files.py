@@ -63,6 +63,15 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     return Path(path)
 
 
+def shown(path: str | Path) -> str:
+    """``path`` as the screen shows it: relative to the working directory (``../codebook/codebook.yaml``), so
+    output that is shared (an executed notebook, a pasted log) does not carry the machine's own folders."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import __version__
-from ._files import sha256_file
+from ._files import sha256_file, shown
 from .codebook import NO_CODEBOOK, Codebook, find_codebook, load_codebook
 from .codebook._model import NO_CODEBOOK_NAME
 from .codebook.for_run import RunCoding, code_run
@@ -204,7 +204,7 @@ def _read(ctx: RunContext, codebook: str | Path | Codebook | None) -> None:
         else:
             ctx.book = codebook if isinstance(codebook, Codebook) else load_codebook(codebook)
     ctx.done("Codebook", "none: themes found and named inductively" if codebook is None else
-             f"{ctx.book.name} ({len(ctx.book.codes)} codes)" + (f", {codebook}" if isinstance(codebook, (str, Path)) else ""))
+             f"{ctx.book.name} ({len(ctx.book.codes)} codes)" + (f", {shown(codebook)}" if isinstance(codebook, (str, Path)) else ""))
     with ctx.stage("ingest"):
         ctx.docs = read_folder(ctx.folder, strict=ctx.strict, unread=ctx.unread)
     ctx.done("Read transcripts", f"{len(ctx.docs)} conversations"

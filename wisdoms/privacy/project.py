@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import shown
 from .lexicon import _read_list
 
 #: The folder a project keeps its privacy settings in.
@@ -100,7 +101,7 @@ class ProjectPrivacy:
 
     def summary(self) -> str:
         """One line for the screen: which settings were found where."""
-        found = [f"{label} {path}" for label, path in (("names", self.names), ("allow-list", self.allow),
-                                                        ("sign-offs", self.signoffs if self.signoffs.is_file() else None))
+        found = [f"{label} {shown(path)}" for label, path in (("names", self.names), ("allow-list", self.allow),
+                                                               ("sign-offs", self.signoffs if self.signoffs.is_file() else None))
                  if path is not None]
-        return ("privacy settings: " + ", ".join(found)) if found else f"privacy settings: none found in {self.folder}"
+        return ("privacy settings: " + ", ".join(found)) if found else f"privacy settings: none found in {shown(self.folder)}"
