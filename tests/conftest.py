@@ -113,3 +113,23 @@ def real_run(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
     out = tmp_path_factory.mktemp("real-run")
     return run(SAMPLE, codebook=CODEBOOK, out=out)
+
+
+def ner_crashing(detector):  # noqa: ANN001, ANN201
+    """A copy of ``detector`` whose spaCy NER raises on every text (a model that crashed), for fail-closed tests."""
+    import copy
+
+    broken = copy.copy(detector)
+
+    class _Nlp:
+        pipe_names = detector.nlp.pipe_names
+        meta = detector.nlp.meta
+
+        def select_pipes(self, **kwargs):  # noqa: ANN003, ANN202
+            return detector.nlp.select_pipes(**kwargs)
+
+        def pipe(self, texts, batch_size=64):  # noqa: ANN001, ANN202
+            raise RuntimeError("NER model crashed")
+
+    broken.nlp = broken.nlp_ = _Nlp()
+    return broken

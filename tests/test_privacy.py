@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ner_crashing
 
 from wisdoms.cli import main
 from wisdoms.errors import ExportBlockedError, PrivacyError
@@ -478,21 +479,7 @@ def test_scan_outputs_offsets_are_code_points_and_html_is_escaped(tmp_path: Path
 
 def test_a_raising_detector_blocks_the_gate_and_the_scan(detector: Detector, monkeypatch: pytest.MonkeyPatch,
                                                          tmp_path: Path) -> None:
-    import copy
-
-    broken = copy.copy(detector)
-
-    class _Nlp:
-        pipe_names = detector.nlp.pipe_names
-        meta = detector.nlp.meta
-
-        def select_pipes(self, **kwargs):  # noqa: ANN003, ANN202
-            return detector.nlp.select_pipes(**kwargs)
-
-        def pipe(self, texts, batch_size=64):  # noqa: ANN001, ANN202
-            raise RuntimeError("NER model crashed")
-
-    broken.nlp = broken.nlp_ = _Nlp()
+    broken = ner_crashing(detector)
     gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=broken).fit()
     result = gate.check([CLEAN])
     assert not result.ok and result.cleared == () and "NER model crashed" in result.blocked[0].reason

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import CODEBOOK, SAMPLE
+from conftest import CODEBOOK, SAMPLE, ner_crashing
 
 from wisdoms.codebook import Codebook
 from wisdoms.errors import ExportBlockedError
@@ -145,21 +145,7 @@ def test_one_blocked_run_lists_every_problem_at_once_with_the_drafts_totals(
 
 
 def test_a_detector_failure_still_stops_a_draft(detector: Detector) -> None:
-    import copy
-
-    broken = copy.copy(detector)
-
-    class _Nlp:
-        pipe_names = detector.nlp.pipe_names
-        meta = detector.nlp.meta
-
-        def select_pipes(self, **kwargs):  # noqa: ANN003, ANN202
-            return detector.nlp.select_pipes(**kwargs)
-
-        def pipe(self, texts, batch_size=64):  # noqa: ANN001, ANN202
-            raise RuntimeError("NER model crashed")
-
-    broken.nlp = broken.nlp_ = _Nlp()
+    broken = ner_crashing(detector)
     gate = PrivacyGate(names=NameList(), signoffs=SignOffs(), detector=broken).fit()
     quote = Quote("a.txt", "P1", 0, 20, "We met Sarah Jones.", "p1")
     rendered: list[str] = []
