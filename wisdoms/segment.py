@@ -288,7 +288,7 @@ _FORMULAE = re.compile(
     r"(?:that'?s a )?good point|i see what you mean)\b",
     re.IGNORECASE,
 )
-#: Redaction marks left by an earlier anonymisation: runs of two or more X ("XXXX rang me"), or of asterisks or
+#: Redaction marks left by an earlier anonymisation: runs of two or more X ("XX rang me"), or of asterisks or
 #: block characters. Not words: they carry no point and never title a theme.
 REDACTION = re.compile(r"(?<![\w*\u2588])(?:[Xx]{2,}|\*{2,}|\u2588{2,})(?![\w*\u2588])")
 #: Hesitation sounds, however they are spelled out ("hmmm", "uhhh", "errm").

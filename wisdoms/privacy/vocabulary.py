@@ -4,7 +4,7 @@ acronyms, technical vocabulary and title-cased everyday phrases.
 General rules, not a list tuned to one study:
 
 - **Placeholders** the authors left (``[NAME]``, ``<name>``, ``Company X``, ``Country Y``, ``Participant 3``,
-  ``Interviewee B``, ``P01``, ``R12``, a run of ``XX XXX`` words) are blanked before detection, keeping every
+  ``Interviewee B``, ``P01``, ``R12``, a run of redaction words, capital X only) are blanked before detection, keeping every
   offset, so they are never findings.
 - **Speaker labels and role words** (``Participant``, ``Interviewer``, ``Interviewee``, ``Moderator``,
   ``Speaker 2``) are not names.
@@ -87,7 +87,7 @@ def tech_terms() -> frozenset[str]:
 
 
 def mask_placeholders(text: str) -> str:
-    """Blank out placeholders (``Company X``, ``Participant 3``, ``P01``, ``<name>``, ``XX XXX``), keeping offsets.
+    """Blank out placeholders (``Company X``, ``Participant 3``, ``P01``, ``<name>``, runs of X-only words), keeping offsets.
 
     A noun followed by a capital letter (not the pronoun "I") or a number is a placeholder only when the noun is an everyday word
     or a role word and not a given name ("Company X", "Participant 3", "Hospital B"; not "Jack 2").
@@ -102,7 +102,7 @@ def mask_placeholders(text: str) -> str:
             return m.group()
         return " " * len(m.group())
 
-    # Marks and runs of X first, so "well X XXX" is not read as the placeholder "well X" and the run kept.
+    # Marks and runs of X first, so "well X" followed by an X-only run is not read as the placeholder "well X" and the run kept.
     return _NOUN_PLACEHOLDER.sub(blank, _PLACEHOLDER.sub(lambda m: " " * len(m.group()), text))
 
 

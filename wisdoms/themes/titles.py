@@ -155,7 +155,7 @@ def _phrases(passage: Passage) -> list[tuple[int, int]]:
 def is_title_phrase(phrase: str) -> bool:
     """Whether ``phrase`` can title a theme: 3 to 14 words, two content words, no transcription note, a clean
     opening (not "And ...", ", how ..."), no ending cut off mid-thought ("... an option to like"), no
-    transcriber's note ("(unintelligible)"), no redaction mark ("XXXX rang me"), no hesitation ("Hmmm"), no stutter
+    transcriber's note ("(unintelligible)"), no redaction mark ("XX rang me"), no hesitation ("Hmmm"), no stutter
     ("in the, in the") and not a list of words."""
     words = MARKER_PATTERN.sub(" ", phrase).split()
     bad_shape = ("[" in phrase or "(" in phrase or _STUTTER.search(phrase) or _LIST.match(phrase)
