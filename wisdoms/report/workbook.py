@@ -44,12 +44,7 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
         ws = wb.active if n == 0 else wb.create_sheet()
         first = n * THEMES_PER_SHEET + 1
         ws.title = f"Themes {first}-{first + len(group) - 1}" if group else "Themes"
-        top = 1
-        if draft:
-            append_row(ws, [draft])
-            ws.cell(row=1, column=1).font = Font(bold=True, color="B00020")
-            ws.oddHeader.center.text = draft
-            top = 2
+        top = _stamp(ws, draft)
         append_row(ws, ["Participant", *(f"Theme {v.theme.id}: {v.label}" for v in group)])
         for cell in ws[top]:
             cell.font, cell.alignment, cell.fill = Font(bold=True), wrap, head_fill
@@ -71,6 +66,21 @@ def framework_matrix_xlsx(view: ReportView, *, draft: str | None = None) -> byte
     return xlsx_bytes(wb)
 
 
+def _stamp(ws, draft: str | None) -> int:  # noqa: ANN001 - openpyxl is untyped
+    """A draft's stamp in the sheet's first row (bold, red) and its printed pages' header; the row the sheet's
+    headings go in (1, or 2 below a stamp)."""
+    if not draft:
+        return 1
+    from openpyxl.styles import Font
+
+    from .._tables import append_row
+
+    append_row(ws, [draft])
+    ws.cell(row=1, column=1).font = Font(bold=True, color="B00020")
+    ws.oddHeader.center.text = draft
+    return 2
+
+
 def _long_workbook(wb, view: ReportView, *, draft: str | None) -> bytes:  # noqa: ANN001 - openpyxl is untyped
     """A matrix too large to lay out (a survey: thousands of people, hundreds of themes) as one sheet of
     its filled cells, one row each (participant, theme, theme label, quote, citation), with a filter on the
@@ -82,12 +92,7 @@ def _long_workbook(wb, view: ReportView, *, draft: str | None) -> bytes:  # noqa
 
     ws = wb.active
     ws.title = "Matrix (long)"
-    top = 1
-    if draft:
-        append_row(ws, [draft])
-        ws.cell(row=1, column=1).font = Font(bold=True, color="B00020")
-        ws.oddHeader.center.text = draft
-        top = 2
+    top = _stamp(ws, draft)
     append_row(ws, MATRIX_LONG_HEADER)
     for cell in ws[top]:
         cell.font = Font(bold=True)
