@@ -629,6 +629,7 @@ def test_a_person_counts_for_a_theme_only_when_it_is_a_real_part_of_what_they_sa
     """Counted: at least half an even share of the person's substantive points (units of meaning) in the theme; a
     point or two in a long conversation is "touched on", not counted (wisdoms.themes.prevalence)."""
     from wisdoms.themes.prevalence import counted_people, counting_rule
+    from wisdoms.themes.units import units_of
 
     passages, rows = [], {0: [], 1: []}
     # P1 made ten points, nine on theme 0 and one on theme 1; P2 two points, one each; P3 one answer, theme 1
@@ -639,7 +640,7 @@ def test_a_person_counts_for_a_theme_only_when_it_is_a_real_part_of_what_they_sa
     vectors = np.eye(len(plan), 8, dtype=np.float32)
     vectors[len(plan) - 8:, :] = 0
     vectors[np.arange(len(plan)), np.arange(len(plan)) % 8] = 1.0
-    counted = counted_people(passages, vectors, rows)
+    counted = counted_people(passages, units_of(passages, vectors), rows)
     assert counted == {0: ("P1", "P2"), 1: ("P2", "P3")}, "P1's one point in ten on theme 1 is under 1 in 4"
     assert counting_rule(7).startswith("A person is counted for a theme when at least 1 in 14 of the points they made")
 

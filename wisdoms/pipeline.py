@@ -305,7 +305,8 @@ def _match_codes(ctx: RunContext) -> None:
         ctx.coding = code_run(ctx.book, ctx.settings, ctx.passages, ctx.vectors, ctx.found.themes, ctx.found.centroids,
                               embed=ctx.embed, model=ctx.embedder.model_id, fingerprint=ctx.embedder.fingerprint,
                               fit=str(ctx.found.params.get("fit") or ""), cache_dir=ctx.settings.resolved_cache_dir(),
-                              substantive=[ctx.passages[i].id for i in ctx.analysable])
+                              substantive=[ctx.passages[i].id for i in ctx.analysable],
+                              units=[[ctx.analysable[r] for r in u] for u in ctx.found.units] or None)
     fit = ctx.coding.fit
     if fit is not None and not fit.fits:
         log.warning("%s", fit.note)

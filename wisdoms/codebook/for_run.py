@@ -47,7 +47,8 @@ class RunCoding:
 def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], vectors: NDArray[np.float32],
              themes: Sequence[Theme], centroids: dict[int, NDArray[np.float32]], *,
              embed: Callable[[Sequence[str]], NDArray[np.float32]], model: str, fingerprint: str, fit: str,
-             cache_dir: str | Path, substantive: Sequence[str] = ()) -> RunCoding:
+             cache_dir: str | Path, substantive: Sequence[str] = (),
+             units: Sequence[Sequence[int]] | None = None) -> RunCoding:
     """Match a run's passages and themes to the codebook; name each theme that clearly is a code after it
     (:func:`~wisdoms.codebook.guidance.name_themes_by_code`), suggest a draft code for each inductive theme
     (:func:`~wisdoms.codebook.guidance.suggest_for_inductive`) and check the codebook fits (``fit``). Without a
@@ -64,6 +65,7 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
         fit: The theme fit's fingerprint (``""``: none, so nothing is kept or reused).
         cache_dir: The cache folder.
         substantive: Ids of the passages with content (content-free talk left out), for the fit check.
+        units: Their units of meaning as the theme fit formed them (rows of ``passages``); ``None``: formed here.
     """
     if not book.codes:
         return RunCoding(suggest_for_inductive(themes, passages, book), [], [],
@@ -93,18 +95,20 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
     found = coverage(book, passages, passage_matches, coded)
     named = suggest_for_inductive(name_themes_by_code(coded, passage_matches, book), passages, book)
     return RunCoding(named, passage_matches, found, info,
-                     _fit_check(book, matcher, passages, vectors, substantive, passage_matches))
+                     _fit_check(book, matcher, passages, vectors, substantive, passage_matches, units=units))
 
 
 def _fit_check(book: Codebook, matcher: CodeMatcher, passages: Sequence[Passage], vectors: NDArray[np.float32],
-               substantive: Sequence[str], passage_matches: Sequence[Match]) -> CodebookFit:
-    """:func:`~wisdoms.codebook.guidance.codebook_fit` on the substantive passages, their units of meaning and
-    the matcher's descriptor vectors."""
+               substantive: Sequence[str], passage_matches: Sequence[Match], *,
+               units: Sequence[Sequence[int]] | None = None) -> CodebookFit:
+    """:func:`~wisdoms.codebook.guidance.codebook_fit` on the substantive passages, their units of meaning (given,
+    as rows of ``passages``, or formed here) and the matcher's descriptor vectors."""
     from ..themes.units import unit_vectors, units_of
 
     wanted = set(substantive)
     rows = [i for i, p in enumerate(passages) if p.id in wanted] if wanted else list(range(len(passages)))
-    units = unit_vectors(units_of([passages[i] for i in rows], vectors[rows]), vectors[rows])
-    return codebook_fit(book, [passages[i].id for i in rows], passage_matches, units=units,
+    if units is None:
+        units = [[rows[j] for j in u] for u in units_of([passages[i] for i in rows], vectors[rows])]
+    return codebook_fit(book, [passages[i].id for i in rows], passage_matches, units=unit_vectors(units, vectors),
                         descriptors=matcher.positive_vectors_, code_of=[d.code for d in matcher.positives_],
                         code_names=[c.name for c in matcher.codes_])

@@ -27,11 +27,13 @@ def _centre(embeddings: NDArray[np.float32], rows: Sequence[int]) -> NDArray[np.
 def _build_themes(
     passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], parents: Mapping[int, int],
     sub_words: Mapping[int, list[str]], theme_words: Mapping[int, list[str]], settings: Settings,
-    embed: Callable[[list[str]], NDArray[np.float32]] | None, *, origins: Mapping[int, str] | None = None,
+    embed: Callable[[list[str]], NDArray[np.float32]] | None, *, units: Sequence[Sequence[int]],
+    origins: Mapping[int, str] | None = None,
 ) -> tuple[list[Theme], dict[int, NDArray[np.float32]]]:
     """Themes (largest first) and their centres from each passage's sub-theme (``-1``: none) and each
-    sub-theme's theme (``parents``); ``origins`` names the code that seeded each theme from the codebook (the
-    others are inductive)."""
+    sub-theme's theme (``parents``); ``units`` are the passages' units of meaning, as the fit formed them (people
+    are counted in them); ``origins`` names the code that seeded each theme from the codebook (the others are
+    inductive)."""
     origins = origins or {}
     by_sub: dict[int, list[int]] = {}
     for i, s in enumerate(subtopics):
@@ -65,7 +67,7 @@ def _build_themes(
                 central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
                 other = (q for q in (_opening_words(passages[i]) for i in central) if q.citation != title.citation)
                 sub_titles[s] = next(other, same)
-    counted = counted_people(passages, embeddings, {t: by_theme[t] for t in order})
+    counted = counted_people(passages, units, {t: by_theme[t] for t in order})
     themes: list[Theme] = []
     for t, title in zip(order, theme_titles):
         members = by_theme[t]
@@ -180,18 +182,20 @@ def representative_quotes(
 
 
 def left_out_reasons(
-    passages: Sequence[Passage], embeddings: NDArray[np.float32], subtopics: Sequence[int], centre_ids: Sequence[int],
-    centres: NDArray[np.float32], least: Callable[[Passage], int], parents: Sequence[int] = (),
+    passages: Sequence[Passage], embeddings: NDArray[np.float32], units: Sequence[Sequence[int]],
+    subtopics: Sequence[int], centre_ids: Sequence[int], centres: NDArray[np.float32], least: Callable[[Passage], int],
+    parents: Sequence[int] = (),
 ) -> dict[str, str]:
-    """Why each passage in no sub-theme is there: its unit of meaning is too short to theme on its own
+    """Why each passage in no sub-theme is there (``units``: the passages' units of meaning, as the fit formed
+    them): its unit of meaning is too short to theme on its own
     (fewer than ``least(first passage)`` words), or not close enough to any sub-theme (the nearest named, with
     its cosine, and its theme where ``parents`` gives each sub-theme's, in the order of ``centre_ids``: a theme
     of one strand lists no sub-theme, so its number alone would name nothing). The same for a fit and a
     carried-over run, from what a saved state holds."""
-    from .units import unit_vectors, units_of
+    from .units import unit_vectors
 
     out: dict[str, str] = {}
-    left = [u for u in units_of(passages, embeddings) if all(subtopics[i] < 0 for i in u)]
+    left = [list(u) for u in units if all(subtopics[i] < 0 for i in u)]
     if not left:
         return out
     vectors = unit_vectors(left, embeddings)

@@ -465,7 +465,7 @@ def find_themes(
     for u, rows in enumerate(units):
         subtopics[rows] = labels[u]
     return _result(passages, embeddings, subtopics, parents, settings=settings, embed=embed, params=params,
-                   min_size=min_size, answers=answers, model=model)
+                   min_size=min_size, answers=answers, model=model, units=units)
 
 
 def fine_clusters(docs: Sequence[str], vectors: NDArray[np.float32], settings: Settings, *,
@@ -535,8 +535,9 @@ def _word_counts(docs: Sequence[str], groups: Sequence[int], ids: list[int], min
 
 
 def _result(passages, embeddings, subtopics, parents, *, settings, embed, params, min_size, answers,  # noqa: ANN001
-            model: Any = None) -> ThemeResult:
-    """Keywords, themes, centres and the state a later run carries over, from each passage's sub-theme."""
+            units: list[list[int]], model: Any = None) -> ThemeResult:
+    """Keywords, themes, centres and the state a later run carries over, from each passage's sub-theme and
+    the fit's ``units`` of meaning (formed once, used for counting people and the reasons for passages left out)."""
     n = len(passages)
     min_df = 2 if n >= 200 else 1
     count_ids = sorted({int(t) for t in subtopics})
@@ -544,7 +545,7 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
     sub_words = topic_words(counts, count_ids, vocabulary)
     theme_words = topic_words(*theme_counts(counts, count_ids, parents), vocabulary)
     themes, centroids = _build_themes(passages, embeddings, subtopics.tolist(), parents, sub_words, theme_words,
-                                      settings, embed, origins=seed_origins(params))
+                                      settings, embed, units=units, origins=seed_origins(params))
     sub_ids = sorted(parents)
     rows_of: dict[int, list[int]] = {}
     for i, t in enumerate(subtopics.tolist()):
@@ -562,7 +563,7 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
     )
     state.meta["fit"] = state.fingerprint
     params["fit"] = state.fingerprint
-    reasons = left_out_reasons(passages, embeddings, subtopics.tolist(), state.centre_ids, state.centres,
+    reasons = left_out_reasons(passages, embeddings, units, subtopics.tolist(), state.centre_ids, state.centres,
                                least_words(settings, answers), parents=state.parents.tolist())
     return ThemeResult(
         themes=themes,
@@ -575,6 +576,7 @@ def _result(passages, embeddings, subtopics, parents, *, settings, embed, params
         model=model,
         subtheme_of={p.id: int(s) for p, s in zip(passages, subtopics.tolist())},
         reasons=reasons,
+        units=units,
     )
 
 

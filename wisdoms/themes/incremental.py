@@ -57,13 +57,13 @@ def carry_over(
     topics = [int(known.get(k, -1)) for k in keys]
     if new_rows and len(base.centre_ids):
         # new passages are placed as units of meaning, as a fit would theme them
-        units = [[new_rows[j] for j in u] for u in units_of([passages[i] for i in new_rows], embeddings[new_rows])]
-        vectors = unit_vectors(units, embeddings)
+        placed = [[new_rows[j] for j in u] for u in units_of([passages[i] for i in new_rows], embeddings[new_rows])]
+        vectors = unit_vectors(placed, embeddings)
         sims = vectors @ base.centres.T
         best = np.argmax(sims, axis=1)
         for u, j in enumerate(best.tolist()):
             joined = sims[u, j] >= base.floors[j]
-            for row in units[u]:
+            for row in placed[u]:
                 if joined:
                     topics[row] = base.centre_ids[int(j)]
 
@@ -86,10 +86,11 @@ def carry_over(
     parents = {int(s): int(t) for s, t in zip(base.centre_ids, base.parents.tolist())}
     sub_words = topic_words(counts, count_ids, base.vocabulary)
     theme_words = topic_words(*theme_counts(counts, count_ids, parents), base.vocabulary)
+    units = units_of(passages, embeddings)  # every passage's, once: people are counted in them, reasons given by them
     themes, centroids = _build_themes(passages, embeddings, topics, parents, sub_words, theme_words, settings, embed,
-                                      origins=seed_origins(dict(base.meta.get("params", {}))))
-    reasons = left_out_reasons(passages, embeddings, topics, base.centre_ids, base.centres, least_words(settings, answers),
-                               parents=base.parents.tolist())
+                                      units=units, origins=seed_origins(dict(base.meta.get("params", {}))))
+    reasons = left_out_reasons(passages, embeddings, units, topics, base.centre_ids, base.centres,
+                               least_words(settings, answers), parents=base.parents.tolist())
     assigned = sum(1 for i in new_rows if topics[i] >= 0)
     params: dict[str, Any] = dict(base.meta.get("params", {}))
     fit_n = int(base.meta.get("fit_passages", len(base.keys)))
@@ -116,6 +117,7 @@ def carry_over(
         state=state,
         subtheme_of={p.id: t for p, t in zip(passages, topics)},
         reasons=reasons,
+        units=units,
     )
 
 

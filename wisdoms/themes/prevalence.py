@@ -14,23 +14,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-from numpy.typing import NDArray
-
 from ..models import Passage
-from .units import units_of
 
 #: A person counts for a theme holding at least this share of an even split of their points over the themes.
 EVEN_SHARE = 0.5
 
 
-def counted_people(passages: Sequence[Passage], embeddings: NDArray[np.float32],
+def counted_people(passages: Sequence[Passage], units: Sequence[Sequence[int]],
                    members: Mapping[int, Sequence[int]]) -> dict[int, tuple[str, ...]]:
     """The participants counted for each theme, sorted.
 
     Args:
         passages: The substantive passages themes were found in, in transcript order.
-        embeddings: One L2-normalised row per passage (to form the units of meaning).
+        units: Their units of meaning (rows of ``passages``, :func:`~wisdoms.themes.units.units_of`), as the fit
+            formed them: a person's points.
         members: Theme id -> rows of ``passages`` in it.
 
     Returns:
@@ -40,7 +37,7 @@ def counted_people(passages: Sequence[Passage], embeddings: NDArray[np.float32],
     theme_of: dict[int, int] = {row: t for t, rows in members.items() for row in rows}
     points: Counter[str] = Counter()
     inside: dict[int, Counter[str]] = {t: Counter() for t in members}
-    for unit in units_of(passages, embeddings):
+    for unit in units:
         person = passages[unit[0]].participant
         points[person] += 1
         for t in {theme_of[r] for r in unit if r in theme_of}:

@@ -50,6 +50,8 @@ class ThemeResult:
         model: The fitted BERTopic model (``None`` when themes were carried over from an earlier fit).
         subtheme_of: Sub-theme id per analysable passage (``-1``: none).
         reasons: Why each analysable passage in no theme is there.
+        units: The analysable passages' units of meaning (lists of their rows, :func:`~wisdoms.themes.units.units_of`),
+            formed once per run; later stages read them rather than form them again.
     """
 
     themes: list[Theme]
@@ -62,6 +64,7 @@ class ThemeResult:
     model: Any = field(default=None, repr=False)
     subtheme_of: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    units: list[list[int]] = field(default_factory=list, repr=False)
 
 
 @dataclass
