@@ -849,3 +849,67 @@ def test_codebook_check_says_when_the_codebook_suits_the_material_but_few_themes
     # a codebook that does not suit the material already says what to do
     assert _with_theme_matches("This codebook does not suit this material.", {"fits": False}, themes[4:]) == (
         "This codebook does not suit this material.")
+
+
+def _quoted(text: str):  # noqa: ANN202
+    from wisdoms.models import Quote
+
+    return Quote(transcript="P1.txt", participant="P1", start=0, end=len(text), text=text, passage="P1.txt#0-1")
+
+
+def test_first_screen_quote_is_one_that_stands_on_its_own():
+    """The one quote a convener sees for a theme on the first screen is not one that trails off, is mostly
+    redaction marks, is a transcriber's note or is thick with "uh" and "kind of", while the theme has a quote that
+    stands on its own (quotes as the themes stage chose them on two real studies)."""
+    from wisdoms.report.view import strong_quote
+
+    clean = _quoted("There is some reason, I guess, but it's a cultural thing and the influence of my team lead.")
+    trailing = _quoted("When it comes to documenting this stuff, I guess I'd be curious like.")
+    redacted = _quoted("The XX XXXX XXXXXXXXXX XX XXXX XXX XXX XXXXXXXXX XX XXXX XXX XXXXX X XXXX.")
+    note = _quoted("Identification risk ... Okay ... (The participant reads the identification risk comment) ...")
+    halting = _quoted("Maybe, uh, maybe this, uh, would be, uh, would be something to look into for us.")
+    assert strong_quote([trailing, redacted, note, halting, clean]) is clean
+    assert strong_quote([redacted, halting]) is halting
+    # otherwise the theme's own order (most representative first) still decides, 12 to 70 words first
+    first = _quoted("I found highlighting to be very useful, but clustering itself I didn't explore enough.")
+    second = _quoted("I think they were both useful, and the highlighting was probably the more useful of the two.")
+    assert strong_quote([first, second]) is first
+    assert strong_quote([_quoted("Very useful."), second]) is second
+    assert strong_quote([trailing]) is trailing and strong_quote([]) is None
+
+
+def test_card_quotes_that_stand_on_their_own_come_before_those_that_trail_off():
+    from wisdoms.panel.pack import _standing_first
+
+    trailing = {"text": "Just kind of some sense of kind of like. Simultaneously like. Is my model finding a trend like."}
+    whole = {"text": "I'm like, you do have red and green in here, and I know that's a pretty common colour blindness."}
+    assert _standing_first([trailing, whole]) == [whole, trailing]
+
+
+def test_a_report_without_a_codebook_shows_no_empty_code_table_and_no_code_per_theme():
+    """A new study's first run has no codebook: the report says so once and shows the draft codes, not an empty
+    "Evidence for each code" table, "version -", "Codes with no supporting passage: none" or "No code matches it
+    yet" under every theme (as it did on two real studies run codebook-free)."""
+    from wisdoms.codebook import Codebook
+    from wisdoms.models import Code
+    from wisdoms.report.markdown import render_markdown
+
+    themes = [_theme_view(i, 6 - i) for i in range(3)]
+    none = "No codebook was given: every theme was found and named inductively."
+    md = render_markdown(None, view=_bare_view(  # type: ignore[arg-type]
+        themes=themes, summary={"participants": 12, "passages": 30, "themes": 3, "unassigned": 0},
+        codebook=Codebook(codes=(), name="no codebook (themes found inductively)", version="-"), codebook_note=none,
+        method=[("Codebook", "none: every theme was found inductively")]))
+    assert md.count(none) == 2  # under the chart, and where the codebook's evidence would be
+    for gone in ("Evidence for each code", "(version -)", "Codes with no supporting passage", "No code matches it yet",
+                 "Matched codes", "candidate new code", "material no code covers"):
+        assert gone not in md, gone
+    assert md.count("- Found: inductively, from what people said (this run had no codebook)") == 3
+    assert "## Codebook coverage" in md and "### Suggested new codes" in md
+    # with a codebook, every part is still there
+    coded = render_markdown(None, view=_bare_view(  # type: ignore[arg-type]
+        themes=themes, summary={"participants": 12, "passages": 30, "themes": 3, "unassigned": 0},
+        codebook=Codebook(codes=(Code(id="waiting", name="Waiting", definition="Waiting for news"),), name="Team codes",
+                          version="2")))
+    assert "Codebook: Team codes (version 2)." in coded and "Evidence for each code" in coded
+    assert coded.count("No code matches it yet: a candidate new code.") == 3

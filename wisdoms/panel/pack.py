@@ -150,12 +150,13 @@ def _quoted(title: str) -> str:
 
 
 def _standing_first(quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A theme's quotes, those of a readable whole length first (12 to 70 words, as the report's first screen
-    chooses: :func:`wisdoms.report.view.strong_quote`), otherwise in the theme's order. A quote of a few words
-    ("Do for someone else what that fella did for me.") leans on talk the panel never sees."""
-    from ..report.view import STRONG_QUOTE_MIN_WORDS, STRONG_QUOTE_WORDS
+    """A theme's quotes, those that stand best on their own first (as the report's first screen chooses:
+    :func:`wisdoms.report.view.standing_rank`: nothing trailing off, redacted or a transcriber's note, 12 to 70
+    words, little hesitation), otherwise in the theme's order. A quote of a few words ("Do for someone else what
+    that fella did for me.") leans on talk the panel never sees."""
+    from ..report.view import standing_rank
 
-    return sorted(quotes, key=lambda q: not STRONG_QUOTE_MIN_WORDS <= len(str(q["text"]).split()) <= STRONG_QUOTE_WORDS)
+    return sorted(quotes, key=lambda q: standing_rank(str(q["text"])))
 
 
 def _quote(transcript: str, participant: str, start: int, end: int, text: str) -> dict[str, Any]:

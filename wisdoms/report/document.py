@@ -129,7 +129,10 @@ def _overview(v: ReportView, chart: Any) -> Section:
                               f" · {_plural(t.theme.passages, 'passage')} · theme {t.theme.id}")]
         if t.subthemes:
             lines.append(("Sub-themes: " + "; ".join(t.subthemes),))
-        lines.append(("Matched code: ", t.codes[0]["name"]) if t.codes else ("No code matches it yet: a candidate new code.",))
+        if t.codes:
+            lines.append(("Matched code: ", t.codes[0]["name"]))
+        elif not v.without_codebook:  # without a codebook no theme could match a code: said once, above
+            lines.append(("No code matches it yet: a candidate new code.",))
         q = t.strong_quote
         blocks.append(ThemeSummary((_theme_link(t),), tuple(lines), _quote(q) if q else None))
     if rest:
@@ -243,20 +246,23 @@ def _themes(v: ReportView) -> Section:
     if not v.themes:
         parts.append(Para(("No themes were found in this run: every passage is in ", Span("passages.csv", "code"), ".")))
     for t in v.themes:
-        parts.append(_theme_section(t, total))
+        parts.append(_theme_section(t, total, without_codebook=v.without_codebook))
     return Section("themes", "Themes in detail", tuple(parts))
 
 
-def _origin(theme: Any) -> Rich:
+def _origin(theme: Any, without_codebook: bool = False) -> Rich:
     """Where a theme came from: seeded by a code of the codebook, or new (inductive) with its suggested code."""
     if getattr(theme, "origin", "inductive") == "codebook":
         return ("from the codebook: seeded by its code ", Span(theme.seed_code, "code"))
     suggested = getattr(theme, "suggested_code", "")
+    if without_codebook:
+        return ("inductively, from what people said (this run had no codebook)" + (
+            f"; suggested code “{suggested}”" if suggested else ""),)
     return (Span("new", "strong"), ": found in material no code covers" + (
         f"; suggested code “{suggested}”" if suggested else ""))
 
 
-def _theme_section(t: ThemeView, total: int) -> Section:
+def _theme_section(t: ThemeView, total: int, *, without_codebook: bool = False) -> Section:
     status: Rich = (Span(t.status, "status", tone=STATUS_TONE.get(t.status, "")), " ", t.status_text)
     if t.merged_into is not None:
         status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
@@ -267,13 +273,13 @@ def _theme_section(t: ThemeView, total: int) -> Section:
     if title is not None and getattr(t.theme, "title_source", "") == "quote":  # the title is a participant's words
         facts.append(("Title", (f"in the words of {title.participant}, ", Span(title.citation, "code"))))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
-    facts.append(("Found", _origin(t.theme)))
+    facts.append(("Found", _origin(t.theme, without_codebook)))
     if t.codes:
         codes: Rich = ()
         for i, c in enumerate(t.codes):
             codes += (("; " if i else "") + c["name"], Span(f" (score {c['score']:.2f}, {c['evidence']})", "small"))
         facts.append(("Matched codes", codes))
-    else:
+    elif not without_codebook:  # without a codebook, the "Found" line says there was none to match
         facts.append(("Matched codes", ("none yet: this theme is a ", Span("candidate new code", "strong"))))
     blocks: list[Block] = [Para(status), Para((t.description,)), Facts(tuple(facts))]
     for vd in t.verdicts:
@@ -294,8 +300,10 @@ def _theme_section(t: ThemeView, total: int) -> Section:
 
 
 def _coverage(v: ReportView) -> Section:
+    if v.without_codebook:  # no codes to show evidence for: what there is, is the draft codes to start one from
+        return Section("coverage", "Codebook coverage", (Para((v.codebook_note,)), *_suggestions(v)))
     blocks: list[Block] = [Para((f"Codebook: {v.codebook.name} (version {v.codebook.version}).",))]
-    if v.codebook_note:  # whether the codebook fits the material, or that there was none
+    if v.codebook_note:  # whether the codebook fits the material
         blocks.append(_codebook_check(v))
     rows = []
     for c in v.coverage:
@@ -310,7 +318,12 @@ def _coverage(v: ReportView) -> Section:
     for i, t in enumerate(v.candidate_new_codes):
         new += (("; " if i else ""), Span(f"Theme {t.theme.id} ({t.label})", href=f"#theme-{t.theme.id}"))
     blocks.append(Para(new + (("none",) if not v.candidate_new_codes else ()) + (".",)))
-    blocks.append(Heading("Suggested new codes", 1, anchor="suggested-codes"))
+    return Section("coverage", "Codebook coverage", tuple(blocks + _suggestions(v)))
+
+
+def _suggestions(v: ReportView) -> list[Block]:
+    """The draft codes suggested for the themes no code covers, each with its definition, reach and quotes."""
+    blocks: list[Block] = [Heading("Suggested new codes", 1, anchor="suggested-codes")]
     if v.code_suggestions:
         blocks.append(Para((v.suggestion_note + " ", Span("wisdoms codebook suggest", "code"),
                             " writes them as draft codes to paste into the codebook."), "note"))
@@ -325,7 +338,7 @@ def _coverage(v: ReportView) -> Section:
         blocks.extend(_quote(q) for q in c.quotes)
         if not c.quotes:
             blocks.append(Para(("No quote can be shown for this suggestion.",)))
-    return Section("coverage", "Codebook coverage", tuple(blocks))
+    return blocks
 
 
 def _matrix(v: ReportView) -> Section:

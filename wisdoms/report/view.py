@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..models import PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
+from ..models import MARKER_PATTERN, PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
+from ..segment import HESITATION, REDACTION
 from ..themes.prevalence import counting_rule
+from ..themes.titles import disfluencies, opening_penalty
 from .language import LanguageFlag, check_names, find_deficit_language
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -176,6 +178,12 @@ class ReportView:
         return sorted((t for t in self.themes if t.open), key=lambda t: (-t.people, -t.theme.passages, t.theme.id))
 
     @property
+    def without_codebook(self) -> bool:
+        """Whether the run had no codebook: every theme found inductively, none matched to a code."""
+        codes = getattr(self.codebook, "codes", None)
+        return codes is not None and not codes
+
+    @property
     def headline(self) -> str:
         """The report's opening sentences (the same in every format)."""
         s = self.summary
@@ -321,12 +329,49 @@ def _hidden(row: GroupRow) -> GroupRow:
     return GroupRow(row.group, row.people, SUPPRESSED, True, dict(row.extra))
 
 
+#: A quote ending on one of these trails off mid-thought ("... I guess I'd be curious like."): the point is in
+#: what came next, which the reader never sees.
+_TRAILING_WORDS = frozenset("like the a an to of and or but so because than that with um uh er erm".split())
+#: A transcriber's note in round brackets ("(The participant reads the task again)"): not the participant's words.
+_NOTE = re.compile(r"\([^()\n]{0,80}\b(?:participant|reads|inaudible|unintelligible|laughs?|pause)\b[^()\n]{0,80}\)",
+                   re.IGNORECASE)
+
+
+def quote_faults(text: str) -> tuple[int, int]:
+    """What keeps a quote from standing on its own, as ``(serious, minor)`` counts. Serious: it trails off
+    mid-thought ("... most in line with like the."), it is mostly redaction marks ("The XX XXXX XXXXXXXXXX ..."),
+    or it holds a transcriber's note ("(The participant reads the task again)") or a transcription mark.
+    Minor: each hesitation ("uh") or spoken discourse marker ("kind of", "you know"), and an opening that points
+    back ("He ...": 1) or starts mid-thought ("And ...": 2)."""
+    words = MARKER_PATTERN.sub(" ", text).split()
+    if not words:
+        return 1, 0
+    bare = [w.strip(",.!?;:\"'“”‘’()…").lower() for w in words]
+    serious = 0
+    if sum(1 for w in bare if REDACTION.fullmatch(w)) * 10 >= 3 * len(words):  # 3 words in 10 or more redacted
+        serious += 1
+    if bare[-1] in _TRAILING_WORDS or text.rstrip().endswith((",", "-", "—")):
+        serious += 1
+    if _NOTE.search(text) or MARKER_PATTERN.search(text):
+        serious += 1
+    minor = sum(1 for w in bare if w and (HESITATION.match(w) or w in ("uh", "um", "er", "erm")))
+    return serious, minor + disfluencies(text) + opening_penalty(text)
+
+
+def standing_rank(text: str) -> tuple[bool, bool, bool]:
+    """How well a quote stands on its own, best first when sorted: nothing serious (:func:`quote_faults`), then
+    12 to 70 words (a quote of a few words, "Do for someone else what that fella did for me.", leans on talk the
+    reader never sees), then at most one minor fault."""
+    serious, minor = quote_faults(text)
+    sized = STRONG_QUOTE_MIN_WORDS <= len(text.split()) <= STRONG_QUOTE_WORDS
+    return serious > 0, not sized, minor > 1
+
+
 def strong_quote(quotes: Sequence[Quote]) -> Quote | None:
-    """The quote to show first: the first (most representative) quote of 12 to 70 words, else the first."""
-    for q in quotes:
-        if STRONG_QUOTE_MIN_WORDS <= len(q.text.split()) <= STRONG_QUOTE_WORDS:
-            return q
-    return quotes[0] if quotes else None
+    """The quote to show first, the one a reader of the first screen sees for the theme: the first (most
+    representative) of those that stand best on their own (:func:`standing_rank`). One that trails off, is mostly
+    redacted or holds a transcriber's note is shown only when every quote does."""
+    return min(quotes, key=lambda q: standing_rank(q.text)) if quotes else None  # min keeps the first of equals
 
 
 def _description(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
@@ -498,7 +543,8 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
                    f"{known(th.get('min_cluster_size'))} passages)"),
         ("Run", f"{known(m.get('created'))}, wisdoms {known(m.get('wisdoms'))}, Python {known(m.get('python'))}"),
         ("Package versions", ", ".join(f"{k} {v}" for k, v in packages.items()) or "not recorded"),
-        ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})"),
+        ("Codebook", f"{analysis.codebook.name} (version {analysis.codebook.version})" if analysis.codebook.codes
+         else "none: every theme was found inductively"),
     ]
     unread = [(str(u["id"]), str(u["reason"])) for u in (m.get("inputs") or {}).get("unread") or []]
     panel = analysis.panel_decisions
