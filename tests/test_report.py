@@ -374,7 +374,7 @@ def test_generated_text_uses_no_deficit_labels_and_flags_them_in_names(analysis)
     generated = "\n".join(line for line in generated.splitlines() if not line.startswith(">"))
     assert find_deficit_language(generated) == []
     themes = list(analysis.themes)
-    themes[0] = replace(themes[0], label="Complex needs, housing")
+    themes[0] = replace(themes[0], label="Complex needs, housing", title_source="keywords")  # the tool's own words
     flagged = replace(analysis, themes=Records.of(Theme, themes))
     html = render_html(flagged)
     assert "uses “complex needs”" in html
@@ -677,6 +677,8 @@ def test_a_draft_is_stamped_in_every_file_and_still_reads_back(written):
 
     assert NOT_FOR_SHARING in (written / "report.html").read_text(encoding="utf-8")
     assert NOT_FOR_SHARING in (written / "report.md").read_text(encoding="utf-8")
+    stamp = (written / "report.md").read_text(encoding="utf-8").splitlines()[0]  # said once, not "draft ...: a draft"
+    assert stamp.startswith(f"> **{NOT_FOR_SHARING}**") and stamp.count("private draft") == 1
     assert json.loads((written / "themes.json").read_text(encoding="utf-8"))["draft"] == NOT_FOR_SHARING
     assert json.loads((written / "manifest.json").read_text(encoding="utf-8"))["draft"] == NOT_FOR_SHARING
     rows = list(csv.DictReader((written / "passages.csv").open(encoding="utf-8", newline="")))
@@ -913,3 +915,52 @@ def test_a_report_without_a_codebook_shows_no_empty_code_table_and_no_code_per_t
                           version="2")))
     assert "Codebook: Team codes (version 2)." in coded and "Evidence for each code" in coded
     assert coded.count("No code matches it yet: a candidate new code.") == 3
+
+
+def test_a_survey_report_shows_people_with_separators_and_no_conversations_column(analysis):
+    """Read as a convener on the NHS table (10,302 answers in one CSV): every group read "1" conversation (the one
+    file) and people as "4372" beside words as "36,878". A survey's report is titled for survey answers, counts
+    people as words are counted and has no "Conversations" column; conversations keep theirs."""
+    import dataclasses
+
+    from wisdoms.report.markdown import render_markdown
+
+    assert [r.shown for r in breakdown({"Trust C": 4372, "Trust A": 2623})] == ["2,623", "4,372"]
+    spoken = build_view(analysis)
+    assert spoken.title == "Themes from the listening conversations"
+    assert spoken.listened and all("conversations" in r.extra for rows in spoken.listened.values() for r in rows)
+    survey = dataclasses.replace(analysis, transcripts=[dataclasses.replace(t, format="csv") for t in analysis.transcripts])
+    view = build_view(survey)
+    assert view.title == "Themes from the survey answers"
+    assert view.listened and not any("conversations" in r.extra for rows in view.listened.values() for r in rows)
+    trusts = {"organization": breakdown({"Trust A": 2623, "Trust C": 4372},
+                                        extra={"Trust A": {"words": "51,729"}, "Trust C": {"words": "36,878"}})}
+    summary = {"participants": 6995, "passages": 7000, "themes": 0, "unassigned": 0}
+    md = render_markdown(None, view=_bare_view(listened=trusts, summary=summary))  # type: ignore[arg-type]
+    assert "| Organization | People | Words |" in md and "| Trust C | 4,372 | 36,878 |" in md
+    assert "Conversations" not in md
+
+
+def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participants_words():
+    """Titles are now participants' own words: the check still finds a listed term in a theme's or a sub-theme's
+    title, says whose words they are and suggests renaming the theme, never rewording what the person said."""
+    from wisdoms.models import SubTheme
+    from wisdoms.report.markdown import render_markdown
+
+    said = _quoted("They treat you like an addict the minute you walk in")
+    sub = SubTheme(id=7, label="“Life was chaotic after the eviction”", passage_ids=("P2.txt#0-1",), participants=3,
+                   title_quote=replace(said, participant="P2", text="Life was chaotic after the eviction"))
+    theme = Theme(0, f"“{said.text}”", ("addict",), ("P1.txt#0-1",), 5, title_quote=said, title_source="quote",
+                  subthemes=(sub,))
+    team = Theme(1, "Chaotic lives", ("housing",), ("a#0-1",), 5, title_source="keywords")
+    flags = check_names(None, [theme, team])
+    assert [(f.kind, f.id, f.term, f.speaker) for f in flags] == [
+        ("theme", "0", "addict", "P1"), ("sub-theme", "7", "chaotic", "P2"), ("theme", "1", "chaotic", "")]
+    md = render_markdown(None, view=_bare_view(  # type: ignore[arg-type]
+        language_flags=flags, summary={"participants": 12, "passages": 30, "themes": 2, "unassigned": 0}))
+    section = md[md.index("## Language check"):]
+    assert ("Theme 0 “They treat you like an addict the minute you walk in” is P1's own words and holds “addict”. "
+            "Their words stay as they are; if the theme should not be called by them, rename it") in section
+    assert "Sub-theme 7 “Life was chaotic after the eviction” is P2's own words" in section
+    assert "Theme 1 “Chaotic lives” uses “chaotic”: consider “going through a lot at once”." in section
+    assert "consider “person who uses drugs or alcohol”" not in section  # no bare rewording of P1's words

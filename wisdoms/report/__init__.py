@@ -82,7 +82,7 @@ def render_reports(analysis: Analysis, *, banner: str | None = None,
         ANALYSIS_FILE: analysis_json(analysis, draft=banner),
     }
     if banner:
-        rendered["report.md"] = f"> **{banner}**: a private draft with unreviewed quotes.\n\n" + str(rendered["report.md"])
+        rendered["report.md"] = f"> **{banner}**: for the team's own reading, not to be shared.\n\n" + str(rendered["report.md"])
         rendered["NOT-FOR-SHARING.txt"] = f"{banner}: these files hold quotes the privacy gate has not cleared.\n"
     return rendered
 

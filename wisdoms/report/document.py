@@ -180,11 +180,11 @@ def _listened(v: ReportView) -> Section:
             hidden.append(f"{name} ({_plural(len(rows), 'group')})")
             continue
         partly = partly or any(r.suppressed for r in rows)
+        counts = [k for k in ("conversations", "words") if any(k in r.extra for r in rows)]  # no conversations in a survey
         blocks.append(Table(
-            f"Participants by {name}", f"listened-{attr}", (name.capitalize(), "People", "Conversations", "Words"),
-            tuple(((r.group,), (r.shown,), (HIDDEN_CELL if r.suppressed else r.extra["conversations"],),
-                   (HIDDEN_CELL if r.suppressed else r.extra["words"],)) for r in rows),
-            numeric=(1, 2, 3)))
+            f"Participants by {name}", f"listened-{attr}", (name.capitalize(), "People", *(k.capitalize() for k in counts)),
+            tuple(((r.group,), (r.shown,), *((HIDDEN_CELL if r.suppressed else r.extra[k],) for k in counts)) for r in rows),
+            numeric=tuple(range(1, len(counts) + 2))))
     if partly:
         blocks.append(Para((f"{HIDDEN_CELL}: not shown for a group whose number of people is hidden.",)))
     if hidden:
@@ -363,15 +363,24 @@ def _matrix(v: ReportView) -> Section:
 
 
 def _language(v: ReportView) -> Section:
-    blocks: list[Block] = [Para(("Theme labels and codebook names are checked against a list of deficit labels about "
-                                 "people (such as “hard to reach” or “chaotic”). Participants' own words are never "
-                                 "changed.",))]
+    blocks: list[Block] = [Para(("Theme and sub-theme titles and codebook names are checked against a list of deficit "
+                                 "labels about people (such as “hard to reach” or “chaotic”). Participants' own words "
+                                 "are never changed, titles quoted from them included.",))]
     if v.language_flags:
-        blocks.append(Bullets(tuple((f"{f.kind.capitalize()} {f.id} “{f.name}” uses “{f.term}”: consider "
-                                     f"“{f.suggestion}”.",) for f in v.language_flags)))
+        blocks.append(Bullets(tuple((_language_line(f),) for f in v.language_flags)))
     else:
-        blocks.append(Para(("No listed term was found in theme labels or codebook names.",)))
+        blocks.append(Para(("No listed term was found in theme or sub-theme titles or codebook names.",)))
     return Section("language", "Language check", tuple(blocks))
+
+
+def _language_line(f: Any) -> str:
+    """One listed term found: reword the team's own name; a title in a participant's words is theirs, so the theme
+    (or sub-theme) is renamed instead, if it should not be called by it."""
+    name = f"{f.kind.capitalize()} {f.id} “{f.name.strip('“”')}”"
+    if f.speaker:
+        return (f"{name} is {f.speaker}'s own words and holds “{f.term}”. Their words stay as they are; if the "
+                f"{f.kind} should not be called by them, rename it (for example with “{f.suggestion}”).")
+    return f"{name} uses “{f.term}”: consider “{f.suggestion}”."
 
 
 def _unassigned(v: ReportView) -> Section:

@@ -2,8 +2,9 @@
 
 Theme labels, codebook names and the report's own words should describe what people said and what
 services did, not label people ("hard to reach", "chaotic"). :func:`find_deficit_language` finds the
-listed terms in a piece of text; :func:`check_names` runs it over codebook and theme names so the
-report can show what to reword. Participants' own words (quotes) are never checked or changed.
+listed terms in a piece of text; :func:`check_names` runs it over codebook names and theme and sub-theme
+titles so the report can show what to reword. Participants' own words are never changed: a title quoted from
+one holds them, so the report names whose words they are and suggests renaming the theme instead.
 """
 
 from __future__ import annotations
@@ -67,11 +68,13 @@ class LanguageFlag:
     """One deficit term found in a name.
 
     Attributes:
-        kind: ``code`` or ``theme``.
-        id: Code id or theme id.
+        kind: ``code``, ``theme`` or ``sub-theme``.
+        id: Code id, theme id or sub-theme id.
         name: The name as written.
         term: The listed term found.
         suggestion: A way to say it instead.
+        speaker: The participant whose own words the name is (a title quoted from a member passage), else ``""``:
+            their words are never reworded, so the report suggests renaming the theme, not changing the words.
     """
 
     kind: str
@@ -79,6 +82,7 @@ class LanguageFlag:
     name: str
     term: str
     suggestion: str
+    speaker: str = ""
 
 
 def _pattern(term: str) -> re.Pattern[str]:
@@ -104,12 +108,18 @@ def find_deficit_language(text: str) -> list[str]:
 
 
 def check_names(codebook: Codebook | None = None, themes: Iterable[Theme] = ()) -> list[LanguageFlag]:
-    """Flag deficit terms in codebook code names and definitions, and in theme labels."""
+    """Flag deficit terms in codebook code names and definitions, and in theme and sub-theme titles. A title
+    quoted from a participant is flagged with whose words it is (:attr:`LanguageFlag.speaker`)."""
     flags = []
     for code in codebook.codes if codebook is not None else ():
         for term in find_deficit_language(f"{code.name}\n{code.definition}"):
             flags.append(LanguageFlag("code", code.id, code.name, term, DEFICIT_TERMS[term]))
     for theme in themes:
-        for term in find_deficit_language(theme.label):
-            flags.append(LanguageFlag("theme", str(theme.id), theme.label, term, DEFICIT_TERMS[term]))
+        quoted = theme.title_quote if getattr(theme, "title_source", "") == "quote" else None
+        named = [("theme", theme.id, theme.label, quoted)] + [
+            ("sub-theme", sub.id, sub.label, sub.title_quote) for sub in getattr(theme, "subthemes", ()) or ()]
+        for kind, tid, label, quote in named:
+            for term in find_deficit_language(label):
+                flags.append(LanguageFlag(kind, str(tid), label, term, DEFICIT_TERMS[term],
+                                          speaker=quote.participant if quote is not None else ""))
     return flags

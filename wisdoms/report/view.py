@@ -265,7 +265,7 @@ def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None
         info = dict((extra or {}).get(group, {}))
         if hidden:
             info = {k: "not shown for small groups" for k in info}
-        rows.append(GroupRow(group, n, SUPPRESSED if hidden else str(n), hidden, info))
+        rows.append(GroupRow(group, n, SUPPRESSED if hidden else f"{n:,}", hidden, info))
     return rows
 
 
@@ -461,6 +461,8 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
             conversations_of[pid].add(t.id)
 
     listened: dict[str, list[GroupRow]] = {}
+    surveys_only = bool(analysis.transcripts) and all(
+        getattr(t, "format", "") in TABLE_FORMATS for t in analysis.transcripts)
     not_grouped: list[tuple[str, int]] = []
     attributes: list[str] = []
     for attrs in people.values():
@@ -472,11 +474,9 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         if len(members) > MAX_GROUPS:
             not_grouped.append((attr, len(members)))
             continue
-        extra = {
-            group: {
-                "conversations": str(len(set().union(*(conversations_of[m] for m in who)))),
-                "words": f"{sum(words_of[m] for m in who):,}",
-            }
+        extra = {  # a survey table is one file of many people: a count of "conversations" there says nothing
+            group: ({} if surveys_only else {"conversations": f"{len(set().union(*(conversations_of[m] for m in who))):,}"})
+            | {"words": f"{sum(words_of[m] for m in who):,}"}
             for group, who in members.items()
         }
         listened[attr] = breakdown({group: len(who) for group, who in members.items()}, extra=extra)
@@ -561,7 +561,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         codebook_note=codebook_note, codebook_warns=fit.get("fits") is False,
         prevalence_note=(counting_rule(len(analysis.themes)) if any(t.participant_ids is not None for t in analysis.themes)
                          else ""),
-        title="Themes from the listening conversations",
+        title="Themes from the survey answers" if surveys_only else "Themes from the listening conversations",
         summary=analysis.summary(),
         words=sum(words_of.values()),
         group_by=group_by,
