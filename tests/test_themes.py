@@ -6,6 +6,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from wisdoms.errors import CorpusTooSmallError
 from wisdoms.models import Passage
@@ -666,3 +669,47 @@ def test_themes_count_people_for_whom_they_are_a_real_part_and_keep_who_touched_
     assert "P0" not in aside.participant_ids, "one point in 25 is touching on a theme, not raising it"
     assert aside.touched_by == aside.participants + 1
     assert "A real part of what" in aside.description and f"{aside.touched_by} touched on it" in aside.description
+
+
+def _points(plan: list[tuple[str, int]]) -> tuple[list[Passage], list[list[int]], dict[int, list[int]]]:
+    """One passage a point (its own turn: a unit of meaning alone), each in the theme ``plan`` gives (``-1``: none)."""
+    passages = [Passage(f"p{i}", "t.txt", person, i * 10, i * 10 + 5, "words", i) for i, (person, _) in enumerate(plan)]
+    members: dict[int, list[int]] = {}
+    for i, (_, theme) in enumerate(plan):
+        if theme >= 0:
+            members.setdefault(theme, []).append(i)
+    return passages, [[i] for i in range(len(plan))], members
+
+
+def test_a_small_theme_everyone_touched_on_counts_the_people_it_is_most_a_part_of() -> None:
+    """The think-aloud study's "0 of 17 participants; also touched on by 17 more": a theme holding less than half an
+    even share of everyone's points, spread thinly, reached nobody's 1 in 8. It counts those it is as large a part of
+    as of everyone's talk: never nobody."""
+    from wisdoms.themes.prevalence import counted_people, counting_rule
+
+    # three people, twenty points each: three broad themes and one small one (theme 3, 4 of 60 points: 1 in 15)
+    plan: list[tuple[str, int]] = []
+    for person, small in (("P1", 2), ("P2", 1), ("P3", 1)):
+        plan += [(person, 3)] * small + [(person, t % 3) for t in range(20 - small)]
+    passages, units, members = _points(plan)
+    counted = counted_people(passages, units, members)
+    assert counted[3] == ("P1",), "P1's 2 points in 20 are above the theme's 1 in 15 of all points; P2's 1 in 20 below"
+    assert all(counted[t] == ("P1", "P2", "P3") for t in range(3)), "a third of everyone's talk counts everyone"
+    rule = counting_rule(4)
+    assert "1 in 8 of the points they made" in rule and "as large a share of their points as of everyone's" in rule
+
+
+@hypothesis_settings(max_examples=60)
+@given(runs=st.lists(st.tuples(st.sampled_from(["P1", "P2", "P3", "P4"]), st.integers(-1, 5), st.integers(1, 12)),
+                     min_size=1, max_size=12))
+def test_every_theme_with_a_point_in_it_counts_someone_and_only_people_with_a_point_in_it(
+        runs: list[tuple[str, int, int]]) -> None:
+    """Whatever the themes' sizes (runs of points: a person, a theme, how many), a theme anyone made a point in
+    counts at least one person (the one it is the largest part of), and nobody without a point in it."""
+    from wisdoms.themes.prevalence import counted_people
+
+    passages, units, members = _points([(person, theme) for person, theme, n in runs for _ in range(n)])
+    counted = counted_people(passages, units, members)
+    for t, rows in members.items():
+        assert counted[t], f"theme {t} ({len(rows)} points) counts nobody"
+        assert set(counted[t]) <= {passages[i].participant for i in rows}
