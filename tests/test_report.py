@@ -964,3 +964,25 @@ def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participant
     assert "Sub-theme 7 “Life was chaotic after the eviction” is P2's own words" in section
     assert "Theme 1 “Chaotic lives” uses “chaotic”: consider “going through a lot at once”." in section
     assert "consider “person who uses drugs or alcohol”" not in section  # no bare rewording of P1's words
+
+
+def test_first_screen_lists_a_few_sub_themes_and_a_shared_title_once():
+    """On the NHS table one theme had 37 sub-themes, 20 of them titled “Nothing”: the first screen listed all 37
+    in a 1,300-character line. It lists the first five titles, a title shared by several sub-themes once with how
+    many, and how many more there are; the theme's detail lists every title, shared ones once."""
+    from wisdoms.report.document import GLANCE_SUBTHEMES
+    from wisdoms.report.markdown import render_markdown
+
+    theme = _theme_view(0, 9)
+    theme.subthemes = ["“Nothing”", "“Nothing from my point of view”", "“Nothing”", "“Not a lot”"] + [
+        f"“Nothing really {i}”" for i in range(6)] + ["“Nothing”"] * 18
+    md = render_markdown(None, view=_bare_view(  # type: ignore[arg-type]
+        themes=[theme], summary={"participants": 12, "passages": 30, "themes": 1, "unassigned": 0}))
+    glance = md[md.index("## What we heard"):md.index("## How to read")]
+    line = next(x for x in glance.splitlines() if x.startswith("- Sub-themes:"))
+    assert line == ("- Sub-themes: “Nothing” (20 sub-themes); “Nothing from my point of view”; “Not a lot”; "
+                    "“Nothing really 0”; “Nothing really 1”; and 4 more sub-themes (in the theme's detail)")
+    assert GLANCE_SUBTHEMES == 5
+    detail = md[md.index("## Themes in detail"):]
+    full = next(x for x in detail.splitlines() if x.startswith("- Sub-themes:"))
+    assert full.count("“Nothing”") == 1 and "“Nothing really 5”" in full and "more sub-themes" not in full

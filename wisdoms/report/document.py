@@ -8,6 +8,7 @@ and a prevalence chart), how to read the report, then the detail.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .blocks import (
@@ -37,6 +38,8 @@ MATRIX_WORKBOOK = "framework-matrix.xlsx"
 HIDDEN_CELL = "—"
 #: Themes the first screen draws and sums up with a quote; the rest are a table of titles and counts under them.
 GLANCE_THEMES = 25
+#: Sub-theme titles the first screen lists per theme (the detail lists them all): 37 made a 1,300-character line.
+GLANCE_SUBTHEMES = 5
 #: A hidden count in the table of themes by group: short, read aloud as "less than 5", explained above it.
 HIDDEN_COUNT = f"<{SMALL_NUMBER}"
 
@@ -51,6 +54,17 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
 
 def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def subtheme_list(names: list[str], limit: int | None = None) -> str:
+    """A theme's sub-theme titles, largest first as given: a title shared by several sub-themes once, with how
+    many (a survey's "“Nothing”" can title twenty), and past ``limit`` titles how many more there are."""
+    counts = Counter(names)
+    items = [name if counts[name] == 1 else f"{name} ({counts[name]} sub-themes)" for name in dict.fromkeys(names)]
+    if limit is None or len(items) <= limit:
+        return "; ".join(items)
+    more = sum(counts[name] for name in list(dict.fromkeys(names))[limit:])
+    return "; ".join(items[:limit]) + f"; and {_plural(more, 'more sub-theme')} (in the theme's detail)"
 
 
 def heard_from(people: int, total: int, passages: int, touched_by: int | None) -> str:
@@ -128,7 +142,7 @@ def _overview(v: ReportView, chart: Any) -> Section:
         lines: list[Rich] = [(Span(_people(t.people, total), "strong"),
                               f" · {_plural(t.theme.passages, 'passage')} · theme {t.theme.id}")]
         if t.subthemes:
-            lines.append(("Sub-themes: " + "; ".join(t.subthemes),))
+            lines.append(("Sub-themes: " + subtheme_list(t.subthemes, GLANCE_SUBTHEMES),))
         if t.codes:
             lines.append(("Matched code: ", t.codes[0]["name"]))
         elif not v.without_codebook:  # without a codebook no theme could match a code: said once, above
@@ -268,7 +282,7 @@ def _theme_section(t: ThemeView, total: int, *, without_codebook: bool = False) 
         status += (" (into ", Span(f"theme {t.merged_into}", href=f"#theme-{t.merged_into}"), ")")
     facts: list[tuple[str, Rich]] = [("Heard from", (heard_from(t.people, total, t.theme.passages, t.theme.touched_by),))]
     if t.subthemes:
-        facts.append(("Sub-themes", ("; ".join(t.subthemes),)))
+        facts.append(("Sub-themes", (subtheme_list(t.subthemes),)))
     title = getattr(t.theme, "title_quote", None)
     if title is not None and getattr(t.theme, "title_source", "") == "quote":  # the title is a participant's words
         facts.append(("Title", (f"in the words of {title.participant}, ", Span(title.citation, "code"))))
