@@ -430,3 +430,26 @@ def test_codebook_review_goes_through_the_gate_and_the_advice_unblocks_it(
     assert main(command) == 0
     text = _all_text(sheet)
     assert "Darren Whitfield" in text and NOT_FOR_SHARING not in text
+
+
+def test_row_ids_wisdoms_makes_for_a_table_without_an_id_column_are_no_findings(tmp_path: Path) -> None:
+    """A survey table with no id column gets ``<file>-r<line>`` ids; from line 1000 on, "r1000" has the shape of a
+    reference number, and every answer of a 10,000-row table needed a sign-off before anything could be written."""
+    from wisdoms.ingest.table import read_table_transcript
+    from wisdoms.privacy.release import output_ids
+
+    table = tmp_path / "answers.csv"
+    table.write_text("answer\n" + "".join(f"The ward was calm and the staff kind, visit {i}.\n" for i in range(1200)),
+                     encoding="utf-8")
+    doc = read_table_transcript(table, "answers.csv")
+    assert "answers-r1201" in doc.participants
+    quotes = [Quote(passage="p", transcript="answers.csv", participant="answers-r1201", start=0, end=5, text="The w")]
+    ids = output_ids(quotes, [doc])
+    assert ("file name", "answers.csv") in ids and not [v for k, v in ids if k == "participant id"]
+    gate = PrivacyGate(signoffs=SignOffs()).fit()
+    assert gate.check_ids(ids) == []
+    # an id a person gave is checked as before, even in the same shape, and so is a reference in a table's id column
+    own = output_ids([Quote(passage="p", transcript="answers.txt", participant="answers-r1201", start=0, end=5,
+                            text="The w")], [])
+    assert ("participant id", "answers-r1201") in own
+    assert [f.text for _k, _v, f in gate.check_ids([("participant id", "AB123456")])] == ["AB123456"]

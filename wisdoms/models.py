@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any, Generic, Literal, TypeVar
 
 Role = Literal["participant", "interviewer"]
@@ -55,6 +56,21 @@ def is_table_source(transcript_id: str) -> bool:
     """Whether a transcript id (its path in the transcripts folder) names a survey table, by its suffix:
     for places that have only the id (a quote's source, a source inside a .qdpx)."""
     return transcript_id.lower().endswith(tuple(f".{f}" for f in TABLE_FORMATS))
+
+
+def row_id(transcript_id: str, row: int) -> str:
+    """The participant id wisdoms gives a respondent of a table with no id column: the file's name and the row's
+    line number (``answers-r12``), which says no more than the file name does."""
+    return f"{PurePosixPath(transcript_id).stem}-r{row}"
+
+
+def is_row_id(participant: str, transcript_id: str) -> bool:
+    """Whether ``participant`` is an id wisdoms made for a row of the table ``transcript_id`` (:func:`row_id`):
+    the privacy gate checks the file name, and a row number names no one."""
+    if not is_table_source(transcript_id):
+        return False
+    stem = PurePosixPath(transcript_id).stem
+    return participant.startswith(f"{stem}-r") and participant[len(stem) + 2:].isdigit()
 
 
 @dataclass(frozen=True)

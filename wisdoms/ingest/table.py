@@ -20,7 +20,7 @@ from .._files import sha256_file
 from .._tables import unguard_cell
 from ..errors import TranscriptError
 from ..limits import check_archive, limit
-from ..models import Transcript, Turn
+from ..models import Transcript, Turn, row_id
 from .speakers import FileOptions, Speaker
 from .text import PAGE_BREAKS, decode, page_break_note
 
@@ -66,7 +66,6 @@ def read_table_transcript(
     turns: list[Turn] = []
     participants: dict[str, dict[str, str]] = {}
     seen: dict[str, int] = {}
-    stem = Path(transcript_id).stem
     for row_no, row in rows:
         if any(c.strip() for c in row[len(names):]):
             raise TranscriptError(
@@ -80,7 +79,7 @@ def read_table_transcript(
         cells = [*row, *[""] * (len(names) - len(row))]
         answers = [(names[i], cells[i].strip()) for i in text_cols if cells[i].strip()]
         if id_col is None:
-            pid = f"{stem}-r{row_no}"
+            pid = row_id(transcript_id, row_no)
         else:
             pid = cells[id_col].strip()
             if not pid:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExportBlockedError
+from ..models import is_row_id
 
 if TYPE_CHECKING:  # pragma: no cover
     from .gate import PrivacyGate
@@ -261,14 +262,16 @@ def _in_team_text(text: str, start: int, end: int, team: Sequence[tuple[str, str
 def output_ids(quotes: Sequence[Any], transcripts: Sequence[Any] = ()) -> list[tuple[str, str]]:
     """The file names, folder names and participant ids outputs print: each quote's transcript (its path in
     the transcripts folder, or what its ``source_kind`` says it is: an answer's id) and participant, and each
-    transcript's id and participants."""
+    transcript's id and participants. An id wisdoms made for a table's row (:func:`~wisdoms.models.row_id`: the
+    file's name, already checked, and a line number) is not checked again: its row number is no identifier."""
     out: list[tuple[str, str]] = []
     for t in transcripts:
         out.append(("file name", str(t.id)))
-        out += [("participant id", str(pid)) for pid in getattr(t, "participants", {}) or {}]
+        out += [("participant id", str(pid)) for pid in getattr(t, "participants", {}) or {} if not is_row_id(str(pid), str(t.id))]
     for q in quotes:
-        out.append((getattr(q, "source_kind", "file name"), str(getattr(q, "transcript", "") or "")))
+        source = str(getattr(q, "transcript", "") or "")
+        out.append((getattr(q, "source_kind", "file name"), source))
         pid = getattr(q, "participant", None)
-        if pid:
+        if pid and not is_row_id(str(pid), source):
             out.append(("participant id", str(pid)))
     return list(dict.fromkeys(out))
