@@ -33,8 +33,10 @@ labelled answers (NHS: each takes the theme of its first passage); units in no t
 Printed: AMI and harmonic purity (P1) against the human codes, themes, the largest theme's share of all
 passages, the share of substantive passages in no theme (content-free talk left out of both counts), the
 number of theme titles that are keyword lists (a code's own name, the title of a theme it clearly is, is not
-counted), and title self-retrieval (a title alone, embedded with MiniLM,
-finds its own theme's centre, the mean of its members' embeddings, among all themes: the share of themes).
+counted), title self-retrieval (a title alone, embedded with MiniLM,
+finds its own theme's centre, the mean of its members' embeddings, among all themes: the share of themes) and
+whether a title stands for its theme (the share of the 10 passages nearest the title alone that are its theme's,
+averaged over themes).
 Results go to ``benchmarks/results/theme-quality-<codebook>.json``; BERTopic's per seed results are cached in
 ``--work`` (they do not depend on wisdoms' code).
 """
@@ -120,6 +122,27 @@ def _retrieval(titles: list[str], centres: np.ndarray, encode) -> float:
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     best = np.argmax(vectors @ centres.T, axis=1)
     return round(float(np.mean(best == np.arange(len(titles)))), 4)
+
+
+#: How many passages nearest a title :func:`_title_neighbours` looks at.
+NEIGHBOURS = 10
+
+
+def _title_neighbours(titles: list[str], members: list[list[int]], vectors: np.ndarray, encode) -> float:
+    """Whether each title stands for its theme: the share of the ``NEIGHBOURS`` passages nearest the title alone,
+    embedded (among all passages in a theme), that are its own theme's, averaged over themes. A title a member
+    said that is about something else ("I told her she was only doing it for the money" on a theme about workers
+    who kept coming back) finds other themes' passages, or none, however distinct it is."""
+    if not titles:
+        return 0.0
+    rows = np.asarray([i for m in members for i in m])
+    owner = np.asarray([g for g, m in enumerate(members) for _ in m])
+    found = encode([t.strip().strip("“”\"") for t in titles])
+    found = found / np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12)
+    sims = found @ vectors[rows].T
+    k = min(NEIGHBOURS, len(rows))
+    near = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    return round(float(np.mean([np.mean(owner[near[g]] == g) for g in range(len(titles))])), 4)
 
 
 def _torch_encoder():
@@ -245,7 +268,11 @@ def run_wisdoms(name: str, *, codebook: str, seed: int, work: Path, encode) -> d
         "keyword_list_titles": sum(is_keyword_list(t) for t in titles + subtitles if t not in code_titles),
         "code_titles": len(code_titles),
         "title_self_retrieval": _retrieval(titles, np.asarray(centres), encode) if titles else 0.0,
+        "title_neighbours_in_theme": _title_neighbours(
+            titles, [[index[pid] for pid in t.passage_ids] for t in analysis.themes], vectors, encode),
         "titles": titles[:15],
+        "all_titles": titles,
+        "subtitles": subtitles,
         "seconds": round(seconds, 1),
     })
     return record
@@ -350,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 record = run_wisdoms(name, codebook=args.codebook, seed=args.seed, work=args.work, encode=encode)
             records.append(record)
-            shown = {k: v for k, v in record.items() if k != "titles"}
+            shown = {k: v for k, v in record.items() if k not in ("titles", "all_titles", "subtitles")}
             print(json.dumps(shown), flush=True)
             print("   titles:", " | ".join(str(t) for t in record["titles"][:8]), flush=True)  # type: ignore[index]
     out = args.out or RESULTS / f"theme-quality-{args.codebook}.json"

@@ -563,9 +563,11 @@ def test_a_codebook_whose_codes_single_out_nothing_in_the_material_is_called_out
 
 
 def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_theme() -> None:
+    from dataclasses import replace
+
     from wisdoms.codebook import Codebook
     from wisdoms.codebook.guidance import codebook_fit, name_themes_by_code
-    from wisdoms.models import Code, Match, Theme
+    from wisdoms.models import Code, Match, Quote, Theme
 
     book = Codebook(codes=(Code("wait", "Waiting with no word", "Waiting without news."),
                            Code("food", "Food", "Meals.")), name="cb")
@@ -578,10 +580,15 @@ def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_the
                                     for p, c in zip(ids, ["wait", "food"] * 5)][:8])
     assert good.fits and good.note == ""
     matches = [Match("passage", p, "wait", 0.5, "definition", True) for p in ids[:4]]
+    said = Quote(transcript="a.txt", participant="P1", start=10, end=29, text="nobody rang me back", passage="p0")
     waiting = Theme(0, "“Nobody rang me back”", (), tuple(ids[:5]), 3,
-                    codes=(Match("theme", "0", "wait", 0.5, "definition", True),), description="3 people.")
+                    codes=(Match("theme", "0", "wait", 0.5, "definition", True),), description="3 people.",
+                    title_quote=said)
     other = Theme(1, "“The food was cold”", (), tuple(ids[5:]), 2, codes=(Match("theme", "1", "wait", 0.4, "definition", True),))
     named = name_themes_by_code([waiting, other], matches, book)
-    assert named[0].label == "Waiting with no word" and named[0].title_source == "code"
-    assert "“Nobody rang me back”" in named[0].description, "the member's words stay in the description"
+    # the code's name says which code; the member's words, still cited, say what of it this theme holds
+    assert named[0].label == "Waiting with no word: “Nobody rang me back”" and named[0].title_source == "code"
+    assert named[0].title_quote == said and named[0].title_words == said and named[0].description == "3 people."
+    by_keywords = name_themes_by_code([replace(waiting, title_quote=None, title_source="keywords")], matches, book)
+    assert by_keywords[0].label == "Waiting with no word", "no member phrase: the code's name alone"
     assert named[1].label == "“The food was cold”", "a code names one theme at most, where most passages carry it"

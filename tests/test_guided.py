@@ -74,10 +74,49 @@ def test_a_code_seeds_its_theme_and_uncovered_material_forms_inductive_themes(tm
 
     named = suggest_for_inductive(name_themes_by_code(result.themes, [], BOOK), passages, BOOK)
     home = next(t for t in named if t.origin == "codebook")
-    assert home.label == "Keeping a home" and home.title_source == "code" and not home.suggested_code
+    assert home.label.startswith("Keeping a home: “") and home.title_source == "code" and not home.suggested_code
+    assert home.label.endswith(f"{home.title_quote.text[1:]}”"), "after the code's name, the phrase it is titled with"
     for t in (t for t in named if t.origin == "inductive"):
         assert t.suggested_code, f"inductive theme {t.id} has no suggested code"
         assert t.suggested_code != "Keeping a home" and t.label.strip("“”").lower() in t.suggested_code.lower()
+
+
+#: Two codes whose names share no word with what people said: named by the name alone, their themes' titles
+#: would embed alike and could not both find their own theme.
+TWO_CODES = Codebook(codes=(
+    Code(id="home", name="Keeping a home", definition="rent, landlord, eviction, flat, housing"),
+    Code(id="care", name="Getting seen", definition="doctor, appointment, waiting, nurse, clinic"),
+), name="two codes")
+
+
+def test_a_code_titled_theme_names_its_code_and_a_cited_member_phrase_that_finds_its_theme(tmp_path) -> None:  # noqa: ANN001
+    from wisdoms.codebook.for_run import code_run
+    from wisdoms.report import quoted_words
+
+    passages, vectors = corpus()
+    settings = _settings(tmp_path)
+    result = find_themes(passages, vectors, settings=settings, guide=seed_guide(TWO_CODES, settings, embed))
+    coded = code_run(TWO_CODES, settings, passages, vectors, result.themes, result.centroids, embed=embed,
+                     model="fake", fingerprint="fake", fit="", cache_dir=tmp_path / "cache")
+    themes = coded.themes
+    named = {t.seed_code: t for t in themes if t.title_source == "code"}
+    assert set(named) == {"home", "care"}
+    by_id = {p.id: p for p in passages}
+    carries = {(m.target_id, m.code) for m in coded.passage_matches if m.assigned}
+    for code, name in (("home", "Keeping a home"), ("care", "Getting seen")):
+        theme, quote = named[code], named[code].title_quote
+        assert theme.label == f"{name}: “{quote.text[:1].upper()}{quote.text[1:]}”"
+        source = by_id[quote.passage]
+        assert source.id in theme.passage_ids and (source.id, code) in carries, "a member that carries the code"
+        assert source.text[quote.start - source.start:quote.end - source.start] == quote.text, "verbatim, cited"
+        assert quote in quoted_words(themes), "the privacy gate checks the title's words"
+    # the title alone, embedded, finds its own theme's centre among all themes (the benchmark's title target)
+    ids = [t.id for t in themes]
+    centres = np.stack([result.centroids[i] for i in ids])
+    found = np.argmax(embed([t.label for t in themes]) @ centres.T, axis=1)
+    assert [ids[j] for j in found] == ids
+    assert len({tuple(embed([n])[0]) for n in ("Keeping a home", "Getting seen")}) == 1, \
+        "the names alone embed alike: they could not both find their theme"
 
 
 def test_without_a_codebook_every_theme_is_inductive_and_the_fit_is_unchanged(tmp_path) -> None:  # noqa: ANN001

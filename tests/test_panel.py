@@ -519,6 +519,19 @@ def test_cards_describe_each_theme_by_its_title_and_sub_themes_not_a_keyword_lis
     assert [r[1] for r in rows] == [t.label for t in analysis.themes]
 
 
+def test_a_card_named_after_a_code_says_whose_words_follow_the_code_name():
+    from wisdoms.panel.pack import _named_by
+
+    passages = [{"transcript": "a.txt", "participant": "P3", "start": 0, "end": 100}]
+    theme = {"label": "Staff: “The nurses were so kind”", "title_source": "code",
+             "title_quote": {"transcript": "a.txt", "start": 10, "end": 36}}
+    assert _named_by(theme, passages) == ("The name is the code in our codebook that this theme matches, then the "
+                                          "words of one of the people we listened to (P3).")
+    # a run saved before titles carried a member's words: the code's name alone
+    assert _named_by({**theme, "label": "Staff"}, passages) == "The name is the code in our codebook that this theme matches."
+    assert _named_by({**theme, "status": "renamed", "label": "Kind nurses"}, passages) == ""
+
+
 def test_card_summary_lists_sub_theme_titles_and_a_panel_name_first():
     from wisdoms.panel.pack import _summary
 

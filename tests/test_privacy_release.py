@@ -54,7 +54,11 @@ def test_a_lower_case_codebook_named_codebook_passes_and_a_planted_number_blocks
     from wisdoms.report.qdpx import export_qdpx
 
     named = [t["label"] for t in written["themes"] if t.get("title_source") == "code"]
-    assert named and all(n == n.lower() for n in named), "the pack prints lower-case code names"
+    codes = [n.split(": “")[0] for n in named]  # the code's name, then a member's words in quotation marks
+    assert named and all(c == c.lower() for c in codes), "the pack prints lower-case code names"
+    assert all(n.endswith("”") for n in named), "with a member's words, which passed the gate as a quote does"
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert report.count("the code's name, then in the words of ") == len(named), "the report cites the words"
     assert (tmp_path / "pack" / "cards.html") in make_pack(tmp_path / "out", tmp_path / "pack")
     assert export_qdpx(tmp_path / "out", tmp_path / "study.qdpx").is_file()
 

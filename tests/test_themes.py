@@ -713,3 +713,34 @@ def test_every_theme_with_a_point_in_it_counts_someone_and_only_people_with_a_po
     for t, rows in members.items():
         assert counted[t], f"theme {t} ({len(rows)} points) counts nobody"
         assert set(counted[t]) <= {passages[i].participant for i in rows}
+
+
+def test_a_sub_theme_that_would_repeat_its_theme_title_is_never_retitled_with_a_list_of_words() -> None:
+    """A sub-theme whose best phrase is its theme's own title takes the opening words of another central member
+    instead; an answer that reads as a list of words ("Excellent, pleasant lady.") is passed over, as it is for
+    any title (NHS, with its codebook: one sub-theme was titled “Excellent, pleasant lady”)."""
+    from wisdoms.models import Passage
+    from wisdoms.settings import Settings
+    from wisdoms.themes.build import _build_themes
+    from wisdoms.themes.titles import is_title_phrase
+
+    # typed into a survey form with two spaces, it still reads as a list of words
+    assert not is_title_phrase("Excellent,  pleasant lady") and not is_title_phrase("Excellent, pleasant lady")
+    texts = ["The staff were kind and helpful.", "Excellent,  pleasant lady.", "Excellent, kind nurse.",
+             "And the staff were lovely.", "The food on the ward was cold every day.", "Meals came late and cold.",
+             "Parking at the hospital costs too much money.", "The car park was always full."]
+    passages, at = [], 0
+    for i, t in enumerate(texts):
+        passages.append(Passage(id=f"p{i}", transcript="t.txt", participant=f"P{i}", turn=i, start=at,
+                                end=at + len(t), text=t))
+        at += len(t) + 1
+    rows = [[1, 0.6, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0],
+            [0, 0, 1, 0], [0, 0, 1, 0.1]]
+    vectors = np.asarray(rows, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    themes, _ = _build_themes(passages, vectors, [0, 0, 0, 0, 1, 1, 2, 2], {0: 0, 1: 0, 2: 1}, {}, {}, Settings(),
+                              None, units=[[i] for i in range(len(texts))])
+    staff = next(t for t in themes if "p0" in t.passage_ids)
+    assert staff.label == "“The staff were kind and helpful”"
+    first = next(st for st in staff.subthemes if "p0" in st.passage_ids)
+    assert first.label == "“And the staff were lovely”", "not its theme's title again, and not a list of words"

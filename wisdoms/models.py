@@ -360,7 +360,8 @@ class Theme:
     Attributes:
         id: Theme number, 0 for the largest.
         label: Its title: a short verbatim phrase from a member passage in quotation marks (``title_quote``
-            says where it was said), the name of the codebook code it clearly is, or a panel's new name.
+            says where it was said), the name of the codebook code it clearly is followed by such a phrase
+            (``Staff: “The nurses were so kind and caring”``), or a panel's new name.
         keywords: Most distinctive words and phrases, best first (secondary detail, never the title).
         passage_ids: Passages in the theme.
         participants: Number of distinct participants with a substantive passage in the theme.
@@ -371,8 +372,9 @@ class Theme:
         description: One or two plain sentences built only from its passages and the codebook.
         subthemes: Its sub-themes, largest first (none when it holds one strand only).
         title_quote: Where the title's words were said, or ``None``.
-        title_source: ``quote`` (a member's words), ``code`` (the code it clearly is) or ``keywords`` (no
-            member sentence could serve) or ``panel`` (renamed by a panel).
+        title_source: ``quote`` (a member's words), ``code`` (the code it clearly is, with a member's words
+            where ``title_quote`` is set) or ``keywords`` (no member sentence could serve) or ``panel`` (renamed
+            by a panel).
         participant_ids: The participants counted in ``participants``: those the theme is a real part of what
             they said (:mod:`wisdoms.themes.prevalence`); ``None`` in an analysis saved before it was recorded,
             where everyone with a passage in the theme counts (:meth:`counted`).
@@ -406,6 +408,13 @@ class Theme:
     def passages(self) -> int:
         """Number of passages in the theme."""
         return len(self.passage_ids)
+
+    @property
+    def title_words(self) -> Quote | None:
+        """Where the participant's words its title shows were said: ``title_quote`` for a title that is a member's
+        phrase or a code's name with one; ``None`` for a title by keywords or a panel's name."""
+        shown = self.title_source in ("quote", "code") and self.status != "renamed"
+        return self.title_quote if shown else None
 
     def counted(self, who: Mapping[str, str]) -> set[str]:
         """The participants counted for the theme (breakdowns by group count these): :attr:`participant_ids`, or

@@ -9,7 +9,7 @@ reuses that fit's classifier.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..models import CodeCoverage, Match, Passage, Theme
+from ..models import CodeCoverage, Match, Passage, Quote, Theme
 from ..settings import Settings
 from ._model import Codebook
 from .coverage import coverage
-from .guidance import CodebookFit, codebook_fit, name_themes_by_code, suggest_for_inductive
+from .guidance import CodebookFit, PhraseChooser, codebook_fit, name_themes_by_code, suggest_for_inductive
 from .matching import ClassifierStore, CodeMatcher
 
 
@@ -93,9 +93,33 @@ def code_run(book: Codebook, settings: Settings, passages: Sequence[Passage], ve
                                        centroids)
     coded = [replace(t, codes=tuple(theme_codes.get(t.id, ()))) for t in themes]
     found = coverage(book, passages, passage_matches, coded)
-    named = suggest_for_inductive(name_themes_by_code(coded, passage_matches, book), passages, book)
+    named = suggest_for_inductive(name_themes_by_code(coded, passage_matches, book,
+                                                      phrases=_phrase_chooser(passages, vectors, themes, centroids, embed)),
+                                  passages, book)
     return RunCoding(named, passage_matches, found, info,
                      _fit_check(book, matcher, passages, vectors, substantive, passage_matches, units=units))
+
+
+def _phrase_chooser(passages: Sequence[Passage], vectors: NDArray[np.float32], themes: Sequence[Theme],
+                    centroids: dict[int, NDArray[np.float32]], embed: Callable[[Sequence[str]], NDArray[np.float32]]
+                    ) -> PhraseChooser | None:
+    """Title phrases for themes named after a code, chosen as any theme title is
+    (:func:`~wisdoms.themes.titles.choose_titles`: distinct from every other theme's centre) among the member
+    passages that carry the code; ``None`` when a theme's centre is not known."""
+    from ..themes.titles import choose_titles
+
+    order = [t.id for t in themes]
+    if not order or any(tid not in centroids for tid in order):
+        return None
+    matrix = np.stack([centroids[tid] for tid in order]).astype(np.float32)
+    row = {p.id: i for i, p in enumerate(passages)}
+
+    def choose(carriers: Mapping[int, Sequence[str]]) -> dict[int, Quote | None]:
+        groups = [[row[pid] for pid in carriers.get(tid, ()) if pid in row] for tid in order]
+        found = choose_titles(groups, passages, vectors, matrix, lambda texts: embed(texts))
+        return {tid: q for tid, q in zip(order, found) if tid in carriers}
+
+    return choose
 
 
 def _fit_check(book: Codebook, matcher: CodeMatcher, passages: Sequence[Passage], vectors: NDArray[np.float32],

@@ -4,7 +4,7 @@ that the codebook fits the material at all.
 Codes seed the themes (deductive): :func:`seed_guide` gives the theme fit each unit of meaning's code where the
 codebook confidently covers it (the matcher's top code, assigned by its threshold and margin, from the codebook
 alone), at the level of the code's top group in a codebook with groups; sub-themes mostly seeded by one code form
-that code's theme (:mod:`wisdoms.themes.structure`), titled with its name (:func:`name_themes_by_code`). What no code
+that code's theme (:mod:`wisdoms.themes.structure`), titled with its name and a member's phrase (:func:`name_themes_by_code`). What no code
 covers forms new, inductive themes, each with a suggested draft code (:func:`suggest_for_inductive`).
 
 A codebook that does not fit the material is called out (:func:`codebook_fit`). Each code is asked whether it
@@ -23,14 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..models import Match, Passage, Theme
+from ..models import Match, Passage, Quote, Theme
 from ..settings import Settings
+from ..themes.titles import title_text
 from ._model import Codebook
 
 #: A theme takes a code's name when at least this share of its passages carry the code (and the theme matches it).
@@ -226,7 +227,13 @@ def seed_guide(book: Codebook, settings: Settings, embed: Callable[[Sequence[str
     return guide
 
 
-def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book: Codebook) -> list[Theme]:
+#: Chooses a title phrase for themes named after a code: given, for each such theme's id, its member passages that
+#: carry the code, a member phrase (cited) per theme id, or none where none fits (:func:`name_themes_by_code`).
+PhraseChooser = Callable[[Mapping[int, Sequence[str]]], Mapping[int, Quote | None]]
+
+
+def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book: Codebook, *,
+                        phrases: PhraseChooser | None = None) -> list[Theme]:
     """Themes titled with the name of the code they are.
 
     A theme the codebook seeded (``origin == "codebook"``) takes its seed's name (:func:`seed_name`); when the
@@ -234,7 +241,9 @@ def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book:
     their own titles. An inductive theme whose best-matching assigned code is carried by at least
     :data:`NAMED_BY_CODE_SHARE` of its passages is that code's theme too: it takes the code's name and becomes
     ``codebook``-origin, unless the code already names a theme; a code names one such theme at most (the one where it
-    has the highest share). The member phrase a renamed theme was titled with stays in its description.
+    has the highest share). After the code's name the title keeps a member phrase (:func:`code_title`): given
+    ``phrases``, one it chooses among the theme's passages that carry the code (so the phrase is an instance of
+    the code), else the phrase the theme was titled with.
     """
     codes_of: dict[str, set[str]] = {}
     for m in matches:
@@ -258,20 +267,44 @@ def name_themes_by_code(themes: Sequence[Theme], matches: Sequence[Match], book:
     by_seed = {tid: seed for seed, tid in seeded.items()}
     tops = seed_of(book)
     named = {tid: code for tid, code in named.items() if code not in seeded and tops.get(code) not in seeded}
+    named = {tid: code for tid, code in named.items() if code in names}
+    chosen: Mapping[int, Quote | None] = {}
+    if phrases is not None:
+        carriers = {t.id: [pid for pid in t.passage_ids if _carries(codes_of.get(pid, set()), by_seed[t.id], tops)]
+                    if t.id in by_seed else [pid for pid in t.passage_ids if named[t.id] in codes_of.get(pid, set())]
+                    for t in themes if t.id in by_seed or (t.id in named and t.origin != "codebook")}
+        chosen = phrases({tid: pids for tid, pids in carriers.items() if pids})
     out = []
     for t in themes:
-        said = f" In participants' words: {t.label}." if t.title_source == "quote" else ""
+        phrased = t
+        if chosen.get(t.id) is not None and t.title_source in ("quote", "keywords"):
+            phrased = replace(t, title_quote=chosen[t.id], title_source="quote")
         if t.id in by_seed:
-            out.append(replace(t, label=seed_name(book, by_seed[t.id]), title_source="code",
-                               description=t.description + said))
+            out.append(replace(phrased, label=code_title(seed_name(book, by_seed[t.id]), phrased), title_source="code"))
             continue
         named_by = named.get(t.id) if t.origin != "codebook" else None
-        if named_by is None or named_by not in names:
+        if named_by is None:
             out.append(t)
             continue
-        out.append(replace(t, label=names[named_by], title_source="code", description=t.description + said,
+        out.append(replace(phrased, label=code_title(names[named_by], phrased), title_source="code",
                            origin="codebook", seed_code=named_by, suggested_code=""))
     return out
+
+
+def _carries(codes: set[str], seed: str, tops: Mapping[str, str]) -> bool:
+    """Whether a passage with these assigned ``codes`` carries ``seed`` (the code, or one in its group)."""
+    return any(c == seed or tops.get(c) == seed for c in codes)
+
+
+def code_title(name: str, theme: Theme) -> str:
+    """The title of ``theme`` named after the code ``name``: the code's name, then the member phrase it was titled
+    with (``Staff: “The nurses were so kind and caring”``, still cited by ``theme.title_quote``), so the title says
+    which code it is and, in participants' words, what of the code this theme holds. A code's name alone
+    ("General", "Staff") does not tell apart themes that all sit near the same codebook. The name alone when the
+    theme has no member phrase (titled by keywords)."""
+    if theme.title_source != "quote" or theme.title_quote is None:
+        return name
+    return f"{name.rstrip(' :.')}: {title_text(theme.title_quote, name)}"
 
 
 def suggest_for_inductive(themes: Sequence[Theme], passages: Sequence[Passage], book: Codebook) -> list[Theme]:

@@ -128,15 +128,23 @@ def _named_by(theme: dict[str, Any], passages: list[dict[str, Any]]) -> str:
     source = theme.get("title_source") or "quote"
     if theme.get("status") == "renamed" or source == "panel":
         return ""
-    if source == "code":
-        return "The name is the code in our codebook that this theme matches."
     where = theme.get("title_quote") or {}
+    if source == "code":
+        code = "The name is the code in our codebook that this theme matches"
+        if not where or not str(theme.get("label", "")).endswith("”"):  # the code's name alone
+            return code + "."
+        return code + ", then the words of one of the people we listened to" + _who(where, passages) + "."
     if source != "quote" or not where:
         return ""
+    return "The name is in the words of one of the people we listened to" + _who(where, passages) + "."
+
+
+def _who(where: dict[str, Any], passages: list[dict[str, Any]]) -> str:
+    """`` (P03)``: the participant who said the title's words, from the passage holding them; empty if none does."""
     who = next((str(r["participant"]) for r in passages
                 if r.get("transcript") == where.get("transcript")
                 and int(r["start"]) <= int(where.get("start", -1)) and int(where.get("end", -1)) <= int(r["end"])), "")
-    return ("The name is in the words of one of the people we listened to" + (f" ({who})." if who else "."))
+    return f" ({who})" if who else ""
 
 
 def _words(theme: dict[str, Any]) -> str:

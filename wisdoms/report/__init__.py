@@ -153,7 +153,7 @@ def quoted_words(themes: Any) -> list[Any]:
     sub-themes' titles where they are a member's words (a title is a quote too, so the gate checks it)."""
     out = [q for t in themes for q in t.quotes]
     for t in themes:
-        if t.title_quote is not None and t.title_source == "quote":
+        if t.title_quote is not None and t.title_source in ("quote", "code"):  # alone or after a code's name
             out.append(t.title_quote)
         out += [st.title_quote for st in t.subthemes if st.title_quote is not None]
     return out

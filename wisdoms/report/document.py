@@ -283,9 +283,10 @@ def _theme_section(t: ThemeView, total: int, *, without_codebook: bool = False) 
     facts: list[tuple[str, Rich]] = [("Heard from", (heard_from(t.people, total, t.theme.passages, t.theme.touched_by),))]
     if t.subthemes:
         facts.append(("Sub-themes", (subtheme_list(t.subthemes),)))
-    title = getattr(t.theme, "title_quote", None)
-    if title is not None and getattr(t.theme, "title_source", "") == "quote":  # the title is a participant's words
-        facts.append(("Title", (f"in the words of {title.participant}, ", Span(title.citation, "code"))))
+    title = t.theme.title_words
+    if title is not None:  # the title is, or holds, a participant's words
+        said = "the code's name, then " if t.theme.title_source == "code" else ""
+        facts.append(("Title", (f"{said}in the words of {title.participant}, ", Span(title.citation, "code"))))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
     facts.append(("Found", _origin(t.theme, without_codebook)))
     if t.codes:

@@ -16,7 +16,16 @@ from ..models import MARKER_PATTERN, Passage, Quote, SubTheme, Theme
 from ..settings import Settings
 from .keywords import _dedupe_keywords, same_words
 from .prevalence import counted_people
-from .titles import _LIST, TITLE_WORDS, choose_titles, describe, opening_penalty, quote_of, standalone_span, title_text
+from .titles import (
+    TITLE_WORDS,
+    choose_titles,
+    describe,
+    opening_penalty,
+    quote_of,
+    reads_as_list,
+    standalone_span,
+    title_text,
+)
 
 
 def _centre(embeddings: NDArray[np.float32], rows: Sequence[int]) -> NDArray[np.float32]:
@@ -65,7 +74,8 @@ def _build_themes(
                 rows = by_sub[s]
                 sims = np.round(embeddings[rows] @ sub_centres[s], 6)
                 central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
-                other = (q for q in (_opening_words(passages[i]) for i in central) if q.citation != title.citation)
+                other = (q for q in (_opening_words(passages[i]) for i in central)
+                         if q.citation != title.citation and not reads_as_list(q.text))  # never a list of words
                 sub_titles[s] = next(other, same)
     counted = counted_people(passages, units, {t: by_theme[t] for t in order})
     themes: list[Theme] = []
@@ -113,7 +123,7 @@ def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passage
             # the most central passage's opening words; passed over while they read as a list of words
             openings = (_opening_words(passages[i]) for i in order[:20])
             first = _opening_words(passages[order[0]])
-            titles[g] = next((q for q in openings if not _LIST.match(q.text)), first)
+            titles[g] = next((q for q in openings if not reads_as_list(q.text)), first)
     return titles
 
 

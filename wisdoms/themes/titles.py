@@ -117,6 +117,12 @@ _STUTTER = re.compile(r"\b(\w+(?: \w+)?)\W+\1\b", re.IGNORECASE)
 _LIST = re.compile(r"^[\w'\-]+(?: [\w'\-]+){0,2}(?:, (?:and )?[\w'\-]+(?: [\w'\-]+){0,2})+[.!]*$")
 
 
+def reads_as_list(text: str) -> bool:
+    """Whether ``text`` reads as a list of words (:data:`_LIST`) as a title shows it, its spaces made single
+    ("Excellent,  pleasant lady." as typed into a survey form is shown as a list of words too)."""
+    return bool(_LIST.match(" ".join(text.split())))
+
+
 #: Hesitation sounds: a phrase holding one is talk in progress, not a title.
 _HESITATIONS = frozenset("uh uhh um umm uhm erm er ah mm hmm".split())
 
@@ -158,7 +164,7 @@ def is_title_phrase(phrase: str) -> bool:
     transcriber's note ("(unintelligible)"), no redaction mark ("XX rang me"), no hesitation ("Hmmm"), no stutter
     ("in the, in the") and not a list of words."""
     words = MARKER_PATTERN.sub(" ", phrase).split()
-    bad_shape = ("[" in phrase or "(" in phrase or _STUTTER.search(phrase) or _LIST.match(phrase)
+    bad_shape = ("[" in phrase or "(" in phrase or _STUTTER.search(phrase) or reads_as_list(phrase)
                  or not phrase[:1].isalnum() or REDACTION.search(phrase))
     if bad_shape or not TITLE_WORDS[0] <= len(words) <= TITLE_WORDS[1] or opening_penalty(phrase) == 2 \
             or _last_word(phrase) in _WEAK_ENDINGS:
