@@ -589,6 +589,8 @@ def test_a_codebook_that_fits_badly_is_called_out_and_a_clear_code_names_its_the
     # the code's name says which code; the member's words, still cited, say what of it this theme holds
     assert named[0].label == "Waiting with no word: “Nobody rang me back”" and named[0].title_source == "code"
     assert named[0].title_quote == said and named[0].title_words == said and named[0].description == "3 people."
+    # renamed by a panel, the title is the panel's words: the report no longer says whose words it shows
+    assert replace(named[0], status="renamed", label="Nobody tells you anything").title_words is None
     by_keywords = name_themes_by_code([replace(waiting, title_quote=None, title_source="keywords")], matches, book)
     assert by_keywords[0].label == "Waiting with no word", "no member phrase: the code's name alone"
     assert named[1].label == "“The food was cold”", "a code names one theme at most, where most passages carry it"

@@ -295,6 +295,10 @@ def test_next_report_written_through_the_gate_shows_verdicts_and_who_gave_them(r
     doc = json.loads((out / "themes.json").read_text(encoding="utf-8"))
     assert all(f"{q['transcript']}:{q['start']}-{q['end']}" != withdrawn for t in doc["themes"] for q in t["quotes"])
     assert {"renamed", "rejected"} <= {t["status"] for t in doc["themes"]}
+    renamed = next(t for t in after.themes if t.status == "renamed")
+    section = md.split(f"### Theme {renamed.id}: ")[1].split("### Theme ")[0]
+    assert section.startswith("Waiting to be heard") and "- Title:" not in section, \
+        "the panel's name is not a participant's words: no citation for it"
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["panel_decisions"]["flagged_quotes"] == [
         {"citation": withdrawn}]
 
