@@ -986,3 +986,35 @@ def test_first_screen_lists_a_few_sub_themes_and_a_shared_title_once():
     detail = md[md.index("## Themes in detail"):]
     full = next(x for x in detail.splitlines() if x.startswith("- Sub-themes:"))
     assert full.count("“Nothing”") == 1 and "“Nothing really 5”" in full and "more sub-themes" not in full
+
+
+def test_a_quote_is_attributed_once_where_the_id_is_the_files_name_and_by_row_in_a_table():
+    """Real studies name a participant by their file ("P12_GMT20211206") and a survey table with no id column gets
+    row ids ("phase1_single_label-r5070"): every quote read "— P12_GMT20211206, P12_GMT20211206.txt:271-339".
+    The citation already says the file, so the id is left out; a table's answer is attributed to its row."""
+    import io
+
+    from docx import Document
+
+    from wisdoms.models import Quote as Said
+    from wisdoms.report import render_docx, render_html
+    from wisdoms.report.document import attribution
+    from wisdoms.report.markdown import render_markdown
+
+    assert attribution("P12_GMT20211206", "P12_GMT20211206.txt") == ""
+    assert attribution("phase1_single_label-r5070", "phase1_single_label.csv") == "row 5070"
+    assert attribution("P01", "conversation-01.txt") == "P01"
+    assert attribution("answers-r12", "answers.txt") == "answers-r12", "only a table's own row ids"
+    theme = _theme_view(0, 9)
+    theme.strong_quote = Said(transcript="P12_GMT20211206.txt", participant="P12_GMT20211206", start=271, end=339,
+                              text="I thought the information in the home tab is fairly well summarized.", passage="x")
+    theme.quotes = [theme.strong_quote, Said(transcript="answers.csv", participant="answers-r5070", start=0, end=9,
+                                             text="Staff were kind and they listened to me.", passage="y")]
+    view = _bare_view(themes=[theme], summary={"participants": 12, "passages": 30, "themes": 1, "unassigned": 0})
+    md = render_markdown(None, view=view)  # type: ignore[arg-type]
+    assert "> — `P12_GMT20211206.txt:271-339`" in md and "P12_GMT20211206, " not in md
+    assert "> — row 5070, `answers.csv:0-9`" in md
+    html = render_html(None, view=view)  # type: ignore[arg-type]
+    assert "<footer>— <code>P12_GMT20211206.txt:271-339</code>" in html and "<footer>— row 5070, <code>" in html
+    paragraphs = [p.text for p in Document(io.BytesIO(render_docx(None, view=view))).paragraphs]  # type: ignore[arg-type]
+    assert "— P12_GMT20211206.txt:271-339" in paragraphs and "— row 5070, answers.csv:0-9" in paragraphs

@@ -9,8 +9,10 @@ and a prevalence chart), how to read the report, then the detail.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import PurePosixPath
 from typing import Any
 
+from ..models import is_row_id
 from .blocks import (
     Block,
     Bullets,
@@ -82,7 +84,20 @@ def _theme_link(t: ThemeView) -> Span:
 
 
 def _quote(q: Any, note: str = "") -> Quote:
-    return Quote(q.text, q.participant, q.citation, note)
+    return Quote(q.text, attribution(q.participant, q.transcript), q.citation, note)
+
+
+def attribution(participant: str, transcript: str) -> str:
+    """Who said a quote, as printed before its citation: the participant's id; ``""`` where the citation already
+    says it (the id is the file's name, as in a study of one file a person: "P12_GMT20211206,
+    P12_GMT20211206.txt:271-339" said it twice); the row for an answer of a table with no id column ("row 1042",
+    not "answers-r1042, answers.csv:...")."""
+    stem = PurePosixPath(transcript).stem
+    if participant == stem:
+        return ""
+    if is_row_id(participant, transcript):
+        return f"row {participant[len(stem) + 2:]}"
+    return participant
 
 
 def build_document(view: ReportView, *, chart: Any = None) -> Report:

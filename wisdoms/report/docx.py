@@ -176,7 +176,7 @@ def _table(b: _Builder, table: Table) -> None:
 
 def _quote(b: _Builder, quote: Quote) -> None:
     b.paragraph(quote.text, "Quote")
-    b.run(b.paragraph(f"— {quote.who}, "), quote.citation + (f" ({quote.note})" if quote.note else ""), italic=True)
+    b.run(b.paragraph(f"— {quote.who}, " if quote.who else "— "), quote.citation + (f" ({quote.note})" if quote.note else ""), italic=True)
 
 
 def _picture(b: _Builder, figure: Figure) -> None:

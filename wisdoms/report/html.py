@@ -150,7 +150,7 @@ def _block(block: Block, depth: int) -> str:
         return _table(block)
     if isinstance(block, Quote):
         note = f" ({escape(block.note)})" if block.note else ""
-        return (f"<blockquote>{escape(block.text)}\n<footer>— {escape(block.who)}, <code>{escape(block.citation)}</code>"
+        return (f"<blockquote>{escape(block.text)}\n<footer>— {escape(block.who) + ', ' if block.who else ''}<code>{escape(block.citation)}</code>"
                 f"{note}</footer></blockquote>")
     if isinstance(block, Figure):
         anchor = f' id="{escape(block.anchor)}"' if block.anchor else ""

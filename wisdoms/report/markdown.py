@@ -122,7 +122,7 @@ def _block(block: Block, depth: int) -> list[str]:
         return [f"**{escape_markdown(block.caption)}**", "", header, rule, *rows, ""]
     if isinstance(block, Quote):
         note = f" ({escape_markdown(block.note)})" if block.note else ""
-        return [_quote_block(block.text), f">\n> — {escape_markdown(block.who)}, {code_span(block.citation)}{note}", ""]
+        return [_quote_block(block.text), f">\n> — {escape_markdown(block.who) + ', ' if block.who else ''}{code_span(block.citation)}{note}", ""]
     if isinstance(block, Figure):
         return [f"*{escape_markdown(block.caption)}*", "", *_block(block.table, depth)]
     if isinstance(block, ThemeSummary):
