@@ -551,6 +551,23 @@ def test_units_keep_a_turns_passages_on_one_point_together() -> None:
     assert np.allclose(unit_vectors(units, vectors)[0], a)
 
 
+def test_a_group_over_the_cap_is_split_again_until_none_is_and_each_part_says_where_it_came_from() -> None:
+    """The one loop behind both splits (sub-themes and themes): parts over the cap are split again, rows in no group
+    stay there, and every new group names the group it first came from."""
+    from wisdoms.themes.structure import split_over_cap
+
+    def halves(rows: np.ndarray, share: float) -> np.ndarray | None:
+        return None if len(rows) < 2 else (np.arange(len(rows)) >= len(rows) // 2).astype(np.int64)
+
+    labels = np.asarray([0] * 6 + [-1, -1] + [1] * 2, dtype=np.int64)
+    out, split_from = split_over_cap(labels, np.ones(10), halves, cap=0.25, total=10.0)
+    sizes = np.bincount(out[out >= 0])
+    assert sizes.max() <= 2 and sizes.sum() == 8, "the 60% group ends in parts of at most a quarter"
+    assert out[6] == out[7] == -1
+    assert set(split_from) == set(np.unique(out[out >= 0]).tolist()) - {0, 1}
+    assert set(split_from.values()) == {0}, "parts of parts still name group 0"
+
+
 def test_no_theme_holds_more_than_a_quarter_and_outliers_join_when_close() -> None:
     from wisdoms.themes.structure import attach_outliers, group_subthemes, split_oversized, theme_count
 

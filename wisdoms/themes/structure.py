@@ -11,6 +11,7 @@ are (:func:`attach_outliers`), and the sub-themes are grouped into :func:`theme_
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,28 +57,58 @@ def split_oversized(
     HDBSCAN can put most of a corpus into one cluster (36 interviews: one theme held 93% of the passages);
     a cluster that big says nothing. Labels ``-1`` (in no cluster) are left as they are.
     """
-    from sklearn.cluster import KMeans
+    def parts(rows: NDArray[np.int64], share: float) -> NDArray[np.int64] | None:
+        if len(rows) < 4:
+            return None
+        return kmeans_parts(vectors[rows], share, cap=cap, most=len(rows) // 2, seed=seed, n_init=3)
 
+    return split_over_cap(labels, weights, parts, cap=cap, total=float(weights.sum()) or 1.0)[0]
+
+
+def split_over_cap(
+    labels: NDArray[np.int64], weights: NDArray[np.float64],
+    parts: Callable[[NDArray[np.int64], float], NDArray[np.int64] | None], *, cap: float, total: float,
+) -> tuple[NDArray[np.int64], dict[int, int]]:
+    """Split every label over ``cap`` of ``total`` weight, again and again until none is over or none can be split.
+
+    ``parts(rows, share)`` splits one: the part of each of its rows (part 0 keeps the label, each other part takes a
+    new one), or ``None`` to leave it whole. Labels ``-1`` are left as they are.
+
+    Returns:
+        ``(labels, split_from)``: the new label of each row (new labels numbered after the old), and for each new
+        label the label it was split from.
+    """
     labels = labels.copy()
-    total = float(weights.sum()) or 1.0
+    split_from: dict[int, int] = {}
     next_id = int(labels.max()) + 1 if len(labels) else 0
-    queue = [int(c) for c in np.unique(labels) if c >= 0]
+    queue = sorted(int(c) for c in np.unique(labels) if c >= 0)
     while queue:
         c = queue.pop(0)
         rows = np.flatnonzero(labels == c)
         share = float(weights[rows].sum()) / total
-        if share <= cap or len(rows) < 4:
+        found = parts(rows, share) if share > cap else None
+        if found is None:
             continue
-        parts = min(len(rows) // 2, max(2, math.ceil(share / cap)))
-        found = KMeans(n_clusters=parts, n_init=3, random_state=seed).fit_predict(vectors[rows])
-        if len(set(found.tolist())) < 2:  # identical vectors: nothing to split on
-            continue
-        for part in range(1, parts):
+        for part in sorted(set(found.tolist()) - {0}):
             labels[rows[found == part]] = next_id
+            split_from[next_id] = split_from.get(c, c)
             queue.append(next_id)
             next_id += 1
         queue.append(c)
-    return labels
+    return labels, split_from
+
+
+def kmeans_parts(
+    points: NDArray[np.float32], share: float, *, cap: float, most: int, seed: int, n_init: int,
+    weights: NDArray[np.float64] | None = None,
+) -> NDArray[np.int64] | None:
+    """The k-means part of each of ``points``, a group holding ``share`` of the weight: as many parts as bring it
+    under ``cap`` on average (2 to ``most``); ``None`` when they do not come apart (identical points)."""
+    from sklearn.cluster import KMeans
+
+    k = min(most, max(2, math.ceil(share / cap)))
+    found = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(points, sample_weight=weights)
+    return np.asarray(found, dtype=np.int64) if len(set(found.tolist())) >= 2 else None
 
 
 def attach_outliers(
@@ -148,38 +179,19 @@ def split_groups(
         ``(groups, split_from)``: the new group of each sub-theme (new groups numbered after the old), and for each
         new group the group it was split from.
     """
-    from sklearn.cluster import KMeans
-
-    groups = groups.copy()
     total = (float(weights.sum()) if total is None else total) or 1.0
-    split_from: dict[int, int] = {}
-    next_id = int(groups.max()) + 1 if len(groups) else 0
-    queue = sorted(int(g) for g in np.unique(groups) if g >= 0)
-    while queue:
-        g = queue.pop(0)
-        rows = np.flatnonzero(groups == g)
-        share = float(weights[rows].sum()) / total
-        if share <= cap or len(rows) < 2:
-            continue
-        alone = rows[weights[rows] / total > cap] if set_apart else rows[:0]
-        if 0 < len(alone) < len(rows):
-            for row in alone.tolist():
-                groups[row] = next_id
-                split_from[next_id] = split_from.get(g, g)
-                next_id += 1
-            queue.append(g)
-            continue
-        parts = min(len(rows), max(2, math.ceil(share / cap)))
-        found = KMeans(n_clusters=parts, n_init=4, random_state=seed).fit_predict(centres[rows], sample_weight=weights[rows])
-        if len(set(found.tolist())) < 2:
-            continue
-        for part in range(1, parts):
-            groups[rows[found == part]] = next_id
-            split_from[next_id] = split_from.get(g, g)
-            queue.append(next_id)
-            next_id += 1
-        queue.append(g)
-    return groups, split_from
+
+    def parts(rows: NDArray[np.int64], share: float) -> NDArray[np.int64] | None:
+        if len(rows) < 2:
+            return None
+        alone = np.flatnonzero(weights[rows] / total > cap) if set_apart else rows[:0]
+        if 0 < len(alone) < len(rows):  # each a group of its own; the rest stay together, to be split if still over
+            found = np.zeros(len(rows), dtype=np.int64)
+            found[alone] = np.arange(1, len(alone) + 1)
+            return found
+        return kmeans_parts(centres[rows], share, cap=cap, most=len(rows), seed=seed, n_init=4, weights=weights[rows])
+
+    return split_over_cap(groups, weights, parts, cap=cap, total=total)
 
 
 def subtheme_seeds(
