@@ -117,6 +117,20 @@ def test_suggested_definition_is_built_from_the_theme_not_its_counts_and_ids_end
     assert _slug("x" * 60) == "x" * 48 and _slug("right here now " * 5).endswith("now")
 
 
+def test_a_theme_titled_by_a_code_and_a_member_phrase_suggests_a_code_named_by_the_phrase():
+    """A theme named after a code that no code matches any more (its codebook was edited) is titled with the code's
+    name then a member's words: the suggested draft code takes the member's words, not the old code's name with
+    quotation marks inside it."""
+    from wisdoms.models import Quote
+
+    _docs, passages, book, themes, _phone = _small_run()
+    said = Quote(transcript="a.txt", participant="P1", start=0, end=23, text="the nurses were  so kind", passage="p")
+    theme = replace(themes[1], label="Staff: “The nurses were so kind”", title_source="code", title_quote=said,
+                    codes=())
+    (s,) = suggest_codes([theme], passages, book, screen=find_deficit_language)
+    assert s.name == "The nurses were so kind" and s.id == "new-the-nurses-were-so-kind"
+
+
 def test_withdrawn_quotes_rejected_themes_and_name_clashes():
     _docs, passages, book, themes, _phone = _small_run()
     first = suggest_codes(themes, passages, book, screen=find_deficit_language)[0]

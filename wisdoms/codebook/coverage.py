@@ -154,6 +154,8 @@ def suggest_codes(themes: Sequence[Theme], passages: Sequence[Passage], codebook
         members = [by_id[pid] for pid in theme.passage_ids if pid in by_id]
         keywords = _distinct([k for k in theme.keywords if k.strip() and not screen(k)])
         title = unquoted(theme.label)
+        if theme.title_source == "code" and theme.title_quote is not None and title.endswith("”"):
+            title = " ".join(theme.title_quote.text.split())  # a code's name then a member's words: the words
         titled = theme.title_source != "keywords" and bool(title) and not screen(title)
         if titled:
             label = title  # the theme's own title: a member's words, or a panel's name
