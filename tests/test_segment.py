@@ -193,6 +193,10 @@ def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> No
     ("Hmmm, I'm not sure. I don't know.", "backchannel or filler"),
     ("XXXX. Yeah.", "backchannel or filler"),  # a redaction mark is not a word
     ("Okay, I'll share my screen now.", "talk about the conversation itself"),
+    ("(The participant reads the task again)", "no words"),  # a transcriber's note, not the participant's words
+    ("(laughs) Yeah.", "backchannel or filler"),
+    ("I think that is all I need to say about my experience.", "talk about the conversation itself"),
+    ("I'll let you know if anything comes to mind.", "talk about the conversation itself"),
 ])
 def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str) -> None:
     from wisdoms.segment import content_free_reason
@@ -205,6 +209,7 @@ def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str)
     "I lost my flat.", "Yeah, the map.", "He gave me his number. Maybe one day.",
     "Can you hear me when I say the hostel was loud all night?", "I could not hear the doctor on the phone.",
     "I don't know what to do about the rent.", "Not really, the GP never called back.", "XXXX rang me about the flat.",
+    "Yeah (laughs) the hostel was awful.", "The nurse (Jane) was kind.",
 ])
 def test_talk_with_a_point_is_not_content_free(text: str) -> None:
     from wisdoms.segment import content_free_reason
@@ -220,6 +225,9 @@ def test_a_survey_answer_is_content_free_only_without_words() -> None:
     assert content_free_reason("Thank you", answer=True) is None
     assert content_free_reason(" - ", answer=True) is not None
     assert content_free_reason("Nothing.") is not None
+    # a respondent's own brackets are their words; in a conversation they are the transcriber's
+    assert content_free_reason("(see my earlier comments about the waiting room)", answer=True) is None
+    assert content_free_reason("(see my earlier comments about the waiting room)") is not None
 
 
 def test_passages_never_meet_inside_a_word_so_the_report_counts_the_words_check_counts():

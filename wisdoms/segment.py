@@ -273,7 +273,9 @@ _ABOUT_THE_INTERVIEW = re.compile(
     r"\brepeat (?:that|the question)\b|\bwhat was the question\b|\blet me think\b|\bthe recording\b|\bstop sharing\b|"
     r"\b(?:share|see|seeing) (?:my|your|the) screen\b|\bscreen ?shar(?:e|ing)\b|"
     r"\byou'?re (?:breaking up|frozen)\b|\bbad (?:line|connection)\b|\bnice (?:to meet|talking to) you\b|"
-    r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b",
+    r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b|"
+    r"\bif anything (?:else )?(?:comes to mind|comes up|occurs to me)\b|"
+    r"\b(?:that'?s|that is) (?:all|everything) (?:that )?i (?:need|want|have|wanted|had) to (?:say|add)\b",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*")
@@ -291,6 +293,9 @@ _FORMULAE = re.compile(
 #: Redaction marks left by an earlier anonymisation: runs of two or more X ("XX rang me"), or of asterisks or
 #: block characters. Not words: they carry no point and never title a theme.
 REDACTION = re.compile(r"(?<![\w*\u2588])(?:[Xx]{2,}|\*{2,}|\u2588{2,})(?![\w*\u2588])")
+#: A note in round brackets ("(The participant reads the task again)", "(laughs)"): in a conversation's
+#: transcript it is the transcriber's, not the participant's words (a survey answer's brackets are the respondent's).
+NOTE = re.compile(r"\([^()\n]{1,300}\)")
 #: Hesitation sounds, however they are spelled out ("hmmm", "uhhh", "errm").
 HESITATION = re.compile(r"^(?:h?m{2,}|hm+|u+h+m*|u+m+|e+r+m*|a+h+|m+h+m+)$", re.IGNORECASE)
 
@@ -318,11 +323,15 @@ def content_free_reason(text: str, *, answer: bool = False) -> str | None:
     "Thank you so much."; set phrases such as "that makes sense" or "not that I can recall" count as none), or
     talk about the conversation itself with at most one content word beside it
     ("Can you hear me?", "Next question."). A survey answer (``answer``) is a whole answer to a question
-    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free.
+    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free. A
+    conversation's passage that is only a transcriber's note ("(The participant reads the task again)") has no
+    words of the participant's.
 
     Returns:
         A reason starting ``content-free:``, for the list of passages not themed.
     """
+    if not answer:
+        text = NOTE.sub(" ", text)
     without_markers = MARKER_PATTERN.sub(" ", text)
     tokens = _TOKEN.findall(without_markers)
     if not tokens:

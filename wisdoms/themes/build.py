@@ -140,6 +140,19 @@ def _opening_words(passage: Passage) -> Quote:
                  end=passage.start + e, text=text, passage=passage.id)
 
 
+#: A redaction mark as a word of its own ("XXXX", "X", "***"): a quote mostly of these says nothing to a reader.
+_REDACTED_TOKEN = re.compile(r"^[(\[]?(?:[Xx]+|\*{2,}|\u2588+)[)\].,;:!?]*$")
+#: Words no finished English sentence ends on: a quote ending "... most in line with like the." trails off.
+_TRAILING = frozenset("a an the and or but nor of like my your our their his her because than".split())
+
+
+def trails_off(text: str) -> bool:
+    """Whether a quote is cut off mid-sentence: it ends with no full stop, question or exclamation mark ("... over
+    in"), or on a word no sentence ends on ("... in line with like the.")."""
+    words = re.findall(r"[A-Za-z']+", text)
+    return text.rstrip()[-1:] not in ".!?\"”’)…" or (bool(words) and words[-1].lower() in _TRAILING)
+
+
 def representative_quotes(
     passages: Sequence[Passage],
     embeddings: NDArray[np.float32],
@@ -155,7 +168,8 @@ def representative_quotes(
     Each quote is the passage's sentence-aligned span that stands alone (:func:`~wisdoms.themes.titles.quote_of`:
     no leading "Yeah." or "And ..." where the passage offers a cleaner start). Quotes come from different people
     first, and, given ``strands`` (indices into ``passages``, one list per sub-theme), from each sub-theme in turn.
-    Quotes of readable length that open cleanly are preferred; the choice is deterministic (ties broken by id). No
+    Quotes mostly of redaction marks come last; then quotes of readable length that open cleanly and do not trail
+    off (:func:`trails_off`) are preferred; the choice is deterministic (ties broken by id). No
     two quotes say the same words (:func:`~wisdoms.themes.keywords.same_words`): a theme of 400 "Nothing" answers
     shows "Nothing" once, so it can have fewer than ``k`` quotes.
     """
@@ -163,10 +177,11 @@ def representative_quotes(
     cut = [quote_of(p) for p in passages]
 
     def rank(i: int) -> tuple:
-        words = len(MARKER_PATTERN.sub(" ", cut[i].text).split())
-        readable = min_words <= words <= max_words
-        ends = cut[i].text.rstrip()[-1:] in ".!?\"”’)…"  # not cut off mid-sentence ("... over in")
-        return (not readable, opening_penalty(cut[i].text), not ends, -round(float(scores[i]), 6), passages[i].id)
+        tokens = MARKER_PATTERN.sub(" ", cut[i].text).split()
+        redacted = sum(bool(_REDACTED_TOKEN.match(t)) for t in tokens)
+        readable = min_words <= len(tokens) - redacted <= max_words
+        return (redacted * 4 > len(tokens), not readable, opening_penalty(cut[i].text), trails_off(cut[i].text),
+                -round(float(scores[i]), 6), passages[i].id)
 
     pools = [sorted(s, key=rank) for s in strands if s] or [sorted(range(len(passages)), key=rank)]
     chosen: list[int] = []
