@@ -193,7 +193,7 @@ def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> No
     ("Hmmm, I'm not sure. I don't know.", "backchannel or filler"),
     ("XXXX. Yeah.", "backchannel or filler"),  # a redaction mark is not a word
     ("Okay, I'll share my screen now.", "talk about the conversation itself"),
-    ("(The participant reads the task again)", "no words"),  # a transcriber's note, not the participant's words
+    ("(The participant reads the task again)", "a transcriber's note"),  # not the participant's words
     ("(laughs) Yeah.", "backchannel or filler"),
     ("I think that is all I need to say about my experience.", "talk about the conversation itself"),
     ("I'll let you know if anything comes to mind.", "talk about the conversation itself"),

@@ -196,6 +196,29 @@ def test_carry_over_is_deterministic_and_equals_the_fit_when_nothing_is_new(tmp_
     assert _summary(a) == _summary(b)
 
 
+def test_a_state_saved_by_other_fitting_code_is_never_carried_over(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A cache kept across an upgrade carried over the old code's themes (one holding 30% of the sample, above
+    the cap the new code keeps): the fitting code is part of the key, so the new code fits afresh."""
+    import sys
+
+    from wisdoms.themes import settings_key, state, themes_for_run
+
+    module = tmp_path / "fake_fit_module.py"
+    module.write_text("RULE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(state, "FIT_MODULES", (*state.FIT_MODULES, "fake_fit_module"))
+    settings = _settings(tmp_path)
+    passages, vectors = clustered(30)
+    before = settings_key(settings, "m", "f")
+    themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    assert themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f").params.get("carried_over_from")
+    module.write_text("RULE = 2\n", encoding="utf-8")
+    sys.modules.pop("fake_fit_module", None)
+    assert settings_key(settings, "m", "f") != before
+    again = themes_for_run(passages, vectors, settings=settings, model="m", fingerprint="f")
+    assert "carried_over_from" not in again.params, "the new code fits afresh"
+
+
 def test_refit_when_many_passages_are_new_or_when_asked(tmp_path) -> None:  # noqa: ANN001
     from wisdoms.themes import themes_for_run
 

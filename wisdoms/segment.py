@@ -331,7 +331,9 @@ def content_free_reason(text: str, *, answer: bool = False) -> str | None:
         A reason starting ``content-free:``, for the list of passages not themed.
     """
     if not answer:
-        text = NOTE.sub(" ", text)
+        noted, text = text, NOTE.sub(" ", text)
+        if not _TOKEN.findall(MARKER_PATTERN.sub(" ", text)) and _TOKEN.findall(MARKER_PATTERN.sub(" ", noted)):
+            return "content-free: a transcriber's note, not the participant's words"
     without_markers = MARKER_PATTERN.sub(" ", text)
     tokens = _TOKEN.findall(without_markers)
     if not tokens:

@@ -35,6 +35,21 @@ FLOOR_PERCENTILE = 10.0
 STATE_VERSION = 5
 #: Saved states kept per settings key (newest first).
 STATES_KEPT = 8
+#: Modules whose code decides which passages a fit groups and how: a change to any of them (a new wisdoms) makes
+#: earlier states stale, so a run fits afresh instead of carrying over a structure the new code would not find.
+FIT_MODULES = ("wisdoms.themes.fit", "wisdoms.themes.structure", "wisdoms.themes.units", "wisdoms.segment")
+
+
+def fit_code_version() -> str:
+    """A hash of the source of :data:`FIT_MODULES` (read, not imported), so states from other code are not found."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    for name in FIT_MODULES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        digest.update(Path(origin).read_bytes() if origin and Path(origin).is_file() else name.encode())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -113,10 +128,10 @@ def passage_set_hash(keys: Sequence[str]) -> str:
 
 
 def settings_key(settings: Settings, model: str, fingerprint: str, *, guide: str = "") -> str:
-    """Hash of everything that shapes a fit: theme settings, embedding model, seed and (``guide``) the codebook
-    that seeds it."""
+    """Hash of everything that shapes a fit: theme settings, embedding model, seed, the code that fits
+    (:func:`fit_code_version`) and (``guide``) the codebook that seeds it."""
     material: dict[str, object] = {
-        "version": STATE_VERSION, "model": model, "fingerprint": fingerprint, "seed": settings.seed,
+        "version": STATE_VERSION, "code": fit_code_version(), "model": model, "fingerprint": fingerprint, "seed": settings.seed,
         "min_passage_words": settings.min_passage_words, "min_answer_words": settings.min_answer_words,
         "min_theme_size": settings.min_theme_size,
         "min_passages": settings.min_passages, "reduction": settings.reduction,
