@@ -1018,3 +1018,48 @@ def test_a_quote_is_attributed_once_where_the_id_is_the_files_name_and_by_row_in
     assert "<footer>— <code>P12_GMT20211206.txt:271-339</code>" in html and "<footer>— row 5070, <code>" in html
     paragraphs = [p.text for p in Document(io.BytesIO(render_docx(None, view=view))).paragraphs]  # type: ignore[arg-type]
     assert "— P12_GMT20211206.txt:271-339" in paragraphs and "— row 5070, answers.csv:0-9" in paragraphs
+
+
+def test_headline_says_how_many_words_people_said_in_plain_words():
+    """The first line read "17 conversations with 17 participants; 2,990 passages and 44,074 words of the
+    participants' own words." (passages and words "of words"); it says what people said, then the themes."""
+    summary = {"participants": 17, "passages": 2990, "themes": 9, "unassigned": 345, "content_free": 112}
+    view = _bare_view(summary=summary, words=44074, sources="17 conversations")
+    assert view.headline == ("17 conversations with 17 participants: 44,074 words of their own in 2,990 passages. "
+                             "9 themes; 345 passages not yet in a theme; 112 passages of content-free talk set aside.")
+
+
+def test_a_codebook_theme_names_the_code_that_seeded_it_not_only_its_id():
+    """serdif's codebook has ids t01..t22: "Found: from the codebook: seeded by its code `t07`" told a convener
+    nothing. The code's name comes first, its id after it."""
+    from wisdoms.report.markdown import render_markdown
+
+    theme = _theme_view(0, 9)
+    theme.theme = replace(theme.theme, origin="codebook", seed_code="t07")
+    theme.seed_name = "Event concept and approach not clear"
+    view = _bare_view(themes=[theme], summary={"participants": 12, "passages": 30, "themes": 1, "unassigned": 0})
+    md = render_markdown(None, view=view)  # type: ignore[arg-type]
+    assert "- Found: from the codebook: seeded by its code “Event concept and approach not clear” (`t07`)" in md
+    theme.seed_name = ""  # a code the codebook no longer holds: its id, as before
+    assert "- Found: from the codebook: seeded by its code `t07`" in render_markdown(None, view=view)  # type: ignore[arg-type]
+
+
+def test_a_theme_detail_counts_thousands_and_says_whose_words_its_title_is_once():
+    """On the NHS table a theme's detail read "Heard from: 266 of 10302 participants" and "Title: ... in the words
+    of phase1_single_label-r7997, phase1_single_label.csv:970256-970324"."""
+    from wisdoms.models import Quote as Said
+    from wisdoms.report.markdown import render_markdown
+
+    def detail(participant: str, transcript: str) -> str:
+        theme = _theme_view(0, 1843)
+        said = Said(transcript=transcript, participant=participant, start=5, end=9, text="Good", passage="x")
+        theme.theme = replace(theme.theme, title_quote=said, title_source="quote")
+        md = render_markdown(None, view=_bare_view(  # type: ignore[arg-type]
+            themes=[theme], summary={"participants": 10302, "passages": 9, "themes": 1, "unassigned": 0}))
+        return md[md.index("## Themes in detail"):]
+
+    table = detail("answers-r7997", "answers.csv")
+    assert "- Heard from: 1,843 of 10,302 participants (1 passage)" in table
+    assert "- Title: in the words of the answer in row 7997, `answers.csv:5-9`" in table
+    assert "- Title: in the words of the person at `P12_GMT.txt:5-9`" in detail("P12_GMT", "P12_GMT.txt")
+    assert "- Title: in the words of P01, `conversation-01.txt:5-9`" in detail("P01", "conversation-01.txt")

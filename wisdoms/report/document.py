@@ -72,7 +72,7 @@ def subtheme_list(names: list[str], limit: int | None = None) -> str:
 def heard_from(people: int, total: int, passages: int, touched_by: int | None) -> str:
     """A theme's reach, the same wherever it is shown: the people it is a real part of what they said, and those
     who only touched on it, labelled as such."""
-    heard = f"{people} of {total} participants ({_plural(passages, 'passage')})"
+    heard = f"{people:,} of {total:,} participants ({_plural(passages, 'passage')})"
     more = (touched_by or 0) - people
     if more > 0:
         heard += f"; also touched on by {_plural(more, 'more person', 'more people')}"
@@ -279,9 +279,12 @@ def _themes(v: ReportView) -> Section:
     return Section("themes", "Themes in detail", tuple(parts))
 
 
-def _origin(theme: Any, without_codebook: bool = False) -> Rich:
-    """Where a theme came from: seeded by a code of the codebook, or new (inductive) with its suggested code."""
+def _origin(theme: Any, without_codebook: bool = False, seed_name: str = "") -> Rich:
+    """Where a theme came from: seeded by a code of the codebook (by name, its id after it), or new (inductive)
+    with its suggested code."""
     if getattr(theme, "origin", "inductive") == "codebook":
+        if seed_name and seed_name != theme.seed_code:
+            return (f"from the codebook: seeded by its code “{seed_name}” (", Span(theme.seed_code, "code"), ")")
         return ("from the codebook: seeded by its code ", Span(theme.seed_code, "code"))
     suggested = getattr(theme, "suggested_code", "")
     if without_codebook:
@@ -301,9 +304,11 @@ def _theme_section(t: ThemeView, total: int, *, without_codebook: bool = False) 
     title = t.theme.title_words
     if title is not None:  # the title is, or holds, a participant's words
         said = "the code's name, then " if t.theme.title_source == "code" else ""
-        facts.append(("Title", (f"{said}in the words of {title.participant}, ", Span(title.citation, "code"))))
+        who = attribution(title.participant, title.transcript)
+        whose = (f"the answer in {who}" if who.startswith("row ") else who) if who else "the person at"
+        facts.append(("Title", (f"{said}in the words of {whose}{', ' if who else ' '}", Span(title.citation, "code"))))
     facts.append(("Keywords", (", ".join(t.theme.keywords),)))
-    facts.append(("Found", _origin(t.theme, without_codebook)))
+    facts.append(("Found", _origin(t.theme, without_codebook, t.seed_name)))
     if t.codes:
         codes: Rich = ()
         for i, c in enumerate(t.codes):

@@ -93,6 +93,8 @@ class ThemeView:
     subthemes: list[str] = field(default_factory=list)
     #: The quote the first screen shows: a whole quote of a readable length where there is one.
     strong_quote: Quote | None = None
+    #: The name of the code that seeded the theme (``theme.seed_code`` is its id, "t07"), "" for none.
+    seed_name: str = ""
 
     @property
     def people(self) -> int:
@@ -187,8 +189,8 @@ class ReportView:
     def headline(self) -> str:
         """The report's opening sentences (the same in every format)."""
         s = self.summary
-        return (f"{self.sources} with {_count(s['participants'], 'participant')}; {_count(s['passages'], 'passage')} "
-                f"and {_count(self.words, 'word')} of the participants' own words. {_count(s['themes'], 'theme')}; "
+        return (f"{self.sources} with {_count(s['participants'], 'participant')}: {_count(self.words, 'word')} of "
+                f"their own in {_count(s['passages'], 'passage')}. {_count(s['themes'], 'theme')}; "
                 f"{_count(s['unassigned'], 'passage')} not yet in a theme"
                 + (f"; {_count(s['content_free'], 'passage')} of content-free talk set aside." if s.get("content_free")
                    else "."))
@@ -503,6 +505,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
                    for m in t.codes],
             quotes=quotes, groups=groups, verdicts=verdicts, merged_into=merged_into,
             subthemes=_subtheme_names(t), strong_quote=strong_quote(quotes),
+            seed_name=code_names.get(str(getattr(t, "seed_code", "") or ""), ""),
         ))
 
     matrix_themes = [v for v in theme_views if v.status not in ("rejected", "merged")]
