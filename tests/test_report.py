@@ -1063,3 +1063,20 @@ def test_a_theme_detail_counts_thousands_and_says_whose_words_its_title_is_once(
     assert "- Title: in the words of the answer in row 7997, `answers.csv:5-9`" in table
     assert "- Title: in the words of the person at `P12_GMT.txt:5-9`" in detail("P12_GMT", "P12_GMT.txt")
     assert "- Title: in the words of P01, `conversation-01.txt:5-9`" in detail("P01", "conversation-01.txt")
+
+
+def test_a_theme_of_short_answers_shows_a_short_answer_not_a_rare_long_one():
+    """NHS: a theme of "Nothing" answers (median 1 word) showed on the first screen "I would like to thank especially
+    * for taking the time ..." (40 words), the one long answer among its quotes, because a first-screen quote had to
+    be 12 to 70 words. Where a theme's passages are typically shorter than that, a quote of about their length is
+    the right size; conversations keep 12 to 70 words."""
+    from wisdoms.report.view import strong_quote
+
+    nothing = _quoted("Nothing")
+    thanks = _quoted("I would like to thank especially the nurse for taking the time and attention to explain "
+                     "everything in detail and answering all my questions.")
+    assert strong_quote([nothing, thanks], typical=1) is nothing
+    assert strong_quote([nothing, thanks]) is thanks  # nothing known of the theme: 12 to 70 words first
+    assert strong_quote([nothing, thanks], typical=25) is thanks  # a conversation's theme
+    short = _quoted("Staff are really kind and helpful and polite.")
+    assert strong_quote([thanks, short], typical=6) is short, "three times the typical length at most (24 > 18)"

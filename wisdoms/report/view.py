@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from statistics import median
 from typing import TYPE_CHECKING, Any
 
 from ..models import MARKER_PATTERN, PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
@@ -360,20 +361,34 @@ def quote_faults(text: str) -> tuple[int, int]:
     return serious, minor + disfluencies(text) + opening_penalty(text)
 
 
-def standing_rank(text: str) -> tuple[bool, bool, bool]:
+def standing_rank(text: str, typical: float | None = None) -> tuple[bool, bool, bool]:
     """How well a quote stands on its own, best first when sorted: nothing serious (:func:`quote_faults`), then
     12 to 70 words (a quote of a few words, "Do for someone else what that fella did for me.", leans on talk the
-    reader never sees), then at most one minor fault."""
+    reader never sees), then at most one minor fault.
+
+    ``typical``: the median words of the theme's passages. Where that is under 12 (survey answers: "Nothing.",
+    "Staff were lovely."), a short answer is what the theme is, and a long one is not typical of it: a quote of
+    up to three times the typical length, and at least 12 words, is the right size."""
     serious, minor = quote_faults(text)
-    sized = STRONG_QUOTE_MIN_WORDS <= len(text.split()) <= STRONG_QUOTE_WORDS
+    low, high = STRONG_QUOTE_MIN_WORDS, STRONG_QUOTE_WORDS
+    if typical is not None and typical < low:
+        low, high = max(1, round(typical)), max(low, round(3 * typical))
+    sized = low <= len(text.split()) <= high
     return serious > 0, not sized, minor > 1
 
 
-def strong_quote(quotes: Sequence[Quote]) -> Quote | None:
+def _typical_words(theme: Theme, passages: dict[str, Passage]) -> float | None:
+    """The median words of ``theme``'s passages (``None`` when none is at hand)."""
+    words = [passages[i].words for i in theme.passage_ids if i in passages]
+    return median(words) if words else None
+
+
+def strong_quote(quotes: Sequence[Quote], typical: float | None = None) -> Quote | None:
     """The quote to show first, the one a reader of the first screen sees for the theme: the first (most
-    representative) of those that stand best on their own (:func:`standing_rank`). One that trails off, is mostly
-    redacted or holds a transcriber's note is shown only when every quote does."""
-    return min(quotes, key=lambda q: standing_rank(q.text)) if quotes else None  # min keeps the first of equals
+    representative) of those that stand best on their own (:func:`standing_rank`, ``typical`` the median words
+    of the theme's passages). One that trails off, is mostly redacted or holds a transcriber's note is shown only
+    when every quote does."""
+    return min(quotes, key=lambda q: standing_rank(q.text, typical)) if quotes else None  # min keeps the first of equals
 
 
 def _description(theme: Theme, code_names: dict[str, str], code_defs: dict[str, str]) -> str:
@@ -504,7 +519,8 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
             codes=[{"id": m.code, "name": code_names.get(m.code, m.code), "score": m.score, "evidence": m.evidence.words()}
                    for m in t.codes],
             quotes=quotes, groups=groups, verdicts=verdicts, merged_into=merged_into,
-            subthemes=_subtheme_names(t), strong_quote=strong_quote(quotes),
+            subthemes=_subtheme_names(t),
+            strong_quote=strong_quote(quotes, _typical_words(t, passages)),
             seed_name=code_names.get(str(getattr(t, "seed_code", "") or ""), ""),
         ))
 
