@@ -169,8 +169,9 @@ def test_unthemed_reasons_are_one_line_each_with_similarities_as_a_range_and_nea
                why.replace("sub-theme {}", "theme 1, sub-theme 42").format("0.44")]
     lines = reason_lines(reasons, [a, b], [])
     assert lines == [
-        ("not close enough to any theme (similarity to the nearest 0.30 to 0.61, below what that theme's own passages "
-         "reach); nearest theme: “Four beds in one room” (3); “Now you need a phone” (2); other themes (1)", 6),
+        ("not close enough in meaning to any theme: each is less like its nearest theme than that theme's own passages "
+         "are (similarity 0.30 to 0.61); nearest theme: “Four beds in one room” (3 passages); “Now you need a phone” "
+         "(2 passages); other themes (1 passage)", 6),
         ("content-free: backchannel or filler", 2)]
     assert not any("sub-theme" in line for line, _ in lines)
 

@@ -650,14 +650,14 @@ def reason_lines(reasons: Sequence[str], themes: Sequence[ThemeView], passages: 
     if sims:
         low, high = min(sims), max(sims)
         span = f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f} to {high:.2f}"
-        line = (f"not close enough to any theme (similarity to the nearest {span}, below what that theme's own "
-                "passages reach)")
+        line = (f"not close enough in meaning to any theme: each is less like its nearest theme than that theme's "
+                f"own passages are (similarity {span})")
         if nearest:
             named = nearest.most_common(NEAREST_NAMED)
-            line += "; nearest theme: " + "; ".join(f"{label} ({n})" for label, n in named)
+            line += "; nearest theme: " + "; ".join(f"{label} ({_count(n, 'passage')})" for label, n in named)
             others = len(sims) - sum(n for _, n in named)
             if others > 0:
-                line += f"; other themes ({others})"
+                line += f"; other themes ({_count(others, 'passage')})"
         lines.append((line, len(sims)))
     return sorted(lines, key=lambda item: (-item[1], item[0]))
 
