@@ -554,9 +554,10 @@ def test_a_codebook_whose_codes_single_out_nothing_in_the_material_is_called_out
     assert not foreign.fits and foreign.selective_codes == 0
     assert foreign.note == foreign.summary and foreign.note.startswith(
         "This codebook does not suit this material: each of its 4 codes was compared with everything people said, "
-        "and only 0 of them point to particular things people said")
+        "and none of them points to particular things people said; the codes are about as close to everything")
     half = check(np.vstack([topics[:1], elsewhere[1:]]))  # one code of four fits: most do not
     assert not half.fits and half.selective_codes == 1
+    assert "and only 1 of them points to particular things people said; the rest are" in half.summary
     few = codebook_fit(book, ids[:5], [], units=units[:5], descriptors=topics, code_of=[0, 1, 2, 3],
                        code_names=[c.name for c in book.codes])
     assert few.fits and few.selective_codes is None and few.summary.startswith("Too little material")

@@ -141,8 +141,10 @@ def codebook_fit(book: Codebook, passage_ids: Sequence[str], matches: Sequence[M
         selective = int(np.sum(code_sd >= np.percentile(unit_sd, PASSAGE_PERCENTILE)))
     notes = []
     if selective is not None and selective < SELECTIVE_SHARE * k:
+        few = ("none of them points" if selective == 0 else
+               f"only {selective} of them point{'s' if selective == 1 else ''}")  # not "only 0 of them point"
         notes.append(f"this codebook does not suit this material: each of its {k} codes was compared with everything "
-                     f"people said, and only {selective} of them point to particular things people said; the rest are "
+                     f"people said, and {few} to particular things people said; the {'codes are' if selective == 0 else 'rest are'} "
                      "about as close to everything, so their matches mean little. Check it is this study's codebook, "
                      "or run without one to draft a starter codebook from the themes")
     if broadest and broadest[1] >= BROAD_CODE:
