@@ -198,3 +198,56 @@ def test_teams_word_transcript_and_otter_text_with_speaker_headings(tmp_path: Pa
     assert o.text[o.turns[1].start:o.turns[1].end] == "At school, I think.\nThen the flat."
     assert o.turns[2].time == "1:02:10" and o.turns[2].line == 9  # the line its words start on
     assert any("preamble" in n and "Transcript" in n for n in teams.notes)
+
+
+def test_labels_as_transcription_services_write_them(tmp_path: Path) -> None:
+    """Markdown bold with the colon outside ("**Interviewer**:"), Rev's and Descript's "Name (00:01:23):" over
+    the speech, a bare or bracketed time before the label, Word's Transcribe heading "00:00:03 Speaker 1" and
+    Zoom's saved captions "[Name] 10:01:23": every turn read, its words without label or time, its time kept."""
+    files = {
+        "bold.md": "**Interviewer**: What helped?\n\n**Participant**: The bus pass.\n\n"
+                   "**Interviewer** : Anything else?\n\n**Participant**: My sister.\n",
+        "rev.txt": "Interviewer (00:00:03):\nWhat helped?\n\nParticipant (00:00:09):\nThe bus pass.\n\n"
+                   "Interviewer (00:01:02): Anything else?\n\nParticipant (00:01:05): My sister.\n",
+        "inline.txt": "00:00:03 Interviewer: What helped?\n\n00:00:09 Participant: The bus pass.\n\n"
+                      "(00:01:02) Interviewer: Anything else?\n\n(00:01:05) Participant: My sister.\n",
+        "word.txt": "00:00:03 Interviewer\nWhat helped?\n\n00:00:09 Participant\nThe bus pass.\n\n"
+                    "00:01:02 Interviewer\nAnything else?\n\n00:01:05 Participant\nMy sister.\n",
+        "zoom.txt": "[Interviewer] 10:00:03\nWhat helped?\n\n[Participant] 10:00:09\nThe bus pass.\n\n"
+                    "[Interviewer] 10:01:02\nAnything else?\n\n[Participant] 10:01:05\nMy sister.\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    assert {f.id: str(f.error) for f in scan.files if f.error} == {}
+    for f in scan.files:
+        t = f.transcript
+        said = [t.text[u.start:u.end] for u in t.turns]
+        assert (f.id, _roles(t), said) == (f.id, "IPIP", ["What helped?", "The bus pass.", "Anything else?", "My sister."])
+        assert {s.label for s in f.speakers} == {"Interviewer", "Participant"}, f.id
+    times = {f.id: [u.time for u in f.transcript.turns] for f in scan.files}
+    assert times["rev.txt"] == times["inline.txt"] == times["word.txt"] == ["00:00:03", "00:00:09", "00:01:02", "00:01:05"]
+    assert times["zoom.txt"][0] == "10:00:03" and times["bold.md"] == [None] * 4
+
+
+def test_named_speakers_roles_from_who_asks_more(tmp_path: Path) -> None:
+    """Real interviewers end a third of their turns with a question, not most ("Okay.", "Right." and prompts
+    between): the speaker asking clearly more than the other is the interviewer. A participant asking about as
+    often as the interviewer leaves the roles to speakers.yaml, as the error says."""
+    interviewer = ["Thanks for coming. Where shall we start?", "Okay.", "Right.", "Tell me about the forms.",
+                   "Mm.", "What happened next?", "I see.", "Okay, thank you.", "And after that?"]
+    answers = ["At the start, I suppose.", "The housing office first.", "Twelve pages of forms.",
+               "Same questions every time.", "I gave up twice.", "Then a worker rang me back.",
+               "She knew my name.", "That made a difference.", "Things got better after that."]
+    text = "".join(f"Sarah: {q}\n\nPriya: {a}\n\n" for q, a in zip(interviewer, answers))
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    asking = answers[:2] + ["Do you mean the first form?", "Was that the right one?"] + answers[4:8] + ["Right?"]
+    (tmp_path / "b.txt").write_text("".join(f"Sarah: {q}\n\nTom: {a}\n\n" for q, a in zip(interviewer, asking)),
+                                    encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    a, b = scan.files
+    assert a.error is None, a.error
+    assert _roles(a.transcript) == "IP" * 9 and list(a.transcript.participants) == ["a"]
+    assert {(s.label, s.role) for s in a.speakers} == {("Sarah", "interviewer"), ("Priya", "participant")}
+    assert b.error is not None and "'Sarah' (line 1, 3 of 9 turns end in '?')" in str(b.error)
+    assert "'Tom' (line 3, 3 of 9 turns end in '?')" in str(b.error) and "Sarah: interviewer" in str(b.error)

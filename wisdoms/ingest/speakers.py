@@ -36,9 +36,13 @@ NUMBERED_SPEAKER = re.compile(r"^(?:speaker|spk|person|voice|unknown speaker)\s*
 NEAR_MISS_LENGTH = 6
 
 #: A speaker is taken as the interviewer when at least this share of their turns end in '?' ...
-QUESTION_SHARE = 0.4
-#: ... and that share is this much higher than every other speaker's.
-QUESTION_MARGIN = 0.2
+QUESTION_SHARE = 0.2
+#: ... and that share is at least this many times every other speaker's. Interviewers end a quarter to a half
+#: of their turns with a question (0.26 to 0.54 in 24 real interviews from two studies), the rest being
+#: "Okay.", "Right." and prompts; participants mostly under a tenth (0 to 0.21, the highest a think-aloud
+#: participant asking the moderator): who asks *more*, by a clear factor, tells them apart where a fixed bar
+#: would not. A participant asking nearly as often leaves it undecided (the error names the lines to add).
+QUESTION_RATIO = 2.0
 
 ROLES = ("participant", "interviewer")
 
@@ -399,7 +403,7 @@ def _guess_roles(
         return dict.fromkeys(unknown, "the only speaker")
     best = by_questions[0]
     rest = max((share[k] for k in order if k != best), default=0.0)
-    if share[best] >= QUESTION_SHARE and share[best] - rest >= QUESTION_MARGIN:
+    if share[best] >= QUESTION_SHARE and share[best] >= QUESTION_RATIO * rest:
         roles[best] = "interviewer"
         for key in unknown:
             if key != best:
@@ -419,7 +423,7 @@ def _guess_roles(
                                           for i, k in enumerate(by_questions)]
     raise TranscriptError(
         f"cannot tell the interviewer from the participants: the speaker labels {written} are not role words "
-        "('Interviewer', 'Participant', 'Q'/'A' ...) and no one speaker asks most of the questions",
+        "('Interviewer', 'Participant', 'Q'/'A' ...) and no one speaker asks clearly more of the questions",
         path=path,
         hint=f"say who is who: {_settle(path, suggestion)}",
     )

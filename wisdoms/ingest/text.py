@@ -46,25 +46,36 @@ from .speakers import (  # noqa: F401  (role_of and the label sets are part of t
 #: Keys of the front matter that are not participant attributes.
 RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "title", "notes"}
 
-# A label at the start of a line: optional [00:03:12] timestamp, optional **bold**, a short name or number
-# (letters of any script), a colon not followed by a digit (a clock time such as 10:30 is not a label).
-# Or a heading line as Teams' Word transcripts and Otter write it, the speech on the lines below:
-# "Priya Shah   0:03" / "Speaker 1  1:02:10".
+# A label at the start of a line: an optional timestamp ("[00:03:12]", "(00:03:12)" or "00:03:12", as
+# transcription services put one before the name), optional **bold** (colon inside or outside it), a short name
+# or number (letters of any script), an optional "(00:03:12)" after the name (Rev, Descript), a colon not followed
+# by a digit (a clock time such as 10:30 is not a label).
+# Or a heading line, the speech on the lines below, as Teams' Word transcripts and Otter write it
+# ("Priya Shah   0:03", "Speaker 1  1:02:10"), Word's Transcribe ("00:01:02 Speaker 1") and Zoom's saved
+# captions ("[Priya Shah] 10:01:23").
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
+_HEADING_NAME = r"[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3}"
 _LABEL = re.compile(
-    r"^[ \t]*(?:\[(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\][ \t]*)?"
-    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)[ \t]*:(?(bold)\*\*)(?!\d)[ \t]*"
-    r"|^[ \t]*(?P<heading>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]{1,}"
-    r"(?P<heading_time>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*\r?$",
+    rf"^[ \t]*(?:(?:\[(?P<time>{_CLOCK})\]|\((?P<ptime>{_CLOCK})\)|(?P<btime>{_CLOCK})(?=[ \t]))[ \t]*)?"
+    r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)"
+    rf"(?:[ \t]*\((?P<after_time>{_CLOCK})\))?"
+    r"(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)[ \t]*"
+    rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]{{1,}}(?P<heading_time>{_CLOCK})[ \t]*\r?$"
+    rf"|^[ \t]*(?P<time_heading>{_CLOCK})[ \t]{{1,}}(?P<heading_after>{_HEADING_NAME})[ \t]*\r?$"
+    rf"|^[ \t]*\[(?P<bracket_heading>{_HEADING_NAME})\][ \t]{{1,}}(?P<bracket_time>{_CLOCK})[ \t]*\r?$",
     re.MULTILINE,
 )
 
 
 def _label(m: re.Match) -> str:
-    return m.group("label") if m.group("label") is not None else m.group("heading")
+    return next(m.group(g) for g in ("label", "heading", "heading_after", "bracket_heading") if m.group(g) is not None)
 
 
 def _time(m: re.Match) -> str | None:
-    return m.group("time") if m.group("label") is not None else m.group("heading_time")
+    return next((m.group(g) for g in ("time", "ptime", "btime", "after_time", "heading_time", "time_heading",
+                                      "bracket_time") if m.group(g) is not None), None)
+
+
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*\r?$", re.MULTILINE)
 
 
