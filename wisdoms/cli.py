@@ -93,6 +93,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     starter = Path(str(analysis.out_dir), "starter-codebook.yaml")
     if not analysis.codebook.codes and starter.is_file():
         print(f"No codebook given: themes were found inductively; starter codebook drafted from them: {starter}")
+        if args.codebook is None:  # not '--codebook none': say where a codebook may be waiting unused
+            from ._files import shown
+            from .codebook.formats import codebooks_beside
+
+            for book in codebooks_beside(args.transcripts):
+                print(f"  A codebook file is beside the transcripts but was not used (a run looks for "
+                      f"codebook/codebook.yaml only): {shown(book)}; to use it: --codebook {shown(book)}")
     print(f"Report: {Path(str(analysis.out_dir), 'report.html')}")
     return PARTIAL if unread else 0
 

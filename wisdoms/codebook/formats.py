@@ -67,6 +67,23 @@ def find_codebook(start: str | Path) -> Path | None:
     return None
 
 
+def codebooks_beside(start: str | Path) -> list[Path]:
+    """Files named like a codebook (``codebook.jsonl``, ``codebook.csv``, ``Codebook.xlsx`` ...) in the transcripts'
+    folder or its parent, which a run does not pick up by itself (it looks for :func:`find_codebook`'s
+    ``codebook/codebook.yaml`` only): a study laid out with its codebook beside the transcripts, as the two real
+    interview studies are, would otherwise run without it and not know."""
+    start = Path(start).resolve()
+    folder = start if start.is_dir() else start.parent
+    found: list[Path] = []
+    for base in (folder, folder.parent):
+        try:
+            found += sorted(p for p in base.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+                            and p.stem.lower() in ("codebook", "code-book", "codes"))
+        except OSError:
+            continue
+    return found
+
+
 @clear_read_errors(CodebookError)
 def load_codebook(path: str | Path) -> Codebook:
     """Read and validate a codebook, choosing the reader by suffix (see :data:`SUFFIXES`).
