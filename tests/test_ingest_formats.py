@@ -251,3 +251,20 @@ def test_named_speakers_roles_from_who_asks_more(tmp_path: Path) -> None:
     assert {(s.label, s.role) for s in a.speakers} == {("Sarah", "interviewer"), ("Priya", "participant")}
     assert b.error is not None and "'Sarah' (line 1, 3 of 9 turns end in '?')" in str(b.error)
     assert "'Tom' (line 3, 3 of 9 turns end in '?')" in str(b.error) and "Sarah: interviewer" in str(b.error)
+
+
+def test_a_caption_cue_with_only_a_speakers_name_never_puts_the_name_in_the_words(tmp_path: Path) -> None:
+    """Zoom writes "Name: words" per cue; a cue whose words were cut (or never came) is "Tom Reed:" alone. The
+    name is the speaker's, not words of the turn before; a line such as "Honestly:" from no speaker stays words."""
+    srt = ("1\n00:00:01,000 --> 00:00:03,000\nPriya Shah: What helped most?\n\n"
+           "2\n00:00:03,500 --> 00:00:06,000\nTom Reed: The day centre.\n\n"
+           "3\n00:00:06,500 --> 00:00:07,000\nPriya Shah:\n\n"
+           "4\n00:00:07,500 --> 00:00:09,000\nTom Reed: Hot food.\nHonestly:\n\n"
+           "5\n00:00:09,500 --> 00:00:11,000\nPriya Shah: Anything else?\n\n"
+           "6\n00:00:11,500 --> 00:00:13,000\nTom Reed: My dog.\n")
+    (tmp_path / "call.srt").write_text(srt, encoding="utf-8")
+    t = read_folder(tmp_path)[0]
+    assert "Priya" not in t.text and "Shah" not in t.text and "Tom" not in t.text
+    assert _roles(t) == "IPIP"  # cue 3: Priya said nothing there, so Tom's cues 2 and 4 are one turn
+    assert [t.text[u.start:u.end] for u in t.turns if u.role == "participant"] == [
+        "The day centre. Hot food. Honestly:", "My dog."]

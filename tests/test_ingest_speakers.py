@@ -269,3 +269,25 @@ def test_a_role_word_with_initials_in_brackets_is_that_role(tmp_path: Path) -> N
     t = read_transcript(tmp_path / "a.txt", tmp_path)
     assert roles(t) == "IPIP" and len(t.participants) == 1
     assert t.text[t.turns[3].start:t.turns[3].end] == "So (laughs): the bus pass."
+
+
+def test_the_interviewer_who_speaks_in_every_file_settles_a_file_its_questions_do_not(tmp_path: Path) -> None:
+    """Names as labels, one researcher in every file, each participant in one. In c.txt the participant asks
+    as many questions as Sarah (think-aloud: "Is this the right button?"), so the questions cannot tell; that
+    Sarah speaks in all three files and Sam in this one alone does, and the note and `wisdoms check` say so."""
+    def talk(name: str, asks: bool) -> str:
+        answer = "Is this the right button?" if asks else "The phone line was the worst part."
+        return (f"Sarah: What did you try first?\n\n{name}: {answer}\n\nSarah: Okay.\n\n"
+                f"{name}: Then I rang again.\n\nSarah: And then what?\n\n{name}: Someone answered. Was that luck?\n")
+    write(tmp_path, {"a.txt": talk("Priya", False), "b.txt": talk("Tom", False), "c.txt": talk("Sam", True)})
+    scan = scan_folder(tmp_path)
+    assert [f.error for f in scan.files] == [None, None, None]
+    c = scan.files[2]
+    assert roles(c.transcript) == "IPIPIP" and list(c.transcript.participants) == ["c"]
+    assert any("'Sarah': taken as the interviewer, who speaks in 3 of the folder's 3 files" in n for n in c.notes)
+    assert "Sarah  interviewer    3 turns  guessed: speaks in 3 of 3 files" in check_folder(tmp_path).render()
+    # Two files are too few to call anyone the study's interviewer: the error stays, naming the lines to add.
+    (tmp_path / "a.txt").unlink()
+    (tmp_path / "b.txt").write_text(talk("Tom", True), encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    assert all(isinstance(f.error, TranscriptError) and "Sarah: interviewer" in str(f.error) for f in scan.files)

@@ -24,7 +24,7 @@ from ..models import Transcript
 from .captions import read_caption_transcript
 from .docx import read_docx_transcript
 from .participants import FolderIssues, apply_participants, options_for
-from .speakers import FileOptions, Speaker
+from .speakers import FileOptions, RolesUndecidedError, Speaker, SpeakerRule, label_key, recurring_interviewer
 from .table import read_table_transcript
 from .text import LineIndex, read_text_transcript
 
@@ -253,11 +253,50 @@ def scan_folder(folder: str | Path) -> FolderScan:
             results.append(FileResult(path, tid, transcript, None, tuple(notes), tuple(seen)))
         except TranscriptError as exc:
             results.append(FileResult(path, tid, None, exc, tuple(notes), tuple(seen)))
+    results = _settle_from_other_files(results, root)
     read = [r.transcript for r in results if r.transcript is not None]
     merged, issues = apply_participants(read, root)
     by_id = {t.id: t for t in merged}
     results = [replace(r, transcript=by_id[r.id]) if r.transcript is not None else r for r in results]
     return FolderScan(tuple(results), tuple(skipped), issues)
+
+
+def _settle_from_other_files(results: list[FileResult], root: Path) -> list[FileResult]:
+    """Read again each file whose speakers' roles were undecided, where one of its named speakers speaks in
+    many of the folder's files and the others in this file alone (:func:`recurring_interviewer`): the study's
+    interviewer, who talks to each participant once. Said in the file's notes and by ``wisdoms check``."""
+    undecided = [r for r in results if isinstance(r.error, RolesUndecidedError)]
+    if not undecided:
+        return results
+    labels_of = {r.id: {label_key(s.label) for s in r.speakers} for r in results if r.speakers}
+    labels_of.update({r.id: {label_key(label) for label in r.error.labels} for r in undecided
+                      if isinstance(r.error, RolesUndecidedError)})
+    files_of: dict[str, int] = {}
+    for keys in labels_of.values():
+        for key in keys:
+            files_of[key] = files_of.get(key, 0) + 1
+    settled = {}
+    for r in undecided:
+        assert isinstance(r.error, RolesUndecidedError)
+        found = recurring_interviewer(r.error.labels, files_of, len(labels_of))
+        if found is None:
+            continue
+        label, count = found
+        why = f"guessed: speaks in {count} of {len(labels_of)} files, the others in this one alone"
+        notes: list[str] = []
+        seen: list[Speaker] = []
+        try:
+            options = options_for(r.path, root)
+            options = replace(options, speakers={**options.speakers,
+                                                 label_key(label): SpeakerRule("interviewer", source=why)})
+            transcript = read_transcript(r.path, root, options=options, notes=notes, speakers=seen)
+        except TranscriptError:
+            continue
+        notes.append(f"speaker {label!r}: taken as the interviewer, who speaks in {count} of "
+                     f"the folder's {len(labels_of)} files (the others speak in this one alone); if that is wrong, "
+                     f"say who is who in speakers.yaml")
+        settled[r.id] = FileResult(r.path, r.id, transcript, None, tuple(notes), tuple(seen))
+    return [settled.get(r.id, r) for r in results]
 
 
 def _within(path: Path, root: Path) -> bool:

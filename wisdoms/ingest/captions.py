@@ -35,7 +35,7 @@ _TAG = re.compile(r"</?[^>\n]*>")
 # A speaker prefix in a cue: every word capitalised or a number ("Sam Smith:", "Speaker 2:", "P1:").
 # A speaker prefix in a cue ("Sam Smith:", "Élodie:", "Speaker 2:", "P1:", ">> INTERVIEWER:", "- interviewer:"):
 # up to four words, each capitalised or a number, or a role word in any case (checked in _speaker_and_words).
-_PREFIX = re.compile(r"^[ \t]*(?:(?:-|>>)[ \t]*)?(?P<label>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]*:[ \t]+")
+_PREFIX = re.compile(r"^[ \t]*(?:(?:-|>>)[ \t]*)?(?P<label>[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3})[ \t]*:(?:[ \t]+|$)")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class _Cue:
     line: int
     time: str
     parts: list[tuple[str | None, str]]
+    lines: list[str]
 
 
 def read_caption_transcript(
@@ -146,18 +147,29 @@ def _cues(raw: str, path: Path, *, vtt: bool) -> list[_Cue]:
             )
         time = _clock(_TIMING.match(block[timing_at]).group("start"))  # type: ignore[union-attr]
         parts = [_speaker_and_words(line) for line in block[timing_at + 1 :]]
-        cues.append(_Cue(number, first_line, time, [p for p in parts if p[1]]))
+        cues.append(_Cue(number, first_line, time, parts, block[timing_at + 1 :]))
     if not cues:
         raise TranscriptError(
             "the caption file has no cues", path=path, hint="export the captions again, with the speech"
         )
+    # A line that is only "Name:" names a speaker who says nothing in that cue (its words never hold the
+    # name) when that name speaks elsewhere in the file; else it is words ("Honestly:").
+    speaking = {label_key(label) for cue in cues for label, words in cue.parts if label and words}
+    for cue in cues:
+        cue.parts = [(label, words) if words or label is None or label_key(label) in speaking
+                     else (None, _words(line)) for (label, words), line in zip(cue.parts, cue.lines)]
+        cue.parts = [(label, words) for label, words in cue.parts if words]
     return cues
+
+
+def _words(line: str) -> str:
+    return html.unescape(_TAG.sub("", line)).replace("\u00a0", " ").strip()
 
 
 def _speaker_and_words(line: str) -> tuple[str | None, str]:
     voice = _VOICE.search(line)
     label = voice.group(1).strip() if voice else None
-    words = html.unescape(_TAG.sub("", line)).replace("\u00a0", " ").strip()
+    words = _words(line)
     if label is None:
         prefix = _PREFIX.match(words)
         if prefix and _is_speaker(prefix.group("label")):

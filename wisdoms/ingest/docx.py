@@ -17,7 +17,7 @@ from .._files import sha256_file
 from ..errors import TranscriptError
 from ..limits import check_archive
 from ..models import Transcript
-from .speakers import FileOptions, Speaker
+from .speakers import FileOptions, RolesUndecidedError, Speaker
 from .text import parse_labelled
 
 _HEADER_CELLS = {"speaker", "name", "who", "time", "timestamp", "text", "speech", "transcript", "words"}
@@ -66,6 +66,8 @@ def read_docx_transcript(
         if exc.line is not None:
             offset = _offset_of_line(text, exc.line)
             message = f"{names[block_of(offset)]}: {message}"
+        if isinstance(exc, RolesUndecidedError):
+            raise RolesUndecidedError(message, labels=exc.labels, path=path, hint=exc.hint or "") from exc
         raise TranscriptError(message, path=path, hint=exc.hint) from exc
     if notes is not None:
         notes[:] = [_cite(n, names) for n in notes]

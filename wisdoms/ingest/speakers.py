@@ -100,6 +100,42 @@ class Speaker:
                     line=line, time=time)
 
 
+class RolesUndecidedError(TranscriptError):
+    """The speakers' roles could not be told apart; ``labels`` are the file's speaker labels as written, so a
+    folder can settle it from the other files (:func:`recurring_interviewer`)."""
+
+    def __init__(self, message: str, *, labels: Sequence[str], path: Path, hint: str) -> None:
+        super().__init__(message, path=path, hint=hint)
+        self.labels = tuple(labels)
+
+
+#: A named label is the study's interviewer when it speaks in at least this many files ...
+RECURRING_FILES = 3
+#: ... and in at least this share of the folder's files, while the file's other speakers speak in it alone.
+RECURRING_SHARE = 0.5
+
+
+def recurring_interviewer(labels: Sequence[str], files_of: Mapping[str, int], total: int) -> tuple[str, int] | None:
+    """The one label of a file whose roles were undecided that is the study's interviewer: a name (not a role
+    word or a number: ``Speaker 1`` is in every file and says nothing) that speaks in many of the folder's
+    files (:data:`RECURRING_FILES`, :data:`RECURRING_SHARE` of ``total``) while every other label of the file
+    speaks in this file alone, as one researcher interviews each participant once. Returns the label as
+    written and its number of files, or ``None``.
+
+    Args:
+        labels: The file's speaker labels as written.
+        files_of: :func:`label_key` -> the number of the folder's files it speaks in.
+        total: The number of files with speaker labels in the folder.
+    """
+    keys = {label_key(label): label for label in labels if not is_generic(label)}
+    if len(keys) != len({label_key(label) for label in labels}):
+        return None
+    recurring = [k for k in keys if files_of.get(k, 0) >= max(RECURRING_FILES, RECURRING_SHARE * total)]
+    if len(recurring) != 1 or any(files_of.get(k, 0) > 1 for k in keys if k != recurring[0]):
+        return None
+    return keys[recurring[0]], files_of[recurring[0]]
+
+
 def require_participant(turns: Sequence[Turn], *, path: Path, why: str, hint: str) -> None:
     """Raise unless some turn is a participant's: a file of interviewer speech only has nothing to analyse."""
     if not any(t.role == "participant" for t in turns):
@@ -421,9 +457,10 @@ def _guess_roles(
     written = ", ".join(f"{order[k]!r} ({where[k]}, {asked[k][0]} of {asked[k][1]} turns end in '?')" for k in unknown)
     suggestion: list[tuple[str, Role]] = [(order[k], "interviewer" if i == 0 else "participant")
                                           for i, k in enumerate(by_questions)]
-    raise TranscriptError(
+    raise RolesUndecidedError(
         f"cannot tell the interviewer from the participants: the speaker labels {written} are not role words "
         "('Interviewer', 'Participant', 'Q'/'A' ...) and no one speaker asks clearly more of the questions",
+        labels=list(order.values()),
         path=path,
         hint=f"say who is who: {_settle(path, suggestion)}",
     )
