@@ -39,6 +39,10 @@ def roles(t) -> str:  # noqa: ANN001
         ("Particpant", "participant"), ("Partcipant", "participant"), ("Interveiwer", "interviewer"),
         ("Intervewer", "interviewer"), ("Respondant", "participant"), ("Participants", "participant"),
         ("Sam", None), ("Dan", None), ("19", None), ("Speaker 2", None), ("Interviewe", None), ("Pat", None),
+        ("Resp", "participant"), ("RESP.", "participant"), ("Mod", "interviewer"), ("Peer researcher", "interviewer"),
+        ("Co-interviewer", "interviewer"), ("Speaker 1 (Interviewer)", "interviewer"),
+        ("Sarah (interviewer)", "interviewer"), ("P10 (Respondent)", "participant"), ("Interviewer (P3)", "interviewer"),
+        ("Sam (laughs)", None), ("Partner", None), ("Modi", None),
     ],
 )
 def test_role_words_variants_and_near_miss_typos(label: str, role: str | None) -> None:
@@ -291,3 +295,17 @@ def test_the_interviewer_who_speaks_in_every_file_settles_a_file_its_questions_d
     (tmp_path / "b.txt").write_text(talk("Tom", True), encoding="utf-8")
     scan = scan_folder(tmp_path)
     assert all(isinstance(f.error, TranscriptError) and "Sarah: interviewer" in str(f.error) for f in scan.files)
+
+
+def test_a_role_said_in_brackets_after_a_name_or_number_gives_the_role_never_shows_the_name(tmp_path: Path) -> None:
+    """"Sarah Jones (Interviewer):" and "Speaker 2 (Participant):" as teams write who is who into an export."""
+    write(tmp_path, {
+        "a.txt": "Sarah Jones (Interviewer): What helped?\n\nPriya Shah (Participant): The bus pass.\n\n"
+                 "Sarah Jones (Interviewer): Anything else?\n\nPriya Shah (Participant): My sister.\n",
+        "b.txt": "[00:00:01] Speaker 1 (Interviewer): What helped?\n\n[00:00:04] Speaker 2 (Participant): Time.\n",
+        "c.txt": "Int: What helped?\n\nResp: The bus pass.\n\nInt: And?\n\nResp: My sister.\n",
+    })
+    a, b, c = read_folder(tmp_path)
+    assert roles(a) == "IPIP" and roles(b) == "IP" and roles(c) == "IPIP"
+    assert {u.speaker for u in a.turns} == {"Interviewer", "a"} and list(a.participants) == ["a"]
+    assert b.text[b.turns[1].start:b.turns[1].end] == "Time." and b.turns[1].time == "00:00:04"

@@ -26,10 +26,10 @@ from ..models import Role, Turn
 
 #: Words that name the interviewer's side of the conversation (compared after :func:`label_key`).
 INTERVIEWER_LABELS = {
-    "interviewer", "i", "q", "int", "facilitator", "listener", "host", "moderator", "researcher", "question",
+    "interviewer", "i", "q", "int", "facilitator", "listener", "host", "moderator", "mod", "researcher", "question",
 }
 #: Words that name the participant's side.
-PARTICIPANT_LABELS = {"participant", "p", "r", "a", "respondent", "interviewee", "answer"}
+PARTICIPANT_LABELS = {"participant", "p", "r", "a", "respondent", "resp", "interviewee", "answer"}
 #: Labels such as ``Speaker 2`` that name no one but say nothing of the role.
 NUMBERED_SPEAKER = re.compile(r"^(?:speaker|spk|person|voice|unknown speaker)\s*[_#-]?\s*\d{1,3}$", re.IGNORECASE)
 #: A role word of at least this many letters is recognised with a typo or two (``Particpant``, ``Intervewer``).
@@ -223,11 +223,28 @@ def builtin_role(label: str) -> Role | None:
     ``P``, ``R``, ``A``, ``Respondent``, ``Interviewee`` ... the participant's; numbered (``P1``,
     ``Interviewer 2``), in any case, and with a near-miss typo (``Particpant``) alike.
     """
+    role = _role_word(label)
+    if role is None:
+        said = re.fullmatch(r".+?\s*\(([^()]*)\)", label_key(label))
+        if said and said.group(1).strip():
+            role = _role_word(said.group(1))  # "Speaker 1 (Interviewer)", "Sarah (interviewer)": the role said
+    return role
+
+
+def _role_word(label: str) -> Role | None:
+    """The role of a label that is a role word (numbered, qualified or mistyped), not from a bracket."""
     word = _word(label_key(label))
     if word in INTERVIEWER_LABELS:
         return "interviewer"
     if word in PARTICIPANT_LABELS:
         return "participant"
+    last = re.split(r"[ \-]", word)[-1]
+    if last != word and len(word.split()) <= 3 and len(last) >= NEAR_MISS_LENGTH:
+        # "Peer researcher", "Co-interviewer", "Lead facilitator": a role word qualified
+        if last in INTERVIEWER_LABELS:
+            return "interviewer"
+        if last in PARTICIPANT_LABELS:
+            return "participant"
     nearest, _close = near_miss(label)
     if nearest is not None:
         return "interviewer" if nearest in INTERVIEWER_LABELS else "participant"
@@ -241,8 +258,8 @@ def is_numbered(label: str) -> bool:
 
 
 def is_generic(label: str) -> bool:
-    """Whether a label names a role or a number rather than a person (safe to show)."""
-    return builtin_role(label) is not None or is_numbered(label)
+    """Whether a label names a role or a number rather than a person (safe to show): not ``Sarah (interviewer)``."""
+    return _role_word(label) is not None or is_numbered(label)
 
 
 def parse_rules(value: object, *, path: Path, line: int | None, where: str) -> dict[str, SpeakerRule]:
