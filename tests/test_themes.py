@@ -798,3 +798,30 @@ def test_a_sub_theme_that_would_repeat_its_theme_title_is_never_retitled_with_a_
     assert staff.label == "“The staff were kind and helpful”"
     first = next(st for st in staff.subthemes if "p0" in st.passage_ids)
     assert first.label == "“And the staff were lovely”", "not its theme's title again, and not a list of words"
+
+
+def test_a_theme_no_member_sentence_singles_out_is_titled_by_its_central_words_not_another_themes() -> None:
+    """NHS: a theme of "No." answers (to "what could be improved?") was titled “Very good - just long waiting times”,
+    the only sentence long enough to title it and nearer another theme than its own: a title that misleads. Where
+    no member sentence singles its theme out, the opening words of its most central passage that does are the
+    title."""
+    from wisdoms.models import Passage
+    from wisdoms.settings import Settings
+    from wisdoms.themes.build import _build_themes
+
+    texts = ["No.", "No.", "No.", "Very good, just long waiting times.", "The staff were very good and kind.",
+             "Kind and very good staff on the ward.", "Staff were good to me every day."]
+    passages, at = [], 0
+    for i, t in enumerate(texts):
+        passages.append(Passage(id=f"p{i}", transcript="t.txt", participant=f"P{i}", turn=i, start=at,
+                                end=at + len(t), text=t))
+        at += len(t) + 1
+    rows = [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0.3, 1, 0], [0, 1, 0.1], [0, 1, 0], [0.05, 1, 0]]
+    vectors = np.asarray(rows, dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    themes, _ = _build_themes(passages, vectors, [0, 0, 0, 0, 1, 1, 1], {0: 0, 1: 1}, {}, {}, Settings(), None,
+                              units=[[i] for i in range(len(texts))])
+    answers = next(t for t in themes if "p0" in t.passage_ids)
+    assert answers.label == "“No”" and answers.title_quote is not None and answers.title_quote.passage == "p0"
+    staff = next(t for t in themes if "p4" in t.passage_ids)
+    assert staff.label != answers.label and "No" not in staff.label

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..models import MARKER_PATTERN, Passage, Quote, SubTheme, Theme
+from ..segment import REDACTION
 from ..settings import Settings
 from .keywords import _dedupe_keywords, same_words
 from .prevalence import counted_people
@@ -110,20 +111,41 @@ def _build_themes(
 
 def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passages: Sequence[Passage],
             embeddings: NDArray[np.float32], embed: Callable[[list[str]], NDArray[np.float32]] | None) -> list[Quote | None]:
-    """A title phrase per group; where no member sentence fits, the opening words of its most central passage."""
+    """A title phrase per group; where no member sentence fits, the opening words of its most central passage.
+    Where no member sentence singles the group out (:func:`choose_titles`), the opening words of its most central
+    passage that does (nearer its own centre than any other), reads as no list and names no one (no redaction
+    mark), if one of the 20 most central does ("No", for a theme of "No." answers)."""
     if not groups:
         return []
     matrix = np.stack(centres)
-    titles = choose_titles(groups, passages, embeddings, matrix, embed)
+
+    def central(g: int) -> list[int]:
+        """The group's 20 most central passages, most central first."""
+        rows = groups[g]
+        sims = np.round(embeddings[rows] @ matrix[g], 6)
+        return [rows[i] for i in np.lexsort((np.asarray(rows), -sims))[:20]]
+
+    def distinct(g: int) -> Quote | None:
+        rows = central(g)
+        openings = [_opening_words(passages[i]) for i in rows]
+        kept = [k for k, q in enumerate(openings) if not reads_as_list(q.text) and not REDACTION.search(q.text)]
+        if not kept:
+            return None
+        vectors = embeddings[[rows[k] for k in kept]]  # the words themselves where they can be embedded
+        if embed is not None:
+            vectors = np.asarray(embed([" ".join(MARKER_PATTERN.sub(" ", openings[k].text).split()) for k in kept]),
+                                 dtype=np.float32)
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        sims = vectors @ matrix.T
+        own = sims[:, g].copy()
+        sims[:, g] = -np.inf
+        return next((openings[k] for k, margin in zip(kept, own - sims.max(axis=1)) if margin > 0), None)
+
+    titles = choose_titles(groups, passages, embeddings, matrix, embed, instead=distinct)
     for g, title in enumerate(titles):
         if title is None:
-            rows = groups[g]
-            sims = np.round(embeddings[rows] @ matrix[g], 6)
-            order = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))]
-            # the most central passage's opening words; passed over while they read as a list of words
-            openings = (_opening_words(passages[i]) for i in order[:20])
-            first = _opening_words(passages[order[0]])
-            titles[g] = next((q for q in openings if not reads_as_list(q.text)), first)
+            openings = [_opening_words(passages[i]) for i in central(g)]  # passed over while they read as a list
+            titles[g] = next((q for q in openings if not reads_as_list(q.text)), openings[0])
     return titles
 
 

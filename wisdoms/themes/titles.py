@@ -178,6 +178,7 @@ def is_title_phrase(phrase: str) -> bool:
 def choose_titles(
     members: Sequence[Sequence[int]], passages: Sequence[Passage], embeddings: NDArray[np.float32],
     centres: NDArray[np.float32], embed: Callable[[list[str]], NDArray[np.float32]] | None,
+    *, instead: Callable[[int], Quote | None] | None = None,
 ) -> list[Quote | None]:
     """A verbatim title phrase for each group of ``members`` (passage indices), with ``centres`` its centre.
 
@@ -185,6 +186,9 @@ def choose_titles(
     cosine to its own centre less its highest cosine to any other centre, and the best of those with the fewest
     spoken discourse markers (:func:`disfluencies`) is kept. A candidate that
     is a whole passage uses that passage's vector; the others are embedded with ``embed`` in one call (cached).
+    Where even the best is nearer another theme's centre than its own (no member sentence singles the theme out:
+    a theme of "No." answers whose few longer sentences praise the care, "Very good - just long waiting times"),
+    it would mislead; ``instead(group)`` gives the title then, unless it gives ``None``.
 
     Returns:
         A :class:`Quote` per group (offsets of the phrase itself), or ``None`` where no member sentence fits.
@@ -234,6 +238,10 @@ def choose_titles(
     for g in range(len(members)):
         if g not in best:
             out.append(None)
+            continue
+        other = instead(g) if instead is not None and centres.shape[0] > 1 and best[g][0] <= 0 else None
+        if other is not None:
+            out.append(other)
             continue
         _g, i, s, e = cands[best[g][1]]
         p = passages[i]
