@@ -932,7 +932,10 @@ def test_a_survey_report_shows_people_with_separators_and_no_conversations_colum
     assert spoken.listened and all("conversations" in r.extra for rows in spoken.listened.values() for r in rows)
     survey = dataclasses.replace(analysis, transcripts=[dataclasses.replace(t, format="csv") for t in analysis.transcripts])
     view = build_view(survey)
-    assert view.title == "Themes from the survey answers"
+    assert view.title == "Themes from the survey answers" and view.surveys_only and not spoken.surveys_only
+    people = f"{len(analysis.participants)} people"
+    assert f"{people} who answered raised each" in render_markdown(survey, view=view)
+    assert f"{people} we listened to raised each" in render_markdown(analysis, view=spoken)
     assert view.listened and not any("conversations" in r.extra for rows in view.listened.values() for r in rows)
     trusts = {"organization": breakdown({"Trust A": 2623, "Trust C": 4372},
                                         extra={"Trust A": {"words": "51,729"}, "Trust C": {"words": "36,878"}})}

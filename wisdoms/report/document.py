@@ -135,7 +135,8 @@ def _overview(v: ReportView, chart: Any) -> Section:
         blocks.append(Para(("No theme was found in this run: every passage is listed in ", Span("passages.csv", "code"),
                             " with the reason it is not in a theme.",)))
         return Section("overview", "What we heard", tuple(blocks))
-    blocks.append(Para((f"{_plural(len(ranked), 'theme')}, ranked by how many of the {total:,} people we listened to "
+    heard = "who answered" if v.surveys_only else "we listened to"
+    blocks.append(Para((f"{_plural(len(ranked), 'theme')}, ranked by how many of the {total:,} people {heard} "
                         "raised each (people, not passages). Each is a candidate until people check it.",)))
     if v.prevalence_note:
         blocks.append(Para((v.prevalence_note,), "note"))

@@ -174,6 +174,8 @@ class ReportView:
     codebook_warns: bool = False
     #: What a theme's count of people counts, in one line (empty for an analysis saved before it was recorded).
     prevalence_note: str = ""
+    #: Whether every input is a survey table (people answered; nobody was listened to in a conversation).
+    surveys_only: bool = False
 
     @property
     def ranked(self) -> list[ThemeView]:
@@ -581,6 +583,7 @@ def build_view(analysis: Analysis, *, group_by: str | None = None, suggestions: 
         prevalence_note=(counting_rule(len(analysis.themes)) if any(t.participant_ids is not None for t in analysis.themes)
                          else ""),
         title="Themes from the survey answers" if surveys_only else "Themes from the listening conversations",
+        surveys_only=surveys_only,
         summary=analysis.summary(),
         words=sum(words_of.values()),
         group_by=group_by,
