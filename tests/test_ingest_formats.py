@@ -268,3 +268,18 @@ def test_a_caption_cue_with_only_a_speakers_name_never_puts_the_name_in_the_word
     assert _roles(t) == "IPIP"  # cue 3: Priya said nothing there, so Tom's cues 2 and 4 are one turn
     assert [t.text[u.start:u.end] for u in t.turns if u.role == "participant"] == [
         "The day centre. Hot food. Honestly:", "My dog."]
+
+
+def test_time_marks_closing_or_opening_a_turn_are_not_words(tmp_path: Path) -> None:
+    """f4transkript closes every paragraph with "#00:01:23-4#"; other tools open a turn with "[00:01:23]" after
+    the label. Neither is anyone's words (they would reach quotes and titles), a turn of a mark alone is no
+    turn, and a question still ends in '?' for telling who asks."""
+    (tmp_path / "f4.txt").write_text(
+        "Sarah: Where shall we start? #00:00:03-1#\n\nPriya: At the housing office. #00:00:09-4#\n\n"
+        "Sarah: Okay. #00:00:15-0#\n\nPriya:  #00:00:16-2#\n\nSarah: And then? #00:00:18-7#\n\n"
+        "Priya: [00:00:21] They sent me away (again). #00:00:25-3#\n\nSarah: Right. #00:00:30-0#\n", encoding="utf-8")
+    t = read_folder(tmp_path)[0]
+    assert _roles(t) == "IPIIPI"
+    assert [t.text[u.start:u.end] for u in t.turns if u.role == "participant"] == [
+        "At the housing office.", "They sent me away (again)."]
+    assert t.turns[4].time == "00:00:21"

@@ -67,6 +67,16 @@ _LABEL = re.compile(
 )
 
 
+# A time mark at the very end of a turn, as f4/f5transkript ("#00:01:23-4#") and other transcription tools
+# ("[00:01:23]", "(00:01:23)") close each paragraph with, or at its very start: kept in the text, not in the turn.
+_TRAILING_TIME = re.compile(
+    rf"\s*(?:#{_CLOCK}(?:-\d+)?#|\[{_CLOCK}\]|\({_CLOCK}\))$"
+)
+
+
+_LEADING_TIME = re.compile(rf"[#\[(](?P<lead>{_CLOCK})(?:-\d+)?[#\])]\s*")
+
+
 def _label(m: re.Match) -> str:
     return next(m.group(g) for g in ("label", "heading", "heading_after", "bracket_heading") if m.group(g) is not None)
 
@@ -397,20 +407,27 @@ def parse_labelled(
             f"preamble, not analysed ({shown!r})"
         )
 
-    spans: list[tuple[re.Match, int, int]] = []
+    spans: list[tuple[re.Match, int, int, str | None]] = []
     for i, match in enumerate(known):
         end_limit = known[i + 1].start() if i + 1 < len(known) else len(text)
         speech = text[match.end():end_limit]
         start = match.end() + len(speech) - len(speech.lstrip())  # a heading's speech starts on the next line
         end = start + len(speech.strip())
+        mark = _TRAILING_TIME.search(text, start, end)
+        if mark is not None:  # a time mark closing the turn (f4transkript's "#00:01:23-4#") is no one's words
+            end = mark.start()
+        time = _time(match)
+        mark = _LEADING_TIME.match(text, start, end)
+        if mark is not None:  # nor one opening it ("Participant: [00:01:23] ..."), the turn's time
+            start, time = mark.end(), time or mark.group("lead")
         if end > start:
-            spans.append((match, start, end))
+            spans.append((match, start, end, time))
     group = {
         attrs["_label"]: pid for pid, attrs in participants.items() if "_label" in attrs
     } if meta.get("participants") is not None else None
     single = next(iter(participants))
     decided = resolve_speakers(
-        [(_label(m), text[s:e], where(m.start())) for m, s, e in spans],
+        [(_label(m), text[s:e], where(m.start())) for m, s, e, _t in spans],
         path=path,
         rules=rules,
         group=group,
@@ -420,9 +437,9 @@ def parse_labelled(
         seen=speakers,
     )
     turns: list[Turn] = []
-    for match, start, end in spans:
+    for match, start, end, time in spans:
         speaker = decided[label_key(_label(match))]
-        turns.append(speaker.turn(start, end, line=lines.line_of(start), time=_time(match)))
+        turns.append(speaker.turn(start, end, line=lines.line_of(start), time=time))
     require_participant(
         turns, path=path, why="every turn is the interviewer's",
         hint="label the participant's turns 'Participant:' (or map the label under 'speakers:' "
