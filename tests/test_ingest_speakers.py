@@ -42,7 +42,8 @@ def roles(t) -> str:  # noqa: ANN001
         ("Resp", "participant"), ("RESP.", "participant"), ("Mod", "interviewer"), ("Peer researcher", "interviewer"),
         ("Co-interviewer", "interviewer"), ("Speaker 1 (Interviewer)", "interviewer"),
         ("Sarah (interviewer)", "interviewer"), ("P10 (Respondent)", "participant"), ("Interviewer (P3)", "interviewer"),
-        ("Sam (laughs)", None), ("Partner", None), ("Modi", None),
+        ("Sam (laughs)", None), ("Partner", None), ("Modi", None), ("mean MODERATOR", None), ("a peer researcher", None),
+        ("The researcher", None),
     ],
 )
 def test_role_words_variants_and_near_miss_typos(label: str, role: str | None) -> None:

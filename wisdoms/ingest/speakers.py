@@ -30,6 +30,8 @@ INTERVIEWER_LABELS = {
 }
 #: Words that name the participant's side.
 PARTICIPANT_LABELS = {"participant", "p", "r", "a", "respondent", "resp", "interviewee", "answer"}
+#: Words that make a role word speech, not a label: "The researcher:", "My facilitator:".
+_NOT_QUALIFIERS = {"the", "a", "an", "my", "our", "your", "their", "his", "her", "this", "that", "no", "every"}
 #: Labels such as ``Speaker 2`` that name no one but say nothing of the role.
 NUMBERED_SPEAKER = re.compile(r"^(?:speaker|spk|person|voice|unknown speaker)\s*[_#-]?\s*\d{1,3}$", re.IGNORECASE)
 #: A role word of at least this many letters is recognised with a typo or two (``Particpant``, ``Intervewer``).
@@ -238,9 +240,12 @@ def _role_word(label: str) -> Role | None:
         return "interviewer"
     if word in PARTICIPANT_LABELS:
         return "participant"
-    last = re.split(r"[ \-]", word)[-1]
-    if last != word and len(word.split()) <= 3 and len(last) >= NEAR_MISS_LENGTH:
-        # "Peer researcher", "Co-interviewer", "Lead facilitator": a role word qualified
+    parts = re.split(r"[ \-]", word)
+    last = parts[-1]
+    if (len(parts) == 2 and len(last) >= NEAR_MISS_LENGTH and str(label).strip()[:1].isupper()
+            and parts[0] not in _NOT_QUALIFIERS):
+        # "Peer researcher", "Co-interviewer", "Lead facilitator": a role word qualified by one word, written
+        # as a label (capitalised: a wrapped line "mean MODERATOR:" or "a researcher:" is speech)
         if last in INTERVIEWER_LABELS:
             return "interviewer"
         if last in PARTICIPANT_LABELS:
