@@ -283,3 +283,22 @@ def test_time_marks_closing_or_opening_a_turn_are_not_words(tmp_path: Path) -> N
     assert [t.text[u.start:u.end] for u in t.turns if u.role == "participant"] == [
         "At the housing office.", "They sent me away (again)."]
     assert t.turns[4].time == "00:00:21"
+
+
+def test_a_label_set_off_by_a_tab_as_word_transcripts_do(tmp_path: Path) -> None:
+    """Transcription services' Word files put a tab, not a colon, after the speaker: "INT<tab>So tell me"."""
+    from docx import Document
+
+    doc = Document()
+    for paragraph in ("Interview 4, 3 May", "INT\tWhat helped?", "RESP\tThe bus pass.", "INT\tAnything else?",
+                      "RESP\tMy sister: she came every week."):
+        doc.add_paragraph(paragraph)
+    doc.save(tmp_path / "a.docx")
+    (tmp_path / "b.txt").write_text("Sarah\tWhat helped?\n\nP4\tThe bus pass.\nAnd my sister.\n\n"
+                                    "Sarah\tAnything else?\n\nP4\tNo.\n", encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    assert [f.error for f in scan.files] == [None, None]
+    a, b = scan.transcripts
+    assert _roles(a) == _roles(b) == "IPIP"
+    assert [a.text[u.start:u.end] for u in a.turns][1::2] == ["The bus pass.", "My sister: she came every week."]
+    assert [b.text[u.start:u.end] for u in b.turns][1::2] == ["The bus pass.\nAnd my sister.", "No."]

@@ -49,7 +49,7 @@ RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "tit
 # A label at the start of a line: an optional timestamp ("[00:03:12]", "(00:03:12)" or "00:03:12", as
 # transcription services put one before the name), optional **bold** (colon inside or outside it), a short name
 # or number (letters of any script), an optional "(00:03:12)" after the name (Rev, Descript), a colon not followed
-# by a digit (a clock time such as 10:30 is not a label).
+# by a digit (a clock time such as 10:30 is not a label) or a tab (Word transcripts: "INT<tab>So tell me").
 # Or a heading line, the speech on the lines below, as Teams' Word transcripts and Otter write it
 # ("Priya Shah   0:03", "Speaker 1  1:02:10"), Word's Transcribe ("00:01:02 Speaker 1") and Zoom's saved
 # captions ("[Priya Shah] 10:01:23").
@@ -59,7 +59,7 @@ _LABEL = re.compile(
     rf"^[ \t]*(?:(?:\[(?P<time>{_CLOCK})\]|\((?P<ptime>{_CLOCK})\)|(?P<btime>{_CLOCK})(?=[ \t]))[ \t]*)?"
     r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)"
     rf"(?:[ \t]*\((?P<after_time>{_CLOCK})\))?"
-    r"(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)[ \t]*"
+    r"(?:(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)|(?(bold)\*\*)\t+(?=\S))[ \t]*"
     rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]{{1,}}(?P<heading_time>{_CLOCK})[ \t]*\r?$"
     rf"|^[ \t]*(?P<time_heading>{_CLOCK})[ \t]{{1,}}(?P<heading_after>{_HEADING_NAME})[ \t]*\r?$"
     rf"|^[ \t]*\[(?P<bracket_heading>{_HEADING_NAME})\][ \t]{{1,}}(?P<bracket_time>{_CLOCK})[ \t]*\r?$",
