@@ -302,3 +302,20 @@ def test_a_label_set_off_by_a_tab_as_word_transcripts_do(tmp_path: Path) -> None
     assert _roles(a) == _roles(b) == "IPIP"
     assert [a.text[u.start:u.end] for u in a.turns][1::2] == ["The bus pass.", "My sister: she came every week."]
     assert [b.text[u.start:u.end] for u in b.turns][1::2] == ["The bus pass.\nAnd my sister.", "No."]
+
+
+def test_heading_lines_with_a_bracketed_or_set_off_time(tmp_path: Path) -> None:
+    """A heading over the speech with the time in brackets or set off by "-" or "|": "[00:00:01.20] - Speaker 1",
+    "Sarah Jones (00:00:01)", "Sarah Jones | 00:00:01"."""
+    heads = {"a.txt": ("[00:00:01.20] - Speaker 1", "[00:00:04.00] - Speaker 2"),
+             "b.txt": ("Sarah Jones (00:00:01)", "Tom Reed (00:00:04)"),
+             "c.txt": ("Sarah Jones | 00:00:01", "Tom Reed | 00:00:04")}
+    for name, (one, two) in heads.items():
+        (tmp_path / name).write_text(f"{one}\nWhat helped?\n\n{two}\nThe bus pass.\n\n{one}\nAnd?\n\n{two}\nMy sister.\n",
+                                     encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    assert [f.error for f in scan.files] == [None] * 3
+    for t in scan.transcripts:
+        assert _roles(t) == "IPIP" and [t.text[u.start:u.end] for u in t.turns][1::2] == ["The bus pass.", "My sister."]
+        assert "Tom" not in "".join(u.speaker for u in t.turns)
+    assert [u.time for u in scan.transcripts[0].turns][:2] == ["00:00:01.20", "00:00:04.00"]

@@ -52,7 +52,8 @@ RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "tit
 # by a digit (a clock time such as 10:30 is not a label) or a tab (Word transcripts: "INT<tab>So tell me").
 # Or a heading line, the speech on the lines below, as Teams' Word transcripts and Otter write it
 # ("Priya Shah   0:03", "Speaker 1  1:02:10"), Word's Transcribe ("00:01:02 Speaker 1") and Zoom's saved
-# captions ("[Priya Shah] 10:01:23").
+# captions ("[Priya Shah] 10:01:23"); the time may be bracketed and set off by "-" or "|" ("[00:01:02] - Speaker 1",
+# "Priya Shah (00:01:02)").
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 _HEADING_NAME = r"[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3}"
 _LABEL = re.compile(
@@ -60,8 +61,10 @@ _LABEL = re.compile(
     r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)"
     rf"(?:[ \t]*\((?P<after_time>{_CLOCK})\))?"
     r"(?:(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)|(?(bold)\*\*)\t+(?=\S))[ \t]*"
-    rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]{{1,}}(?P<heading_time>{_CLOCK})[ \t]*\r?$"
-    rf"|^[ \t]*(?P<time_heading>{_CLOCK})[ \t]{{1,}}(?P<heading_after>{_HEADING_NAME})[ \t]*\r?$"
+    rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]+(?:[-|][ \t]*)?(?P<hb>[\[(])?(?P<heading_time>{_CLOCK})"
+    r"(?(hb)[\])])[ \t]*\r?$"
+    rf"|^[ \t]*(?P<tb>[\[(])?(?P<time_heading>{_CLOCK})(?(tb)[\])])[ \t]+(?:[-|][ \t]*)?"
+    rf"(?P<heading_after>{_HEADING_NAME})[ \t]*\r?$"
     rf"|^[ \t]*\[(?P<bracket_heading>{_HEADING_NAME})\][ \t]{{1,}}(?P<bracket_time>{_CLOCK})[ \t]*\r?$",
     re.MULTILINE,
 )
