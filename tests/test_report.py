@@ -943,6 +943,9 @@ def test_a_survey_report_shows_people_with_separators_and_no_conversations_colum
     md = render_markdown(None, view=_bare_view(listened=trusts, summary=summary))  # type: ignore[arg-type]
     assert "| Organization | People | Words |" in md and "| Trust C | 4,372 | 36,878 |" in md
     assert "Conversations" not in md
+    summary = {"participants": 6995, "passages": 7000, "themes": 0, "unassigned": 0, "content_free": 2}
+    assert _bare_view(summary=summary, surveys_only=True).headline.endswith("2 passages of content-free answers set aside.")
+    assert _bare_view(summary=summary).headline.endswith("2 passages of content-free talk set aside.")
 
 
 def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participants_words():

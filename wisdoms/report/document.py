@@ -438,7 +438,7 @@ def _unassigned(v: ReportView) -> Section:
             blocks.append(Para(("Every passage with something to say is in a theme.",)))
         if aside:
             n = sum(c for _, c in aside)
-            blocks.append(Para((f"Also set aside, as content-free talk that is never put in a theme (and not counted "
+            blocks.append(Para((f"Also set aside, as content-free {v.said}, never put in a theme (and not counted "
                                 f"above): {_plural(n, 'passage')}:",)))
             blocks.append(Bullets(tuple((f"{_plural(count, 'passage')}: {reason.removeprefix('content-free: ')}",)
                                         for reason, count in aside)))

@@ -189,13 +189,18 @@ class ReportView:
         return codes is not None and not codes
 
     @property
+    def said(self) -> str:
+        """What people's words are called: "talk" in conversations, "answers" in survey tables alone."""
+        return "answers" if self.surveys_only else "talk"
+
+    @property
     def headline(self) -> str:
         """The report's opening sentences (the same in every format)."""
         s = self.summary
         return (f"{self.sources} with {_count(s['participants'], 'participant')}: {_count(self.words, 'word')} of "
                 f"their own in {_count(s['passages'], 'passage')}. {_count(s['themes'], 'theme')}; "
                 f"{_count(s['unassigned'], 'passage')} not yet in a theme"
-                + (f"; {_count(s['content_free'], 'passage')} of content-free talk set aside." if s.get("content_free")
+                + (f"; {_count(s['content_free'], 'passage')} of content-free {self.said} set aside." if s.get("content_free")
                    else "."))
 
     @property
