@@ -310,3 +310,20 @@ def test_a_role_said_in_brackets_after_a_name_or_number_gives_the_role_never_sho
     assert roles(a) == "IPIP" and roles(b) == "IP" and roles(c) == "IPIP"
     assert {u.speaker for u in a.turns} == {"Interviewer", "a"} and list(a.participants) == ["a"]
     assert b.text[b.turns[1].start:b.turns[1].end] == "Time." and b.turns[1].time == "00:00:04"
+
+
+def test_a_team_of_interviewers_sharing_the_files_settles_an_undecided_file(tmp_path: Path) -> None:
+    """Two researchers share seven conversations (Sarah 4, Jo 3, under half each). In g.txt the participant asks
+    as many questions as Jo: Jo speaks in three files and Sam in this one alone, so Jo is the interviewer."""
+    def talk(asker: str, name: str, asks: bool) -> str:
+        answer = "Is this the right button?" if asks else "The phone line was the worst part."
+        return (f"{asker}: What did you try first?\n\n{name}: {answer}\n\n{asker}: Okay.\n\n"
+                f"{name}: Then I rang again.\n\n{asker}: And then what?\n\n{name}: Someone answered. Was that luck?\n")
+    files = {f"{c}.txt": talk("Sarah", f"Person{c.upper()}", False) for c in "abcd"}
+    files.update({"e.txt": talk("Jo", "Ali", False), "f.txt": talk("Jo", "Bea", False), "g.txt": talk("Jo", "Sam", True)})
+    write(tmp_path, files)
+    scan = scan_folder(tmp_path)
+    assert [f.error for f in scan.files] == [None] * 7
+    g = scan.files[-1]
+    assert roles(g.transcript) == "IPIPIP"
+    assert any("'Jo': taken as the interviewer, who speaks in 3 of the folder's 7 files" in n for n in g.notes)

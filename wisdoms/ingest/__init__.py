@@ -278,7 +278,7 @@ def _settle_from_other_files(results: list[FileResult], root: Path) -> list[File
     settled = {}
     for r in undecided:
         assert isinstance(r.error, RolesUndecidedError)
-        found = recurring_interviewer(r.error.labels, files_of, len(labels_of))
+        found = recurring_interviewer(r.error.labels, files_of)
         if found is None:
             continue
         label, count = found

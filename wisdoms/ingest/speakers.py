@@ -111,28 +111,26 @@ class RolesUndecidedError(TranscriptError):
         self.labels = tuple(labels)
 
 
-#: A named label is the study's interviewer when it speaks in at least this many files ...
+#: A named label is the study's interviewer when it speaks in at least this many files while the file's other
+#: speakers speak in it alone (a team of interviewers shares the files: no share of the folder is asked).
 RECURRING_FILES = 3
-#: ... and in at least this share of the folder's files, while the file's other speakers speak in it alone.
-RECURRING_SHARE = 0.5
 
 
-def recurring_interviewer(labels: Sequence[str], files_of: Mapping[str, int], total: int) -> tuple[str, int] | None:
+def recurring_interviewer(labels: Sequence[str], files_of: Mapping[str, int]) -> tuple[str, int] | None:
     """The one label of a file whose roles were undecided that is the study's interviewer: a name (not a role
-    word or a number: ``Speaker 1`` is in every file and says nothing) that speaks in many of the folder's
-    files (:data:`RECURRING_FILES`, :data:`RECURRING_SHARE` of ``total``) while every other label of the file
-    speaks in this file alone, as one researcher interviews each participant once. Returns the label as
-    written and its number of files, or ``None``.
+    word or a number: ``Speaker 1`` is in every file and says nothing) that speaks in several of the folder's
+    files (:data:`RECURRING_FILES`) while every other label of the file speaks in this file alone, as a
+    researcher interviews many participants, each once. Returns the label as written and its number of files,
+    or ``None``.
 
     Args:
         labels: The file's speaker labels as written.
         files_of: :func:`label_key` -> the number of the folder's files it speaks in.
-        total: The number of files with speaker labels in the folder.
     """
     keys = {label_key(label): label for label in labels if not is_generic(label)}
     if len(keys) != len({label_key(label) for label in labels}):
         return None
-    recurring = [k for k in keys if files_of.get(k, 0) >= max(RECURRING_FILES, RECURRING_SHARE * total)]
+    recurring = [k for k in keys if files_of.get(k, 0) >= RECURRING_FILES]
     if len(recurring) != 1 or any(files_of.get(k, 0) > 1 for k in keys if k != recurring[0]):
         return None
     return keys[recurring[0]], files_of[recurring[0]]
