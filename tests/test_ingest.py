@@ -305,3 +305,17 @@ def test_generated_transcripts_keep_offsets_speakers_and_every_word(nlp, turns, 
             counts = {covered.get(i, 0) for i in range(offset, offset + len(word))}
             assert counts == {1}, (word, offset)
             offset += len(word)
+
+
+def test_a_file_no_reader_reads_says_how_to_save_it_as_one_that_does(tmp_path: Path) -> None:
+    """f4transkript saves .rtf, older Word .doc; a PDF or a recording in the folder is no transcript either."""
+    from wisdoms.ingest.check import check_folder
+
+    (tmp_path / "a.txt").write_text("Interviewer: Hello?\n\nParticipant: Hi.\n", encoding="utf-8")
+    for name in ("f4.rtf", "old.doc", "print.pdf", "call.m4a"):
+        (tmp_path / name).write_bytes(b"x")
+    warnings = "\n".join(check_folder(tmp_path).warnings)
+    assert "f4.rtf: not read: no reader for '.rtf' files (open it in Word or LibreOffice and save it as .docx)" in warnings
+    assert "old.doc: not read: no reader for '.doc' files (open it in Word or LibreOffice and save it as .docx)" in warnings
+    assert "print.pdf: not read: no reader for '.pdf' files (a PDF does not keep speaker turns" in warnings
+    assert "call.m4a: not read: no reader for '.m4a' files (a recording, not a transcript" in warnings

@@ -52,6 +52,23 @@ NOT_TRANSCRIPTS = {"participants.csv", "participants.xlsx", "speakers.yaml", "wi
 MAX_TURN_CHARS = 100_000
 
 
+_SAVE_AS = {
+    **dict.fromkeys((".doc", ".rtf", ".odt", ".pages", ".wpd"), "open it in Word or LibreOffice and save it as .docx"),
+    **dict.fromkeys((".xls", ".ods", ".numbers"), "open it in a spreadsheet program and save it as .xlsx or .csv"),
+    **dict.fromkeys((".sbv", ".ttml", ".dfxp", ".sub", ".ass"), "export the captions again as .vtt or .srt"),
+    ".pdf": "a PDF does not keep speaker turns: export the transcript again as .docx or .txt, or copy its text "
+            "into a .txt file",
+    **dict.fromkeys((".mp3", ".m4a", ".wav", ".mp4", ".mov", ".ogg", ".webm"),
+                    "a recording, not a transcript: add its transcript (.txt, .docx, .vtt or .srt) instead"),
+}
+
+
+def unreadable_hint(path: Path) -> str:
+    """What to do with a file no reader reads: how to save it as a format one does (f4transkript's .rtf,
+    an old .doc, a PDF, a recording)."""
+    return _SAVE_AS.get(path.suffix.lower(), "use .txt, .md, .docx, .vtt, .srt, .csv or .xlsx")
+
+
 def transcript_files(folder: str | Path) -> list[Path]:
     """Every file under ``folder`` that a reader can read, sorted by relative path.
 
@@ -71,7 +88,8 @@ def transcript_files(folder: str | Path) -> list[Path]:
     )
     readable = [p for p in files if p.suffix.lower() in READERS]
     for skipped in sorted(set(files) - set(readable)):
-        log.warning("%s: skipped: no reader for %r files", skipped, skipped.suffix or "suffix-less")
+        log.warning("%s: skipped: no reader for %r files (%s)", skipped, skipped.suffix or "suffix-less",
+                    unreadable_hint(skipped))
     if not readable:
         raise TranscriptError(
             "no transcript files found",

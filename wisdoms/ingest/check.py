@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..models import MARKER_PATTERN, Transcript
-from . import scan_folder
+from . import scan_folder, unreadable_hint
 from .speakers import Speaker
 
 
@@ -112,7 +112,7 @@ def check_folder(folder: str | Path) -> CheckReport:
                                 result.notes, speakers=result.speakers))
     root = Path(folder)
     warnings = [f"{p.relative_to(root).as_posix()}: not read: no reader for {p.suffix or 'files without a suffix'!r} "
-                f"files (use .txt, .md, .docx, .vtt, .srt, .csv or .xlsx)" for p in scan.skipped]
+                f"files ({unreadable_hint(p)})" for p in scan.skipped]
     warnings += [str(w) for w in scan.issues.warnings]
     errors = [str(e) for e in scan.issues.errors]
     if not scan.files:
