@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from report_fixtures.analysis import build_analysis
@@ -567,3 +568,35 @@ def test_a_card_title_keeps_a_quote_the_participant_quoted_whole() -> None:
 
     assert _quoted("“It's “sorry, it's gone””") == "“It's “sorry, it's gone””"
     assert _quoted("Four beds in one room") == _quoted("“Four beds in one room”") == "“Four beds in one room”"
+
+
+def test_a_title_made_of_words_a_panel_withdrew_is_replaced_by_words_still_shown():
+    """A panel withdraws the quote a theme's (and a sub-theme's) title was taken from: the quote went from the
+    reports, and its words must not stay on as the title. A code's name stays in front of the new words."""
+    from wisdoms.models import CitationSet, Passage, Quote, SubTheme, Theme
+    from wisdoms.panel.decisions import _replace_withdrawn
+
+    texts = ["Darren at the Oasis told me to go away and never come back.", "No letter came for weeks and weeks.",
+             "The phones ring out and nobody picks up at all."]
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i}", 100 * i, 100 * i + len(t), t, i) for i, t in enumerate(texts)}
+
+    def quote(pid: str) -> Quote:
+        p = ps[pid]
+        return Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id)
+
+    title = Quote("t.txt", "P0", 0, 35, texts[0][:35], "p0")
+    sub = SubTheme(0, f"“{title.text}”", ("p0", "p1"), 2, title_quote=title)
+    theme = Theme(1, f"Access: “{title.text}”", ("letter",), ("p0", "p1", "p2"), 3, quotes=(quote("p0"), quote("p1")),
+                  subthemes=(sub, SubTheme(1, "“The phones ring out”", ("p2",), 1)), title_quote=title,
+                  title_source="code")
+    out = _replace_withdrawn(theme, CitationSet({quote("p0").citation}), ps)
+    assert "Darren" not in out.label and "Oasis" not in out.label
+    assert out.label.startswith("Access: “") and out.title_quote is not None and out.title_quote.passage != "p0"
+    assert out.label == f"Access: “{out.title_quote.text}”" and out.title_source == "code"
+    assert "Darren" not in out.subthemes[0].label and out.subthemes[0].title_quote.passage == "p1"
+    assert out.subthemes[1] == theme.subthemes[1], "a title of words still shown stays as it was"
+    assert all(q.passage != "p0" for q in out.quotes)
+    plain = _replace_withdrawn(replace(theme, label=f"“{title.text}”", title_source="quote"),
+                               CitationSet({title.citation}), ps)
+    assert plain.label == f"“{plain.title_quote.text}”" and "Darren" not in plain.label
+    assert _replace_withdrawn(theme, CitationSet({"t.txt:100-135"}), ps).label == theme.label

@@ -32,7 +32,7 @@ from ..results import PanelDecisions
 from . import sheet
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..models import Passage, Theme
+    from ..models import Passage, Quote, Theme
     from ..results import Analysis
 
 log = logging.getLogger(__name__)
@@ -554,4 +554,43 @@ def _replace_withdrawn(theme: Theme, flagged: set[str], passages: dict[str, Pass
             if citation in flagged or any(q.passage == p.id for q in kept):
                 continue
             kept.append(quote_of(p))  # the part of the passage that stands on its own, as the themes quote
-    return replace(theme, quotes=tuple(kept))
+    return _retitled(replace(theme, quotes=tuple(kept)), flagged, passages)
+
+
+def _retitled(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> Theme:
+    """``theme`` with no title made of withdrawn words: a theme (or sub-theme) titled with a phrase a panel withdrew
+    is titled with the opening words of its first quote still shown (after the code's name where a code titled it),
+    a sub-theme with those of its longest passage not withdrawn; the theme's keywords when nothing is left."""
+    from ..themes.keywords import label_from_keywords
+    from ..themes.titles import opening_words, title_text
+
+    def opening(pool: list[Passage]) -> Quote | None:
+        for p in pool:
+            if f"{p.transcript}:{p.start}-{p.end}" in flagged:
+                continue
+            words = opening_words(p)
+            if words.citation not in flagged and words.text.strip():
+                return words
+        return None
+
+    subthemes = []
+    for st in theme.subthemes:
+        if st.title_quote is None or st.title_quote.citation not in flagged:
+            subthemes.append(st)
+            continue
+        pool = sorted((passages[pid] for pid in st.passage_ids if pid in passages), key=lambda p: (-p.words, p.id))
+        words = opening(pool)
+        subthemes.append(replace(st, title_quote=words, label=title_text(words, label_from_keywords(st.keywords))))
+    theme = replace(theme, subthemes=tuple(subthemes))
+    old = theme.title_quote
+    if old is None or old.citation not in flagged:
+        return theme
+    if theme.status == "renamed":  # the panel's own words title it; the withdrawn phrase is not kept behind them
+        return replace(theme, title_quote=None)
+    words = opening([passages[q.passage] for q in theme.quotes if q.passage in passages])
+    shown = title_text(words, label_from_keywords(theme.keywords))
+    if theme.title_source == "code":
+        name = theme.label.removesuffix(f": {title_text(old, '')}")
+        label = f"{name}: {shown}" if words is not None else name
+        return replace(theme, title_quote=words, label=label)
+    return replace(theme, title_quote=words, label=shown, title_source="quote" if words is not None else "keywords")

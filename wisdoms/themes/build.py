@@ -18,13 +18,12 @@ from ..settings import Settings
 from .keywords import _dedupe_keywords, same_words
 from .prevalence import counted_people
 from .titles import (
-    TITLE_WORDS,
     choose_titles,
     describe,
     opening_penalty,
+    opening_words,
     quote_of,
     reads_as_list,
-    standalone_span,
     title_text,
 )
 
@@ -75,7 +74,7 @@ def _build_themes(
                 rows = by_sub[s]
                 sims = np.round(embeddings[rows] @ sub_centres[s], 6)
                 central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
-                other = (q for q in (_opening_words(passages[i]) for i in central)
+                other = (q for q in (opening_words(passages[i]) for i in central)
                          if q.citation != title.citation and not reads_as_list(q.text))  # never a list of words
                 sub_titles[s] = next(other, same)
     counted = counted_people(passages, units, {t: by_theme[t] for t in order})
@@ -127,7 +126,7 @@ def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passage
 
     def distinct(g: int) -> Quote | None:
         rows = central(g)
-        openings = [_opening_words(passages[i]) for i in rows]
+        openings = [opening_words(passages[i]) for i in rows]
         kept = [k for k, q in enumerate(openings) if not reads_as_list(q.text) and not REDACTION.search(q.text)]
         if not kept:
             return None
@@ -144,22 +143,9 @@ def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passage
     titles = choose_titles(groups, passages, embeddings, matrix, embed, instead=distinct)
     for g, title in enumerate(titles):
         if title is None:
-            openings = [_opening_words(passages[i]) for i in central(g)]  # passed over while they read as a list
+            openings = [opening_words(passages[i]) for i in central(g)]  # passed over while they read as a list
             titles[g] = next((q for q in openings if not reads_as_list(q.text)), openings[0])
     return titles
-
-
-def _opening_words(passage: Passage) -> Quote:
-    """The first words (up to the title length) of ``passage``'s standalone span, as a quote with exact offsets."""
-    s, e = standalone_span(passage.text)
-    words = list(re.finditer(r"\S+", passage.text[s:e]))
-    if len(words) > TITLE_WORDS[1]:
-        e = s + words[TITLE_WORDS[1] - 1].end()
-    text = passage.text[s:e]
-    while text and text[-1] in ".,;:":
-        text, e = text[:-1], e - 1
-    return Quote(transcript=passage.transcript, participant=passage.participant, start=passage.start + s,
-                 end=passage.start + e, text=text, passage=passage.id)
 
 
 #: A redaction mark as a word of its own ("XXXX", "X", "***"): a quote mostly of these says nothing to a reader.

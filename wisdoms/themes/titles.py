@@ -102,6 +102,19 @@ def quote_of(passage: Passage) -> Quote:
                  end=passage.start + e, text=passage.text[s:e], passage=passage.id)
 
 
+def opening_words(passage: Passage) -> Quote:
+    """The first words (up to the title length) of ``passage``'s standalone span, as a quote with exact offsets."""
+    s, e = standalone_span(passage.text)
+    words = list(re.finditer(r"\S+", passage.text[s:e]))
+    if len(words) > TITLE_WORDS[1]:
+        e = s + words[TITLE_WORDS[1] - 1].end()
+    text = passage.text[s:e]
+    while text and text[-1] in ".,;:":
+        text, e = text[:-1], e - 1
+    return Quote(transcript=passage.transcript, participant=passage.participant, start=passage.start + s,
+                 end=passage.start + e, text=text, passage=passage.id)
+
+
 #: A phrase ending on one of these was cut off mid-thought ("... an option to like").
 _WEAK_ENDINGS = CONNECTIVES | FILLER_WORDS | frozenset(
     """a an the to of in on at for with from by as if than that which who whose whom my your our their his her
