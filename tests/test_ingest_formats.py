@@ -319,3 +319,25 @@ def test_heading_lines_with_a_bracketed_or_set_off_time(tmp_path: Path) -> None:
         assert _roles(t) == "IPIP" and [t.text[u.start:u.end] for u in t.turns][1::2] == ["The bus pass.", "My sister."]
         assert "Tom" not in "".join(u.speaker for u in t.turns)
     assert [u.time for u in scan.transcripts[0].turns][:2] == ["00:00:01.20", "00:00:04.00"]
+
+
+def test_a_time_after_the_label_a_time_alone_on_the_label_line_and_role_word_headings(tmp_path: Path) -> None:
+    """"Interviewer [00:00:01]: ...", "Interviewer 00:00:01: ...", "Speaker 2: 00:00:04" over the speech (the time
+    was read as the participant's words), and "INTERVIEWER" alone over the speech. A wrapped line that is one
+    word ("question.", "Okay") stays speech."""
+    files = {
+        "a.txt": "Interviewer [00:00:01]: What helped?\n\nParticipant [00:00:04]: The bus pass.\n",
+        "b.txt": "Interviewer 00:00:01: What helped?\n\nParticipant 00:00:04: The bus pass.\n",
+        "c.txt": "Interviewer: 00:00:01\nWhat helped?\n\nParticipant: 00:00:04\nThe bus pass.\n",
+        "d.txt": "INTERVIEWER\nWhat helped?\n\nPARTICIPANT\nThe bus pass.\nGood\nquestion.\nOkay\nAnswer\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    assert {f.id: str(f.error) for f in scan.files if f.error} == {}
+    a, b, c, d = scan.transcripts
+    for t in (a, b, c):
+        assert [(u.role, t.text[u.start:u.end], u.time) for u in t.turns] == [
+            ("interviewer", "What helped?", "00:00:01"), ("participant", "The bus pass.", "00:00:04")], t.id
+    assert [(u.role, d.text[u.start:u.end]) for u in d.turns] == [
+        ("interviewer", "What helped?"), ("participant", "The bus pass.\nGood\nquestion.\nOkay\nAnswer")]

@@ -48,24 +48,26 @@ RESERVED_KEYS = {"participant", "participants", "speakers", "conversation", "tit
 
 # A label at the start of a line: an optional timestamp ("[00:03:12]", "(00:03:12)" or "00:03:12", as
 # transcription services put one before the name), optional **bold** (colon inside or outside it), a short name
-# or number (letters of any script), an optional "(00:03:12)" after the name (Rev, Descript), a colon not followed
+# or number (letters of any script), an optional "(00:03:12)" or "[00:03:12]" after the name (Rev, Descript), a colon not followed
 # by a digit (a clock time such as 10:30 is not a label) or a tab (Word transcripts: "INT<tab>So tell me").
 # Or a heading line, the speech on the lines below, as Teams' Word transcripts and Otter write it
 # ("Priya Shah   0:03", "Speaker 1  1:02:10"), Word's Transcribe ("00:01:02 Speaker 1") and Zoom's saved
 # captions ("[Priya Shah] 10:01:23"); the time may be bracketed and set off by "-" or "|" ("[00:01:02] - Speaker 1",
-# "Priya Shah (00:01:02)").
+# "Priya Shah (00:01:02)"); or a role word alone on its line ("INTERVIEWER", "Respondent 2": never a name, which
+# could be a line of speech).
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 _HEADING_NAME = r"[^\W\d_][\w.'\-]*(?: [^\W_][\w.'\-]*){0,3}"
 _LABEL = re.compile(
     rf"^[ \t]*(?:(?:\[(?P<time>{_CLOCK})\]|\((?P<ptime>{_CLOCK})\)|(?P<btime>{_CLOCK})(?=[ \t]))[ \t]*)?"
     r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)"
-    rf"(?:[ \t]*\((?P<after_time>{_CLOCK})\))?"
+    rf"(?:[ \t]*(?P<ab>[\[(])?(?P<after_time>{_CLOCK})(?(ab)[\])]))?"
     r"(?:(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)|(?(bold)\*\*)\t+(?=\S))[ \t]*"
     rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]+(?:[-|][ \t]*)?(?P<hb>[\[(])?(?P<heading_time>{_CLOCK})"
     r"(?(hb)[\])])[ \t]*\r?$"
     rf"|^[ \t]*(?P<tb>[\[(])?(?P<time_heading>{_CLOCK})(?(tb)[\])])[ \t]+(?:[-|][ \t]*)?"
     rf"(?P<heading_after>{_HEADING_NAME})[ \t]*\r?$"
-    rf"|^[ \t]*\[(?P<bracket_heading>{_HEADING_NAME})\][ \t]{{1,}}(?P<bracket_time>{_CLOCK})[ \t]*\r?$",
+    rf"|^[ \t]*\[(?P<bracket_heading>{_HEADING_NAME})\][ \t]{{1,}}(?P<bracket_time>{_CLOCK})[ \t]*\r?$"
+    rf"|^[ \t]*(?P<bare_heading>{_HEADING_NAME})[ \t]*\r?$",
     re.MULTILINE,
 )
 
@@ -77,11 +79,12 @@ _TRAILING_TIME = re.compile(
 )
 
 
-_LEADING_TIME = re.compile(rf"[#\[(](?P<lead>{_CLOCK})(?:-\d+)?[#\])]\s*")
+_LEADING_TIME = re.compile(rf"[#\[(](?P<lead>{_CLOCK})(?:-\d+)?[#\])]\s*|(?P<lead_line>{_CLOCK})[ \t]*\r?\n\s*")
 
 
 def _label(m: re.Match) -> str:
-    return next(m.group(g) for g in ("label", "heading", "heading_after", "bracket_heading") if m.group(g) is not None)
+    return next(m.group(g) for g in ("label", "heading", "heading_after", "bracket_heading", "bare_heading")
+                if m.group(g) is not None)
 
 
 def _time(m: re.Match) -> str | None:
@@ -422,7 +425,7 @@ def parse_labelled(
         time = _time(match)
         mark = _LEADING_TIME.match(text, start, end)
         if mark is not None:  # nor one opening it ("Participant: [00:01:23] ..."), the turn's time
-            start, time = mark.end(), time or mark.group("lead")
+            start, time = mark.end(), time or mark.group("lead") or mark.group("lead_line")
         if end > start:
             spans.append((match, start, end, time))
     group = {
@@ -470,7 +473,7 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
     """The label matches that start turns.
 
     Conventional labels (``Interviewer``, ``P1``, ``Speaker 2``, and their variants and near-miss typos) and
-    labels named in the rules always do; another capitalised, name-like label (``Sam``, ``Jo Bloggs``) or a
+    labels named in the rules always do, also alone on their line; another capitalised, name-like label (``Sam``, ``Jo Bloggs``) or a
     bare number (``19``, a focus group's seat) does when it starts two or more lines, since a single ``Note:``
     or ``1:`` inside a turn is more likely speech than a speaker.
     """
@@ -486,6 +489,17 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
     for m in labels:
         label = _label(m).strip()
         key = label_key(label)
+        if m.group("bare_heading") is not None:
+            # A line alone is a heading only as one is written: capitalised, no full stop, a role word of more
+            # than a letter (not "Question"/"Answer", words of speech too), a numbered voice or a rule's label;
+            # a wrapped line "question." or a reply "Okay" is speech.
+            role_word = key.split()[0]
+            if label[:1].isupper() and not label.endswith(".") and (
+                    key in rule_keys or NUMBERED_SPEAKER.match(key)
+                    or (builtin_role(label) is not None and len(role_word) > 1
+                        and role_word not in ("question", "answer"))):
+                chosen.append(m)
+            continue
         if key in rule_keys or builtin_role(label) is not None or NUMBERED_SPEAKER.match(key):
             chosen.append(m)
         elif key.isdigit() and (by_number or counts[key] >= 2):
