@@ -879,6 +879,10 @@ def test_first_screen_quote_is_one_that_stands_on_its_own():
     assert strong_quote([first, second]) is first
     assert strong_quote([_quoted("Very useful."), second]) is second
     assert strong_quote([trailing]) is trailing and strong_quote([]) is None
+    from wisdoms.report.view import quote_faults
+
+    for whole in ("I don't think so.", "I liked that.", "It's what I was scared of.", "I never wanted to."):
+        assert quote_faults(whole)[0] == 0, whole  # ends on a small word, and whole
 
 
 def test_card_quotes_that_stand_on_their_own_come_before_those_that_trail_off():

@@ -340,8 +340,9 @@ def _hidden(row: GroupRow) -> GroupRow:
 
 
 #: A quote ending on one of these trails off mid-thought ("... I guess I'd be curious like."): the point is in
-#: what came next, which the reader never sees.
-_TRAILING_WORDS = frozenset("like the a an to of and or but so because than that with um uh er erm".split())
+#: what came next, which the reader never sees. Not "so", "that", "to", "of", "with": "I don't think so.",
+#: "I liked that.", "I wanted to.", "what I was scared of." are whole.
+TRAILING_WORDS = frozenset("like the a an and or but because than um uh er erm".split())
 #: A transcriber's note in round brackets ("(The participant reads the task again)"): not the participant's words.
 _NOTE = re.compile(r"\([^()\n]{0,80}\b(?:participant|reads|inaudible|unintelligible|laughs?|pause)\b[^()\n]{0,80}\)",
                    re.IGNORECASE)
@@ -360,7 +361,7 @@ def quote_faults(text: str) -> tuple[int, int]:
     serious = 0
     if sum(1 for w in bare if REDACTION.fullmatch(w)) * 10 >= 3 * len(words):  # 3 words in 10 or more redacted
         serious += 1
-    if bare[-1] in _TRAILING_WORDS or text.rstrip().endswith((",", "-", "—")):
+    if bare[-1] in TRAILING_WORDS or text.rstrip().endswith((",", "-", "—")):
         serious += 1
     if _NOTE.search(text) or MARKER_PATTERN.search(text):
         serious += 1
