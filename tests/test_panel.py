@@ -600,3 +600,29 @@ def test_a_title_made_of_words_a_panel_withdrew_is_replaced_by_words_still_shown
                                CitationSet({title.citation}), ps)
     assert plain.label == f"“{plain.title_quote.text}”" and "Darren" not in plain.label
     assert _replace_withdrawn(theme, CitationSet({"t.txt:100-135"}), ps).label == theme.label
+
+
+def test_a_description_listing_a_sub_theme_by_withdrawn_words_lists_its_new_title():
+    """A theme's description names its sub-themes by title ("It brings together 2 sub-themes: “Darren at the
+    Oasis ...”"): when a panel withdraws the quote a sub-theme was titled with, the description must not keep
+    those words in the report after the title itself has changed."""
+    from wisdoms.models import CitationSet, Passage, Quote, SubTheme, Theme
+    from wisdoms.panel.decisions import _replace_withdrawn
+    from wisdoms.themes.titles import describe
+
+    texts = ["Darren at the Oasis told me to go away and never come back.", "No letter came for weeks and weeks.",
+             "The phones ring out and nobody picks up at all."]
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i}", 100 * i, 100 * i + len(t), t, i) for i, t in enumerate(texts)}
+    quotes = tuple(Quote(p.transcript, p.participant, p.start, p.end, p.text, p.id) for p in ps.values())
+    subs = (SubTheme(0, "“Darren at the Oasis told me to go away”", ("p0", "p1"), 2,
+                     title_quote=Quote("t.txt", "P0", 0, 39, texts[0][:39], "p0")),
+            SubTheme(1, "“The phones ring out”", ("p2",), 1, title_quote=Quote("t.txt", "P2", 200, 220, texts[2][:20], "p2")))
+    theme = Theme(1, "“No letter came for weeks”", ("letter",), ("p0", "p1", "p2"), 3, quotes=quotes, subthemes=subs,
+                  title_quote=Quote("t.txt", "P1", 100, 125, texts[1][:25], "p1"), title_source="quote",
+                  description=describe(people=3, passages=3, keywords=("letter",), subtitles=[s.label for s in subs]))
+    assert "Darren" in theme.description
+    out = _replace_withdrawn(theme, CitationSet({quotes[0].citation}), ps)
+    assert "Darren" not in out.subthemes[0].label
+    assert "Darren" not in out.description and "Oasis" not in out.description
+    assert out.description == theme.description.replace(subs[0].label, out.subthemes[0].label)
+    assert "“The phones ring out”" in out.description

@@ -975,6 +975,10 @@ def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participant
     assert "Sub-theme 7 “Life was chaotic after the eviction” is P2's own words" in section
     assert "Theme 1 “Chaotic lives” uses “chaotic”: consider “going through a lot at once”." in section
     assert "consider “person who uses drugs or alcohol”" not in section  # no bare rewording of P1's words
+    # a panel's new name is the panel's words, not those of the participant whose phrase titled the theme before
+    renamed = replace(theme, status="renamed", label="Treated like an addict")
+    assert [(f.kind, f.term, f.speaker) for f in check_names(None, [renamed])] == [
+        ("theme", "addict", ""), ("sub-theme", "chaotic", "P2")]
 
 
 def test_first_screen_lists_a_few_sub_themes_and_a_shared_title_once():

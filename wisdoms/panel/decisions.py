@@ -560,7 +560,8 @@ def _replace_withdrawn(theme: Theme, flagged: set[str], passages: dict[str, Pass
 def _retitled(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> Theme:
     """``theme`` with no title made of withdrawn words: a theme (or sub-theme) titled with a phrase a panel withdrew
     is titled with the opening words of its first quote still shown (after the code's name where a code titled it),
-    a sub-theme with those of its longest passage not withdrawn; the theme's keywords when nothing is left."""
+    a sub-theme with those of its longest passage not withdrawn; the theme's keywords when nothing is left. The
+    theme's description, which lists its sub-themes by title, takes their new titles too."""
     from ..themes.keywords import label_from_keywords
     from ..themes.titles import opening_words, title_text
 
@@ -581,7 +582,11 @@ def _retitled(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> 
         pool = sorted((passages[pid] for pid in st.passage_ids if pid in passages), key=lambda p: (-p.words, p.id))
         words = opening(pool)
         subthemes.append(replace(st, title_quote=words, label=title_text(words, label_from_keywords(st.keywords))))
-    theme = replace(theme, subthemes=tuple(subthemes))
+    description = theme.description
+    for before, after in zip(theme.subthemes, subthemes):  # it lists sub-themes by title: not the withdrawn words
+        if before.label and before.label != after.label:
+            description = description.replace(before.label, after.label)
+    theme = replace(theme, subthemes=tuple(subthemes), description=description)
     old = theme.title_quote
     if old is None or old.citation not in flagged:
         return theme

@@ -115,7 +115,8 @@ def check_names(codebook: Codebook | None = None, themes: Iterable[Theme] = ()) 
         for term in find_deficit_language(f"{code.name}\n{code.definition}"):
             flags.append(LanguageFlag("code", code.id, code.name, term, DEFICIT_TERMS[term]))
     for theme in themes:
-        quoted = theme.title_quote if getattr(theme, "title_source", "") == "quote" else None
+        # a panel's new name is the panel's words, though the quote that titled the theme before is still recorded
+        quoted = getattr(theme, "title_words", None) if getattr(theme, "title_source", "") == "quote" else None
         named = [("theme", theme.id, theme.label, quoted)] + [
             ("sub-theme", sub.id, sub.label, sub.title_quote) for sub in getattr(theme, "subthemes", ()) or ()]
         for kind, tid, label, quote in named:
