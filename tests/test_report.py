@@ -950,6 +950,9 @@ def test_a_survey_report_shows_people_with_separators_and_no_conversations_colum
     summary = {"participants": 6995, "passages": 7000, "themes": 0, "unassigned": 0, "content_free": 2}
     assert _bare_view(summary=summary, surveys_only=True).headline.endswith("2 passages of content-free answers set aside.")
     assert _bare_view(summary=summary).headline.endswith("2 passages of content-free talk set aside.")
+    answered = render_markdown(None, view=_bare_view(summary=summary, surveys_only=True))  # type: ignore[arg-type]
+    assert "Every quote is the person's answer exactly as written" in answered and "interviewer" not in answered
+    assert "the interviewers' words are never counted" in render_markdown(None, view=_bare_view(summary=summary))  # type: ignore[arg-type]
 
 
 def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participants_words():

@@ -110,7 +110,7 @@ def build_document(view: ReportView, *, chart: Any = None) -> Report:
     """
     sections = [
         _overview(view, chart),
-        _how_to_read(),
+        _how_to_read(view),
         _listened(view),
         _by_group(view),
         _themes(view),
@@ -183,12 +183,14 @@ def _codebook_check(v: ReportView) -> Para:
     return Para((v.codebook_note,))
 
 
-def _how_to_read() -> Section:
+def _how_to_read(v: ReportView) -> Section:
+    said = ("Prevalence counts people, not passages. Every quote is the person's answer exactly as written"
+            if v.surveys_only else "Prevalence counts people, not passages, and the interviewers' words are never counted. "
+            "Every quote is the participant's words exactly as transcribed")
     return Section("reading", "How to read this report", (
         Para(("Themes start as ", Span("candidates", "strong"), " found by a machine. They stay candidates until people — "
               "the research team and a co-production panel of people with lived experience — validate, rename, merge or "
-              "reject them. Prevalence counts people, not passages, and the interviewers' words are never counted. Every "
-              "quote is the participant's words exactly as transcribed, with where it comes from. In breakdowns by group, "
+              f"reject them. {said}, with where it comes from. In breakdowns by group, "
               f"any number of people under {SMALL_NUMBER} is shown as “{SUPPRESSED}”, so nobody can be singled out; a "
               "breakdown in which every number would be hidden is left out and said so in one sentence."), "note"),
     ))
