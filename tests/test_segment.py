@@ -193,8 +193,9 @@ def test_analysis_positions_map_the_analysis_text_back_to_the_words_said() -> No
     ("Hmmm, I'm not sure. I don't know.", "backchannel or filler"),
     ("XXXX. Yeah.", "backchannel or filler"),  # a redaction mark is not a word
     ("Okay, I'll share my screen now.", "talk about the conversation itself"),
-    ("(The participant reads the task again)", "a transcriber's note"),  # not the participant's words
-    ("(laughs) Yeah.", "backchannel or filler"),
+    ("(laughs) Yeah.", "backchannel or filler"),  # a note is not the participant's words
+    ("Oh, yeah, here. (unintelligible)", "backchannel or filler"),
+    ("(laughs)", "no words"),
     ("I think that is all I need to say about my experience.", "talk about the conversation itself"),
     ("I'll let you know if anything comes to mind.", "talk about the conversation itself"),
 ])
@@ -210,6 +211,8 @@ def test_content_free_talk_is_recognised_with_its_reason(text: str, reason: str)
     "Can you hear me when I say the hostel was loud all night?", "I could not hear the doctor on the phone.",
     "I don't know what to do about the rent.", "Not really, the GP never called back.", "XXXX rang me about the flat.",
     "Yeah (laughs) the hostel was awful.", "The nurse (Jane) was kind.",
+    "(The participant reads the task again)",  # an observer's record of what they did: researchers code it
+    "Okay ... (The participant reads the task again)",
 ])
 def test_talk_with_a_point_is_not_content_free(text: str) -> None:
     from wisdoms.segment import content_free_reason
@@ -227,7 +230,7 @@ def test_a_survey_answer_is_content_free_only_without_words() -> None:
     assert content_free_reason("Nothing.") is not None
     # a respondent's own brackets are their words; in a conversation they are the transcriber's
     assert content_free_reason("(see my earlier comments about the waiting room)", answer=True) is None
-    assert content_free_reason("(see my earlier comments about the waiting room)") is not None
+    assert content_free_reason("(laughs) Yeah.") is not None and content_free_reason("(laughs) Yeah.", answer=True) is None
 
 
 def test_passages_never_meet_inside_a_word_so_the_report_counts_the_words_check_counts():

@@ -84,14 +84,15 @@ def test_quotes_a_reader_can_follow_come_before_redacted_or_trailing_ones() -> N
     """Real transcripts (pdpilot) hold passages redacted word by word and sentences that trail off: a reader
     learns nothing from "The XX XXXX XXXXXXXXXX ...", so those are quoted only when nothing else is left."""
     said = ["The XX XXXX XXXXXXXXXX XX XXXX XXX XXX XXXXXXXXX XX XXXX said about the model.",
+            "(The participant reads the task again and scrolls down to the map)",
             "Very useful. That's probably like most in line with like the.",
             "The plot showed me which features moved the prediction most."]
     passages = [passage(i, f"P{i}", text=t) for i, t in enumerate(said)]
     emb = np.tile(np.array([1.0, 0.0], dtype=np.float32), (len(said), 1))
-    emb[2] = [0.6, 0.8]  # the clear quote is the furthest from the centre, and still comes first
-    quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=3)
-    assert [q.participant for q in quotes] == ["P2", "P1", "P0"]
-    assert representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=1)[0].text == said[2]
+    emb[3] = [0.6, 0.8]  # the clear quote is the furthest from the centre, and still comes first
+    quotes = representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=4)
+    assert [q.participant for q in quotes] == ["P3", "P2", "P1", "P0"]
+    assert representative_quotes(passages, emb, np.array([1.0, 0.0], dtype=np.float32), k=1)[0].text == said[3]
 
 
 def test_too_small_corpus_is_a_clear_error() -> None:

@@ -323,17 +323,20 @@ def content_free_reason(text: str, *, answer: bool = False) -> str | None:
     "Thank you so much."; set phrases such as "that makes sense" or "not that I can recall" count as none), or
     talk about the conversation itself with at most one content word beside it
     ("Can you hear me?", "Next question."). A survey answer (``answer``) is a whole answer to a question
-    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free. A
-    conversation's passage that is only a transcriber's note ("(The participant reads the task again)") has no
-    words of the participant's.
+    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free. In a
+    conversation a note in round brackets ("(laughs)", "(unintelligible)") is not the participant's words; a note
+    that records what they did ("(The participant reads the task again)") is an observation, and kept.
 
     Returns:
         A reason starting ``content-free:``, for the list of passages not themed.
     """
-    if not answer:
-        noted, text = text, NOTE.sub(" ", text)
-        if not _TOKEN.findall(MARKER_PATTERN.sub(" ", text)) and _TOKEN.findall(MARKER_PATTERN.sub(" ", noted)):
-            return "content-free: a transcriber's note, not the participant's words"
+    if not answer and NOTE.search(text):
+        # A note is not the participant's words ("(laughs) Yeah." is a backchannel); but a note that records what
+        # they did ("Okay ... (The participant reads the task again)": two content words or more) is an
+        # observation researchers code (serdif: 74 coded notes), kept (never quoted nor a title).
+        if any(len(content_words(m.group())) >= 2 for m in NOTE.finditer(text)):
+            return None
+        text = NOTE.sub(" ", text)
     without_markers = MARKER_PATTERN.sub(" ", text)
     tokens = _TOKEN.findall(without_markers)
     if not tokens:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..models import MARKER_PATTERN, Passage, Quote, SubTheme, Theme
-from ..segment import REDACTION
+from ..segment import NOTE, REDACTION
 from ..settings import Settings
 from .keywords import _dedupe_keywords, same_words
 from .prevalence import counted_people
@@ -176,7 +176,8 @@ def representative_quotes(
     Each quote is the passage's sentence-aligned span that stands alone (:func:`~wisdoms.themes.titles.quote_of`:
     no leading "Yeah." or "And ..." where the passage offers a cleaner start). Quotes come from different people
     first, and, given ``strands`` (indices into ``passages``, one list per sub-theme), from each sub-theme in turn.
-    Quotes mostly of redaction marks come last; then quotes of readable length that open cleanly and do not trail
+    Quotes mostly of redaction marks, or only a transcriber's note ("(The participant reads the task again)"),
+    come last; then quotes of readable length that open cleanly and do not trail
     off (:func:`trails_off`) are preferred; the choice is deterministic (ties broken by id). No
     two quotes say the same words (:func:`~wisdoms.themes.keywords.same_words`): a theme of 400 "Nothing" answers
     shows "Nothing" once, so it can have fewer than ``k`` quotes.
@@ -188,7 +189,8 @@ def representative_quotes(
         tokens = MARKER_PATTERN.sub(" ", cut[i].text).split()
         redacted = sum(bool(_REDACTED_TOKEN.match(t)) for t in tokens)
         readable = min_words <= len(tokens) - redacted <= max_words
-        return (redacted * 4 > len(tokens), not readable, opening_penalty(cut[i].text), trails_off(cut[i].text),
+        unsaid = redacted * 4 > len(tokens) or not re.search(r"[A-Za-z]", NOTE.sub(" ", " ".join(tokens)))
+        return (unsaid, not readable, opening_penalty(cut[i].text), trails_off(cut[i].text),
                 -round(float(scores[i]), 6), passages[i].id)
 
     pools = [sorted(s, key=rank) for s in strands if s] or [sorted(range(len(passages)), key=rank)]
