@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import replace
 
@@ -626,3 +627,25 @@ def test_a_description_listing_a_sub_theme_by_withdrawn_words_lists_its_new_titl
     assert "Darren" not in out.description and "Oasis" not in out.description
     assert out.description == theme.description.replace(subs[0].label, out.subthemes[0].label)
     assert "“The phones ring out”" in out.description
+
+
+def test_a_later_panels_verdict_on_a_theme_retitled_for_withdrawn_words_still_applies(run, tmp_path):
+    """Panel 1 withdraws the quote a theme was titled with; the cards made after it show the theme's new title, and
+    panel 2's verdict names that title. The next run fits the theme with its first title again: panel 2's verdict
+    must still apply to it, not be set aside as matching no theme."""
+    analysis, _, _ = run
+    theme = next(t for t in analysis.themes if t.title_quote is not None and t.title_source == "quote")
+    said = next(p for p in analysis.passages if p.id == theme.title_quote.passage)
+    withdrawn = f"{said.transcript}:{said.start}-{said.end}"
+    decisions = tmp_path / "decisions.yaml"
+    first = ("schema: wisdoms.decisions/1\npanels:\n- panel: North\n  date: '2025-03-14'\n  verdicts: []\n"
+             f"  flagged_quotes:\n  - citation: {withdrawn}\n    theme: {theme.id}\n")
+    decisions.write_text(first, encoding="utf-8")
+    shown = next(t for t in apply_decisions(analysis, decisions).themes if t.id == theme.id).label
+    assert shown != theme.label, "the withdrawn words no longer title the theme"
+    decisions.write_text(first + "- panel: South\n  date: '2025-04-01'\n  verdicts:\n"
+                         f"  - theme: {theme.id}\n    label: {json.dumps(shown)}\n    outcome: validated\n"
+                         "    new_label: null\n    merged_into: null\n", encoding="utf-8")
+    after = apply_decisions(analysis, decisions)
+    assert next(t for t in after.themes if t.id == theme.id).status == "validated"
+    assert after.panel_decisions is not None and not after.panel_decisions.unmatched

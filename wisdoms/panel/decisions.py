@@ -356,18 +356,21 @@ def match_verdicts(document: dict[str, Any], themes: list[tuple[int, str]]) -> t
 
     Args:
         document: A decisions document (:func:`read_decisions`).
-        themes: ``(id, label)`` of each theme of the run.
+        themes: ``(id, label)`` of each theme of the run; a theme may come more than once, with each title a
+            panel may have seen it under (its title once words a panel withdrew are taken out of it).
     """
-    labels = dict(themes)
+    labels: dict[int, set[str]] = {}
     by_label: dict[str, list[int]] = {}
     for tid, label in themes:
-        by_label.setdefault(label, []).append(tid)
+        labels.setdefault(tid, set()).add(label)
+        if tid not in by_label.setdefault(label, []):
+            by_label[label].append(tid)
     verdicts_of: dict[str, list[dict[str, Any]]] = {}
     unmatched: list[dict[str, Any]] = []
     for panel in document["panels"]:
         for v in panel["verdicts"]:
             target: int | None = v.get("theme")
-            if not (target in labels and labels[target] in (v.get("label"), v.get("new_label"))):
+            if not (target in labels and labels[target] & {v.get("label"), v.get("new_label")}):
                 same = by_label.get(v.get("label"), [])
                 target = same[0] if len(same) == 1 else None
             if target is None:
@@ -427,8 +430,10 @@ def apply_decisions(analysis: Analysis, decisions_path: str | Path) -> Analysis:
     document = read_decisions(decisions_path)
     flagged = flagged_citations(document)
     _check_withdrawn(document, Path(decisions_path), analysis.passages)
-    verdicts_of, unmatched = match_verdicts(document, [(t.id, t.label) for t in analysis.themes])
     passages = {p.id: p for p in analysis.passages}
+    # a panel's cards show a theme by its title once withdrawn words are taken out of it: a verdict names that one
+    shown = [(t.id, _replace_withdrawn(t, flagged, passages).label) for t in analysis.themes]
+    verdicts_of, unmatched = match_verdicts(document, [(t.id, t.label) for t in analysis.themes] + shown)
     decided = {}
     for t in analysis.themes:
         theme = t
