@@ -826,3 +826,22 @@ def test_a_theme_no_member_sentence_singles_out_is_titled_by_its_central_words_n
     assert answers.label == "“No”" and answers.title_quote is not None and answers.title_quote.passage == "p0"
     staff = next(t for t in themes if "p4" in t.passage_ids)
     assert staff.label != answers.label and "No" not in staff.label
+
+
+def test_an_ellipsis_ends_a_title_whole_and_a_fallback_title_reads_best() -> None:
+    """serdif titles read "The time window length in terms of days .." (one full stop of "..." cut); where no
+    member sentence serves, the fallback took the most central opening even when it was "Uh, and, uh, and, ..."."""
+    from wisdoms.themes.titles import _phrases, opening_rank, opening_words
+
+    def p(text: str) -> Passage:
+        return Passage("p", "t.txt", "P1", 10, 10 + len(text), text, 0)
+
+    days = p("The time window length in terms of days ...")
+    assert [days.text[s:e] for s, e in _phrases(days)] == ["The time window length in terms of days"]
+    opening = opening_words(days)
+    assert opening.text == "The time window length in terms of days" and opening.end == 10 + len(opening.text)
+    ranks = [opening_rank(opening_words(p(t))) for t in (
+        "I waited for weeks and nobody rang me back.", "Identification risk ...",
+        "Uh, and, uh, and, uh, like, uh, I have had a chance to go and look.",
+        "(The participant reads the task again)")]
+    assert ranks == [0, 1, 2, 2]

@@ -21,6 +21,7 @@ from .titles import (
     choose_titles,
     describe,
     opening_penalty,
+    opening_rank,
     opening_words,
     quote_of,
     reads_as_list,
@@ -74,9 +75,9 @@ def _build_themes(
                 rows = by_sub[s]
                 sims = np.round(embeddings[rows] @ sub_centres[s], 6)
                 central = [rows[i] for i in np.lexsort((np.asarray(rows), -sims))][:20]
-                other = (q for q in (opening_words(passages[i]) for i in central)
-                         if q.citation != title.citation and not reads_as_list(q.text))  # never a list of words
-                sub_titles[s] = next(other, same)
+                other = [q for q in (opening_words(passages[i]) for i in central)
+                         if q.citation != title.citation and not reads_as_list(q.text)]  # never a list of words
+                sub_titles[s] = min(other, key=opening_rank) if other else same  # the most central of the best
     counted = counted_people(passages, units, {t: by_theme[t] for t in order})
     themes: list[Theme] = []
     for t, title in zip(order, theme_titles):
@@ -144,7 +145,7 @@ def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passage
     for g, title in enumerate(titles):
         if title is None:
             openings = [opening_words(passages[i]) for i in central(g)]  # passed over while they read as a list
-            titles[g] = next((q for q in openings if not reads_as_list(q.text)), openings[0])
+            titles[g] = min(openings, key=opening_rank)  # the most central that reads best as a title
     return titles
 
 

@@ -102,17 +102,21 @@ def quote_of(passage: Passage) -> Quote:
                  end=passage.start + e, text=passage.text[s:e], passage=passage.id)
 
 
+def _without_end(text: str) -> str:
+    """``text`` without its closing punctuation, an ellipsis whole ("in terms of days ..." reads "in terms of days",
+    not "... days .."), and the spaces before it; a question or exclamation mark stays."""
+    return text.rstrip(" .,;:\u2026")
+
+
 def opening_words(passage: Passage) -> Quote:
     """The first words (up to the title length) of ``passage``'s standalone span, as a quote with exact offsets."""
     s, e = standalone_span(passage.text)
     words = list(re.finditer(r"\S+", passage.text[s:e]))
     if len(words) > TITLE_WORDS[1]:
         e = s + words[TITLE_WORDS[1] - 1].end()
-    text = passage.text[s:e]
-    while text and text[-1] in ".,;:":
-        text, e = text[:-1], e - 1
+    e = s + len(_without_end(passage.text[s:e]))
     return Quote(transcript=passage.transcript, participant=passage.participant, start=passage.start + s,
-                 end=passage.start + e, text=text, passage=passage.id)
+                 end=passage.start + e, text=passage.text[s:e], passage=passage.id)
 
 
 #: A phrase ending on one of these was cut off mid-thought ("... an option to like").
@@ -165,8 +169,8 @@ def _phrases(passage: Passage) -> list[tuple[int, int]]:
     out = []
     for s, e in sentences_of(passage.text):
         s = _trim_lead(passage.text, s, e)
-        e = e - 1 if passage.text[e - 1] in ".,;:" else e
-        if is_title_phrase(passage.text[s:e]):
+        e = s + len(_without_end(passage.text[s:e]))
+        if e > s and is_title_phrase(passage.text[s:e]):
             out.append((s, e))
     return out
 
@@ -186,6 +190,19 @@ def is_title_phrase(phrase: str) -> bool:
     if bare & _HESITATIONS or any(HESITATION.match(w) for w in bare):  # "We tend to go, uh, and deal into"
         return False
     return len(point_words(phrase)) >= 2
+
+
+def opening_rank(quote: Quote) -> int:
+    """How well a passage's opening words (:func:`opening_words`) serve as a title where no member sentence does:
+    0 a title phrase (:func:`is_title_phrase`); 1 not one, but no list of words, note, redaction mark, hesitation
+    or opening mid-thought; 2 any other ("Uh, and, uh, and, uh, like, uh, I've had a chance to go and")."""
+    text = quote.text
+    if is_title_phrase(text):
+        return 0
+    bare = {w.lower().strip(",.!?") for w in text.split()}
+    fair = not (reads_as_list(text) or REDACTION.search(text) or "(" in text or "[" in text
+                or opening_penalty(text) == 2 or bare & _HESITATIONS)
+    return 1 if fair and point_words(text) else 2
 
 
 def choose_titles(
