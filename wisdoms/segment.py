@@ -294,7 +294,8 @@ _FORMULAE = re.compile(
 #: block characters. Not words: they carry no point and never title a theme.
 REDACTION = re.compile(r"(?<![\w*\u2588])(?:[Xx]{2,}|\*{2,}|\u2588{2,})(?![\w*\u2588])")
 #: A note in round brackets ("(The participant reads the task again)", "(laughs)"): in a conversation's
-#: transcript it is the transcriber's, not the participant's words (a survey answer's brackets are the respondent's).
+#: transcript it is the transcriber's, not the participant's words, so no quote opens with one nor is only one
+#: (a survey answer's brackets are the respondent's).
 NOTE = re.compile(r"\([^()\n]{1,300}\)")
 #: Hesitation sounds, however they are spelled out ("hmmm", "uhhh", "errm").
 HESITATION = re.compile(r"^(?:h?m{2,}|hm+|u+h+m*|u+m+|e+r+m*|a+h+|m+h+m+)$", re.IGNORECASE)
@@ -323,20 +324,13 @@ def content_free_reason(text: str, *, answer: bool = False) -> str | None:
     "Thank you so much."; set phrases such as "that makes sense" or "not that I can recall" count as none), or
     talk about the conversation itself with at most one content word beside it
     ("Can you hear me?", "Next question."). A survey answer (``answer``) is a whole answer to a question
-    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free. In a
-    conversation a note in round brackets ("(laughs)", "(unintelligible)") is not the participant's words; a note
-    that records what they did ("(The participant reads the task again)") is an observation, and kept.
+    ("Nothing.", "Thank you" are answers), so only an answer with no word at all ("-", "?") is content-free. A
+    transcriber's note in round brackets ("(The participant reads the task again)") is left as it is: such notes
+    record what a participant did, which researchers code (serdif: 74 coded notes); quotes and titles pass them over.
 
     Returns:
         A reason starting ``content-free:``, for the list of passages not themed.
     """
-    if not answer and NOTE.search(text):
-        # A note is not the participant's words ("(laughs) Yeah." is a backchannel); but a note that records what
-        # they did ("Okay ... (The participant reads the task again)": two content words or more) is an
-        # observation researchers code (serdif: 74 coded notes), kept (never quoted nor a title).
-        if any(len(content_words(m.group())) >= 2 for m in NOTE.finditer(text)):
-            return None
-        text = NOTE.sub(" ", text)
     without_markers = MARKER_PATTERN.sub(" ", text)
     tokens = _TOKEN.findall(without_markers)
     if not tokens:
