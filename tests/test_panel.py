@@ -494,6 +494,27 @@ def test_a_merge_counts_everyone_counted_for_either_theme_and_everyone_who_touch
     assert out[2].participants == 0 and out[2].participant_ids == () and out[2].touched_by == 0
 
 
+def test_a_merged_themes_description_counts_and_lists_what_it_now_holds():
+    """The report prints a theme's description beside "Heard from": after a merge it said "2 people ... in 3
+    passages" under "Heard from: 3 of 4 participants (6 passages)", and listed only the host's sub-themes."""
+    from wisdoms.models import Passage, SubTheme, Theme
+    from wisdoms.panel.decisions import _merge
+    from wisdoms.themes.titles import describe
+
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i % 4}", i, i + 1, "x", 0) for i in range(6)}
+    subs = (SubTheme(0, "“No letter came”", ("p0", "p1"), 2), SubTheme(1, "“Phones ring out”", ("p2",), 1))
+    host = Theme(1, "“Waiting with no word”", ("wait",), ("p0", "p1", "p2"), 2, participant_ids=("P0", "P1"),
+                 touched_by=3, subthemes=subs,
+                 description=describe(people=2, passages=3, keywords=("wait",), subtitles=[s.label for s in subs],
+                                      touched=3))
+    other = Theme(2, "“Telling my story again”", ("story",), ("p3", "p4", "p5"), 1, participant_ids=("P3",),
+                  touched_by=3, description="1 person said something on this, in 3 passages.")
+    merged = _merge({1: host, 2: other}, {2: 1}, ps)[1]
+    assert merged.description.startswith("A real part of what 3 people said, in 6 passages; 4 touched on it.")
+    assert "3 sub-themes" in merged.description and "“Telling my story again”" in merged.description
+    assert _merge({1: replace(host, description=""), 2: other}, {2: 1}, ps)[1].description == ""
+
+
 def test_cards_describe_each_theme_by_its_title_and_sub_themes_not_a_keyword_list(run):
     """A card's sentence is built from the theme's own material: its title (a member's words, said by whom) and
     its sub-themes' titles; its frequent words are at most a secondary line, never the sentence."""

@@ -508,6 +508,7 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
     next_strand = 1 + max((st.id for t in themes.values() for st in t.subthemes), default=-1)
 
     from ..models import SubTheme
+    from ..themes.titles import describe
 
     def strands(theme: Theme) -> tuple[SubTheme, ...]:
         """A theme's sub-themes; a theme of one strand becomes one sub-theme under its own title."""
@@ -534,8 +535,12 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
         keywords = tuple(dict.fromkeys([*host.keywords, *source.keywords]))[:max(len(host.keywords), 1)]
         # the merged theme's strands (its sub-themes, or itself as one) become sub-themes of the host
         subthemes = (*strands(host), *strands(source)) if source.passage_ids else host.subthemes
+        # its description counts people and passages and lists sub-themes: those of the merged theme, not the host's
+        description = describe(people=len(people), passages=len(members), keywords=keywords,
+                               subtitles=[st.label for st in subthemes], touched=len(touched)) if host.description else ""
         out[target] = replace(host, passage_ids=members, participants=len(people), quotes=quotes, keywords=keywords,
-                              subthemes=subthemes, participant_ids=tuple(sorted(people)), touched_by=len(touched))
+                              subthemes=subthemes, participant_ids=tuple(sorted(people)), touched_by=len(touched),
+                              description=description)
         out[tid] = replace(source, passage_ids=(), participants=0, quotes=(), subthemes=(),
                            participant_ids=() if source.participant_ids is not None else None,
                            touched_by=0 if source.touched_by is not None else None)
