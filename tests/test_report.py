@@ -982,6 +982,11 @@ def test_language_check_covers_sub_themes_and_never_asks_to_reword_a_participant
     renamed = replace(theme, status="renamed", label="Treated like an addict")
     assert [(f.kind, f.term, f.speaker) for f in check_names(None, [renamed])] == [
         ("theme", "addict", ""), ("sub-theme", "chaotic", "P2")]
+    # a code's name, then a member's words: the words are the member's, the code's name the team's
+    coded = replace(theme, label=f"Substance use: “{said.text}”", title_source="code", subthemes=())
+    assert [(f.term, f.speaker) for f in check_names(None, [coded])] == [("addict", "P1")]
+    team_words = replace(coded, label="Chaotic lives: “They treat you badly”", title_quote=replace(said, text="They treat you badly"))
+    assert [(f.term, f.speaker) for f in check_names(None, [team_words])] == [("chaotic", "")]
 
 
 def test_first_screen_lists_a_few_sub_themes_and_a_shared_title_once():

@@ -115,12 +115,14 @@ def check_names(codebook: Codebook | None = None, themes: Iterable[Theme] = ()) 
         for term in find_deficit_language(f"{code.name}\n{code.definition}"):
             flags.append(LanguageFlag("code", code.id, code.name, term, DEFICIT_TERMS[term]))
     for theme in themes:
-        # a panel's new name is the panel's words, though the quote that titled the theme before is still recorded
-        quoted = getattr(theme, "title_words", None) if getattr(theme, "title_source", "") == "quote" else None
+        # a member's words alone or after a code's name; a panel's new name is the panel's words, though the quote
+        # that titled the theme before is still recorded (title_words is None then)
+        quoted = getattr(theme, "title_words", None)
         named = [("theme", theme.id, theme.label, quoted)] + [
             ("sub-theme", sub.id, sub.label, sub.title_quote) for sub in getattr(theme, "subthemes", ()) or ()]
         for kind, tid, label, quote in named:
-            for term in find_deficit_language(label):
+            said = find_deficit_language(quote.text) if quote is not None else []
+            for term in find_deficit_language(label):  # the term in the member's words, not in a code's name
                 flags.append(LanguageFlag(kind, str(tid), label, term, DEFICIT_TERMS[term],
-                                          speaker=quote.participant if quote is not None else ""))
+                                          speaker=quote.participant if quote is not None and term in said else ""))
     return flags
