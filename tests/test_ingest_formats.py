@@ -341,3 +341,14 @@ def test_a_time_after_the_label_a_time_alone_on_the_label_line_and_role_word_hea
             ("interviewer", "What helped?", "00:00:01"), ("participant", "The bus pass.", "00:00:04")], t.id
     assert [(u.role, d.text[u.start:u.end]) for u in d.turns] == [
         ("interviewer", "What helped?"), ("participant", "The bus pass.\nGood\nquestion.\nOkay\nAnswer")]
+
+
+def test_a_timetable_pasted_into_a_turn_is_not_read_as_speakers(tmp_path: Path) -> None:
+    """Tab-set labels count only in a file labelled with tabs: in a file labelled "Interviewer:", a participant's
+    pasted "Monday<tab>9am" lines stay their words, not a new speaker "Monday"."""
+    (tmp_path / "a.txt").write_text(
+        "Interviewer: When do you go?\n\nParticipant: Like this:\nMonday\tthe day centre\nTuesday\tthe clinic\n"
+        "Monday\tagain, the food bank\n\nInterviewer: Thank you.\n", encoding="utf-8")
+    t = read_folder(tmp_path)[0]
+    assert _roles(t) == "IPI" and list(t.participants) == ["a"]
+    assert t.text[t.turns[1].start:t.turns[1].end].endswith("Monday\tagain, the food bank")

@@ -61,7 +61,7 @@ _LABEL = re.compile(
     rf"^[ \t]*(?:(?:\[(?P<time>{_CLOCK})\]|\((?P<ptime>{_CLOCK})\)|(?P<btime>{_CLOCK})(?=[ \t]))[ \t]*)?"
     r"(?P<bold>\*\*)?(?P<label>[^\W_][\w .'\-]{0,29}?(?: ?\([\w .'\-]{1,20}\))?)"
     rf"(?:[ \t]*(?P<ab>[\[(])?(?P<after_time>{_CLOCK})(?(ab)[\])]))?"
-    r"(?:(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)|(?(bold)\*\*)\t+(?=\S))[ \t]*"
+    r"(?:(?(bold)(?:\*\*[ \t]*:|[ \t]*:\*\*)|[ \t]*:)(?!\d)|(?(bold)\*\*)(?P<tab>\t+)(?=\S))[ \t]*"
     rf"|^[ \t]*(?P<heading>{_HEADING_NAME})[ \t]+(?:[-|][ \t]*)?(?P<hb>[\[(])?(?P<heading_time>{_CLOCK})"
     r"(?(hb)[\])])[ \t]*\r?$"
     rf"|^[ \t]*(?P<tb>[\[(])?(?P<time_heading>{_CLOCK})(?(tb)[\])])[ \t]+(?:[-|][ \t]*)?"
@@ -506,6 +506,12 @@ def _speaker_labels(labels: list[re.Match], rules: Mapping[str, SpeakerRule]) ->
             chosen.append(m)
         elif counts[key] >= 2 and _is_name_like(label):
             chosen.append(m)
+    # A name set off by a tab ("Monday<tab>9am" twice in a pasted timetable) is a speaker only in a file whose
+    # labels are set off by tabs, not in one whose speakers are labelled with colons.
+    if any(m.group("label") is not None and m.group("tab") is None for m in chosen):
+        chosen = [m for m in chosen if m.group("label") is None or m.group("tab") is None
+                  or label_key(_label(m)) in rule_keys or builtin_role(_label(m)) is not None
+                  or NUMBERED_SPEAKER.match(label_key(_label(m)))]
     return chosen
 
 
