@@ -670,3 +670,20 @@ def test_a_later_panels_verdict_on_a_theme_retitled_for_withdrawn_words_still_ap
     after = apply_decisions(analysis, decisions)
     assert next(t for t in after.themes if t.id == theme.id).status == "validated"
     assert after.panel_decisions is not None and not after.panel_decisions.unmatched
+
+
+def test_a_renamed_theme_merged_in_keeps_the_panels_name_and_cites_no_member():
+    """A theme a panel renamed ("Chaotic lives") and then merged into another becomes one of its sub-themes under
+    the panel's name: that name is not a participant's words, so the sub-theme cites no title quote."""
+    from wisdoms.models import Passage, Quote, Theme
+    from wisdoms.panel.decisions import _merge
+
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i % 3}", 10 * i, 10 * i + 5, "words", 0) for i in range(4)}
+    said = Quote("t.txt", "P2", 20, 25, "words", "p2")
+    host = Theme(1, "“Waiting with no word”", ("wait",), ("p0", "p1"), 2, title_quote=Quote("t.txt", "P0", 0, 5,
+                                                                                           "words", "p0"))
+    renamed = Theme(2, "Chaotic lives", ("life",), ("p2", "p3"), 2, status="renamed", title_quote=said)
+    out = _merge({1: host, 2: renamed}, {2: 1}, ps)
+    strand = next(st for st in out[1].subthemes if "p2" in st.passage_ids)
+    assert strand.label == "Chaotic lives" and strand.title_quote is None
+    assert next(st for st in out[1].subthemes if "p0" in st.passage_ids).title_quote == host.title_quote

@@ -774,7 +774,6 @@ def test_a_sub_theme_that_would_repeat_its_theme_title_is_never_retitled_with_a_
     """A sub-theme whose best phrase is its theme's own title takes the opening words of another central member
     instead; an answer that reads as a list of words ("Excellent, pleasant lady.") is passed over, as it is for
     any title (NHS, with its codebook: one sub-theme was titled “Excellent, pleasant lady”)."""
-    from wisdoms.models import Passage
     from wisdoms.settings import Settings
     from wisdoms.themes.build import _build_themes
     from wisdoms.themes.titles import is_title_phrase
@@ -784,11 +783,7 @@ def test_a_sub_theme_that_would_repeat_its_theme_title_is_never_retitled_with_a_
     texts = ["The staff were kind and helpful.", "Excellent,  pleasant lady.", "Excellent, kind nurse.",
              "And the staff were lovely.", "The food on the ward was cold every day.", "Meals came late and cold.",
              "Parking at the hospital costs too much money.", "The car park was always full."]
-    passages, at = [], 0
-    for i, t in enumerate(texts):
-        passages.append(Passage(id=f"p{i}", transcript="t.txt", participant=f"P{i}", turn=i, start=at,
-                                end=at + len(t), text=t))
-        at += len(t) + 1
+    passages = _one_each(texts)
     rows = [[1, 0.6, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0],
             [0, 0, 1, 0], [0, 0, 1, 0.1]]
     vectors = np.asarray(rows, dtype=np.float32)
@@ -806,17 +801,12 @@ def test_a_theme_no_member_sentence_singles_out_is_titled_by_its_central_words_n
     the only sentence long enough to title it and nearer another theme than its own: a title that misleads. Where
     no member sentence singles its theme out, the opening words of its most central passage that does are the
     title."""
-    from wisdoms.models import Passage
     from wisdoms.settings import Settings
     from wisdoms.themes.build import _build_themes
 
     texts = ["No.", "No.", "No.", "Very good, just long waiting times.", "The staff were very good and kind.",
              "Kind and very good staff on the ward.", "Staff were good to me every day."]
-    passages, at = [], 0
-    for i, t in enumerate(texts):
-        passages.append(Passage(id=f"p{i}", transcript="t.txt", participant=f"P{i}", turn=i, start=at,
-                                end=at + len(t), text=t))
-        at += len(t) + 1
+    passages = _one_each(texts)
     rows = [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0.3, 1, 0], [0, 1, 0.1], [0, 1, 0], [0.05, 1, 0]]
     vectors = np.asarray(rows, dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -845,3 +835,13 @@ def test_an_ellipsis_ends_a_title_whole_and_a_fallback_title_reads_best() -> Non
         "Uh, and, uh, and, uh, like, uh, I have had a chance to go and look.",
         "(The participant reads the task again)")]
     assert ranks == [0, 1, 2, 2]
+
+
+def _one_each(texts: list[str]) -> list:
+    """One passage per text, each a different participant's, laid end to end in one transcript."""
+    passages, at = [], 0
+    for i, t in enumerate(texts):
+        passages.append(Passage(id=f"p{i}", transcript="t.txt", participant=f"P{i}", turn=i, start=at,
+                                end=at + len(t), text=t))
+        at += len(t) + 1
+    return passages

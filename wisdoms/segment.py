@@ -273,9 +273,7 @@ _ABOUT_THE_INTERVIEW = re.compile(
     r"\brepeat (?:that|the question)\b|\bwhat was the question\b|\blet me think\b|\bthe recording\b|\bstop sharing\b|"
     r"\b(?:share|see|seeing) (?:my|your|the) screen\b|\bscreen ?shar(?:e|ing)\b|"
     r"\byou'?re (?:breaking up|frozen)\b|\bbad (?:line|connection)\b|\bnice (?:to meet|talking to) you\b|"
-    r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b|"
-    r"\bif anything (?:else )?(?:comes to mind|comes up|occurs to me)\b|"
-    r"\b(?:that'?s|that is) (?:all|everything) (?:that )?i (?:need|want|have|wanted|had) to (?:say|add)\b",
+    r"\bdoes (?:that|this) make sense\b|\bif that makes sense\b|\byou know what i mean\b",
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*")

@@ -517,7 +517,7 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
             return theme.subthemes
         next_strand += 1
         return (SubTheme(id=next_strand - 1, label=theme.label, passage_ids=theme.passage_ids,
-                         participants=theme.participants, keywords=theme.keywords, title_quote=theme.title_quote),)
+                         participants=theme.participants, keywords=theme.keywords, title_quote=theme.title_words),)
 
     for tid in themes:
         target = final(tid) if tid in into else None
@@ -573,16 +573,14 @@ def _retitled(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> 
     a sub-theme with those of its longest passage not withdrawn; the theme's keywords when nothing is left. The
     theme's description, which lists its sub-themes by title, takes their new titles too."""
     from ..themes.keywords import label_from_keywords
-    from ..themes.titles import opening_words, title_text
+    from ..themes.titles import opening_rank, opening_words, title_text
 
     def opening(pool: list[Passage]) -> Quote | None:
-        for p in pool:
-            if f"{p.transcript}:{p.start}-{p.end}" in flagged:
-                continue
-            words = opening_words(p)
-            if words.citation not in flagged and words.text.strip():
-                return words
-        return None
+        """The opening words of the first passage in ``pool`` that read best as a title (:func:`opening_rank`),
+        none of them withdrawn."""
+        found = [opening_words(p) for p in pool if f"{p.transcript}:{p.start}-{p.end}" not in flagged]
+        found = [q for q in found if q.citation not in flagged and q.text.strip()]
+        return min(found, key=opening_rank) if found else None
 
     subthemes = []
     for st in theme.subthemes:
