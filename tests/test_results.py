@@ -27,8 +27,8 @@ def test_importing_results_loads_no_stage_above_the_models() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.models", "wisdoms.plots", "wisdoms.results",
-                            "wisdoms.settings", "wisdoms.provenance"}, loaded
+    assert set(loaded) <= {"wisdoms", "wisdoms._files", "wisdoms.errors", "wisdoms.groups", "wisdoms.models", "wisdoms.plots",
+                           "wisdoms.results", "wisdoms.settings", "wisdoms.provenance"}, loaded
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import WisdomsError
+from .groups import breakdown
 from .models import PREFERRED_GROUPS, SMALL_NUMBER, Passage, Theme
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -131,7 +132,6 @@ def by_group(analysis: Plottable, *, by: str | None = None, top: int | None = 20
     """
     import numpy as np
 
-    from .report.view import breakdown
 
     by, group = group_of(analysis, by)
     themes = sorted(_open(analysis.themes), key=lambda t: (-t.participants, t.id))[: top or None]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+from ..groups import NOT_RECORDED, SUPPRESSED, GroupRow, breakdown
 from ..models import MARKER_PATTERN, PREFERRED_GROUPS, SMALL_NUMBER, TABLE_FORMATS, CitationSet
 from ..segment import HESITATION, REDACTION
 from ..themes.prevalence import counting_rule
@@ -26,8 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..models import Passage, Quote, Theme
     from ..results import Analysis
 
-SUPPRESSED = f"fewer than {SMALL_NUMBER}"
-NOT_RECORDED = "not recorded"
 MATRIX_WORDS = 14
 #: The first screen's quote for a theme is a whole quote of at most this many words where there is one.
 STRONG_QUOTE_WORDS = 70
@@ -60,17 +59,6 @@ STATUS_TEXT = {
     "merged": "Merged into another theme by a co-production panel",
     "rejected": "Rejected by a co-production panel",
 }
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """One group in a breakdown: ``shown`` is the count, or ``fewer than 5``."""
-
-    group: str
-    people: int = field(repr=False)
-    shown: str
-    suppressed: bool
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -250,33 +238,6 @@ def describe_sources(transcripts: Any) -> str:
     parts = ([_count(conversations, "conversation")] if conversations or not tables else []) + (
         [_count(tables, "survey table")] if tables else [])
     return " and ".join(parts)
-
-
-def suppress(count: int) -> str:
-    """``count`` as text, or ``fewer than 5`` when it is under :data:`SMALL_NUMBER` (zero stays 0)."""
-    return str(count) if count == 0 or count >= SMALL_NUMBER else SUPPRESSED
-
-
-def breakdown(counts: dict[str, int], *, extra: dict[str, dict[str, str]] | None = None,
-              hide_zero: bool = False) -> list[GroupRow]:
-    """Rows for a breakdown of people by group, small numbers suppressed (with one secondary suppression).
-
-    ``hide_zero``: a count of 0 is hidden too (in a table of themes by group, "none of them" is a count under 5
-    like any other)."""
-    rows = []
-    small = {g for g, n in counts.items() if (hide_zero or n > 0) and n < SMALL_NUMBER}
-    if len(small) == 1:
-        others = sorted((n, g) for g, n in counts.items() if g not in small and n > 0)
-        if others:
-            small.add(others[0][1])
-    for group in sorted(counts, key=lambda g: (g == NOT_RECORDED, g)):
-        n = counts[group]
-        hidden = group in small
-        info = dict((extra or {}).get(group, {}))
-        if hidden:
-            info = {k: "not shown for small groups" for k in info}
-        rows.append(GroupRow(group, n, SUPPRESSED if hidden else f"{n:,}", hidden, info))
-    return rows
 
 
 def choose_group_attribute(people: dict[str, dict[str, str]]) -> str | None:
