@@ -615,6 +615,7 @@ def test_a_title_made_of_words_a_panel_withdrew_is_replaced_by_words_still_shown
     assert "Darren" not in out.label and "Oasis" not in out.label
     assert out.label.startswith("Access: “") and out.title_quote is not None and out.title_quote.passage != "p0"
     assert out.label == f"Access: “{out.title_quote.text}”" and out.title_source == "code"
+    assert out.fitted_label == theme.label, "the first title is kept: a panel that saw it names it in its verdict"
     assert "Darren" not in out.subthemes[0].label and out.subthemes[0].title_quote.passage == "p1"
     assert out.subthemes[1] == theme.subthemes[1], "a title of words still shown stays as it was"
     assert all(q.passage != "p0" for q in out.quotes)
@@ -687,3 +688,19 @@ def test_a_renamed_theme_merged_in_keeps_the_panels_name_and_cites_no_member():
     strand = next(st for st in out[1].subthemes if "p2" in st.passage_ids)
     assert strand.label == "Chaotic lives" and strand.title_quote is None
     assert next(st for st in out[1].subthemes if "p0" in st.passage_ids).title_quote == host.title_quote
+
+
+def test_a_refi_qda_export_keeps_a_verdict_on_the_title_a_panel_saw_first():
+    """Panel 1 validated a theme and withdrew the quote its title was made of; the run's themes.json then holds
+    the new title. Building the REFI-QDA project from that run folder, the verdict (naming the first title) was
+    matched to no theme and left out; the first title travels as ``fitted_label``."""
+    from wisdoms.report.qdpx import theme_outcomes
+
+    themes = [{"id": 3, "label": "“No letter came for weeks”", "fitted_label": "“Darren at the Oasis told me”",
+               "status": "validated"}, {"id": 4, "label": "“The phones ring out”", "status": "candidate"}]
+    decisions = {"panels": [{"panel": "North", "date": "2025-03-14", "verdicts": [
+        {"theme": 3, "label": "“Darren at the Oasis told me”", "outcome": "validated", "new_label": None,
+         "merged_into": None}], "flagged_quotes": []}]}
+    out = theme_outcomes(themes, decisions)
+    assert [v["panel"] for v in out[3]["verdicts"]] == ["North"] and out[3]["status"] == "validated"
+    assert out[3]["label"] == "“No letter came for weeks”" and out[4]["verdicts"] == []

@@ -384,6 +384,8 @@ class Theme:
         seed_code: The id of the code (or code group) that seeded it; empty for an inductive theme.
         suggested_code: For an inductive theme, the name of the draft code suggested for it
             (:func:`wisdoms.codebook.suggest_codes`); empty for a theme from the codebook.
+        fitted_label: The title the fit gave it, where a panel withdrew the words it was made of and it was titled
+            again (a panel that saw the first title named that one in its verdict); empty otherwise.
     """
 
     id: int
@@ -403,6 +405,7 @@ class Theme:
     origin: str = "inductive"
     seed_code: str = ""
     suggested_code: str = ""
+    fitted_label: str = ""
 
     @property
     def passages(self) -> int:

@@ -602,8 +602,10 @@ def _retitled(theme: Theme, flagged: set[str], passages: dict[str, Passage]) -> 
         return replace(theme, title_quote=None)
     words = opening([passages[q.passage] for q in theme.quotes if q.passage in passages])
     shown = title_text(words, label_from_keywords(theme.keywords))
+    fitted = theme.fitted_label or theme.label
     if theme.title_source == "code":
         name = theme.label.removesuffix(f": {title_text(old, '')}")
         label = f"{name}: {shown}" if words is not None else name
-        return replace(theme, title_quote=words, label=label)
-    return replace(theme, title_quote=words, label=shown, title_source="quote" if words is not None else "keywords")
+        return replace(theme, title_quote=words, label=label, fitted_label=fitted)
+    return replace(theme, title_quote=words, label=shown, title_source="quote" if words is not None else "keywords",
+                   fitted_label=fitted)

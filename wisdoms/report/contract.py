@@ -38,6 +38,7 @@ def themes_document(analysis: Analysis, *, suggestions: list[Any] | None = None)
             {
                 "id": t.id,
                 "label": t.label,
+                "fitted_label": t.fitted_label,
                 "title_source": t.title_source,
                 "origin": t.origin,
                 "seed_code": t.seed_code,

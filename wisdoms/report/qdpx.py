@@ -75,7 +75,10 @@ def theme_outcomes(themes: list[dict[str, Any]], decisions: dict[str, Any] | Non
 
     verdicts_of: dict[str, list[dict[str, Any]]] = {}
     if decisions:
-        verdicts_of, _ = match_verdicts(decisions, [(t["id"], t["label"]) for t in themes])
+        # a theme retitled for withdrawn words: a panel that saw its first title named that one
+        titles = [(t["id"], t["label"]) for t in themes] + [(t["id"], t["fitted_label"]) for t in themes
+                                                             if t.get("fitted_label")]
+        verdicts_of, _ = match_verdicts(decisions, titles)
     out = {}
     for t in themes:
         state = {"status": t["status"], "label": t["label"], "merged_into": None, "verdicts": verdicts_of.get(str(t["id"]), [])}

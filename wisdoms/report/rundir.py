@@ -205,6 +205,7 @@ def _themes_of_document(document: dict[str, Any], passages: list[Any]) -> list[A
                                              else None), touched_by=t.get("touched_by"),
                             status=t.get("status", "candidate"), quotes=quotes, codes=codes,
                             title_source=str(t.get("title_source") or "quote"),
+                            fitted_label=str(t.get("fitted_label") or ""),
                             subthemes=tuple(SubTheme(id=int(st["id"]), label=str(st.get("label", "")), passage_ids=(),
                                                      participants=int(st.get("participants", 0)),
                                                      keywords=tuple(st.get("keywords", ())))
