@@ -371,6 +371,12 @@ def test_a_run_without_a_codebook_finds_themes_and_drafts_a_starter_codebook(tmp
     code = main(["run", str(five_conversations), "--out", str(tmp_path / "cli"), "--cache-dir", str(tmp_path / "c"),
                  "--allow-unreviewed"])
     assert code == 0 and (tmp_path / "cli" / "starter-codebook.yaml").is_file()
+    # from Python as from the command line: the report names the starter codebook beside it, so it is there
+    from wisdoms.report import write_reports
+
+    written = write_reports(analysis, tmp_path / "notebook", allow_unreviewed=True)
+    assert tmp_path / "notebook" / "starter-codebook.yaml" in written
+    assert load_codebook(tmp_path / "notebook" / "starter-codebook.yaml").codes == starter.codes
 
 
 def test_run_says_on_screen_whether_the_codebook_fits(five_conversations: Path, tmp_path: Path, fake_embedder,  # noqa: ANN001

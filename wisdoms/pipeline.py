@@ -342,8 +342,6 @@ def _write(ctx: RunContext, analysis: Analysis) -> None:
     with ctx.stage("report"):
         finish_prescan(ctx.prescan)
         write_reports(analysis, out_dir, allow_unreviewed=ctx.allow_unreviewed)
-        if not analysis.codebook.codes:
-            _write_starter_codebook(analysis, out_dir, draft=ctx.allow_unreviewed)
     analysis.out_dir = out_dir
     ctx.done("Wrote reports", str(out_dir))
 
@@ -382,29 +380,6 @@ def _unassigned(
             continue
         out.append(Unassigned(p.id, p.transcript, p.participant, p.start, p.end, reason))
     return out
-
-
-#: What a run without a codebook writes beside its reports: draft codes, one per theme, to start a codebook from.
-STARTER_CODEBOOK = "starter-codebook.yaml"
-
-
-def _write_starter_codebook(analysis: Analysis, out_dir: Path, *, draft: bool) -> Path | None:
-    """A starter codebook drafted from the themes of a run without a codebook (each theme a draft code named by
-    its title, defined by its description, with its report quotes as examples, which the gate has cleared)."""
-    from dataclasses import replace as _replace
-
-    from .codebook import suggest_codes, write_suggestions
-    from .report.language import find_deficit_language
-
-    suggestions = suggest_codes(analysis.themes, list(analysis.passages), analysis.codebook, screen=find_deficit_language)
-    shown = {q.citation for t in analysis.themes for q in t.quotes}
-    suggestions = [_replace(s, quotes=tuple(q for q in s.quotes if q.citation in shown)) for s in suggestions]
-    if not suggestions:
-        return None
-    path = write_suggestions(suggestions, out_dir / STARTER_CODEBOOK, source=str(out_dir),
-                             date=analysis.provenance.created[:10], draft=draft)
-    log.info("starter codebook of %d draft codes: %s", len(suggestions), path)
-    return path
 
 
 def _account_for_every_passage(passages: Sequence[Passage], themes: Sequence[Theme], unassigned: Sequence[Unassigned]) -> None:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+#: What a run without a codebook writes beside its reports: draft codes, one per theme, to start a codebook from.
+STARTER_CODEBOOK = "starter-codebook.yaml"
+
 __all__ = [
     "write_reports", "render_reports", "prepare", "write_rendered", "render_html", "render_markdown", "render_docx",
     "themes_json", "passages_csv", "framework_matrix_csv", "framework_matrix_xlsx", "manifest_json", "find_deficit_language",
@@ -121,7 +124,8 @@ def write_reports(
 ) -> list[Path]:
     """Write report.html, report.docx, report.md, themes.json, passages.csv, framework-matrix.csv and .xlsx,
     manifest.json and analysis.json (what :meth:`Analysis.load <wisdoms.results.Analysis.load>` reads back), each
-    atomically, through the privacy gate (:func:`release`).
+    atomically, through the privacy gate (:func:`release`); without a codebook, the starter codebook the report
+    names (:func:`write_starter_codebook`) too.
 
     Every quote is checked before rendering, and the whole rendered output is scanned again before
     anything is written. With ``allow_unreviewed`` (private drafts only) blocked quotes are written but
@@ -145,7 +149,29 @@ def write_reports(
         settings=_settings_of(analysis), transcripts=analysis.transcripts, spans=list(analysis.passages),
         codebook=analysis.codebook,
     )
-    return write_rendered(out_dir, rendered)
+    written = write_rendered(out_dir, rendered)
+    if not analysis.codebook.codes:  # the report says the draft codes are beside it
+        starter = write_starter_codebook(analysis, Path(out_dir), draft=allow_unreviewed)
+        written += [starter] if starter is not None else []
+    return written
+
+
+def write_starter_codebook(analysis: Analysis, out_dir: Path, *, draft: bool) -> Path | None:
+    """A starter codebook drafted from the themes of a run without a codebook (each theme a draft code named by
+    its title, defined by its description, with its report quotes as examples, which the gate has cleared)."""
+    from dataclasses import replace as _replace
+
+    from ..codebook import suggest_codes, write_suggestions
+
+    suggestions = suggest_codes(analysis.themes, list(analysis.passages), analysis.codebook, screen=find_deficit_language)
+    shown = {q.citation for t in analysis.themes for q in t.quotes}
+    suggestions = [_replace(s, quotes=tuple(q for q in s.quotes if q.citation in shown)) for s in suggestions]
+    if not suggestions:
+        return None
+    path = write_suggestions(suggestions, out_dir / STARTER_CODEBOOK, source=str(out_dir),
+                             date=analysis.provenance.created[:10], draft=draft)
+    log.info("starter codebook of %d draft codes: %s", len(suggestions), path)
+    return path
 
 
 def quoted_words(themes: Any) -> list[Any]:
