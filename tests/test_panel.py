@@ -704,3 +704,20 @@ def test_a_refi_qda_export_keeps_a_verdict_on_the_title_a_panel_saw_first():
     out = theme_outcomes(themes, decisions)
     assert [v["panel"] for v in out[3]["verdicts"]] == ["North"] and out[3]["status"] == "validated"
     assert out[3]["label"] == "“No letter came for weeks”" and out[4]["verdicts"] == []
+
+
+def test_a_merge_brings_the_merged_themes_words_even_when_the_host_shows_five_quotes():
+    """A host already showing five quotes kept all five, and the merged theme's people were never heard in it."""
+    from wisdoms.models import Passage, Quote, Theme
+    from wisdoms.panel.decisions import MERGED_QUOTES, _merge
+
+    ps = {f"p{i}": Passage(f"p{i}", "t.txt", f"P{i}", 10 * i, 10 * i + 5, "words", 0) for i in range(8)}
+
+    def quote(i: int) -> Quote:
+        return Quote("t.txt", f"P{i}", 10 * i, 10 * i + 5, "words", f"p{i}")
+
+    host = Theme(1, "“Waiting”", ("wait",), tuple(f"p{i}" for i in range(5)), 5, quotes=tuple(quote(i) for i in range(5)))
+    other = Theme(2, "“Story again”", ("story",), ("p5", "p6", "p7"), 3, quotes=(quote(5), quote(6)))
+    merged = _merge({1: host, 2: other}, {2: 1}, ps)[1]
+    assert len(merged.quotes) == MERGED_QUOTES and merged.quotes[:4] == host.quotes[:4]
+    assert merged.quotes[4] == quote(5), "the merged theme's first quote takes the last place"

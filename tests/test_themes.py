@@ -172,8 +172,8 @@ def test_carry_over_keeps_ids_and_places_only_new_passages(tmp_path) -> None:  #
     grown = second.state.counts.toarray()
     for row, topic in enumerate(first.state.count_ids):  # a row for "no theme" may be new
         grown[second.state.count_ids.index(topic)] -= first.state.counts.toarray()[row]
-    for pos, p in enumerate(more[90:]):  # each new passage's words went to its theme's row
-        row = second.state.count_ids.index(second.assignments[p.id])
+    for pos, p in enumerate(more[90:]):  # each new passage's words went to its sub-theme's row
+        row = second.state.count_ids.index(second.subtheme_of[p.id])
         grown[row] -= added[pos].toarray().ravel()
     assert not grown.any()
     sizes = {t.id: len(t.passage_ids) for t in second.themes}
@@ -845,3 +845,27 @@ def _one_each(texts: list[str]) -> list:
                                 end=at + len(t), text=t))
         at += len(t) + 1
     return passages
+
+
+def test_a_theme_of_one_fine_cluster_gets_sub_themes_and_keeps_its_members() -> None:
+    """The sample showed 7 of 8 themes with no sub-theme, one of 20% of its passages: a theme that is one fine
+    cluster is split into parts of about the least cluster size, when each holds at least half of it; a small one
+    and a theme of several strands are left as they are."""
+    from wisdoms.themes.structure import split_lone_strands
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(4, dtype=np.float32)
+    vectors = np.concatenate([centres[i] + 0.05 * rng.standard_normal((12, 4)).astype(np.float32) for i in range(4)]
+                             + [centres[3] + 0.05 * rng.standard_normal((4, 4)).astype(np.float32)])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # sub-theme 0 holds three tight groups of 12 units (one theme alone); 1 and 2 share theme 1; 3 is small
+    labels = np.asarray([0] * 36 + [1] * 6 + [2] * 6 + [3] * 4, dtype=np.int64)
+    parents = {0: 0, 1: 1, 2: 1, 3: 2}
+    out, new_parents = split_lone_strands(labels, parents, vectors, min_size=10, seed=1)
+    assert sorted(new_parents) == [0, 1, 2, 3, 4, 5] and new_parents[4] == new_parents[5] == 0
+    parts = [set(np.flatnonzero(out == s).tolist()) for s in (0, 4, 5)]
+    assert sorted(len(p) for p in parts) == [12, 12, 12], "one part per tight group"
+    assert all(p in ({*range(0, 12)}, {*range(12, 24)}, {*range(24, 36)}) for p in parts)
+    assert (out[36:] == labels[36:]).all(), "several strands, or too small to split: unchanged"
+    theme_of = [new_parents[int(s)] for s in out]
+    assert theme_of == [parents[int(s)] for s in labels], "no unit changes theme"

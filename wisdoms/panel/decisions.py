@@ -531,7 +531,10 @@ def _merge(themes: dict[int, Theme], into: dict[int, Any], passages: dict[str, P
         people = host.counted(owner) | source.counted(owner)
         quoted = {q.participant for q in host.quotes}
         extra = [q for q in source.quotes if q.participant not in quoted and q.citation not in {h.citation for h in host.quotes}]
-        quotes = (*host.quotes, *extra)[:max(MERGED_QUOTES, len(host.quotes))]
+        # the merged theme's quotes come along: as many as there is room for, and at least one
+        room = max(MERGED_QUOTES, len(host.quotes))
+        taken = extra[:max(1, room - len(host.quotes))]
+        quotes = (*host.quotes[:room - len(taken)], *taken)
         keywords = tuple(dict.fromkeys([*host.keywords, *source.keywords]))[:max(len(host.keywords), 1)]
         # the merged theme's strands (its sub-themes, or itself as one) become sub-themes of the host
         subthemes = (*strands(host), *strands(source)) if source.passage_ids else host.subthemes

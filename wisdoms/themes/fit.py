@@ -35,6 +35,7 @@ from .structure import (
     centres_of,
     group_subthemes,
     group_with_seeds,
+    split_lone_strands,
     split_oversized,
     subtheme_seeds,
     theme_count,
@@ -456,7 +457,8 @@ def find_themes(
         group_size[g] = group_size.get(g, 0.0) + sizes[sub_order[sub]]
     theme_id = {g: t for t, g in enumerate(sorted(group_size, key=lambda g: (-group_size[g], g)))}
     parents = {sub: theme_id[int(g)] for sub, g in enumerate(groups.tolist())}
-    params.update(themes_asked=k, subthemes=len(sub_order))
+    labels, parents = split_lone_strands(labels, parents, vectors, min_size=min_size, seed=settings.seed)
+    params.update(themes_asked=k, subthemes=len(parents))
     if guide is not None:
         # theme id -> the code (or code group) that seeded it; themes not listed are inductive
         params["origins"] = {str(theme_id[g]): seed_ids[s] for g, s in seed_of.items() if g in theme_id}
