@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from codebook_matching import cosine_top1, per_code_f1, prf_scores  # noqa: E402
-from coding_data import DATASETS, load  # noqa: E402
+from coding_data import DATASETS, gold_matrix, load  # noqa: E402
 
 from wisdoms._files import write_text  # noqa: E402
 from wisdoms.codebook import CodeMatcher, assign  # noqa: E402
@@ -67,9 +67,7 @@ def run(name: str, embed) -> dict:
     settings = Settings()
     matcher = CodeMatcher(book, settings).fit(embed)
     ids = [c.id for c in matcher.codes_]
-    gold = np.zeros((len(units), len(ids)), dtype=bool)
-    for r, u in enumerate(units):
-        gold[r, [ids.index(code) for code in u["codes"]]] = True
+    gold = gold_matrix(units, ids)
     described = embed([f"{c.name}: {c.definition}" if c.definition else c.name for c in matcher.codes_])
     cosine = vectors @ described.T
     shipped = matcher.score(vectors, texts)[0]

@@ -45,7 +45,7 @@ from wisdoms.embed import EmbeddingCache, embed_texts, make_embedder  # noqa: E4
 from wisdoms.settings import Settings  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from coding_data import DATASETS, SHARED, load  # noqa: E402
+from coding_data import DATASETS, SHARED, gold_matrix, load  # noqa: E402
 
 #: The NHS FFT data set (benchmarks/codebook_finetune.py reads it from here).
 BENCH = SHARED / "nhs_fft"
@@ -224,9 +224,7 @@ def run_dataset(name: str, embed, seeds: int, sizes: list[int], variants=LEARNED
     settings = Settings()
     zero = CodeMatcher(book, settings).fit(embed)
     ids = [c.id for c in zero.codes_]
-    gold = np.zeros((len(units), len(ids)), dtype=bool)
-    for r, u in enumerate(units):
-        gold[r, [ids.index(code) for code in u["codes"]]] = True
+    gold = gold_matrix(units, ids)
     batch = settings.with_overrides(learn_from_corpus=True)
     from_batch = CodeMatcher(book, batch).fit(embed, corpus=vectors, corpus_texts=texts)
     results: dict = {

@@ -13,6 +13,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from wisdoms.codebook import Codebook, load_codebook
 from wisdoms.models import Code
 
@@ -63,3 +65,11 @@ def load(name: str, root: Path = SHARED) -> tuple[Codebook, list[dict]]:
         book = Codebook(codes=codes, name="pdpilot-userstudy", path=str(folder / "codebook.jsonl"))
         return book, _segments(_jsonl(folder / "coding.jsonl"), lambda r: ids[r["code_path"]])
     raise ValueError(f"unknown data set {name!r}; one of {', '.join(DATASETS)}")
+
+
+def gold_matrix(units: list[dict], ids: list[str]) -> np.ndarray:
+    """The human coding as a units x codes matrix, columns in the order of ``ids`` (a matcher's ``codes_``)."""
+    gold = np.zeros((len(units), len(ids)), dtype=bool)
+    for r, u in enumerate(units):
+        gold[r, [ids.index(code) for code in u["codes"]]] = True
+    return gold

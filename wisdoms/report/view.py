@@ -311,7 +311,7 @@ _NOTE = re.compile(r"\([^()\n]{0,80}\b(?:participant|reads|inaudible|unintelligi
 
 def quote_faults(text: str) -> tuple[int, int]:
     """What keeps a quote from standing on its own, as ``(serious, minor)`` counts. Serious: it trails off
-    mid-thought ("... most in line with like the."), it is mostly redaction marks ("The XX XXXX XXXXXXXXXX ..."),
+    mid-thought ("... most in line with like the."), it is mostly redaction marks (every word a run of the letter X),
     or it holds a transcriber's note ("(The participant reads the task again)") or a transcription mark.
     Minor: each hesitation ("uh") or spoken discourse marker ("kind of", "you know"), and an opening that points
     back ("He ...": 1) or starts mid-thought ("And ...": 2)."""

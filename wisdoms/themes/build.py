@@ -149,7 +149,8 @@ def _titles(groups: list[list[int]], centres: list[NDArray[np.float32]], passage
     return titles
 
 
-#: A redaction mark as a word of its own ("XXXX", "X", "***"): a quote mostly of these says nothing to a reader.
+#: A redaction mark as a word of its own (a run of the letter X, of asterisks or of block characters): a quote mostly
+#: of these says nothing to a reader.
 _REDACTED_TOKEN = re.compile(r"^[(\[]?(?:[Xx]+|\*{2,}|\u2588+)[)\].,;:!?]*$")
 #: Words no finished English sentence ends on: a quote ending "... most in line with like the." trails off.
 _TRAILING = frozenset("a an the and or but nor of like my your our their his her because than".split())
